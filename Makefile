@@ -1,0 +1,40 @@
+# Mobile@Work for macOS — build, test and package.
+VERSION ?= 1.80.0
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -s -w -X github.com/mobileatwork/mobileatwork/internal/version.Version=$(VERSION) \
+           -X github.com/mobileatwork/mobileatwork/internal/version.Commit=$(COMMIT)
+GO      ?= go
+export CGO_ENABLED = 0
+
+.PHONY: build test vet demo cross bench pkg clean
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/mobileatwork ./cmd/mobileatwork-server
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+test: vet
+	$(GO) test -count=1 -timeout 9m ./...
+
+demo: build
+	BIN=bin ./scripts/demo.sh
+
+cross:
+	GOOS=darwin GOARCH=arm64 $(GO) build ./...
+	GOOS=darwin GOARCH=amd64 $(GO) build ./...
+	GOOS=linux  GOARCH=amd64 $(GO) build ./...
+
+bench:
+	./scripts/bench.sh
+
+pkg:
+	mkdir -p dist/darwin
+	GOOS=darwin GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/darwin/mobileatwork-arm64 ./cmd/mobileatwork
+	GOOS=darwin GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/darwin/mobileatwork-amd64 ./cmd/mobileatwork
+	$(GO) run ./cmd/mawpkg --version $(VERSION) --arm64 dist/darwin/mobileatwork-arm64 \
+	  --amd64 dist/darwin/mobileatwork-amd64 --out dist/MobileAtWork-$(VERSION).pkg $(PKGSIGN)
+
+clean:
+	rm -rf bin dist

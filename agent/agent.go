@@ -1,0 +1,295 @@
+// Package agent is the daemon core: identity and enrollment, the check-in
+// loop, the receivers that act on each verified configuration, the run
+// ledger and the durable outbox of results.
+package agent
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mobileatwork/mobileatwork/agent/ledger"
+	"github.com/mobileatwork/mobileatwork/agent/outbox"
+	"github.com/mobileatwork/mobileatwork/executor"
+	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
+	"github.com/mobileatwork/mobileatwork/protocol"
+)
+
+// Options wire an Agent; zero fields get production defaults.
+type Options struct {
+	StateDir     string
+	Log          *zap.Logger
+	Now          func() time.Time
+	Location     *time.Location // the device's zone, for "local" schedules
+	Version      string
+	Capabilities []string
+	Facts        func() protocol.Facts
+	// Exec runs one script; ConsoleUser finds the logged-in user. Tests
+	// replace both.
+	Exec        func(context.Context, executor.Request) executor.Result
+	ConsoleUser func() (executor.User, error)
+	// Retries is how often one request is retried before the cycle fails.
+	Retries int
+}
+
+// Receiver acts on a verified check-in payload. Receivers run one after the
+// other; a failing or panicking receiver does not stop the others.
+type Receiver interface {
+	Name() string
+	Receive(ctx context.Context, p *protocol.CheckinPayload) error
+}
+
+// Agent is an enrolled device's agent.
+type Agent struct {
+	o         Options
+	id        *Identity
+	client    *http.Client
+	outbox    *outbox.Outbox
+	ledger    *ledger.Ledger
+	receivers []Receiver
+	runMu     sync.Mutex // one script at a time
+}
+
+// New loads the identity from the state directory and settles any run that
+// a crash interrupted.
+func New(o Options) (*Agent, error) {
+	if o.Log == nil {
+		o.Log = zap.NewNop()
+	}
+	// Scripts run in a directory below the state dir: it must not be relative
+	// to a working directory the child changes.
+	abs, err := filepath.Abs(o.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	o.StateDir = abs
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	if o.Exec == nil {
+		o.Exec = executor.Run
+	}
+	if o.ConsoleUser == nil {
+		o.ConsoleUser = executor.ConsoleUser
+	}
+	if o.Facts == nil {
+		o.Facts = func() protocol.Facts { return protocol.Facts{AgentVersion: o.Version} }
+	}
+	if o.Retries == 0 {
+		o.Retries = 3
+	}
+	id, err := LoadIdentity(o.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	host, err := serverName(id.ServerURL)
+	if err != nil {
+		return nil, err
+	}
+	ob, err := outbox.Open(filepath.Join(o.StateDir, outboxDir))
+	if err != nil {
+		return nil, err
+	}
+	lg, err := ledger.Open(filepath.Join(o.StateDir, ledgerDir))
+	if err != nil {
+		return nil, err
+	}
+	a := &Agent{o: o, id: id, client: newHTTPClient(deviceTLS(id, host), o.Retries), outbox: ob, ledger: lg}
+	a.receivers = []Receiver{scriptsReceiver{a}}
+	if err := a.recoverInterrupted(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// DeviceID is the enrolled device id.
+func (a *Agent) DeviceID() string { return a.id.DeviceID }
+
+func (a *Agent) url(path string) string { return a.id.ServerURL + path }
+
+// Checkin performs one signed check-in and returns the verified payload,
+// which is also saved for the scheduler and `status`.
+func (a *Agent) Checkin(ctx context.Context) (*protocol.CheckinPayload, error) {
+	nonce := make([]byte, 32)
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	facts := a.o.Facts()
+	body, err := do(ctx, a.client, "POST", a.url(protocol.PathCheckin), protocol.CheckinRequest{
+		ProtocolVersion: protocol.Version, DeviceID: a.id.DeviceID, AgentVersion: a.o.Version,
+		Capabilities: a.o.Capabilities, Nonce: nonce, Facts: facts,
+	}, protocol.MaxResponseBody)
+	if err != nil {
+		return nil, fmt.Errorf("check in with %s: %w", a.id.ServerURL, err)
+	}
+	p, err := protocol.OpenCheckin(body, a.id.signing, a.id.DeviceID, nonce, a.o.Now())
+	if err != nil {
+		return nil, fmt.Errorf("check-in response refused: %w", err)
+	}
+	if err := atomicfile.WriteJSON(filepath.Join(a.o.StateDir, payloadFile), p, 0o600); err != nil {
+		return nil, err
+	}
+	if p.Resend {
+		a.o.Log.Info("server redistributed the whole configuration", zap.String("version", a.o.Version))
+	}
+	return &p, nil
+}
+
+// lastPayload is the payload of the latest successful check-in, if any.
+func (a *Agent) lastPayload() (*protocol.CheckinPayload, error) {
+	var p protocol.CheckinPayload
+	if err := atomicfile.ReadJSON(filepath.Join(a.o.StateDir, payloadFile), &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Receive hands a payload to every receiver, each guarded against panics.
+func (a *Agent) Receive(ctx context.Context, p *protocol.CheckinPayload) error {
+	var errs []error
+	for _, r := range a.receivers {
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					a.o.Log.Error("receiver panicked", zap.String("receiver", r.Name()), zap.Any("panic", v), zap.ByteString("stack", debug.Stack()))
+					errs = append(errs, fmt.Errorf("%s: panic: %v", r.Name(), v))
+				}
+			}()
+			if err := r.Receive(ctx, p); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", r.Name(), err))
+			}
+		}()
+	}
+	return errors.Join(errs...)
+}
+
+// Flush delivers queued results and removes those the server acknowledged.
+// It returns how many were delivered.
+func (a *Agent) Flush(ctx context.Context) (int, error) {
+	pending, perr := a.outbox.Pending()
+	if perr != nil {
+		a.o.Log.Error("outbox", zap.Error(perr))
+	}
+	delivered := 0
+	const batch = 50
+	for len(pending) > 0 {
+		n := min(batch, len(pending))
+		body, err := do(ctx, a.client, "POST", a.url(protocol.PathResults), protocol.ResultsRequest{
+			DeviceID: a.id.DeviceID, Results: pending[:n],
+		}, protocol.MaxResponseBody)
+		if err != nil {
+			return delivered, fmt.Errorf("deliver results: %w", err)
+		}
+		var ack protocol.ResultsAck
+		if err := json.Unmarshal(body, &ack); err != nil {
+			return delivered, fmt.Errorf("deliver results: bad answer: %w", err)
+		}
+		if err := a.outbox.Ack(ack.Accepted); err != nil {
+			return delivered, err
+		}
+		delivered += len(ack.Accepted)
+		if len(ack.Accepted) < n {
+			return delivered, fmt.Errorf("deliver results: server kept %d of %d; the rest stay queued", len(ack.Accepted), n)
+		}
+		pending = pending[n:]
+	}
+	return delivered, nil
+}
+
+// Cycle is one foreground check-in: deliver what is queued, check in, run
+// what is due, deliver the new results. Results stay queued on any failure.
+func (a *Agent) Cycle(ctx context.Context) error {
+	st := a.loadStatus()
+	st.LastAttempt = a.o.Now().UTC()
+	_, ferr := a.Flush(ctx)
+	p, err := a.Checkin(ctx)
+	if err != nil {
+		st.LastError = err.Error()
+		a.saveStatus(st)
+		return err
+	}
+	st.LastCheckin, st.LastError = a.o.Now().UTC(), ""
+	a.saveStatus(st)
+	rerr := a.Receive(ctx, p)
+	if _, err := a.Flush(ctx); err != nil {
+		return errors.Join(rerr, err)
+	}
+	if ferr != nil {
+		a.o.Log.Debug("early flush failed, later flush succeeded", zap.Error(ferr))
+	}
+	return rerr
+}
+
+// newRunID returns a run id that sorts by time: UTC timestamp to the
+// nanosecond, then random hex so two agents never collide.
+func newRunID(t time.Time) string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	t = t.UTC()
+	return t.Format("20060102T150405") + fmt.Sprintf("%09d", t.Nanosecond()) + "Z-" + hex.EncodeToString(b)
+}
+
+// Status is what `mobileatwork status` shows.
+type Status struct {
+	Enrolled    bool             `json:"enrolled"`
+	DeviceID    string           `json:"device_id,omitempty"`
+	Server      string           `json:"server,omitempty"`
+	EnrolledAt  time.Time        `json:"enrolled_at,omitempty"`
+	LastCheckin time.Time        `json:"last_checkin,omitempty"`
+	LastAttempt time.Time        `json:"last_attempt,omitempty"`
+	LastError   string           `json:"last_error,omitempty"`
+	Queued      int              `json:"queued_results"`
+	NextRuns    []NextRun        `json:"next_runs"`
+	Config      *protocol.Config `json:"config,omitempty"`
+}
+
+// NextRun is the next scheduled run of one assignment.
+type NextRun struct {
+	AssignmentID string    `json:"assignment_id"`
+	Name         string    `json:"name"`
+	Schedule     string    `json:"schedule"`
+	Next         time.Time `json:"next,omitempty"`
+	State        string    `json:"state"` // due, scheduled, done, finished
+}
+
+func (a *Agent) loadStatus() Status {
+	var st Status
+	atomicfile.ReadJSON(filepath.Join(a.o.StateDir, statusFile), &st)
+	return st
+}
+
+func (a *Agent) saveStatus(st Status) {
+	st.NextRuns, st.Config = nil, nil // derived when shown
+	if err := atomicfile.WriteJSON(filepath.Join(a.o.StateDir, statusFile), st, 0o600); err != nil {
+		a.o.Log.Warn("save status", zap.Error(err))
+	}
+}
+
+// Status reports the agent's state; it needs no network.
+func (a *Agent) Status() Status {
+	st := a.loadStatus()
+	st.Enrolled, st.DeviceID, st.Server, st.EnrolledAt = true, a.id.DeviceID, a.id.ServerURL, a.id.EnrolledAt
+	st.Queued = a.outbox.Len()
+	st.NextRuns = []NextRun{}
+	if p, err := a.lastPayload(); err == nil {
+		st.Config = &p.Config
+		st.NextRuns = a.nextRuns(p, a.o.Now())
+	}
+	return st
+}
+
+func inputEnvName(name string) string { return "MAW_INPUT_" + strings.ToUpper(name) }

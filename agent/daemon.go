@@ -1,0 +1,109 @@
+package agent
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mobileatwork/mobileatwork/protocol"
+)
+
+// Daemon runs until ctx is done: it checks in at the configured interval
+// (with ±10% jitter so a fleet spreads out), backs off with jitter while the
+// server is unreachable, wakes for scheduled occurrences between check-ins,
+// and runs scripts in the background so a long script never holds back the
+// delivery of earlier results.
+func (a *Agent) Daemon(ctx context.Context) error {
+	a.o.Log.Info("agent started", zap.String("device", a.id.DeviceID), zap.String("server", a.id.ServerURL), zap.String("version", a.o.Version))
+	interval := time.Duration(protocol.DefaultConfig.CheckinIntervalMinutes) * time.Minute
+	if p, err := a.lastPayload(); err == nil && p.Config.CheckinIntervalMinutes > 0 {
+		interval = time.Duration(p.Config.CheckinIntervalMinutes) * time.Minute
+	}
+	failures := 0
+	running := make(chan struct{}, 1) // holds a token while scripts run
+	nextCheckin := a.o.Now()
+	for {
+		now := a.o.Now()
+		if !now.Before(nextCheckin) {
+			st := a.loadStatus()
+			st.LastAttempt = now.UTC()
+			if _, err := a.Flush(ctx); err != nil {
+				a.o.Log.Info("results stay queued", zap.Error(err))
+			}
+			p, err := a.Checkin(ctx)
+			if err != nil {
+				failures++
+				st.LastError = err.Error()
+				a.saveStatus(st)
+				wait := backoff(failures, interval)
+				a.o.Log.Warn("check-in failed", zap.Error(err), zap.Duration("retry_in", wait))
+				nextCheckin = a.o.Now().Add(wait)
+			} else {
+				failures = 0
+				st.LastCheckin, st.LastError = a.o.Now().UTC(), ""
+				a.saveStatus(st)
+				if p.Config.CheckinIntervalMinutes > 0 {
+					interval = time.Duration(p.Config.CheckinIntervalMinutes) * time.Minute
+				}
+				nextCheckin = a.o.Now().Add(jitter(interval))
+				a.background(ctx, running, p)
+			}
+		} else if p, err := a.lastPayload(); err == nil {
+			a.background(ctx, running, p) // a scheduled occurrence woke us
+		}
+		wake := nextCheckin
+		if p, err := a.lastPayload(); err == nil {
+			if t, ok := a.nextWake(p, a.o.Now()); ok && t.Before(wake) {
+				wake = t
+			}
+		}
+		timer := time.NewTimer(max(time.Until(wake), time.Second))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			a.o.Log.Info("agent stopping")
+			running <- struct{}{} // wait for a running script to finish or be killed
+			return nil
+		case <-timer.C:
+		}
+	}
+}
+
+// background starts the receivers unless a previous batch still runs.
+func (a *Agent) background(ctx context.Context, running chan struct{}, p *protocol.CheckinPayload) {
+	select {
+	case running <- struct{}{}:
+	default:
+		return // the receivers are busy; the next wake-up picks this up
+	}
+	go func() {
+		defer func() { <-running }()
+		if err := a.Receive(ctx, p); err != nil {
+			a.o.Log.Warn("configuration not fully applied", zap.Error(err))
+		}
+		if _, err := a.Flush(ctx); err != nil {
+			a.o.Log.Info("results stay queued", zap.Error(err))
+		}
+	}()
+}
+
+// jitter spreads d by ±10%.
+func jitter(d time.Duration) time.Duration {
+	span := int64(d) / 5
+	if span <= 0 {
+		return d
+	}
+	return d - time.Duration(span/2) + time.Duration(rand.Int64N(span))
+}
+
+// backoff grows from 30 s, doubling per failure, up to the check-in interval,
+// with full jitter.
+func backoff(failures int, interval time.Duration) time.Duration {
+	d := 30 * time.Second << min(failures-1, 10)
+	if d > interval || d <= 0 {
+		d = interval
+	}
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}

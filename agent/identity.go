@@ -1,0 +1,133 @@
+package agent
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
+)
+
+// ErrNotEnrolled is returned by everything that needs an identity.
+var ErrNotEnrolled = errors.New("this device is not enrolled")
+
+// Files of the state directory.
+const (
+	keyFile      = "device.key"
+	identityFile = "identity.json"
+	statusFile   = "status.json"
+	payloadFile  = "checkin.json"
+	outboxDir    = "outbox"
+	ledgerDir    = "ledger"
+	runDir       = "run"
+)
+
+// deviceKeyBits is RSA because PKCS#7 key transport (how script keys reach
+// the device) needs RSA; 3072 bits for 128-bit security.
+const deviceKeyBits = 3072
+
+// Identity is what enrollment leaves in the state directory.
+type Identity struct {
+	DeviceID    string    `json:"device_id"`
+	ServerURL   string    `json:"server_url"`
+	Certificate []byte    `json:"certificate"`  // DER
+	SigningCert []byte    `json:"signing_cert"` // DER, pinned signer of responses and scripts
+	CACert      []byte    `json:"ca_cert"`      // DER, pinned root of the server's TLS chain
+	EnrolledAt  time.Time `json:"enrolled_at"`
+
+	cert, signing, ca *x509.Certificate
+	key               *rsa.PrivateKey
+}
+
+func (id *Identity) parse() error {
+	var err error
+	if id.cert, err = x509.ParseCertificate(id.Certificate); err != nil {
+		return fmt.Errorf("device certificate: %w", err)
+	}
+	if id.signing, err = x509.ParseCertificate(id.SigningCert); err != nil {
+		return fmt.Errorf("tenant signing certificate: %w", err)
+	}
+	if id.ca, err = x509.ParseCertificate(id.CACert); err != nil {
+		return fmt.Errorf("tenant CA certificate: %w", err)
+	}
+	return nil
+}
+
+// ensureStateDir creates the state directory, root-only.
+func ensureStateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("state directory %s: %w", dir, err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("state directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// LoadIdentity reads the identity and device key from the state directory.
+func LoadIdentity(dir string) (*Identity, error) {
+	var id Identity
+	if err := atomicfile.ReadJSON(filepath.Join(dir, identityFile), &id); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w (no identity in %s): run `mobileatwork enroll --server URL --token TOKEN`", ErrNotEnrolled, dir)
+		}
+		return nil, fmt.Errorf("read identity: %w", err)
+	}
+	if err := id.parse(); err != nil {
+		return nil, fmt.Errorf("read identity: %w", err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, keyFile))
+	if err != nil {
+		return nil, fmt.Errorf("read device key: %w", err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return nil, fmt.Errorf("read device key: not PEM")
+	}
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("read device key: %w", err)
+	}
+	rk, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("read device key: not RSA")
+	}
+	id.key = rk
+	return &id, nil
+}
+
+// newDeviceKey makes the device key and a CSR for it. The subject is a
+// placeholder: the server names the certificate after the device id.
+func newDeviceKey() (*rsa.PrivateKey, []byte, error) {
+	k, err := rsa.GenerateKey(rand.Reader, deviceKeyBits)
+	if err != nil {
+		return nil, nil, fmt.Errorf("generate device key: %w", err)
+	}
+	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
+		Subject: pkix.Name{CommonName: "mobileatwork device"},
+	}, k)
+	if err != nil {
+		return nil, nil, fmt.Errorf("make certificate request: %w", err)
+	}
+	return k, csr, nil
+}
+
+func saveIdentity(dir string, id *Identity, key *rsa.PrivateKey) error {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return fmt.Errorf("encode device key: %w", err)
+	}
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	if err := atomicfile.WriteFile(filepath.Join(dir, keyFile), pemKey, 0o600); err != nil {
+		return err
+	}
+	// The identity goes last: its presence means enrollment completed.
+	return atomicfile.WriteJSON(filepath.Join(dir, identityFile), id, 0o600)
+}

@@ -1,0 +1,257 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mobileatwork/mobileatwork/agent/ledger"
+	"github.com/mobileatwork/mobileatwork/executor"
+	"github.com/mobileatwork/mobileatwork/protocol"
+)
+
+// scriptsReceiver runs the assignments that are due.
+type scriptsReceiver struct{ a *Agent }
+
+func (scriptsReceiver) Name() string { return "scripts" }
+
+func (r scriptsReceiver) Receive(ctx context.Context, p *protocol.CheckinPayload) error {
+	return r.a.RunDue(ctx, p)
+}
+
+// due is one assignment occurrence to handle now.
+type due struct {
+	asg        protocol.Assignment
+	entry      ledger.Entry
+	occurrence time.Time // zero for run-once
+}
+
+// dueNow lists what is due at now, oldest assignment first.
+func (a *Agent) dueNow(p *protocol.CheckinPayload, now time.Time) ([]due, error) {
+	var out []due
+	var errs []error
+	for _, asg := range p.Assignments {
+		e, err := a.ledger.Observe(asg.ID, asg.Version, now)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if e.Started != nil {
+			continue // settled by recovery
+		}
+		if !asg.Schedule.Recurring() {
+			if !e.Done {
+				out = append(out, due{asg: asg, entry: e})
+			}
+			continue
+		}
+		last := e.LastOccurrence
+		if last.IsZero() {
+			last = e.ReceivedAt
+		}
+		if occ, ok, _, _ := asg.Schedule.Due(last, now, a.o.Location); ok {
+			out = append(out, due{asg: asg, entry: e, occurrence: occ})
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// RunDue runs every due assignment, one script at a time. A script that
+// cannot be fetched now is left for the next cycle; one that fails
+// verification is reported as rejected and never run.
+func (a *Agent) RunDue(ctx context.Context, p *protocol.CheckinPayload) error {
+	a.runMu.Lock()
+	defer a.runMu.Unlock()
+	items, err := a.dueNow(p, a.o.Now())
+	errs := []error{err}
+	for _, d := range items {
+		if ctx.Err() != nil {
+			break
+		}
+		if err := a.runOne(ctx, p.Config, d); err != nil {
+			a.o.Log.Warn("assignment not run", zap.String("assignment", d.asg.ID), zap.Error(err))
+			errs = append(errs, fmt.Errorf("assignment %s: %w", d.asg.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// settle records that an occurrence has been handled.
+func settle(e ledger.Entry, occurrence time.Time) ledger.Entry {
+	e.Started, e.Waiting = nil, ""
+	if occurrence.IsZero() {
+		e.Done = true
+	} else {
+		e.LastOccurrence = occurrence
+	}
+	return e
+}
+
+func (a *Agent) result(d due, runID string) protocol.Result {
+	return protocol.Result{
+		RunID: runID, DeviceID: a.id.DeviceID, AssignmentID: d.asg.ID, AssignmentVersion: d.asg.Version,
+		ScriptID: d.asg.ScriptID, Occurrence: d.occurrence,
+	}
+}
+
+func (a *Agent) fetchBlob(ctx context.Context, asg protocol.Assignment) ([]byte, error) {
+	if len(asg.BlobURL) == 0 || asg.BlobURL[0] != '/' {
+		return nil, fmt.Errorf("blob URL %q is not a path on the tenant server", asg.BlobURL)
+	}
+	return do(ctx, a.client, "GET", a.url(asg.BlobURL), nil, protocol.MaxBlobBody)
+}
+
+func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
+	log := a.o.Log.With(zap.String("assignment", d.asg.ID), zap.String("script", d.asg.Name))
+	blob, err := a.fetchBlob(ctx, d.asg)
+	if err != nil {
+		return fmt.Errorf("download script: %w", err) // transient: retried next cycle
+	}
+	now := a.o.Now().UTC()
+	res := a.result(d, newRunID(now))
+	sc, err := protocol.OpenAssignment(d.asg, blob, a.id.signing, a.id.cert, a.id.key)
+	if err != nil {
+		log.Warn("script refused: verification failed; it will not run", zap.Error(err))
+		res.Status, res.Error = protocol.StatusRejected, err.Error()
+		res.StartedAt, res.FinishedAt = now, now
+		if err := a.outbox.Put(res); err != nil {
+			return err
+		}
+		return a.ledger.Put(settle(d.entry, d.occurrence))
+	}
+	var runAs *executor.User
+	if d.asg.RunAs == protocol.RunAsConsoleUser {
+		u, err := a.o.ConsoleUser()
+		if err != nil {
+			// Report once, then retry quietly at each cycle until a user logs in.
+			if d.entry.Waiting == "" {
+				res.Status, res.Error = protocol.StatusError, "no user logged in: will run when a user logs in"
+				res.StartedAt, res.FinishedAt = now, now
+				if err := a.outbox.Put(res); err != nil {
+					return err
+				}
+				d.entry.Waiting = "console_user"
+				return a.ledger.Put(d.entry)
+			}
+			return nil
+		}
+		runAs = &u
+	}
+	// At most once: the start is on disk before the script can run.
+	e := d.entry
+	e.Started = &ledger.Started{RunID: res.RunID, Occurrence: d.occurrence, At: now}
+	if err := a.ledger.Put(e); err != nil {
+		return fmt.Errorf("record start: %w", err)
+	}
+	req := executor.Request{
+		Script:    sc.Body,
+		Env:       map[string]string{},
+		Timeout:   time.Duration(cfg.MaxExecutionSeconds) * time.Second,
+		KillGrace: time.Duration(cfg.KillGraceSeconds) * time.Second,
+		MaxOutput: cfg.MaxResponseKB * 1024,
+		RunAs:     runAs,
+		TempDir:   filepath.Join(a.o.StateDir, runDir),
+	}
+	for _, in := range d.asg.Inputs {
+		req.Args = append(req.Args, in.Value)
+		req.Env[inputEnvName(in.Name)] = in.Value
+	}
+	if err := ensureStateDir(req.TempDir); err != nil {
+		return err
+	}
+	log.Info("running script", zap.String("run_id", res.RunID))
+	out := a.o.Exec(ctx, req)
+	res.Status = string(out.Status)
+	res.ExitCode = out.ExitCode
+	res.StartedAt, res.FinishedAt = out.StartedAt.UTC(), out.FinishedAt.UTC()
+	res.DurationMS = out.FinishedAt.Sub(out.StartedAt).Milliseconds()
+	res.Stdout, res.Stderr = out.Stdout, out.Stderr
+	res.StdoutBytes, res.StderrBytes = out.StdoutBytes, out.StderrBytes
+	res.Truncated, res.InvalidUTF8, res.Error = out.Truncated, out.InvalidUTF8, out.Error
+	log.Info("script finished", zap.String("run_id", res.RunID), zap.String("status", res.Status),
+		zap.Int("exit_code", res.ExitCode), zap.Int64("duration_ms", res.DurationMS))
+	if err := a.outbox.Put(res); err != nil {
+		return fmt.Errorf("queue result: %w", err) // recovery reports the run as interrupted
+	}
+	return a.ledger.Put(settle(e, d.occurrence))
+}
+
+// recoverInterrupted settles runs that were started but never recorded as
+// finished: the agent died while they ran. They are reported, never rerun.
+// A result that did reach the outbox is kept as it is.
+func (a *Agent) recoverInterrupted() error {
+	var errs []error
+	for _, e := range a.ledger.All() {
+		if e.Started == nil {
+			continue
+		}
+		if !a.outbox.Has(e.Started.RunID) {
+			now := a.o.Now().UTC()
+			res := protocol.Result{
+				RunID: e.Started.RunID, DeviceID: a.id.DeviceID, AssignmentID: e.AssignmentID,
+				AssignmentVersion: e.Version, Occurrence: e.Started.Occurrence,
+				Status: protocol.StatusError, StartedAt: e.Started.At, FinishedAt: now,
+				Error: "interrupted: the agent stopped while the script ran; it is not run again",
+			}
+			if err := a.outbox.Put(res); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			a.o.Log.Warn("run interrupted by an agent stop; reported, not rerun", zap.String("assignment", e.AssignmentID), zap.String("run_id", e.Started.RunID))
+		}
+		if err := a.ledger.Put(settle(e, e.Started.Occurrence)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// nextRuns describes, for `status`, when each assignment runs next.
+func (a *Agent) nextRuns(p *protocol.CheckinPayload, now time.Time) []NextRun {
+	out := []NextRun{}
+	for _, asg := range p.Assignments {
+		nr := NextRun{AssignmentID: asg.ID, Name: asg.Name, Schedule: asg.Schedule.String()}
+		e, seen := a.ledger.Get(asg.ID)
+		if seen && e.Version != asg.Version {
+			seen = false
+		}
+		switch {
+		case !asg.Schedule.Recurring() && seen && e.Done:
+			nr.State = "done"
+		case !asg.Schedule.Recurring():
+			nr.State = "due"
+		default:
+			last := e.LastOccurrence
+			if last.IsZero() && seen {
+				last = e.ReceivedAt
+			}
+			if _, ok, _, _ := asg.Schedule.Due(last, now, a.o.Location); ok && seen {
+				nr.State = "due"
+			} else if next, ok := asg.Schedule.Next(now, a.o.Location); ok {
+				nr.State, nr.Next = "scheduled", next
+			} else {
+				nr.State = "finished"
+			}
+		}
+		out = append(out, nr)
+	}
+	return out
+}
+
+// nextWake is the earliest upcoming scheduled occurrence, if any.
+func (a *Agent) nextWake(p *protocol.CheckinPayload, now time.Time) (time.Time, bool) {
+	var best time.Time
+	for _, asg := range p.Assignments {
+		if !asg.Schedule.Recurring() {
+			continue
+		}
+		if next, ok := asg.Schedule.Next(now, a.o.Location); ok && (best.IsZero() || next.Before(best)) {
+			best = next
+		}
+	}
+	return best, !best.IsZero()
+}

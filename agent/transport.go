@@ -1,0 +1,179 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/mobileatwork/mobileatwork/protocol"
+)
+
+// ErrPinMismatch is returned when the server's chain does not end at the CA
+// pinned by the enrollment token.
+var ErrPinMismatch = errors.New("server certificate chain does not match the tenant CA pinned by the token")
+
+// pinnedTLS trusts exactly the CA whose SHA-256 the token carries. Go cannot
+// express "a root I only know by hash" in RootCAs, so the default
+// verification is replaced — not skipped — by verifyPinned, which performs
+// the full chain and hostname verification against that one root. This is
+// the documented use of InsecureSkipVerify together with VerifyConnection.
+func pinnedTLS(serverName string, pin [32]byte) *tls.Config {
+	return &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		ServerName:         serverName,
+		InsecureSkipVerify: true, // replaced by VerifyConnection below
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			return verifyPinned(cs, serverName, pin)
+		},
+	}
+}
+
+func verifyPinned(cs tls.ConnectionState, serverName string, pin [32]byte) error {
+	if len(cs.PeerCertificates) == 0 {
+		return ErrPinMismatch
+	}
+	roots := x509.NewCertPool()
+	inter := x509.NewCertPool()
+	found := false
+	for _, c := range cs.PeerCertificates[1:] {
+		if h := sha256.Sum256(c.Raw); subtle.ConstantTimeCompare(h[:], pin[:]) == 1 {
+			roots.AddCert(c)
+			found = true
+		} else {
+			inter.AddCert(c)
+		}
+	}
+	if !found {
+		return ErrPinMismatch
+	}
+	_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
+		DNSName: serverName, Roots: roots, Intermediates: inter,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrPinMismatch, err)
+	}
+	return nil
+}
+
+// deviceTLS is the mutual TLS of every request after enrollment: the server
+// must chain to the pinned tenant CA, and the device shows its certificate.
+func deviceTLS(id *Identity, serverName string) *tls.Config {
+	roots := x509.NewCertPool()
+	roots.AddCert(id.ca)
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		ServerName: serverName,
+		RootCAs:    roots,
+		Certificates: []tls.Certificate{{
+			Certificate: [][]byte{id.Certificate},
+			PrivateKey:  id.key,
+			Leaf:        id.cert,
+		}},
+	}
+}
+
+// jitterBackoff is exponential backoff with full jitter, so a fleet that lost
+// its server does not come back in lockstep.
+func jitterBackoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil && resp.StatusCode == http.StatusTooManyRequests || resp != nil && resp.StatusCode == http.StatusServiceUnavailable {
+		if d := retryablehttp.DefaultBackoff(min, max, attempt, resp); d > 0 {
+			return d // honours Retry-After
+		}
+	}
+	ceil := min << attempt
+	if ceil <= 0 || ceil > max {
+		ceil = max
+	}
+	return min/2 + time.Duration(rand.Int64N(int64(ceil)))
+}
+
+func newHTTPClient(cfg *tls.Config, retries int) *http.Client {
+	rc := retryablehttp.NewClient()
+	rc.Logger = nil
+	rc.RetryMax = retries
+	rc.RetryWaitMin = 500 * time.Millisecond
+	rc.RetryWaitMax = 10 * time.Second
+	rc.Backoff = jitterBackoff
+	rc.HTTPClient.Timeout = 60 * time.Second
+	rc.HTTPClient.Transport = &http.Transport{
+		TLSClientConfig:     cfg,
+		TLSHandshakeTimeout: 15 * time.Second,
+		IdleConnTimeout:     90 * time.Second,
+		ForceAttemptHTTP2:   true,
+	}
+	// Errors are returned to the caller; do not turn 4xx into retries.
+	rc.CheckRetry = retryablehttp.DefaultRetryPolicy
+	return rc.StandardClient()
+}
+
+func serverName(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return "", fmt.Errorf("server URL %q: want https://HOST[:PORT]", raw)
+	}
+	return u.Hostname(), nil
+}
+
+// HTTPError is a non-2xx answer of the server.
+type HTTPError struct {
+	Status  int
+	Message string
+}
+
+func (e *HTTPError) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("server answered %d", e.Status)
+	}
+	return fmt.Sprintf("server answered %d: %s", e.Status, e.Message)
+}
+
+// do sends one request and returns the body, at most limit bytes.
+func do(ctx context.Context, c *http.Client, method, u string, body any, limit int64) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read answer: %w", err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("answer larger than %d bytes", limit)
+	}
+	if resp.StatusCode/100 != 2 {
+		var e protocol.Error
+		json.Unmarshal(b, &e)
+		return nil, &HTTPError{Status: resp.StatusCode, Message: e.Error}
+	}
+	return b, nil
+}

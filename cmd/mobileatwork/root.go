@@ -1,0 +1,309 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+	"go.uber.org/zap"
+
+	"github.com/mobileatwork/mobileatwork/agent"
+	"github.com/mobileatwork/mobileatwork/internal/cli"
+	"github.com/mobileatwork/mobileatwork/internal/logging"
+	"github.com/mobileatwork/mobileatwork/internal/version"
+	"github.com/mobileatwork/mobileatwork/inventory"
+	"github.com/mobileatwork/mobileatwork/protocol"
+)
+
+var v = viper.New()
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "mobileatwork",
+		Short: "Mobile@Work for macOS agent",
+		Long: `mobileatwork enrolls this Mac with its Mobile@Work tenant, checks in at the
+configured interval, runs the scripts the tenant assigns (verified: signed and
+encrypted with the tenant's certificate) and reports results and inventory.`,
+		Version: version.Version,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			cli.Bind(v, cmd)
+			if f := v.GetString("config"); f != "" {
+				v.SetConfigFile(f)
+				if err := v.ReadInConfig(); err != nil {
+					return fmt.Errorf("read --config %s: %w", f, err)
+				}
+			}
+			return nil
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.String("state-dir", agent.DefaultStateDir, "agent state directory (env MAW_STATE_DIR)")
+	pf.String("config", "", "configuration file (YAML, JSON or TOML); keys are flag names")
+	pf.String("log-level", "info", "debug, info, warn or error")
+	root.AddCommand(enrollCmd(), checkinCmd(), runCmd(), statusCmd(), versionCmd(), inventoryCmd(), scheduleCmd())
+	return root
+}
+
+func logger(file string) (*zap.Logger, func(), error) {
+	return logging.New(logging.Options{Console: true, Level: v.GetString("log-level"), File: file})
+}
+
+func newAgent(log *zap.Logger) (*agent.Agent, error) {
+	return agent.New(agent.Options{
+		StateDir: v.GetString("state-dir"), Log: log, Version: version.Version,
+		Capabilities: version.Capabilities(),
+		Facts:        func() protocol.Facts { return agent.DeviceFacts(version.Version) },
+	})
+}
+
+func enrollCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "enroll --server URL --token TOKEN",
+		Short: "Register this device with its tenant (once)",
+		Long: `enroll registers the device: it checks the server's TLS chain against the tenant
+CA pinned in the token (and refuses any other server), creates the device key
+(RSA 3072, kept 0600 in the state directory), and obtains a device certificate.`,
+		Args: cli.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if v.GetString("server") == "" || v.GetString("token") == "" {
+				return fmt.Errorf("--server and --token are required; the token comes from `mobileatwork-server token create`")
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			id, err := agent.Enroll(ctx, agent.EnrollOptions{
+				StateDir: v.GetString("state-dir"), ServerURL: v.GetString("server"), Token: v.GetString("token"),
+				Facts: agent.DeviceFacts(version.Version), Capabilities: version.Capabilities(),
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "enrolled with %s\n", id.ServerURL)
+			fmt.Fprintln(cmd.OutOrStdout(), id.DeviceID)
+			return nil
+		},
+	}
+	cmd.Flags().String("server", "", "tenant server URL, https://HOST[:PORT]")
+	cmd.Flags().String("token", "", "enrollment token")
+	return cmd
+}
+
+func checkinCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "checkin",
+		Short: "Check in now, in the foreground: fetch, run what is due, report",
+		Long: `checkin runs one cycle now: deliver queued results, check in, run the scripts
+that are due, deliver their results. It exits non-zero when the server cannot be
+reached; results then stay queued and go out at the next check-in.`,
+		Args: cli.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, sync, err := logger("")
+			if err != nil {
+				return err
+			}
+			defer sync()
+			a, err := newAgent(log)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return a.Cycle(ctx)
+		},
+	}
+}
+
+func runCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the agent daemon (what launchd starts)",
+		Args:  cli.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, sync, err := logger(v.GetString("log-file"))
+			if err != nil {
+				return err
+			}
+			defer sync()
+			a, err := newAgent(log)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return a.Daemon(ctx)
+		},
+	}
+	cmd.Flags().String("log-file", agent.DefaultLogFile, "JSON log file (rotated)")
+	return cmd
+}
+
+func statusCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show enrollment, last check-in, queued results and next scheduled runs",
+		Args:  cli.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := newAgent(zap.NewNop())
+			var st agent.Status
+			switch {
+			case err == nil:
+				st = a.Status()
+			case strings.Contains(err.Error(), agent.ErrNotEnrolled.Error()):
+				st = agent.Status{NextRuns: []agent.NextRun{}}
+			default:
+				return err
+			}
+			if v.GetBool("json") {
+				return cli.JSON(cmd.OutOrStdout(), st)
+			}
+			return printStatus(cmd, st)
+		},
+	}
+	cmd.Flags().Bool("json", false, "print JSON")
+	return cmd
+}
+
+func printStatus(cmd *cobra.Command, st agent.Status) error {
+	w := cmd.OutOrStdout()
+	if !st.Enrolled {
+		fmt.Fprintln(w, "enrolled:      no (run `mobileatwork enroll --server URL --token TOKEN`)")
+		return nil
+	}
+	when := func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		return t.Local().Format(time.RFC3339)
+	}
+	fmt.Fprintf(w, "enrolled:      yes, since %s\ndevice id:     %s\nserver:        %s\nlast check-in: %s\n",
+		when(st.EnrolledAt), st.DeviceID, st.Server, when(st.LastCheckin))
+	if st.LastError != "" {
+		fmt.Fprintf(w, "last error:    %s (at %s)\n", st.LastError, when(st.LastAttempt))
+	}
+	fmt.Fprintf(w, "queued:        %d result(s)\n", st.Queued)
+	if len(st.NextRuns) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	rows := [][]string{}
+	for _, n := range st.NextRuns {
+		next := ""
+		if !n.Next.IsZero() {
+			next = n.Next.Local().Format(time.RFC3339)
+		}
+		rows = append(rows, []string{n.AssignmentID, n.Name, n.Schedule, n.State, next})
+	}
+	return cli.Table(w, []string{"ASSIGNMENT", "SCRIPT", "SCHEDULE", "STATE", "NEXT RUN"}, rows)
+}
+
+func versionCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print version, commit and capabilities",
+		Args:  cli.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := map[string]any{"version": version.Version, "commit": version.Commit, "capabilities": version.Capabilities()}
+			if v.GetBool("json") {
+				return cli.JSON(cmd.OutOrStdout(), out)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "mobileatwork %s (%s)\ncapabilities: %s\n", version.Version, version.Commit, strings.Join(version.Capabilities(), ", "))
+			return nil
+		},
+	}
+	cmd.Flags().Bool("json", false, "print JSON")
+	return cmd
+}
+
+func inventoryCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "inventory [--root DIR]",
+		Short: "Print the local inventory: PKG receipts and app bundles",
+		Long: `inventory reads /var/db/receipts/*.plist and the Info.plist of app bundles under
+/Applications (binary or XML plists). Hostile or malformed plists are listed
+under errors and never stop the rest. --root prefixes every path (for tests).`,
+		Args: cli.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rep, err := inventory.Collect(cmd.Context(), inventory.Options{Root: v.GetString("root")})
+			if err != nil {
+				return err
+			}
+			f := inventory.DeviceFacts(version.Version)
+			rep.Facts = &f
+			if v.GetBool("json") {
+				return cli.JSON(cmd.OutOrStdout(), rep)
+			}
+			w := cmd.OutOrStdout()
+			rows := [][]string{}
+			for _, r := range rep.Receipts {
+				rows = append(rows, []string{r.PackageID, r.Version, r.InstallDate.Format("2006-01-02")})
+			}
+			cli.Table(w, []string{"PACKAGE", "VERSION", "INSTALLED"}, rows)
+			fmt.Fprintln(w)
+			rows = rows[:0]
+			for _, a := range rep.Apps {
+				rows = append(rows, []string{a.BundleID, a.Name, a.Version, a.Build, a.Path})
+			}
+			cli.Table(w, []string{"BUNDLE ID", "NAME", "VERSION", "BUILD", "PATH"}, rows)
+			for _, e := range rep.Errors {
+				fmt.Fprintf(cmd.ErrOrStderr(), "skipped %s: %s\n", e.Path, e.Error)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().String("root", "", "prefix of every path read (default /)")
+	cmd.Flags().Bool("json", false, "print JSON")
+	return cmd
+}
+
+func scheduleCmd() *cobra.Command {
+	s := &cobra.Command{Use: "schedule", Short: "Schedules"}
+	preview := &cobra.Command{
+		Use:   "preview [schedule flags] --from RFC3339 --count N",
+		Short: "Print the next run instants of a schedule in this device's zone",
+		Long: `preview prints the next --count run instants (RFC 3339 with offset) of the
+schedule the flags describe, from --from (default now), in the device's zone
+(the TZ environment variable is honoured). Flags as for mobileatwork-server assign.`,
+		Args: cli.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			spec, err := cli.ScheduleFromFlags(v)
+			if err != nil {
+				return err
+			}
+			from := time.Now()
+			if f := v.GetString("from"); f != "" {
+				if from, err = time.Parse(time.RFC3339, f); err != nil {
+					return fmt.Errorf("--from %q: want RFC 3339, e.g. 2027-01-01T00:00:00Z", f)
+				}
+			}
+			n := v.GetInt("count")
+			if n < 1 || n > 1000 {
+				return fmt.Errorf("--count %d: want 1 to 1000", n)
+			}
+			loc := time.Local
+			times := spec.Preview(from, n, loc)
+			if v.GetBool("json") {
+				out := make([]string, len(times))
+				for i, t := range times {
+					out[i] = t.In(loc).Format(time.RFC3339)
+				}
+				return cli.JSON(cmd.OutOrStdout(), map[string]any{"schedule": spec, "description": spec.String(), "runs": out})
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s\n", spec.String())
+			for _, t := range times {
+				fmt.Fprintln(cmd.OutOrStdout(), t.In(loc).Format(time.RFC3339))
+			}
+			return nil
+		},
+	}
+	cli.ScheduleFlags(preview.Flags())
+	preview.Flags().String("from", "", "start instant, RFC 3339 (default now)")
+	preview.Flags().Int("count", 5, "how many instants")
+	preview.Flags().Bool("json", false, "print JSON")
+	s.AddCommand(preview)
+	return s
+}

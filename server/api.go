@@ -1,0 +1,326 @@
+package server
+
+import (
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/server/blobs"
+	"github.com/mobileatwork/mobileatwork/server/settings"
+	"github.com/mobileatwork/mobileatwork/server/store"
+)
+
+// Handler serves the device API. Enrollment needs only server TLS; every
+// other route needs a device certificate issued by the tenant CA.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+protocol.PathEnroll, s.handleEnroll)
+	mux.HandleFunc("POST "+protocol.PathCheckin, s.device(s.handleCheckin))
+	mux.HandleFunc("GET "+protocol.PathBlob+"{id}", s.device(s.handleBlob))
+	mux.HandleFunc("POST "+protocol.PathResults, s.device(s.handleResults))
+	mux.HandleFunc("POST "+protocol.PathLeave, s.device(s.handleLeave))
+	return mux
+}
+
+// TLSConfig is the listener's TLS: TLS 1.2 minimum, client certificates
+// verified against the tenant CA when presented.
+func (s *Server) TLSConfig() *tls.Config {
+	pool := x509.NewCertPool()
+	pool.AddCert(s.Tenant.CA)
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{s.Tenant.TLS},
+		ClientAuth:   tls.VerifyClientCertIfGiven,
+		ClientCAs:    pool,
+	}
+}
+
+// Serve listens on addr until ctx is done, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context, addr string, ready func(net.Addr)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	hs := &http.Server{
+		Handler:           s.Handler(),
+		TLSConfig:         s.TLSConfig(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          zap.NewStdLog(s.Log.Named("http")),
+	}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.ServeTLS(ln, "", "") }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := hs.Shutdown(shut); err != nil {
+			return fmt.Errorf("shut down: %w", err)
+		}
+		return nil
+	}
+}
+
+type deviceHandler func(w http.ResponseWriter, r *http.Request, d store.Device, cert *x509.Certificate)
+
+// device authenticates the caller by its verified client certificate and
+// checks it is the certificate issued to a device that has not left.
+func (s *Server) device(h deviceHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
+			s.fail(w, r, http.StatusUnauthorized, "a device certificate is required: enroll the device first")
+			return
+		}
+		cert := r.TLS.VerifiedChains[0][0]
+		d, err := s.Store.Device(r.Context(), cert.Subject.CommonName)
+		if err != nil {
+			s.fail(w, r, http.StatusForbidden, "unknown device")
+			return
+		}
+		if d.CertSerial != hex.EncodeToString(cert.SerialNumber.Bytes()) {
+			s.fail(w, r, http.StatusForbidden, "device certificate superseded")
+			return
+		}
+		if d.Left {
+			s.fail(w, r, http.StatusForbidden, "device has left the tenant: enroll it again")
+			return
+		}
+		h(w, r, d, cert)
+	}
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	s.Log.Info("device request refused", zap.String("path", r.URL.Path), zap.Int("status", code), zap.String("reason", msg))
+	writeJSON(w, code, protocol.Error{Error: msg})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+// decode reads a JSON body of at most protocol.MaxRequestBody bytes,
+// gzip-compressed or not.
+func decode(r *http.Request, v any) error {
+	var body io.Reader = http.MaxBytesReader(nil, r.Body, protocol.MaxRequestBody)
+	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			return fmt.Errorf("bad gzip body: %w", err)
+		}
+		defer zr.Close()
+		body = io.LimitReader(zr, protocol.MaxRequestBody+1)
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return fmt.Errorf("read body: %w", err)
+	}
+	if len(b) > protocol.MaxRequestBody {
+		return fmt.Errorf("body larger than %d bytes", protocol.MaxRequestBody)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("bad JSON body: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
+	var req protocol.EnrollRequest
+	if err := decode(r, &req); err != nil {
+		s.fail(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	if req.ProtocolVersion != protocol.Version {
+		s.fail(w, r, http.StatusBadRequest, fmt.Sprintf("protocol version %d is not supported (server speaks %d)", req.ProtocolVersion, protocol.Version))
+		return
+	}
+	tok, err := protocol.ParseEnrollToken(req.Token)
+	if err != nil {
+		s.fail(w, r, http.StatusUnauthorized, "enrollment token refused: "+err.Error())
+		return
+	}
+	if tok.CAPin != s.Tenant.CAPin() {
+		s.fail(w, r, http.StatusUnauthorized, "enrollment token refused: it was made for another tenant")
+		return
+	}
+	id := newID("dev")
+	now := s.now()
+	// Check the CSR before consuming the token, so a bad request does not burn it.
+	cert, err := s.Tenant.IssueDevice(req.CSR, id, now)
+	if err != nil {
+		s.fail(w, r, http.StatusBadRequest, "certificate request refused: "+err.Error())
+		return
+	}
+	t, err := s.Store.RedeemToken(r.Context(), tok.SecretHash(), now)
+	switch {
+	case errors.Is(err, store.ErrTokenUnknown), errors.Is(err, store.ErrTokenUsed), errors.Is(err, store.ErrTokenExpired):
+		s.fail(w, r, http.StatusUnauthorized, "enrollment token refused: "+err.Error())
+		return
+	case err != nil:
+		s.Log.Error("redeem token", zap.Error(err))
+		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		return
+	}
+	req.Facts.AgentVersion = strings.TrimSpace(req.Facts.AgentVersion)
+	d := store.Device{
+		ID: id, Facts: req.Facts, User: t.User, Capabilities: req.Capabilities,
+		AgentVersion: req.Facts.AgentVersion, CertSerial: hex.EncodeToString(cert.SerialNumber.Bytes()), EnrolledAt: now,
+	}
+	if err := s.Store.CreateDevice(r.Context(), d); err != nil {
+		s.Log.Error("create device", zap.Error(err))
+		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		return
+	}
+	s.Log.Info("device enrolled", zap.String("device", id), zap.String("serial", req.Facts.SerialNumber), zap.String("user", t.User))
+	writeJSON(w, http.StatusOK, protocol.EnrollResponse{
+		DeviceID: id, Certificate: cert.Raw, SigningCert: s.Tenant.Signing.Cert.Raw, CACert: s.Tenant.CA.Raw,
+	})
+}
+
+func (s *Server) handleCheckin(w http.ResponseWriter, r *http.Request, d store.Device, cert *x509.Certificate) {
+	var req protocol.CheckinRequest
+	if err := decode(r, &req); err != nil {
+		s.fail(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	switch {
+	case req.ProtocolVersion != protocol.Version:
+		s.fail(w, r, http.StatusBadRequest, fmt.Sprintf("protocol version %d is not supported", req.ProtocolVersion))
+		return
+	case req.DeviceID != d.ID:
+		s.fail(w, r, http.StatusForbidden, "device id does not match the certificate")
+		return
+	case len(req.Nonce) < 16 || len(req.Nonce) > 64:
+		s.fail(w, r, http.StatusBadRequest, "nonce must be 16 to 64 bytes")
+		return
+	}
+	now := s.now()
+	req.Facts.AgentVersion = req.AgentVersion
+	prev, err := s.Store.RecordCheckin(r.Context(), d.ID, req.Facts, req.Capabilities, now)
+	if err != nil {
+		s.Log.Error("record check-in", zap.Error(err))
+		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		return
+	}
+	d.Facts, d.Capabilities, d.AgentVersion = req.Facts, req.Capabilities, req.AgentVersion
+	stored, err := s.Store.Config(r.Context())
+	if err != nil {
+		s.Log.Error("read config", zap.Error(err))
+		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		return
+	}
+	asg, err := s.deviceAssignments(r.Context(), d, cert)
+	if err != nil {
+		s.Log.Error("build assignments", zap.String("device", d.ID), zap.Error(err))
+		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		return
+	}
+	p := protocol.CheckinPayload{
+		ProtocolVersion: protocol.Version, DeviceID: d.ID, Nonce: req.Nonce,
+		IssuedAt: now, ExpiresAt: now.Add(s.ResponseTTL),
+		Config: settings.DeviceConfig(stored), Assignments: asg,
+		// A new agent version gets its whole configuration again.
+		Resend: prev != "" && prev != req.AgentVersion,
+	}
+	signed, err := protocol.SignCheckin(p, s.Tenant.Signing)
+	if err != nil {
+		s.Log.Error("sign check-in", zap.Error(err))
+		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		return
+	}
+	if p.Resend {
+		s.Log.Info("agent upgraded: configuration redistributed", zap.String("device", d.ID), zap.String("from", prev), zap.String("to", req.AgentVersion))
+	}
+	w.Header().Set("Content-Type", protocol.ContentTypeSigned)
+	w.Write(signed)
+}
+
+func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request, d store.Device, _ *x509.Certificate) {
+	a, err := s.Store.Assignment(r.Context(), r.PathValue("id"))
+	if err != nil || !appliesTo(a, d) {
+		s.fail(w, r, http.StatusNotFound, "no such assignment for this device")
+		return
+	}
+	b, err := s.Blobs.Get(a.ScriptID, protocol.MaxBlobBody)
+	if errors.Is(err, blobs.ErrNotFound) {
+		s.fail(w, r, http.StatusNotFound, "script blob missing")
+		return
+	} else if err != nil {
+		s.Log.Error("read blob", zap.Error(err))
+		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Write(b)
+}
+
+var validStatus = map[string]bool{
+	protocol.StatusSucceeded: true, protocol.StatusFailed: true, protocol.StatusTimedOut: true,
+	protocol.StatusRejected: true, protocol.StatusError: true,
+}
+
+// maxResultOutput bounds what one result may carry per stream: agents cap
+// output at max_response_kb (at most 1 MB) plus a marker line.
+const maxResultOutput = 1<<20 + 256
+
+func (s *Server) handleResults(w http.ResponseWriter, r *http.Request, d store.Device, _ *x509.Certificate) {
+	var req protocol.ResultsRequest
+	if err := decode(r, &req); err != nil {
+		s.fail(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	if req.DeviceID != d.ID {
+		s.fail(w, r, http.StatusForbidden, "device id does not match the certificate")
+		return
+	}
+	ack := protocol.ResultsAck{Accepted: []string{}}
+	now := s.now()
+	for _, res := range req.Results {
+		if res.DeviceID != d.ID || res.RunID == "" || len(res.RunID) > 128 || !validStatus[res.Status] ||
+			len(res.Stdout) > maxResultOutput || len(res.Stderr) > maxResultOutput {
+			s.Log.Warn("malformed result dropped", zap.String("device", d.ID), zap.String("run_id", res.RunID))
+			continue
+		}
+		isNew, err := s.Store.PutResult(r.Context(), res, now)
+		if err != nil {
+			s.Log.Error("store result", zap.Error(err))
+			continue // not acknowledged: the agent keeps it and retries
+		}
+		if isNew {
+			s.Log.Info("result", zap.String("device", d.ID), zap.String("run_id", res.RunID), zap.String("status", res.Status))
+		}
+		ack.Accepted = append(ack.Accepted, res.RunID)
+	}
+	writeJSON(w, http.StatusOK, ack)
+}
+
+func (s *Server) handleLeave(w http.ResponseWriter, r *http.Request, d store.Device, _ *x509.Certificate) {
+	if err := s.Store.MarkDeviceLeft(r.Context(), d.ID, s.now()); err != nil {
+		s.Log.Error("mark device left", zap.Error(err))
+		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		return
+	}
+	s.Log.Info("device left", zap.String("device", d.ID))
+	writeJSON(w, http.StatusOK, struct{}{})
+}

@@ -1,0 +1,98 @@
+// Package server is the reference tenant server: it holds the tenant's keys,
+// devices, scripts, assignments and results, serves the device API over TLS
+// and offers the administrative operations the CLI wires up.
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mobileatwork/mobileatwork/server/blobs"
+	"github.com/mobileatwork/mobileatwork/server/pki"
+	"github.com/mobileatwork/mobileatwork/server/store"
+	"github.com/mobileatwork/mobileatwork/server/store/sqlite"
+)
+
+// ErrNotInitialised is returned when the data directory holds no tenant.
+var ErrNotInitialised = errors.New("no tenant in the data directory")
+
+// Layout of the data directory.
+const (
+	dbFile   = "tenant.db"
+	pkiDir   = "pki"
+	blobsDir = "blobs"
+)
+
+// Server is one tenant, opened from its data directory.
+type Server struct {
+	Store  store.AllStorage
+	Tenant *pki.Tenant
+	Blobs  *blobs.Dir
+	Log    *zap.Logger
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+	// ResponseTTL is how long a signed check-in response stays valid.
+	ResponseTTL time.Duration
+}
+
+// Init creates a new tenant in dir: keys, certificates and the database. It
+// refuses a directory that already holds a tenant.
+func Init(dir, tenantName string, hostnames []string) (*Server, error) {
+	if _, err := os.Stat(filepath.Join(dir, dbFile)); err == nil {
+		return nil, fmt.Errorf("init %s: a tenant already exists there; use another --data directory", dir)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("init %s: %w", dir, err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("init %s: %w", dir, err)
+	}
+	if _, err := pki.Create(filepath.Join(dir, pkiDir), tenantName, hostnames, time.Now()); err != nil {
+		return nil, fmt.Errorf("init %s: %w", dir, err)
+	}
+	return Open(dir)
+}
+
+// Open loads the tenant in dir.
+func Open(dir string) (*Server, error) {
+	if _, err := os.Stat(filepath.Join(dir, dbFile)); err != nil {
+		if _, perr := os.Stat(filepath.Join(dir, pkiDir)); perr != nil {
+			return nil, fmt.Errorf("%w %s: run `mobileatwork-server init --data %s` first", ErrNotInitialised, dir, dir)
+		}
+	}
+	t, err := pki.Load(filepath.Join(dir, pkiDir))
+	if err != nil {
+		return nil, fmt.Errorf("open tenant %s: %w", dir, err)
+	}
+	st, err := sqlite.Open(filepath.Join(dir, dbFile))
+	if err != nil {
+		return nil, fmt.Errorf("open tenant %s: %w", dir, err)
+	}
+	b, err := blobs.Open(filepath.Join(dir, blobsDir))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &Server{Store: st, Tenant: t, Blobs: b, Log: zap.NewNop(), Now: time.Now, ResponseTTL: 5 * time.Minute}, nil
+}
+
+// Close releases the store.
+func (s *Server) Close() error { return s.Store.Close() }
+
+// newID returns prefix_ followed by 16 random hex digits.
+func newID(prefix string) string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return prefix + "_" + hex.EncodeToString(b)
+}
+
+func (s *Server) now() time.Time { return s.Now().UTC() }

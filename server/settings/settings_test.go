@@ -1,0 +1,58 @@
+package settings
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/mobileatwork/mobileatwork/protocol"
+)
+
+func TestParseAssignments(t *testing.T) {
+	tests := []struct {
+		name  string
+		words []string
+		want  map[string]string
+		ok    bool
+	}{
+		{"ints", []string{"max_execution_seconds=2", "max_response_kb=4"}, map[string]string{"max_execution_seconds": "2", "max_response_kb": "4"}, true},
+		{"bool canonical", []string{"onboarding.enabled=1"}, map[string]string{"onboarding.enabled": "true"}, true},
+		{"url", []string{"onboarding.landing_url=https://example.com/welcome"}, map[string]string{"onboarding.landing_url": "https://example.com/welcome"}, true},
+		{"negative", []string{"max_execution_seconds=-1"}, nil, false},
+		{"zero", []string{"checkin_interval_minutes=0"}, nil, false},
+		{"not a number", []string{"max_response_kb=abc"}, nil, false},
+		{"unknown key", []string{"color=blue"}, nil, false},
+		{"no equals", []string{"max_response_kb"}, nil, false},
+		{"one bad spoils all", []string{"max_response_kb=2", "max_execution_seconds=x"}, nil, false},
+		{"bad url", []string{"onboarding.landing_url=javascript:alert(1)"}, nil, false},
+		{"empty", nil, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseAssignments(tt.words)
+			if tt.ok != (err == nil) {
+				t.Fatalf("err = %v, want ok=%v", err, tt.ok)
+			}
+			if err != nil {
+				if !errors.Is(err, ErrInvalid) || got != nil {
+					t.Fatalf("error %v not ErrInvalid, or partial result %v", err, got)
+				}
+				return
+			}
+			for k, v := range tt.want {
+				if got[k] != v {
+					t.Errorf("%s = %q, want %q", k, got[k], v)
+				}
+			}
+		})
+	}
+}
+
+func TestDeviceConfigDefaults(t *testing.T) {
+	if got := DeviceConfig(nil); got != protocol.DefaultConfig {
+		t.Fatalf("defaults = %+v, want %+v", got, protocol.DefaultConfig)
+	}
+	got := DeviceConfig(map[string]string{"max_execution_seconds": "2", "stale_key": "9"})
+	if got.MaxExecutionSeconds != 2 || got.MaxResponseKB != 1 {
+		t.Fatalf("merge = %+v", got)
+	}
+}

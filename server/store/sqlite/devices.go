@@ -1,0 +1,196 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/server/store"
+)
+
+const deviceColumns = `id, facts, user, groups, capabilities, agent_version, cert_serial, enrolled_at, last_checkin, left_at`
+
+// CreateDevice stores a newly enrolled device; an existing id is
+// store.ErrExists. LastCheckin and Left are stored as given.
+func (s *Store) CreateDevice(ctx context.Context, d store.Device) error {
+	facts, err := marshalJSON(d.Facts)
+	if err != nil {
+		return fmt.Errorf("create device %s: %w", d.ID, err)
+	}
+	groups, err := marshalJSON(nonNil(d.Groups))
+	if err != nil {
+		return fmt.Errorf("create device %s: %w", d.ID, err)
+	}
+	caps, err := marshalJSON(nonNil(d.Capabilities))
+	if err != nil {
+		return fmt.Errorf("create device %s: %w", d.ID, err)
+	}
+	var leftAt any
+	if d.Left {
+		// Device has no leaving time; enrollment time is the best we know.
+		leftAt = formatTime(d.EnrolledAt)
+	}
+	res, err := s.db.ExecContext(ctx, `
+INSERT INTO devices (id, serial, facts, user, groups, capabilities, agent_version, cert_serial, enrolled_at, last_checkin, left_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO NOTHING`,
+		d.ID, d.Facts.SerialNumber, facts, d.User, groups, caps, d.AgentVersion, d.CertSerial,
+		formatTime(d.EnrolledAt), nullTime(d.LastCheckin), leftAt)
+	if err != nil {
+		return fmt.Errorf("create device %s: %w", d.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("create device %s: %w", d.ID, err)
+	} else if n == 0 {
+		return fmt.Errorf("create device %s: %w", d.ID, store.ErrExists)
+	}
+	return nil
+}
+
+// Device returns the device with this id, or store.ErrNotFound.
+func (s *Store) Device(ctx context.Context, id string) (store.Device, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+deviceColumns+` FROM devices WHERE id = ?`, id)
+	d, err := scanDevice(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return store.Device{}, fmt.Errorf("get device %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// Devices returns every device, the earliest enrolled first.
+func (s *Store) Devices(ctx context.Context) ([]store.Device, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+deviceColumns+` FROM devices ORDER BY enrolled_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Device
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list devices: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
+	}
+	return out, nil
+}
+
+// RecordCheckin updates what the device reported and returns the agent
+// version it had before. Reading the old version and writing the new one
+// happen in one write transaction, so two concurrent check-ins of the same
+// device each see the version the other one replaced.
+func (s *Store) RecordCheckin(ctx context.Context, id string, facts protocol.Facts, caps []string, at time.Time) (string, error) {
+	factsJSON, err := marshalJSON(facts)
+	if err != nil {
+		return "", fmt.Errorf("record check-in of device %s: %w", id, err)
+	}
+	capsJSON, err := marshalJSON(nonNil(caps))
+	if err != nil {
+		return "", fmt.Errorf("record check-in of device %s: %w", id, err)
+	}
+	var prev string
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT agent_version FROM devices WHERE id = ?`, id).Scan(&prev)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `
+UPDATE devices SET serial = ?, facts = ?, capabilities = ?, agent_version = ?, last_checkin = ?
+WHERE id = ?`,
+			facts.SerialNumber, factsJSON, capsJSON, facts.AgentVersion, formatTime(at), id)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("record check-in of device %s: %w", id, err)
+	}
+	return prev, nil
+}
+
+// SetDeviceGroups replaces the groups of the device.
+func (s *Store) SetDeviceGroups(ctx context.Context, id string, groups []string) error {
+	g, err := marshalJSON(nonNil(groups))
+	if err != nil {
+		return fmt.Errorf("set groups of device %s: %w", id, err)
+	}
+	return s.updateDevice(ctx, "set groups of device", id, `UPDATE devices SET groups = ? WHERE id = ?`, g, id)
+}
+
+// MarkDeviceLeft records that the device uninstalled the agent. Marking it
+// again keeps the first time it left.
+func (s *Store) MarkDeviceLeft(ctx context.Context, id string, at time.Time) error {
+	return s.updateDevice(ctx, "mark device left", id,
+		`UPDATE devices SET left_at = COALESCE(left_at, ?) WHERE id = ?`, formatTime(at), id)
+}
+
+// updateDevice runs an UPDATE of one device row and turns "no row" into
+// store.ErrNotFound.
+func (s *Store) updateDevice(ctx context.Context, what, id, query string, args ...any) error {
+	res, err := s.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", what, id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", what, id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s %s: %w", what, id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// scanner is what *sql.Row and *sql.Rows have in common.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+func scanDevice(r scanner) (store.Device, error) {
+	var (
+		d                          store.Device
+		facts, groups, caps, enrAt string
+		lastCheckin, leftAt        sql.NullString
+	)
+	if err := r.Scan(&d.ID, &facts, &d.User, &groups, &caps, &d.AgentVersion, &d.CertSerial,
+		&enrAt, &lastCheckin, &leftAt); err != nil {
+		return store.Device{}, err
+	}
+	if err := unmarshalJSON(facts, &d.Facts); err != nil {
+		return store.Device{}, err
+	}
+	if err := unmarshalJSON(groups, &d.Groups); err != nil {
+		return store.Device{}, err
+	}
+	if err := unmarshalJSON(caps, &d.Capabilities); err != nil {
+		return store.Device{}, err
+	}
+	d.Groups, d.Capabilities = stringsOrNil(d.Groups), stringsOrNil(d.Capabilities)
+	var err error
+	if d.EnrolledAt, err = parseTime(enrAt); err != nil {
+		return store.Device{}, err
+	}
+	if d.LastCheckin, err = parseNullTime(lastCheckin); err != nil {
+		return store.Device{}, err
+	}
+	d.Left = leftAt.Valid
+	return d, nil
+}
+
+// nonNil makes a nil list encode as [] rather than null.
+func nonNil(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
+}

@@ -1,0 +1,105 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/server/store"
+)
+
+// Every field of protocol.Result has its own column, so results can be
+// queried with the sqlite3 shell as well as through the store.
+const resultColumns = `run_id, device_id, assignment_id, assignment_version, script_id, occurrence, status,
+exit_code, started_at, finished_at, duration_ms, stdout, stderr, stdout_bytes, stderr_bytes, truncated,
+invalid_utf8, error, received_at`
+
+// PutResult stores r unless its run id is already stored, and reports
+// whether it was new. The first delivery wins: agents resend a result until
+// it is acknowledged, and a resend never replaces what was stored.
+func (s *Store) PutResult(ctx context.Context, r protocol.Result, receivedAt time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `
+INSERT INTO results (`+resultColumns+`)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (run_id) DO NOTHING`,
+		r.RunID, r.DeviceID, r.AssignmentID, r.AssignmentVersion, r.ScriptID, nullTime(r.Occurrence), r.Status,
+		r.ExitCode, nullTime(r.StartedAt), nullTime(r.FinishedAt), r.DurationMS, r.Stdout, r.Stderr,
+		r.StdoutBytes, r.StderrBytes, r.Truncated, r.InvalidUTF8, r.Error, formatTime(receivedAt))
+	if err != nil {
+		return false, fmt.Errorf("put result %s: %w", r.RunID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("put result %s: %w", r.RunID, err)
+	}
+	return n == 1, nil
+}
+
+// Results returns the results that match f, the first received first; ties
+// keep the order in which they were stored.
+func (s *Store) Results(ctx context.Context, f store.ResultFilter) ([]store.StoredResult, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.DeviceID != "" {
+		where = append(where, "device_id = ?")
+		args = append(args, f.DeviceID)
+	}
+	if f.ScriptID != "" {
+		where = append(where, "script_id = ?")
+		args = append(args, f.ScriptID)
+	}
+	q := `SELECT ` + resultColumns + ` FROM results`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY received_at, rowid`
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list results: %w", err)
+	}
+	defer rows.Close()
+	var out []store.StoredResult
+	for rows.Next() {
+		r, err := scanResult(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list results: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list results: %w", err)
+	}
+	return out, nil
+}
+
+func scanResult(r scanner) (store.StoredResult, error) {
+	var (
+		sr                            store.StoredResult
+		occurrence, started, finished sql.NullString
+		received                      string
+	)
+	if err := r.Scan(&sr.RunID, &sr.DeviceID, &sr.AssignmentID, &sr.AssignmentVersion, &sr.ScriptID, &occurrence,
+		&sr.Status, &sr.ExitCode, &started, &finished, &sr.DurationMS, &sr.Stdout, &sr.Stderr,
+		&sr.StdoutBytes, &sr.StderrBytes, &sr.Truncated, &sr.InvalidUTF8, &sr.Error, &received); err != nil {
+		return store.StoredResult{}, err
+	}
+	var err error
+	if sr.Occurrence, err = parseNullTime(occurrence); err != nil {
+		return store.StoredResult{}, err
+	}
+	if sr.StartedAt, err = parseNullTime(started); err != nil {
+		return store.StoredResult{}, err
+	}
+	if sr.FinishedAt, err = parseNullTime(finished); err != nil {
+		return store.StoredResult{}, err
+	}
+	if sr.ReceivedAt, err = parseTime(received); err != nil {
+		return store.StoredResult{}, err
+	}
+	return sr, nil
+}

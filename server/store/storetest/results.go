@@ -1,0 +1,154 @@
+package storetest
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/server/store"
+)
+
+// sampleResult sets every field of protocol.Result; the round-trip test
+// checks that, so a field added to the protocol fails here until the sample
+// and every backend store it.
+func sampleResult(runID, device, script string) protocol.Result {
+	return protocol.Result{
+		RunID:             runID,
+		DeviceID:          device,
+		AssignmentID:      "a-" + script,
+		AssignmentVersion: 2,
+		ScriptID:          script,
+		Occurrence:        at(24 * time.Hour),
+		Status:            protocol.StatusTimedOut,
+		ExitCode:          -1,
+		StartedAt:         at(24*time.Hour + time.Second),
+		FinishedAt:        at(24*time.Hour + 61*time.Second),
+		DurationMS:        60_000,
+		Stdout:            "héllo\n\x00tail",
+		Stderr:            "killed after 60s",
+		StdoutBytes:       5000,
+		StderrBytes:       16,
+		Truncated:         true,
+		InvalidUTF8:       true,
+		Error:             "time limit reached",
+	}
+}
+
+func normResult(r store.StoredResult) store.StoredResult {
+	r.Occurrence, r.StartedAt, r.FinishedAt, r.ReceivedAt = utc(r.Occurrence), utc(r.StartedAt), utc(r.FinishedAt), utc(r.ReceivedAt)
+	return r
+}
+
+func mustPutResult(t *testing.T, s store.AllStorage, r protocol.Result, received time.Time, wantNew bool) {
+	t.Helper()
+	isNew, err := s.PutResult(ctx(t), r, received)
+	if err != nil {
+		t.Fatalf("PutResult %s: %v", r.RunID, err)
+	}
+	if isNew != wantNew {
+		t.Fatalf("PutResult %s reported new = %v, want %v", r.RunID, isNew, wantNew)
+	}
+}
+
+func mustResults(t *testing.T, s store.AllStorage, f store.ResultFilter) []store.StoredResult {
+	t.Helper()
+	got, err := s.Results(ctx(t), f)
+	if err != nil {
+		t.Fatalf("Results(%+v): %v", f, err)
+	}
+	return got
+}
+
+func runIDs(rs []store.StoredResult) []string {
+	var ids []string
+	for _, r := range rs {
+		ids = append(ids, r.RunID)
+	}
+	return ids
+}
+
+func testResults(t *testing.T, newStore NewStore) {
+	t.Run("round trip", func(t *testing.T) {
+		sample := sampleResult("r1", "d1", "s1")
+		v := reflect.ValueOf(sample)
+		for i := range v.NumField() {
+			if v.Field(i).IsZero() {
+				t.Fatalf("the sample result leaves %s zero: set it so the round trip covers it", v.Type().Field(i).Name)
+			}
+		}
+		once := sampleResult("r2", "d1", "s1")
+		once.Occurrence = time.Time{} // a run of a once assignment
+		once.Status, once.ExitCode, once.Truncated, once.InvalidUTF8, once.Error = protocol.StatusSucceeded, 0, false, false, ""
+		rejected := protocol.Result{RunID: "r3", DeviceID: "d1", AssignmentID: "a1", ScriptID: "s1", Status: protocol.StatusRejected, Error: "bad signature"}
+
+		for _, r := range []protocol.Result{sample, once, rejected} {
+			t.Run(r.RunID, func(t *testing.T) {
+				s := newStore(t)
+				mustPutResult(t, s, r, at(48*time.Hour), true)
+				got := mustResults(t, s, store.ResultFilter{})
+				want := []store.StoredResult{normResult(store.StoredResult{Result: r, ReceivedAt: at(48 * time.Hour)})}
+				if len(got) != 1 || !reflect.DeepEqual(normResult(got[0]), want[0]) {
+					t.Fatalf("Results =\n %+v\nwant\n %+v", got, want)
+				}
+			})
+		}
+	})
+
+	t.Run("idempotent by run id", func(t *testing.T) {
+		s := newStore(t)
+		first := sampleResult("r1", "d1", "s1")
+		mustPutResult(t, s, first, at(time.Hour), true)
+		resent := first
+		resent.Stdout = "a different body must not replace the first delivery"
+		mustPutResult(t, s, resent, at(2*time.Hour), false)
+		mustPutResult(t, s, first, at(3*time.Hour), false)
+		got := mustResults(t, s, store.ResultFilter{})
+		if len(got) != 1 {
+			t.Fatalf("stored %d results for one run id, want 1", len(got))
+		}
+		if got[0].Stdout != first.Stdout || !got[0].ReceivedAt.Equal(at(time.Hour)) {
+			t.Errorf("stored {Stdout:%q ReceivedAt:%v}, want the first delivery {%q %v}", got[0].Stdout, got[0].ReceivedAt, first.Stdout, at(time.Hour))
+		}
+	})
+
+	t.Run("filters and order", func(t *testing.T) {
+		s := newStore(t)
+		// Stored out of order of reception; r5 and r6 arrive at the same
+		// instant and must keep the order they were stored in.
+		puts := []struct {
+			r        protocol.Result
+			received time.Time
+		}{
+			{sampleResult("r3", "d1", "s2"), at(3 * time.Hour)},
+			{sampleResult("r1", "d1", "s1"), at(time.Hour)},
+			{sampleResult("r4", "d2", "s1"), at(4 * time.Hour)},
+			{sampleResult("r2", "d2", "s2"), at(2 * time.Hour)},
+			{sampleResult("r6", "d1", "s1"), at(5 * time.Hour)},
+			{sampleResult("r5", "d2", "s1"), at(5 * time.Hour)},
+			{sampleResult("r0", "d3", "s3"), at(time.Hour - 1)},
+		}
+		for _, p := range puts {
+			mustPutResult(t, s, p.r, p.received, true)
+		}
+		tests := []struct {
+			name   string
+			filter store.ResultFilter
+			want   []string
+		}{
+			{"all", store.ResultFilter{}, []string{"r0", "r1", "r2", "r3", "r4", "r6", "r5"}},
+			{"device", store.ResultFilter{DeviceID: "d1"}, []string{"r1", "r3", "r6"}},
+			{"script", store.ResultFilter{ScriptID: "s1"}, []string{"r1", "r4", "r6", "r5"}},
+			{"device and script", store.ResultFilter{DeviceID: "d2", ScriptID: "s1"}, []string{"r4", "r5"}},
+			{"unknown device", store.ResultFilter{DeviceID: "d9"}, nil},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				if got := runIDs(mustResults(t, s, tt.filter)); !slices.Equal(got, tt.want) {
+					t.Fatalf("Results(%+v) = %v, want %v", tt.filter, got, tt.want)
+				}
+			})
+		}
+	})
+}

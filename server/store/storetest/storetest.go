@@ -1,0 +1,40 @@
+// Package storetest is the behaviour every store.AllStorage backend must
+// have. A backend's tests call Run with a constructor of empty stores; the
+// suite is the contract, so a new backend (PostgreSQL, an in-memory fake)
+// is done when it passes.
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/mobileatwork/mobileatwork/server/store"
+)
+
+// NewStore returns an empty store for one test and arranges, with
+// t.Cleanup, for it to be closed.
+type NewStore func(t *testing.T) store.AllStorage
+
+// Run runs the whole suite. Each subtest gets its own empty store.
+func Run(t *testing.T, newStore func(t *testing.T) store.AllStorage) {
+	t.Run("Tokens", func(t *testing.T) { testTokens(t, newStore) })
+	t.Run("Devices", func(t *testing.T) { testDevices(t, newStore) })
+	t.Run("Scripts", func(t *testing.T) { testScripts(t, newStore) })
+	t.Run("Assignments", func(t *testing.T) { testAssignments(t, newStore) })
+	t.Run("Results", func(t *testing.T) { testResults(t, newStore) })
+	t.Run("Config", func(t *testing.T) { testConfig(t, newStore) })
+}
+
+// base is an instant with nanoseconds in a zone other than UTC, so the
+// suite notices a backend that rounds times or loses the instant when it
+// converts zones.
+var base = time.Date(2026, time.March, 14, 9, 26, 53, 123456789, time.FixedZone("CET", 3600))
+
+func at(d time.Duration) time.Time { return base.Add(d) }
+
+func ctx(t *testing.T) context.Context { return t.Context() }
+
+// utc normalizes a time for comparison with reflect.DeepEqual: backends
+// return instants, not the caller's zone or monotonic reading.
+func utc(t time.Time) time.Time { return t.UTC() }
