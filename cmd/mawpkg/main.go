@@ -1,0 +1,72 @@
+// Command mawpkg builds the Mobile@Work installer package from the two thin
+// darwin binaries of cmd/mobileatwork:
+//
+//	mawpkg --version 1.4.2 --arm64 BIN_ARM64 --amd64 BIN_AMD64 --out dist/MobileAtWork-1.4.2.pkg \
+//	       [--sign-cert CERT.pem --sign-key KEY.pem]
+//
+// SOURCE_DATE_EPOCH, when set, fixes the timestamps for reproducible builds.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/mobileatwork/mobileatwork/packaging"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fl := flag.NewFlagSet("mawpkg", flag.ContinueOnError)
+	version := fl.String("version", "", "agent version written into the package (required)")
+	arm64 := fl.String("arm64", "", "darwin/arm64 build of cmd/mobileatwork (required)")
+	amd64 := fl.String("amd64", "", "darwin/amd64 build of cmd/mobileatwork (required)")
+	out := fl.String("out", "", "path of the .pkg to write (required)")
+	certFile := fl.String("sign-cert", "", "PEM certificate chain of the signing identity, leaf first")
+	keyFile := fl.String("sign-key", "", "PEM RSA private key of the signing identity")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if *version == "" || *arm64 == "" || *amd64 == "" || *out == "" {
+		return fmt.Errorf("--version, --arm64, --amd64 and --out are required (see -h)")
+	}
+	if (*certFile == "") != (*keyFile == "") {
+		return fmt.Errorf("--sign-cert and --sign-key go together")
+	}
+	created, err := packaging.BuildTime(os.Getenv, time.Now)
+	if err != nil {
+		return err
+	}
+	opt := packaging.Options{Version: *version, Created: created}
+	if opt.ARM64, err = os.ReadFile(*arm64); err != nil {
+		return err
+	}
+	if opt.AMD64, err = os.ReadFile(*amd64); err != nil {
+		return err
+	}
+	if *certFile != "" {
+		certPEM, err := os.ReadFile(*certFile)
+		if err != nil {
+			return err
+		}
+		keyPEM, err := os.ReadFile(*keyFile)
+		if err != nil {
+			return err
+		}
+		if opt.Signer, err = packaging.LoadSigner(certPEM, keyPEM); err != nil {
+			return err
+		}
+	}
+	if err := packaging.WriteFile(*out, opt); err != nil {
+		return err
+	}
+	fmt.Println(*out)
+	return nil
+}

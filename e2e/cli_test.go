@@ -1,0 +1,173 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mobileatwork/mobileatwork/protocol"
+)
+
+// run runs a built binary and returns stdout, stderr and the exit code.
+func run(t *testing.T, name string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, name), args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// oneErrorLine checks the CLI convention: non-zero exit, one "error: " line.
+func oneErrorLine(t *testing.T, stderr string, code int, want string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+	if code == 0 || len(lines) != 1 || !strings.HasPrefix(lines[0], "error: ") || !strings.Contains(lines[0], want) {
+		t.Fatalf("exit %d, stderr %q; want one error line mentioning %q", code, stderr, want)
+	}
+}
+
+func TestServerCLIRefusesBadInputAndChangesNothing(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	if _, stderr, code := run(t, "mobileatwork-server", "init", "--data", data); code != 0 {
+		t.Fatalf("init: %s", stderr)
+	}
+	_, stderr, code := run(t, "mobileatwork-server", "init", "--data", data)
+	oneErrorLine(t, stderr, code, "already exists")
+
+	script := filepath.Join(t.TempDir(), "s.sh")
+	os.WriteFile(script, []byte("echo hi\n"), 0o600)
+	binary := filepath.Join(t.TempDir(), "b.bin")
+	os.WriteFile(binary, []byte("\x7fELF\x00\x00\x01"), 0o600)
+	big := filepath.Join(t.TempDir(), "big.sh")
+	os.WriteFile(big, bytes.Repeat([]byte("#\n"), protocol.MaxScriptBytes), 0o600)
+
+	sid, stderr, code := run(t, "mobileatwork-server", "script", "add", "--data", data, "--name", "s", "--file", script, "--input", "Who:who=x")
+	if code != 0 {
+		t.Fatalf("script add: %s", stderr)
+	}
+	sid = strings.TrimSpace(sid)
+
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"negative seconds", []string{"config", "set", "max_execution_seconds=-1"}, "out of range"},
+		{"not a number", []string{"config", "set", "max_response_kb=abc"}, "not a whole number"},
+		{"unknown key", []string{"config", "set", "colour=blue"}, "unknown key"},
+		{"one bad pair", []string{"config", "set", "max_response_kb=2", "checkin_interval_minutes=0"}, "out of range"},
+		{"missing file", []string{"script", "add", "--name", "x", "--file", filepath.Join(t.TempDir(), "nope.sh")}, "no such file"},
+		{"binary script", []string{"script", "add", "--name", "x", "--file", binary}, "not text"},
+		{"oversized script", []string{"script", "add", "--name", "x", "--file", big}, "limit"},
+		{"bad input decl", []string{"script", "add", "--name", "x", "--file", script, "--input", "no-colon"}, "LABEL:NAME"},
+		{"unknown script", []string{"assign", "--script", "scr_nope", "--to", "all"}, "no script"},
+		{"bad target", []string{"assign", "--script", sid, "--to", "everyone"}, "--to"},
+		{"unknown device", []string{"assign", "--script", sid, "--to", "device:dev_nope"}, "no device"},
+		{"undeclared input", []string{"assign", "--script", sid, "--to", "all", "--input", "what=1"}, "declares no input"},
+		{"unknown variable", []string{"assign", "--script", sid, "--to", "all", "--input", "who={$noSuchVariable}"}, "{$deviceSerialNumber}"},
+		{"invalid time", []string{"assign", "--script", sid, "--to", "all", "--daily", "24:00"}, "24:00"},
+		{"end before start", []string{"assign", "--script", sid, "--to", "all", "--daily", "10:00", "--start", "2027-02-01", "--end", "2027-01-01"}, "end"},
+		{"zero uses", []string{"token", "create", "--uses", "0"}, "--uses"},
+		{"stray argument", []string{"devices", "extra"}, "no arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, code := run(t, "mobileatwork-server", append(tt.args, "--data", data)...)
+			oneErrorLine(t, stderr, code, tt.want)
+		})
+	}
+	// Nothing changed: defaults intact, one script, no assignment.
+	out, _, _ := run(t, "mobileatwork-server", "config", "show", "--json", "--data", data)
+	var cfg map[string]string
+	if err := json.Unmarshal([]byte(out), &cfg); err != nil || cfg["max_response_kb"] != "1" || cfg["checkin_interval_minutes"] != "15" {
+		t.Fatalf("configuration changed by refused commands: %v %v", cfg, err)
+	}
+	out, _, _ = run(t, "mobileatwork-server", "scripts", "--json", "--data", data)
+	var scripts []map[string]any
+	json.Unmarshal([]byte(out), &scripts)
+	if len(scripts) != 1 {
+		t.Fatalf("%d scripts after refusals, want 1", len(scripts))
+	}
+
+	_, stderr, code = run(t, "mobileatwork-server", "devices", "--data", filepath.Join(t.TempDir(), "empty"))
+	oneErrorLine(t, stderr, code, "init")
+}
+
+func TestAgentCLIWithoutEnrollment(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state")
+	_, stderr, code := run(t, "mobileatwork", "checkin", "--state-dir", state)
+	oneErrorLine(t, stderr, code, "mobileatwork enroll --server URL --token TOKEN")
+	out, _, code := run(t, "mobileatwork", "status", "--json", "--state-dir", state)
+	if code != 0 || !strings.Contains(out, `"enrolled": false`) {
+		t.Fatalf("status of an unenrolled agent: %d %s", code, out)
+	}
+	_, stderr, code = run(t, "mobileatwork", "enroll", "--state-dir", state, "--server", "https://127.0.0.1:1", "--token", "garbage")
+	oneErrorLine(t, stderr, code, "malformed enrollment token")
+	if _, err := os.Stat(state); err == nil {
+		t.Fatal("a refused enrollment created the state directory")
+	}
+}
+
+// A kill -9 of the agent while a run-once script runs must not lose the run
+// nor run the script again: the restarted agent reports it as interrupted.
+func TestAgentKilledMidRunDoesNotRunTwice(t *testing.T) {
+	e := newEnv(t)
+	state := e.enroll()
+	dir := t.TempDir()
+	count, pidFile := filepath.Join(dir, "count"), filepath.Join(dir, "pid")
+	e.script("echo run >> "+count+"\necho $$ > "+pidFile+"\nsleep 30\n", nil)
+
+	cmd := exec.Command(filepath.Join(binDir, "mobileatwork"), "checkin", "--state-dir", state)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if b, err := os.ReadFile(pidFile); err == nil && len(b) > 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("script never started")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	// The orphaned script is not the agent's concern here; stop it.
+	if b, err := os.ReadFile(pidFile); err == nil {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			syscall.Kill(-pid, syscall.SIGKILL)
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+
+	for i := 0; i < 2; i++ {
+		if err := newAgent(t, state).Cycle(context.Background()); err != nil {
+			t.Fatalf("cycle after restart: %v", err)
+		}
+	}
+	b, _ := os.ReadFile(count)
+	if n := strings.Count(string(b), "run"); n != 1 {
+		t.Fatalf("script ran %d times, want exactly once", n)
+	}
+	rs := e.results()
+	if len(rs) != 1 || rs[0].Status != protocol.StatusError || !strings.Contains(rs[0].Error, "interrupted") {
+		t.Fatalf("results = %+v, want one error result saying interrupted", rs)
+	}
+}

@@ -1,0 +1,152 @@
+// Package e2e runs the reference server and the agent together on loopback,
+// in process for most tests and as built binaries where a process boundary
+// matters (the CLI contract, SIGKILL in the middle of a run).
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mobileatwork/mobileatwork/agent"
+	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/server"
+	"github.com/mobileatwork/mobileatwork/server/store"
+)
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "maw-e2e-bin")
+	if err != nil {
+		panic(err)
+	}
+	cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "../cmd/mobileatwork", "../cmd/mobileatwork-server")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		panic("build binaries: " + err.Error() + "\n" + string(out))
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// env is one tenant served on loopback plus helpers to enroll agents.
+type env struct {
+	t    *testing.T
+	data string
+	srv  *server.Server
+	ts   *httptest.Server
+	url  string
+
+	mu        sync.Mutex
+	intercept func(w http.ResponseWriter, r *http.Request, next http.Handler) // nil: pass through
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{t: t, data: filepath.Join(t.TempDir(), "data")}
+	srv, err := server.Init(e.data, "Test tenant", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv = srv
+	h := srv.Handler()
+	e.ts = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.mu.Lock()
+		ic := e.intercept
+		e.mu.Unlock()
+		if ic != nil {
+			ic(w, r, h)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	e.ts.TLS = srv.TLSConfig()
+	e.ts.StartTLS()
+	e.url = e.ts.URL
+	t.Cleanup(func() { e.ts.Close(); srv.Close() })
+	return e
+}
+
+func (e *env) setIntercept(f func(w http.ResponseWriter, r *http.Request, next http.Handler)) {
+	e.mu.Lock()
+	e.intercept = f
+	e.mu.Unlock()
+}
+
+func (e *env) token(uses int, ttl time.Duration) string {
+	e.t.Helper()
+	tok, err := e.srv.CreateToken(context.Background(), "ada@example.com", uses, ttl)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tok
+}
+
+var testFacts = protocol.Facts{SerialNumber: "C02E2ETEST", Hostname: "mac-e2e", AgentVersion: "1.80.0"}
+
+// enroll enrolls a fresh state dir and returns it.
+func (e *env) enroll() string {
+	e.t.Helper()
+	state := filepath.Join(e.t.TempDir(), "state")
+	_, err := agent.Enroll(context.Background(), agent.EnrollOptions{
+		StateDir: state, ServerURL: e.url, Token: e.token(1, time.Hour), Facts: testFacts,
+		Capabilities: []string{protocol.CapSchedule},
+	})
+	if err != nil {
+		e.t.Fatalf("enroll: %v", err)
+	}
+	return state
+}
+
+func newAgent(t *testing.T, state string) *agent.Agent {
+	t.Helper()
+	a, err := agent.New(agent.Options{
+		StateDir: state, Version: "1.80.0", Capabilities: []string{protocol.CapSchedule},
+		Facts: func() protocol.Facts { return testFacts }, Retries: 1,
+	})
+	if err != nil {
+		t.Fatalf("new agent: %v", err)
+	}
+	return a
+}
+
+// script stores a script and assigns it to all devices.
+func (e *env) script(body string, decls []store.InputDecl, inputs ...string) (scriptID, assignmentID string) {
+	e.t.Helper()
+	ctx := context.Background()
+	sc, err := e.srv.AddScript(ctx, "test script", []byte(body), decls)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	a, err := e.srv.Assign(ctx, server.AssignRequest{ScriptID: sc.ID, To: "all", Inputs: inputs})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return sc.ID, a.ID
+}
+
+func (e *env) results() []store.StoredResult {
+	e.t.Helper()
+	rs, err := e.srv.Store.Results(context.Background(), store.ResultFilter{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return rs
+}
+
+func (e *env) config(kv ...string) {
+	e.t.Helper()
+	if _, err := e.srv.SetConfig(context.Background(), kv); err != nil {
+		e.t.Fatal(err)
+	}
+}

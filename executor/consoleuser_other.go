@@ -1,0 +1,5 @@
+//go:build !linux && !darwin
+
+package executor
+
+func consoleUser() (User, error) { return User{}, ErrNoConsoleUser }

@@ -1,0 +1,262 @@
+package packaging
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/mobileatwork/mobileatwork/packaging/launchd"
+)
+
+func TestScriptsSyntaxAndLint(t *testing.T) {
+	scripts := map[string][]byte{"preinstall": preinstallScript, "postinstall": postinstallScript}
+	for name, body := range scripts {
+		t.Run(name, func(t *testing.T) {
+			for _, want := range []string{"#!/bin/sh\n", "\nset -eu\n", "PATH=/usr/bin:/bin:/usr/sbin:/sbin\n", "LABEL=" + launchd.DaemonLabel + "\n"} {
+				if !bytes.Contains(body, []byte(want)) {
+					t.Errorf("missing %q", want)
+				}
+			}
+			if regexp.MustCompile(`(^|[^a-z])eval([^a-z]|$)`).Match(body) {
+				t.Error("scripts must not eval")
+			}
+			if out, err := exec.Command("sh", "-n", "-c", string(body)).CombinedOutput(); err != nil {
+				t.Fatalf("sh -n: %v\n%s", err, out)
+			}
+			if _, err := exec.LookPath("shellcheck"); err != nil {
+				t.Log("shellcheck not installed; lint skipped")
+				return
+			}
+			cmd := exec.Command("shellcheck", "-s", "sh", "-")
+			cmd.Stdin = bytes.NewReader(body)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("shellcheck: %v\n%s", err, out)
+			}
+		})
+	}
+	for _, p := range []string{launchd.BinaryPath, launchd.DaemonPlistPath, launchd.UIPlistPath, launchd.LogDir, launchd.StateDir, launchd.UILabel} {
+		if !bytes.Contains(postinstallScript, []byte(p)) {
+			t.Errorf("postinstall does not use %s", p)
+		}
+	}
+}
+
+// sandbox runs the postinstall against a fake root with fake launchctl,
+// plutil, stat, chown and sleep, recording every call.
+type sandbox struct {
+	t      *testing.T
+	root   string
+	script string
+	env    []string
+}
+
+const fakeTools = `
+cat > launchctl <<'S'
+#!/bin/sh
+echo "$*" >> "$FAKE_LOG/launchctl"
+if [ "$1" = bootstrap ] && [ "$2" = system ]; then
+	n=$(cat "$FAKE_LOG/bootstrap-failures" 2>/dev/null || echo 0)
+	if [ "$n" -gt 0 ]; then echo $((n - 1)) > "$FAKE_LOG/bootstrap-failures"; exit 5; fi
+fi
+exit 0
+S
+cat > plutil <<'S'
+#!/bin/sh
+[ "$1" = -extract ] && [ "$3" = raw ] || exit 64
+exec python3 -c '
+import json, plistlib, sys
+key, path = sys.argv[1], sys.argv[2]
+with open(path, "rb") as f:
+    d = json.load(f) if path.endswith(".json") else plistlib.load(f)
+if key not in d: sys.exit(1)
+print(d[key])
+' "$2" "$6"
+S
+cat > stat <<'S'
+#!/bin/sh
+case "$2" in %u) echo "$FAKE_CONSOLE_UID" ;; %Su) echo "$FAKE_CONSOLE_USER" ;; *) exit 1 ;; esac
+S
+printf '#!/bin/sh\nexit 0\n' > chown
+printf '#!/bin/sh\nexit 0\n' > sleep
+chmod +x launchctl plutil stat chown sleep
+`
+
+const fakeAgent = `#!/bin/sh
+if [ "$1" = status ]; then echo "$FAKE_STATUS"; exit 0; fi
+for a in "$@"; do printf '%s\n' "$a"; done >> "$FAKE_LOG/agent"
+`
+
+func newSandbox(t *testing.T) *sandbox {
+	t.Helper()
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 not installed (used by the fake plutil)")
+	}
+	base := t.TempDir()
+	s := &sandbox{t: t, root: filepath.Join(base, "root")}
+	fake, logs := filepath.Join(base, "fakebin"), filepath.Join(base, "log")
+	for _, d := range []string{fake, logs, filepath.Join(s.root, "Library/MobileAtWork/bin"), filepath.Join(s.root, "Library/Managed Preferences"), filepath.Join(base, "media")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("sh", "-c", fakeTools)
+	cmd.Dir = fake
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("fake tools: %v\n%s", err, out)
+	}
+	s.write(filepath.Join(s.root, "Library/MobileAtWork/bin/mobileatwork"), fakeAgent, 0o755)
+
+	// Point every absolute path of the script into the sandbox; count the
+	// rewrites so a new unsandboxed path makes this test fail, not escape.
+	script := string(postinstallScript)
+	for _, r := range []struct {
+		old   string
+		count int
+	}{{"=/Library/", 4}, {`="/Library/`, 2}, {"=/usr/local/bin", 1}} {
+		if n := strings.Count(script, r.old); n != r.count {
+			t.Fatalf("postinstall has %d occurrences of %q, sandbox expects %d", n, r.old, r.count)
+		}
+		script = strings.ReplaceAll(script, r.old, strings.Replace(r.old, "/", s.root+"/", 1))
+	}
+	script = strings.Replace(script, "PATH=/usr/bin:/bin:/usr/sbin:/sbin", "PATH="+fake+":/usr/bin:/bin", 1)
+	s.script = filepath.Join(base, "postinstall")
+	s.write(s.script, script, 0o755)
+	s.env = []string{"FAKE_LOG=" + logs, "FAKE_STATUS={}", "FAKE_CONSOLE_UID=501", "FAKE_CONSOLE_USER=alice", "PATH=/usr/bin:/bin"}
+	return s
+}
+
+func (s *sandbox) write(name, body string, mode os.FileMode) {
+	s.t.Helper()
+	if err := os.WriteFile(name, []byte(body), mode); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+func (s *sandbox) log(name string) string {
+	b, _ := os.ReadFile(filepath.Join(strings.TrimPrefix(s.env[0], "FAKE_LOG="), name))
+	return string(b)
+}
+
+// run executes the postinstall as Installer would: $1 package, $2 location, $3 volume.
+func (s *sandbox) run(pkg string, env ...string) (string, error) {
+	cmd := exec.Command("sh", s.script, pkg, "/", "/")
+	cmd.Dir = filepath.Dir(s.root)
+	cmd.Env = append(append([]string(nil), s.env...), env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func TestPostinstall(t *testing.T) {
+	const hostile = `tok en$(touch pwned)"';`
+	tests := []struct {
+		name       string
+		setup      func(s *sandbox) string // returns $1
+		env        []string
+		wantErr    bool
+		wantAgent  string
+		wantLaunch []string
+		absent     []string
+	}{
+		{
+			name: "managed preferences enroll and load both jobs",
+			setup: func(s *sandbox) string {
+				s.write(filepath.Join(s.root, "Library/Managed Preferences/com.mobileatwork.agent.plist"),
+					`<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict><key>ServerURL</key><string>https://mdm.example.com/a b</string><key>EnrollmentToken</key><string>`+strings.ReplaceAll(hostile, `"`, "&quot;")+`</string></dict></plist>`, 0o644)
+				return filepath.Join(filepath.Dir(s.root), "media", "MobileAtWork.pkg")
+			},
+			wantAgent: "enroll\n--server\nhttps://mdm.example.com/a b\n--token\n" + hostile + "\n",
+			wantLaunch: []string{
+				"bootout system/com.mobileatwork.agent",
+				"bootstrap system ROOT/Library/LaunchDaemons/com.mobileatwork.agent.plist",
+				"kickstart -k system/com.mobileatwork.agent",
+				"bootout gui/501/com.mobileatwork.agent.ui",
+				"bootstrap gui/501 ROOT/Library/LaunchAgents/com.mobileatwork.agent.ui.plist",
+			},
+		},
+		{
+			name: "json next to the package",
+			setup: func(s *sandbox) string {
+				s.write(filepath.Join(filepath.Dir(s.root), "media", "mobileatwork.json"), `{"ServerURL":"https://x.example","EnrollmentToken":"T1"}`, 0o644)
+				return filepath.Join(filepath.Dir(s.root), "media", "MobileAtWork.pkg")
+			},
+			wantAgent: "enroll\n--server\nhttps://x.example\n--token\nT1\n",
+		},
+		{
+			name: "already enrolled",
+			setup: func(s *sandbox) string {
+				s.write(filepath.Join(filepath.Dir(s.root), "media", "mobileatwork.json"), `{"ServerURL":"https://x.example","EnrollmentToken":"T1"}`, 0o644)
+				return filepath.Join(filepath.Dir(s.root), "media", "MobileAtWork.pkg")
+			},
+			env:       []string{`FAKE_STATUS={"enrolled": true}`},
+			wantAgent: "",
+		},
+		{
+			name:   "no settings and nobody logged in",
+			setup:  func(s *sandbox) string { return "" },
+			env:    []string{"FAKE_CONSOLE_UID=0", "FAKE_CONSOLE_USER=root"},
+			absent: []string{"gui/"},
+		},
+		{
+			name: "bootstrap retried",
+			setup: func(s *sandbox) string {
+				s.write(filepath.Join(strings.TrimPrefix(s.env[0], "FAKE_LOG="), "bootstrap-failures"), "2\n", 0o644)
+				return ""
+			},
+			wantLaunch: []string{"bootstrap system", "bootstrap system", "bootstrap system", "kickstart -k"},
+		},
+		{
+			name: "bootstrap keeps failing",
+			setup: func(s *sandbox) string {
+				s.write(filepath.Join(strings.TrimPrefix(s.env[0], "FAKE_LOG="), "bootstrap-failures"), "9\n", 0o644)
+				return ""
+			},
+			wantErr: true,
+			absent:  []string{"kickstart"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSandbox(t)
+			out, err := s.run(tc.setup(s), tc.env...)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, wantErr %v\n%s", err, tc.wantErr, out)
+			}
+			if _, err := os.Stat(filepath.Join(filepath.Dir(s.root), "pwned")); err == nil {
+				t.Fatal("a value read from settings was executed")
+			}
+			if got := s.log("agent"); got != tc.wantAgent {
+				t.Errorf("agent called with:\n%q\nwant:\n%q\noutput:\n%s", got, tc.wantAgent, out)
+			}
+			calls := strings.ReplaceAll(s.log("launchctl"), s.root, "ROOT")
+			at := 0
+			for _, w := range tc.wantLaunch {
+				i := strings.Index(calls[at:], w)
+				if i < 0 {
+					t.Fatalf("launchctl calls lack %q after offset %d:\n%s", w, at, calls)
+				}
+				at += i + len(w)
+			}
+			for _, a := range tc.absent {
+				if strings.Contains(calls, a) {
+					t.Errorf("unexpected launchctl %q:\n%s", a, calls)
+				}
+			}
+			if tc.wantErr {
+				return
+			}
+			for dir, mode := range map[string]os.FileMode{"Library/Logs/MobileAtWork": 0o755, "Library/Application Support/MobileAtWork": 0o700} {
+				st, err := os.Stat(filepath.Join(s.root, dir))
+				if err != nil || st.Mode().Perm() != mode {
+					t.Errorf("%s: %v %v, want mode %o", dir, st, err, mode)
+				}
+			}
+			if target, err := os.Readlink(filepath.Join(s.root, "usr/local/bin/mobileatwork")); err != nil || target != filepath.Join(s.root, "Library/MobileAtWork/bin/mobileatwork") {
+				t.Errorf("symlink %q %v", target, err)
+			}
+		})
+	}
+}
