@@ -41,6 +41,9 @@ type Options struct {
 	ConsoleUser func() (executor.User, error)
 	// Retries is how often one request is retried before the cycle fails.
 	Retries int
+	// Interval, when set, overrides the tenant's check-in interval
+	// (troubleshooting: `mobileatwork run --interval 30s`).
+	Interval time.Duration
 }
 
 // Receiver acts on a verified check-in payload. Receivers run one after the

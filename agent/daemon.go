@@ -17,9 +17,9 @@ import (
 // delivery of earlier results.
 func (a *Agent) Daemon(ctx context.Context) error {
 	a.o.Log.Info("agent started", zap.String("device", a.id.DeviceID), zap.String("server", a.id.ServerURL), zap.String("version", a.o.Version))
-	interval := time.Duration(protocol.DefaultConfig.CheckinIntervalMinutes) * time.Minute
-	if p, err := a.lastPayload(); err == nil && p.Config.CheckinIntervalMinutes > 0 {
-		interval = time.Duration(p.Config.CheckinIntervalMinutes) * time.Minute
+	interval := a.interval(nil)
+	if p, err := a.lastPayload(); err == nil {
+		interval = a.interval(p)
 	}
 	failures := 0
 	running := make(chan struct{}, 1) // holds a token while scripts run
@@ -44,9 +44,7 @@ func (a *Agent) Daemon(ctx context.Context) error {
 				failures = 0
 				st.LastCheckin, st.LastError = a.o.Now().UTC(), ""
 				a.saveStatus(st)
-				if p.Config.CheckinIntervalMinutes > 0 {
-					interval = time.Duration(p.Config.CheckinIntervalMinutes) * time.Minute
-				}
+				interval = a.interval(p)
 				nextCheckin = a.o.Now().Add(jitter(interval))
 				a.background(ctx, running, p)
 			}
@@ -59,7 +57,7 @@ func (a *Agent) Daemon(ctx context.Context) error {
 				wake = t
 			}
 		}
-		timer := time.NewTimer(max(time.Until(wake), time.Second))
+		timer := time.NewTimer(max(wake.Sub(a.o.Now()), 100*time.Millisecond))
 		select {
 		case <-ctx.Done():
 			timer.Stop()
@@ -69,6 +67,18 @@ func (a *Agent) Daemon(ctx context.Context) error {
 		case <-timer.C:
 		}
 	}
+}
+
+// interval is the check-in interval: the override, else the tenant's
+// configuration, else the documented default.
+func (a *Agent) interval(p *protocol.CheckinPayload) time.Duration {
+	switch {
+	case a.o.Interval > 0:
+		return a.o.Interval
+	case p != nil && p.Config.CheckinIntervalMinutes > 0:
+		return time.Duration(p.Config.CheckinIntervalMinutes) * time.Minute
+	}
+	return time.Duration(protocol.DefaultConfig.CheckinIntervalMinutes) * time.Minute
 }
 
 // background starts the receivers unless a previous batch still runs.

@@ -35,7 +35,7 @@ func (a *Agent) dueNow(p *protocol.CheckinPayload, now time.Time) ([]due, error)
 	var out []due
 	var errs []error
 	for _, asg := range p.Assignments {
-		e, err := a.ledger.Observe(asg.ID, asg.Version, now)
+		e, err := a.ledger.Observe(asg.ID, asg.Version, asg.Schedule.String(), now)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -216,7 +216,7 @@ func (a *Agent) nextRuns(p *protocol.CheckinPayload, now time.Time) []NextRun {
 	for _, asg := range p.Assignments {
 		nr := NextRun{AssignmentID: asg.ID, Name: asg.Name, Schedule: asg.Schedule.String()}
 		e, seen := a.ledger.Get(asg.ID)
-		if seen && e.Version != asg.Version {
+		if seen && (e.Version != asg.Version || e.Schedule != asg.Schedule.String()) {
 			seen = false
 		}
 		switch {

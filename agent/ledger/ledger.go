@@ -27,6 +27,10 @@ type Started struct {
 type Entry struct {
 	AssignmentID string `json:"assignment_id"`
 	Version      int    `json:"version"`
+	// Schedule is the schedule this entry follows, as its text; an agent
+	// upgrade can turn a run-once into a recurring schedule without a new
+	// assignment version.
+	Schedule string `json:"schedule"`
 	// ReceivedAt is when this version was first seen: occurrences before it
 	// are not owed.
 	ReceivedAt time.Time `json:"received_at"`
@@ -100,18 +104,19 @@ func (l *Ledger) Put(e Entry) error {
 	return nil
 }
 
-// Observe returns the entry for an assignment version, resetting it when the
-// version changed (a changed assignment starts afresh) and recording the
-// receipt time of a new one.
-func (l *Ledger) Observe(id string, version int, now time.Time) (Entry, error) {
+// Observe returns the entry for an assignment version and schedule,
+// resetting it when either changed (a changed assignment starts afresh: no
+// occurrence before its receipt is owed) and recording the receipt time of a
+// new one.
+func (l *Ledger) Observe(id string, version int, schedule string, now time.Time) (Entry, error) {
 	e, ok := l.Get(id)
-	if ok && e.Version == version {
+	if ok && e.Version == version && e.Schedule == schedule {
 		return e, nil
 	}
 	if ok && e.Started != nil {
 		// Keep the in-flight marker: it is settled by recovery, not dropped.
 		return e, nil
 	}
-	e = Entry{AssignmentID: id, Version: version, ReceivedAt: now}
+	e = Entry{AssignmentID: id, Version: version, Schedule: schedule, ReceivedAt: now}
 	return e, l.Put(e)
 }

@@ -129,7 +129,11 @@ func runCmd() *cobra.Command {
 				return err
 			}
 			defer sync()
-			a, err := newAgent(log)
+			a, err := agent.New(agent.Options{
+				StateDir: v.GetString("state-dir"), Log: log, Version: version.Version,
+				Capabilities: version.Capabilities(), Interval: v.GetDuration("interval"),
+				Facts: func() protocol.Facts { return agent.DeviceFacts(version.Version) },
+			})
 			if err != nil {
 				return err
 			}
@@ -139,6 +143,7 @@ func runCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().String("log-file", agent.DefaultLogFile, "JSON log file (rotated)")
+	cmd.Flags().Duration("interval", 0, "override the tenant's check-in interval, e.g. 30s (troubleshooting)")
 	return cmd
 }
 

@@ -1,0 +1,71 @@
+package e2e
+
+import (
+	"context"
+	"os/user"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/mobileatwork/mobileatwork/agent"
+	"github.com/mobileatwork/mobileatwork/executor"
+	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/server"
+)
+
+// A console_user script waits for a user: "no user logged in" is reported
+// once, then the script runs as that user when one logs in.
+func TestRunAsConsoleUser(t *testing.T) {
+	e := newEnv(t)
+	state := e.enroll()
+	ctx := context.Background()
+	sc, err := e.srv.AddScript(ctx, "whoami", []byte("id -u\necho \"$HOME\"\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.srv.Assign(ctx, server.AssignRequest{ScriptID: sc.ID, To: "all", RunAs: protocol.RunAsConsoleUser}); err != nil {
+		t.Fatal(err)
+	}
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(me.Uid)
+	gid, _ := strconv.Atoi(me.Gid)
+	var console *executor.User // nil: nobody logged in
+	mk := func() *agent.Agent {
+		a, err := agent.New(agent.Options{
+			StateDir: state, Version: "1.80.0", Facts: func() protocol.Facts { return testFacts }, Retries: 1,
+			ConsoleUser: func() (executor.User, error) {
+				if console == nil {
+					return executor.User{}, executor.ErrNoConsoleUser
+				}
+				return *console, nil
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	for i := 0; i < 3; i++ {
+		if err := mk().Cycle(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs := e.results()
+	if len(rs) != 1 || rs[0].Status != protocol.StatusError || !strings.Contains(rs[0].Error, "no user logged in") {
+		t.Fatalf("without a console user: %+v, want one error result", rs)
+	}
+	console = &executor.User{UID: uint32(uid), GID: uint32(gid), Name: me.Username, Home: me.HomeDir}
+	if err := mk().Cycle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rs = e.results()
+	if len(rs) != 2 || rs[1].Status != protocol.StatusSucceeded || rs[1].Stdout != me.Uid+"\n"+me.HomeDir+"\n" {
+		t.Fatalf("with a console user: %+v", rs[len(rs)-1])
+	}
+	if err := mk().Cycle(ctx); err != nil || len(e.results()) != 2 {
+		t.Fatalf("ran again after it succeeded: %v", err)
+	}
+}

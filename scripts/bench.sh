@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Benchmarks with their goals. Each figure is measured against a baseline in
+# the same run (raw `sh -c true`, reading the same files), because absolute
+# times on a shared machine mean little.
+set -euo pipefail
+export CGO_ENABLED=0
+go=${GO:-go}
+
+section() { printf '\n== %s\n' "$*"; }
+
+section "executor: launch overhead vs raw sh -c true (goal <= 1.2x), RSS while a script writes 1 GB (goal < 4 MB), kill of a 3-level tree (goal < 100 ms)"
+$go test -run '^$' -bench 'LaunchOverhead|FloodRSS|KillTree' -benchtime 1x ./executor/ | grep -E '^Benchmark|^ok|FAIL'
+
+section "inventory: 5,000 receipts + 1,000 apps vs reading the same files (goal < 200 ms and <= 2x)"
+$go test -run '^$' -bench 'Collect5000x1000' -benchtime 5x ./inventory/ | grep -E '^Benchmark|^ok|FAIL'
+
+section "protocol: verify+decrypt one assignment, sign one check-in; schedule: one Due decision"
+$go test -run '^$' -bench . -benchtime 200x ./protocol/ ./protocol/schedule/ | grep -E '^Benchmark|^ok|FAIL'
+
+section "server store: one durable result insert"
+$go test -run '^$' -bench PutResult -benchtime 500x ./server/store/sqlite/ | grep -E '^Benchmark|^ok|FAIL'
