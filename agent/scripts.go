@@ -160,7 +160,11 @@ func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 		req.Args = append(req.Args, in.Value)
 		req.Env[inputEnvName(in.Name)] = in.Value
 	}
-	if err := ensureStateDir(req.TempDir); err != nil {
+	if runAs != nil {
+		// The user cannot traverse the root-only state directory: its run
+		// directory (0700, owned by it) goes in the system temp directory.
+		req.TempDir = ""
+	} else if err := ensureStateDir(req.TempDir); err != nil {
 		return err
 	}
 	log.Info("running script", zap.String("run_id", res.RunID))

@@ -89,7 +89,7 @@ func deviceTLS(id *Identity, serverName string) *tls.Config {
 // jitterBackoff is exponential backoff with full jitter, so a fleet that lost
 // its server does not come back in lockstep.
 func jitterBackoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
-	if resp != nil && resp.StatusCode == http.StatusTooManyRequests || resp != nil && resp.StatusCode == http.StatusServiceUnavailable {
+	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
 		if d := retryablehttp.DefaultBackoff(min, max, attempt, resp); d > 0 {
 			return d // honours Retry-After
 		}

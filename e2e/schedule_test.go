@@ -22,7 +22,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 func scheduledAgent(t *testing.T, state string, c *clock, loc *time.Location, version string, caps []string) *agent.Agent {
@@ -66,7 +66,7 @@ func TestDailyScheduleAcrossDSTRestartAndDowntime(t *testing.T) {
 	}
 	e := newEnv(t)
 	c := &clock{t: time.Date(2027, 3, 26, 8, 0, 0, 0, paris)} // Friday; DST starts Sunday 28 March
-	state := e.enroll() // certificates are issued at the real time: TLS checks them against it
+	state := e.enroll()                                       // certificates are issued at the real time: TLS checks them against it
 	e.srv.Now = c.Now
 	counter := filepath.Join(t.TempDir(), "count")
 	spec, err := schedule.Parse(schedule.Daily, "09:00", nil, schedule.Local, "2027-03-26", "2027-04-02")

@@ -32,7 +32,7 @@ func TestLedgerPersistsAndResetsOnNewVersion(t *testing.T) {
 	if e, _ := l2.Observe("a1", 2, "once", t0.Add(time.Hour)); e.Done || e.Version != 2 || !e.ReceivedAt.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("new version = %+v, want a fresh entry", e)
 	}
-	if e, _ := l2.Observe("a1", 2, "daily at 09:00 (local)", t0.Add(2*time.Hour)); !e.ReceivedAt.Equal(t0.Add(2*time.Hour)) {
+	if e, _ := l2.Observe("a1", 2, "daily at 09:00 (local)", t0.Add(2*time.Hour)); !e.ReceivedAt.Equal(t0.Add(2 * time.Hour)) {
 		t.Fatalf("new schedule for the same version = %+v, want a fresh entry", e)
 	}
 	if fi, _ := os.Stat(filepath.Join(dir, "ledger.json")); fi.Mode().Perm() != 0o600 {

@@ -3,7 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // migrations holds the schema, one entry per version: migrations[i] takes the
@@ -95,6 +100,108 @@ CREATE TABLE config (
 	value TEXT NOT NULL
 ) WITHOUT ROWID;
 `,
+	// Inventory: the latest report of each device, its receipts and apps in
+	// their own tables (indexed by identifier, to answer "which devices have
+	// this package"), and the app catalog.
+	`
+CREATE TABLE inventories (
+	device_id    TEXT PRIMARY KEY REFERENCES devices (id),
+	hash         TEXT NOT NULL,
+	collected_at TEXT NOT NULL,
+	received_at  TEXT NOT NULL,
+	facts        TEXT NOT NULL DEFAULT '{}',
+	errors       TEXT NOT NULL DEFAULT '[]'
+);
+
+CREATE TABLE inventory_receipts (
+	device_id       TEXT NOT NULL REFERENCES inventories (device_id) ON DELETE CASCADE,
+	package_id      TEXT NOT NULL,
+	version         TEXT NOT NULL,
+	install_date    TEXT,
+	install_prefix  TEXT NOT NULL,
+	install_process TEXT NOT NULL
+);
+CREATE INDEX inventory_receipts_device ON inventory_receipts (device_id);
+CREATE INDEX inventory_receipts_package ON inventory_receipts (package_id);
+
+CREATE TABLE inventory_apps (
+	device_id TEXT NOT NULL REFERENCES inventories (device_id) ON DELETE CASCADE,
+	bundle_id TEXT NOT NULL,
+	name      TEXT NOT NULL,
+	version   TEXT NOT NULL,
+	build     TEXT NOT NULL,
+	path      TEXT NOT NULL
+);
+CREATE INDEX inventory_apps_device ON inventory_apps (device_id);
+CREATE INDEX inventory_apps_bundle ON inventory_apps (bundle_id);
+
+CREATE TABLE apps (
+	id          TEXT PRIMARY KEY,
+	name        TEXT NOT NULL,
+	kind        TEXT NOT NULL,
+	package_id  TEXT NOT NULL DEFAULT '',
+	bundle_id   TEXT NOT NULL DEFAULT '',
+	version     TEXT NOT NULL DEFAULT '',
+	priority    INTEGER NOT NULL DEFAULT 0,
+	file_sha256 TEXT NOT NULL DEFAULT '',
+	file_size   INTEGER NOT NULL DEFAULT 0,
+	created_at  TEXT NOT NULL
+);
+CREATE INDEX apps_created_at ON apps (created_at);
+`,
+	// Apps@Work: the details the detail page shows (images as JSON lists
+	// of digests; the files live under the data directory), user reviews,
+	// and which devices each app is distributed to.
+	`
+CREATE TABLE app_details (
+	app_id            TEXT PRIMARY KEY REFERENCES apps (id) ON DELETE CASCADE,
+	publisher         TEXT NOT NULL DEFAULT '',
+	category          TEXT NOT NULL DEFAULT '',
+	short_description TEXT NOT NULL DEFAULT '',
+	description       TEXT NOT NULL DEFAULT '',
+	icon              TEXT,
+	screenshots       TEXT NOT NULL DEFAULT '[]',
+	updated_at        TEXT NOT NULL
+);
+
+CREATE TABLE app_reviews (
+	id         TEXT PRIMARY KEY,
+	app_id     TEXT NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	author     TEXT NOT NULL,
+	rating     INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+	text       TEXT NOT NULL DEFAULT '',
+	created_at TEXT NOT NULL
+);
+CREATE INDEX app_reviews_app ON app_reviews (app_id, created_at);
+
+CREATE TABLE app_distributions (
+	id         TEXT PRIMARY KEY,
+	app_id     TEXT NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	target     TEXT NOT NULL,
+	target_id  TEXT NOT NULL DEFAULT '',
+	created_at TEXT NOT NULL,
+	UNIQUE (app_id, target, target_id)
+);
+CREATE INDEX app_distributions_created_at ON app_distributions (created_at);
+`,
+	// Onboarding: the configurations (profiles) of the plan, and the latest
+	// progress of each device (stages, items and the bounded log, as JSON).
+	`
+CREATE TABLE profiles (
+	id         TEXT PRIMARY KEY,
+	name       TEXT NOT NULL,
+	identifier TEXT NOT NULL UNIQUE,
+	created_at TEXT NOT NULL
+);
+CREATE INDEX profiles_created_at ON profiles (created_at);
+
+CREATE TABLE onboarding (
+	device_id   TEXT PRIMARY KEY REFERENCES devices (id),
+	state       TEXT NOT NULL,
+	report      TEXT NOT NULL,
+	received_at TEXT NOT NULL
+);
+`,
 }
 
 // migrate applies the migrations the database lacks, each in its own
@@ -125,6 +232,12 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 			return nil
 		})
+		if isBusy(err) && ctx.Err() == nil {
+			// Two processes creating the same database race for the switch to
+			// WAL, where SQLite answers BUSY without waiting: try again.
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -132,4 +245,14 @@ func (s *Store) migrate(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// isBusy tells whether err is SQLite's BUSY or LOCKED (any extended code).
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	code := se.Code() & 0xff
+	return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
 }

@@ -1,0 +1,50 @@
+package agent
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestJitterStaysWithinTenPercent(t *testing.T) {
+	d := 15 * time.Minute
+	lo, hi := d-d/10, d+d/10
+	seen := map[time.Duration]bool{}
+	for i := 0; i < 1000; i++ {
+		j := jitter(d)
+		if j < lo || j > hi {
+			t.Fatalf("jitter(%s) = %s, outside ±10%%", d, j)
+		}
+		seen[j] = true
+	}
+	if len(seen) < 100 {
+		t.Fatalf("jitter produced only %d distinct values: the fleet would check in together", len(seen))
+	}
+}
+
+func TestBackoffGrowsAndIsCapped(t *testing.T) {
+	interval := 15 * time.Minute
+	for failures, ceil := range map[int]time.Duration{1: 30 * time.Second, 2: time.Minute, 3: 2 * time.Minute, 20: interval} {
+		for i := 0; i < 200; i++ {
+			b := backoff(failures, interval)
+			if b < ceil/2 || b > ceil {
+				t.Fatalf("backoff(%d) = %s, want within [%s, %s]", failures, b, ceil/2, ceil)
+			}
+		}
+	}
+}
+
+func TestRequestBackoffHonoursBoundsAndRetryAfter(t *testing.T) {
+	min, max := 500*time.Millisecond, 10*time.Second
+	for attempt := 0; attempt < 10; attempt++ {
+		for i := 0; i < 100; i++ {
+			if d := jitterBackoff(min, max, attempt, nil); d < min/2 || d > max+min/2 {
+				t.Fatalf("attempt %d: %s outside [%s, %s]", attempt, d, min/2, max+min/2)
+			}
+		}
+	}
+	resp := &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": []string{"7"}}}
+	if d := jitterBackoff(min, max, 0, resp); d != 7*time.Second {
+		t.Fatalf("Retry-After 7 gave %s", d)
+	}
+}
