@@ -1,0 +1,217 @@
+package agent
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"path/filepath"
+	"time"
+	"unicode/utf8"
+
+	"go.uber.org/zap"
+
+	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
+	"github.com/mobileatwork/mobileatwork/inventory"
+	"github.com/mobileatwork/mobileatwork/protocol"
+)
+
+const (
+	// inventoryFile records the last inventory the server acknowledged.
+	inventoryFile = "inventory.json"
+	// inventoryMaxAge is how long an unchanged inventory goes without being
+	// sent again: the daily upload heals a server that lost or never stored
+	// the report, and tells it the data is current.
+	inventoryMaxAge = 24 * time.Hour
+	// maxInventoryAnswer bounds the server's acknowledgement.
+	maxInventoryAnswer = 64 << 10
+)
+
+// inventoryReceiver sends the inventory when it changed or is a day old.
+type inventoryReceiver struct{ a *Agent }
+
+func (inventoryReceiver) Name() string { return "inventory" }
+
+func (r inventoryReceiver) Receive(ctx context.Context, _ *protocol.CheckinPayload) error {
+	_, err := r.a.SendInventory(ctx)
+	return err
+}
+
+// inventoryState is the last upload the server acknowledged.
+type inventoryState struct {
+	Hash       string    `json:"hash"`
+	UploadedAt time.Time `json:"uploaded_at"`
+}
+
+// SendInventory collects the inventory and uploads it, gzip-compressed,
+// unless the server already acknowledged the same content less than a day
+// ago. It reports whether it uploaded.
+func (a *Agent) SendInventory(ctx context.Context) (bool, error) {
+	rep, err := inventory.Collect(ctx, inventory.Options{Root: a.o.InventoryRoot})
+	if err != nil {
+		return false, err
+	}
+	facts := a.o.Facts()
+	rep.Facts = &inventory.Facts{
+		SerialNumber: facts.SerialNumber, Model: facts.Model, OSVersion: facts.OSVersion,
+		OSBuild: facts.OSBuild, Hostname: facts.Hostname, AgentVersion: a.o.Version,
+	}
+	hash := rep.Hash()
+	now := a.o.Now()
+	statePath := filepath.Join(a.o.StateDir, inventoryFile)
+	var last inventoryState
+	if err := atomicfile.ReadJSON(statePath, &last); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		a.o.Log.Warn("inventory state unreadable; sending the inventory again", zap.Error(err))
+		last = inventoryState{}
+	}
+	// A clock that went backwards makes the age negative: send rather than
+	// wait for the clock to catch up.
+	if age := now.Sub(last.UploadedAt); last.Hash == hash && age >= 0 && age < inventoryMaxAge {
+		return false, nil
+	}
+	facts.AgentVersion = a.o.Version
+	wire := inventoryReport(a.id.DeviceID, hash, now, facts, rep)
+	body, err := a.postGzip(ctx, protocol.PathInventory, wire, maxInventoryAnswer)
+	if err != nil {
+		return false, fmt.Errorf("send inventory: %w", err)
+	}
+	var ack protocol.InventoryAck
+	if err := json.Unmarshal(body, &ack); err != nil {
+		return false, fmt.Errorf("send inventory: bad answer: %w", err)
+	}
+	if ack.Hash != hash {
+		return false, fmt.Errorf("send inventory: server acknowledged %q, sent %q", ack.Hash, hash)
+	}
+	if err := atomicfile.WriteJSON(statePath, inventoryState{Hash: hash, UploadedAt: now.UTC()}, 0o600); err != nil {
+		return true, err // sent; the next cycle sends it once more
+	}
+	a.o.Log.Info("inventory sent", zap.Int("receipts", len(wire.Receipts)), zap.Int("apps", len(wire.Apps)),
+		zap.Int("errors", len(wire.Errors)), zap.String("hash", hash))
+	return true, nil
+}
+
+// inventoryReport converts the local report into the wire form, within the
+// limits the server enforces: an entry with an over-long value (a hostile
+// Info.plist can hold anything) is left out and listed as an error, and an
+// error message is shortened, so one bad file never gets the whole upload
+// refused.
+func inventoryReport(deviceID, hash string, at time.Time, facts protocol.Facts, rep inventory.Report) protocol.InventoryReport {
+	out := protocol.InventoryReport{
+		DeviceID: deviceID, Hash: hash, CollectedAt: at.UTC(), Facts: facts,
+		Receipts: make([]protocol.InventoryReceipt, 0, len(rep.Receipts)),
+		Apps:     make([]protocol.InventoryApp, 0, len(rep.Apps)),
+		Errors:   []protocol.InventoryError{},
+	}
+	addError := func(path, msg string) {
+		if len(out.Errors) < protocol.MaxInventoryItems {
+			out.Errors = append(out.Errors, protocol.InventoryError{
+				Path: clip(path, protocol.MaxInventoryString), Error: clip(msg, protocol.MaxInventoryError),
+			})
+		}
+	}
+	tooLong := func(values ...string) bool {
+		for _, v := range values {
+			if len(v) > protocol.MaxInventoryString {
+				return true
+			}
+		}
+		return false
+	}
+	for _, e := range rep.Errors {
+		addError(e.Path, e.Error)
+	}
+	droppedReceipts, droppedApps := 0, 0
+	for _, r := range rep.Receipts {
+		switch {
+		case tooLong(r.PackageID, r.Version, r.InstallPrefix, r.InstallProcess):
+			addError("/var/db/receipts/"+r.PackageID+".plist", "receipt left out: a value is longer than the server accepts")
+		case len(out.Receipts) == protocol.MaxInventoryItems:
+			droppedReceipts++
+		default:
+			out.Receipts = append(out.Receipts, protocol.InventoryReceipt{
+				PackageID: r.PackageID, Version: r.Version, InstallDate: r.InstallDate.UTC(),
+				InstallPrefix: r.InstallPrefix, InstallProcess: r.InstallProcess,
+			})
+		}
+	}
+	for _, a := range rep.Apps {
+		switch {
+		case tooLong(a.BundleID, a.Name, a.Version, a.Build, a.Path):
+			addError(a.Path, "app left out: a value in its Info.plist is longer than the server accepts")
+		case len(out.Apps) == protocol.MaxInventoryItems:
+			droppedApps++
+		default:
+			out.Apps = append(out.Apps, protocol.InventoryApp{
+				BundleID: a.BundleID, Name: a.Name, Version: a.Version, Build: a.Build, Path: a.Path,
+			})
+		}
+	}
+	if droppedReceipts > 0 {
+		addError("/var/db/receipts", fmt.Sprintf("%d receipts beyond the first %d left out", droppedReceipts, protocol.MaxInventoryItems))
+	}
+	if droppedApps > 0 {
+		addError("/Applications", fmt.Sprintf("%d apps beyond the first %d left out", droppedApps, protocol.MaxInventoryItems))
+	}
+	return out
+}
+
+// clip shortens s to at most n bytes without splitting a character.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// postGzip posts v as gzip-compressed JSON and returns the answer, at most
+// limit bytes. An inventory compresses about tenfold, which matters to a
+// fleet checking in over hotel Wi-Fi.
+func (a *Agent) postGzip(ctx context.Context, path string, v any, limit int64) ([]byte, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) > protocol.MaxRequestBody {
+		return nil, fmt.Errorf("request is %d bytes, more than the %d the server accepts", len(raw), protocol.MaxRequestBody)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(raw); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url(path), bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Encoding", "gzip")
+	resp, err := a.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read answer: %w", err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("answer larger than %d bytes", limit)
+	}
+	if resp.StatusCode/100 != 2 {
+		var e protocol.Error
+		json.Unmarshal(b, &e)
+		return nil, &HTTPError{Status: resp.StatusCode, Message: e.Error}
+	}
+	return b, nil
+}

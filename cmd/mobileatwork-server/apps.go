@@ -1,0 +1,198 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mobileatwork/mobileatwork/internal/cli"
+	"github.com/mobileatwork/mobileatwork/server"
+	"github.com/mobileatwork/mobileatwork/server/store"
+)
+
+func appCmd() *cobra.Command {
+	c := &cobra.Command{Use: "app", Short: "The app catalog: packager, in-house and Apps & Books apps"}
+	add := &cobra.Command{
+		Use:   "add --name NAME --kind packager|inhouse|appsandbooks (--package-id ID | --bundle-id ID) [--version V] [--priority] [--file PKG]",
+		Short: "Add an app to the catalog; prints its id last",
+		Long: `add puts an app in the catalog. Devices report their PKG receipts and app
+bundles; an app counts as installed on a device when a receipt with its
+--package-id or a bundle with its --bundle-id is there, at --version or newer
+when one is given (versions compare part by part: 1.10 is newer than 1.9).
+--priority makes it an onboarding stage of its own. --file keeps a flat PKG
+with the entry, under DATA/apps/.`,
+		Args: cli.NoArgs,
+		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
+			a, err := s.AddApp(cmd.Context(), server.AddAppRequest{
+				Name: v.GetString("name"), Kind: v.GetString("kind"), PackageID: v.GetString("package-id"),
+				BundleID: v.GetString("bundle-id"), Version: v.GetString("version"), Priority: v.GetBool("priority"),
+				File: v.GetString("file"),
+			})
+			if err != nil {
+				return err
+			}
+			msg := fmt.Sprintf("app %q added to the catalog (%s)", a.Name, a.Kind)
+			if a.FileSize > 0 {
+				msg += fmt.Sprintf(", package %d bytes, sha256 %s", a.FileSize, a.FileSHA256)
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), msg)
+			fmt.Fprintln(cmd.OutOrStdout(), a.ID)
+			return nil
+		}),
+	}
+	f := add.Flags()
+	f.String("name", "", "app name")
+	f.String("kind", "", "packager, inhouse or appsandbooks")
+	f.String("package-id", "", "PKG identifier, matched against the receipts devices report")
+	f.String("bundle-id", "", "bundle identifier, matched against the app bundles devices report")
+	f.String("version", "", "minimum version that counts as installed (default: any)")
+	f.Bool("priority", false, "install as an onboarding stage of its own")
+	f.String("file", "", "flat PKG to keep with the entry")
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the app catalog",
+		Args:  cli.NoArgs,
+		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
+			apps, err := s.Catalog(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if v.GetBool("json") {
+				out := make([]appInfoJSON, 0, len(apps))
+				for _, a := range apps {
+					out = append(out, toAppInfoJSON(a))
+				}
+				return cli.JSON(cmd.OutOrStdout(), out)
+			}
+			rows := [][]string{}
+			for _, info := range apps {
+				a := info.App
+				file := ""
+				if a.FileSize > 0 {
+					file = strconv.FormatInt(a.FileSize, 10)
+				}
+				rows = append(rows, append([]string{a.ID, a.Name, a.Kind, a.PackageID, a.BundleID, orAny(a.Version), yesNo(a.Priority), file}, catalogRow(info)...))
+			}
+			return cli.Table(cmd.OutOrStdout(), []string{"ID", "NAME", "KIND", "PACKAGE ID", "BUNDLE ID", "VERSION", "PRIORITY", "PKG BYTES", "CATEGORY", "RATING", "DISTRIBUTED TO"}, rows)
+		}),
+	}
+	list.Flags().Bool("json", false, "print JSON: an array of app objects")
+	c.AddCommand(add, list)
+	c.AddCommand(appCatalogCmds()...)
+	return c
+}
+
+type appJSON struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Kind       string    `json:"kind"`
+	PackageID  string    `json:"package_id,omitempty"`
+	BundleID   string    `json:"bundle_id,omitempty"`
+	Version    string    `json:"version"`
+	Priority   bool      `json:"priority"`
+	FileSHA256 string    `json:"file_sha256,omitempty"`
+	FileSize   int64     `json:"file_size,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+func toAppJSON(a store.App) appJSON {
+	return appJSON{a.ID, a.Name, a.Kind, a.PackageID, a.BundleID, a.Version, a.Priority, a.FileSHA256, a.FileSize, a.CreatedAt}
+}
+
+func inventoryCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "inventory --device ID",
+		Short: "Show a device's receipts, apps, and whether each packager app is installed",
+		Args:  cli.NoArgs,
+		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
+			id := v.GetString("device")
+			if id == "" {
+				return fmt.Errorf("--device is required; see `mobileatwork-server devices`")
+			}
+			view, err := s.DeviceInventory(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			if v.GetBool("json") {
+				return cli.JSON(cmd.OutOrStdout(), view)
+			}
+			return printInventory(cmd, view)
+		}),
+	}
+	cmd.Flags().String("device", "", "device id")
+	cmd.Flags().Bool("json", false, "print JSON")
+	return cmd
+}
+
+func printInventory(cmd *cobra.Command, view server.InventoryView) error {
+	w := cmd.OutOrStdout()
+	d := view.Device
+	last := "never"
+	if d.LastCheckin != nil {
+		last = d.LastCheckin.Local().Format(time.RFC3339)
+	}
+	fmt.Fprintf(w, "Device %s  serial %s  %s macOS %s (%s)  agent %s  last check-in %s\n",
+		d.ID, d.SerialNumber, d.Model, d.OSVersion, d.OSBuild, d.AgentVersion, last)
+	fmt.Fprintf(w, "Inventory collected %s, received %s\n\n", view.CollectedAt.Local().Format(time.RFC3339), view.ReceivedAt.Local().Format(time.RFC3339))
+
+	fmt.Fprintf(w, "Packager apps (%d)\n", len(view.PackagerApps))
+	rows := [][]string{}
+	for _, a := range view.PackagerApps {
+		id := a.PackageID
+		if id == "" {
+			id = a.BundleID
+		}
+		rows = append(rows, []string{a.ID, a.Name, id, orAny(a.Version), yesNo(a.Installed), a.InstalledVersion})
+	}
+	if err := cli.Table(w, []string{"ID", "NAME", "IDENTIFIER", "VERSION", "INSTALLED", "INSTALLED VERSION"}, rows); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(w, "\nReceipts (%d)\n", len(view.Receipts))
+	rows = [][]string{}
+	for _, r := range view.Receipts {
+		date := ""
+		if !r.InstallDate.IsZero() {
+			date = r.InstallDate.Local().Format(time.DateOnly)
+		}
+		rows = append(rows, []string{r.PackageID, r.Version, date, r.InstallPrefix})
+	}
+	if err := cli.Table(w, []string{"PACKAGE ID", "VERSION", "INSTALLED", "PREFIX"}, rows); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(w, "\nApps (%d)\n", len(view.Apps))
+	rows = [][]string{}
+	for _, a := range view.Apps {
+		rows = append(rows, []string{a.Name, a.BundleID, a.Version, a.Build, a.Path})
+	}
+	if err := cli.Table(w, []string{"NAME", "BUNDLE ID", "VERSION", "BUILD", "PATH"}, rows); err != nil {
+		return err
+	}
+	if len(view.Errors) > 0 {
+		fmt.Fprintf(w, "\nUnreadable files (%d)\n", len(view.Errors))
+		rows = [][]string{}
+		for _, e := range view.Errors {
+			rows = append(rows, []string{e.Path, e.Error})
+		}
+		return cli.Table(w, []string{"PATH", "ERROR"}, rows)
+	}
+	return nil
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func orAny(version string) string {
+	if version == "" {
+		return "any"
+	}
+	return version
+}
