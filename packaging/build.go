@@ -78,14 +78,16 @@ func NormalizeVersion(v string) (string, error) {
 }
 
 // payloadTree lays out the installed files; every path is root:wheel.
-func payloadTree(binary, daemonPlist, agentPlist []byte) []node {
+//
+// The per-user LaunchAgent (launchd.UIAgent) is not shipped yet: the session
+// UI it starts does not exist in this build, and launchd would restart a
+// failing job in every login session. It joins the payload with onboarding.
+func payloadTree(binary, daemonPlist []byte) []node {
 	dir := fs.ModeDir | 0o755
 	rel := func(abs string) string { return "." + abs }
 	return []node{
 		{".", dir, nil},
 		{"./Library", dir, nil},
-		{rel(path.Dir(launchd.UIPlistPath)), dir, nil},
-		{rel(launchd.UIPlistPath), 0o644, agentPlist},
 		{rel(path.Dir(launchd.DaemonPlistPath)), dir, nil},
 		{rel(launchd.DaemonPlistPath), 0o644, daemonPlist},
 		{rel(path.Dir(path.Dir(launchd.BinaryPath))), dir, nil},
@@ -132,11 +134,7 @@ func Build(opt Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	agent, err := launchd.Marshal(launchd.UIAgent())
-	if err != nil {
-		return nil, err
-	}
-	tree := payloadTree(universal, daemon, agent)
+	tree := payloadTree(universal, daemon)
 
 	var bomEntries []bom.Entry
 	var kbytes int64

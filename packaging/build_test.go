@@ -120,8 +120,6 @@ func readCPIO(t *testing.T, gz []byte) ([]string, map[string]cpioMember) {
 var wantPayload = []string{
 	".",
 	"./Library",
-	"./Library/LaunchAgents",
-	"./Library/LaunchAgents/com.mobileatwork.agent.ui.plist",
 	"./Library/LaunchDaemons",
 	"./Library/LaunchDaemons/com.mobileatwork.agent.plist",
 	"./Library/MobileAtWork",

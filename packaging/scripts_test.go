@@ -164,6 +164,10 @@ func TestPostinstall(t *testing.T) {
 		{
 			name: "managed preferences enroll and load both jobs",
 			setup: func(s *sandbox) string {
+				if err := os.MkdirAll(filepath.Join(s.root, "Library/LaunchAgents"), 0o755); err != nil {
+					s.t.Fatal(err)
+				}
+				s.write(filepath.Join(s.root, "Library/LaunchAgents/com.mobileatwork.agent.ui.plist"), "<plist/>", 0o644)
 				s.write(filepath.Join(s.root, "Library/Managed Preferences/com.mobileatwork.agent.plist"),
 					`<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict><key>ServerURL</key><string>https://mdm.example.com/a b</string><key>EnrollmentToken</key><string>`+strings.ReplaceAll(hostile, `"`, "&quot;")+`</string></dict></plist>`, 0o644)
 				return filepath.Join(filepath.Dir(s.root), "media", "MobileAtWork.pkg")
@@ -193,6 +197,12 @@ func TestPostinstall(t *testing.T) {
 			},
 			env:       []string{`FAKE_STATUS={"enrolled": true}`},
 			wantAgent: "",
+		},
+		{
+			name:       "no LaunchAgent shipped: only the daemon loads",
+			setup:      func(s *sandbox) string { return "" },
+			wantLaunch: []string{"bootstrap system", "kickstart -k"},
+			absent:     []string{"gui/"},
 		},
 		{
 			name:   "no settings and nobody logged in",

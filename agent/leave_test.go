@@ -1,0 +1,69 @@
+package agent_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mobileatwork/mobileatwork/agent"
+	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/server"
+)
+
+func TestLeave(t *testing.T) {
+	srv, err := server.Init(filepath.Join(t.TempDir(), "data"), "Leave tenant", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	ts := httptest.NewUnstartedServer(srv.Handler())
+	ts.TLS = srv.TLSConfig()
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+
+	ctx := context.Background()
+	tok, err := srv.CreateToken(ctx, "ada@example.com", 1, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(t.TempDir(), "state")
+	if _, err := agent.Enroll(ctx, agent.EnrollOptions{
+		StateDir: state, ServerURL: ts.URL, Token: tok,
+		Facts: protocol.Facts{SerialNumber: "C02LEAVE", AgentVersion: "1.80.0"},
+	}); err != nil {
+		t.Fatalf("enroll: %v", err)
+	}
+	a, err := agent.New(agent.Options{StateDir: state, Version: "1.80.0", Retries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if err := a.Leave(ctx); err != nil {
+		t.Fatalf("leave: %v", err)
+	}
+	d, err := srv.Store.Device(ctx, a.DeviceID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Left {
+		t.Fatal("server does not record that the device left")
+	}
+
+	// The server now refuses this certificate: a second Leave and a check-in fail.
+	var he *agent.HTTPError
+	if err := a.Leave(ctx); !errors.As(err, &he) || he.Status != http.StatusForbidden {
+		t.Fatalf("second leave: %v, want 403", err)
+	}
+	if _, err := a.Checkin(ctx); err == nil {
+		t.Fatal("check-in after leaving succeeded")
+	}
+
+	ts.Close()
+	if err := a.Leave(ctx); err == nil {
+		t.Fatal("leave with the server down succeeded")
+	}
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/mobileatwork/mobileatwork/agent"
+	"github.com/mobileatwork/mobileatwork/agent/service"
+	"github.com/mobileatwork/mobileatwork/agent/uninstall"
+	"github.com/mobileatwork/mobileatwork/internal/cli"
+	"github.com/mobileatwork/mobileatwork/internal/version"
+)
+
+// lifecycleCmds are the commands that install, control and remove the agent.
+func lifecycleCmds() []*cobra.Command { return []*cobra.Command{serviceCmd(), uninstallCmd()} }
+
+func serviceCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "service install|uninstall|start|stop|restart|status",
+		Short: "Install and control the agent daemon (launchd on macOS, systemd on Linux)",
+		Long: `service installs the agent daemon with the system's service manager, the way the
+package does: started at boot, restarted when it exits, run as root with
+"mobileatwork run". On macOS the LaunchDaemon is com.mobileatwork.agent with logs
+under /Library/Logs/MobileAtWork. A --state-dir or --config given here is passed
+on to the daemon. Every action but status needs root.`,
+		ValidArgs: service.Actions,
+		Args:      cli.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opt := service.Options{}
+			if sd := v.GetString("state-dir"); sd != agent.DefaultStateDir {
+				abs, err := filepath.Abs(sd)
+				if err != nil {
+					return fmt.Errorf("--state-dir: %w", err)
+				}
+				opt.StateDir = abs
+			}
+			if cf := v.GetString("config"); cf != "" {
+				abs, err := filepath.Abs(cf)
+				if err != nil {
+					return fmt.Errorf("--config: %w", err)
+				}
+				opt.ConfigFile = abs
+			}
+			cfg, err := service.Config(opt)
+			if err != nil {
+				return err
+			}
+			m, err := service.New(cfg)
+			if err != nil {
+				return err
+			}
+			out, err := service.Control(m, args[0], opt)
+			if err != nil {
+				return err
+			}
+			if v.GetBool("json") {
+				return cli.JSON(cmd.OutOrStdout(), map[string]string{"service": cfg.Name, "action": args[0], "result": out})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", cfg.Name, out)
+			return nil
+		},
+	}
+	cmd.Flags().Bool("json", false, "print JSON")
+	return cmd
+}
+
+func uninstallCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "uninstall [--remove-managed-apps] [--dry-run] [--root DIR] [--json]",
+		Short: "Remove the agent from this Mac and tell the server the device leaves",
+		Long: `uninstall tells the server that this device leaves (a warning when the server
+cannot be reached: uninstall also works offline), unloads the launchd jobs, and
+removes the agent's binaries, command link, LaunchDaemon/LaunchAgent plists,
+state directory, logs and package receipt. Apps the agent installed are removed
+only with --remove-managed-apps, and only below /Applications; nothing is
+removed through a symbolic link. --dry-run lists every path and command and
+changes nothing. --root prefixes every path (for tests). Needs root.`,
+		Args: cli.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			root := v.GetString("root")
+			layout := uninstall.DefaultLayout()
+			layout.StateDir = v.GetString("state-dir")
+			if !filepath.IsAbs(layout.StateDir) {
+				return fmt.Errorf("--state-dir %q: uninstall needs an absolute path", layout.StateDir)
+			}
+			dry := v.GetBool("dry-run")
+			opt := uninstall.Options{Root: root, Layout: layout, RemoveManagedApps: v.GetBool("remove-managed-apps")}
+			stateDir := filepath.Join(root, layout.StateDir)
+			if root == "" {
+				stateDir = layout.StateDir
+			}
+			var leaveWarning error
+			if id, err := agent.LoadIdentity(stateDir); err == nil {
+				opt.Server = id.ServerURL
+				opt.Leave = func(ctx context.Context) error {
+					a, err := agent.New(agent.Options{StateDir: stateDir, Log: zap.NewNop(), Version: version.Version, Retries: 1})
+					if err != nil {
+						return err
+					}
+					return a.Leave(ctx)
+				}
+			} else if !errors.Is(err, agent.ErrNotEnrolled) {
+				leaveWarning = err
+			}
+			plan, err := uninstall.NewPlan(opt)
+			if err != nil {
+				return err
+			}
+			if leaveWarning != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: the server will not be told that the device leaves: %v\n", leaveWarning)
+			}
+			var rep uninstall.Report
+			var xerr error
+			if dry {
+				rep = plan.DryRun()
+			} else {
+				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				rep, xerr = plan.Execute(ctx)
+			}
+			if v.GetBool("json") {
+				if err := cli.JSON(cmd.OutOrStdout(), rep); err != nil {
+					return err
+				}
+			} else {
+				printUninstall(cmd, rep)
+			}
+			return xerr
+		},
+	}
+	f := cmd.Flags()
+	f.Bool("remove-managed-apps", false, "also remove the apps the agent installed (below /Applications)")
+	f.Bool("dry-run", false, "list what would be removed and run; change nothing")
+	f.String("root", "", "prefix of every path (default /)")
+	f.Bool("json", false, "print JSON")
+	return cmd
+}
+
+func printUninstall(cmd *cobra.Command, rep uninstall.Report) {
+	w, ew := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	for _, r := range rep.Results {
+		var what string
+		switch r.Kind {
+		case uninstall.KindLeave:
+			what = r.What
+		case uninstall.KindRun:
+			what = "run " + strings.Join(r.Command, " ") + " (" + r.What + ")"
+		default:
+			what = "remove " + r.Path + " (" + r.What + ")"
+		}
+		switch r.Status {
+		case uninstall.StatusPlanned:
+			fmt.Fprintf(w, "would %s\n", what)
+		case uninstall.StatusDone:
+			fmt.Fprintf(w, "done: %s\n", what)
+		default:
+			fmt.Fprintf(ew, "%s: %s: %s\n", r.Status, what, r.Error)
+		}
+	}
+	for _, k := range rep.Kept {
+		fmt.Fprintf(w, "kept: %s: %s\n", k.Path, k.Reason)
+	}
+	if len(rep.Results) == 0 {
+		fmt.Fprintln(w, "nothing of the agent is installed here")
+	}
+}

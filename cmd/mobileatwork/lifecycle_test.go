@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/mobileatwork/mobileatwork/agent"
+	"github.com/mobileatwork/mobileatwork/agent/uninstall"
+	"github.com/mobileatwork/mobileatwork/internal/cli"
+)
+
+// execute runs the agent CLI in process.
+func execute(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	root := newRoot()
+	var out, errb bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	root.SetArgs(args)
+	root.SilenceErrors, root.SilenceUsage = true, true
+	err := root.Execute()
+	return out.String(), errb.String(), err
+}
+
+// The postinstall decides whether to enroll by grepping `status --json`;
+// the pattern it uses must match what status prints for an enrolled agent.
+func TestStatusJSONMatchesPostinstall(t *testing.T) {
+	script, err := os.ReadFile("../../packaging/scripts/postinstall")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`status --json .*grep -q '([^']+)'`).FindSubmatch(script)
+	if m == nil {
+		t.Fatal("postinstall no longer greps status --json; update this test with it")
+	}
+	pattern := regexp.MustCompile(string(m[1]))
+	for _, enrolled := range []bool{true, false} {
+		var b bytes.Buffer
+		if err := cli.JSON(&b, agent.Status{Enrolled: enrolled, DeviceID: "dev_1"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := pattern.Match(b.Bytes()); got != enrolled {
+			t.Errorf("enrolled=%v: postinstall pattern %q matches = %v in\n%s", enrolled, pattern, got, b.String())
+		}
+	}
+}
+
+func TestServiceRefusesUnknownAction(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"service", "enable"}, "want one of install, uninstall, start, stop, restart, status"},
+		{[]string{"service"}, "takes 1 argument"},
+		{[]string{"service", "start", "now"}, "takes 1 argument"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			_, _, err := execute(t, tc.args...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestUninstallCommandOnTestRoot(t *testing.T) {
+	root := t.TempDir()
+	l := uninstall.DefaultLayout()
+	for _, f := range []string{l.Binary, l.JobFiles[0], filepath.Join(l.StateDir, "status.json"), filepath.Join(l.LogDir, "agent.log"), "/Applications/Kept.app/Contents/Info.plist"} {
+		p := filepath.Join(root, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(root, filepath.Dir(l.Symlink)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(l.Binary, filepath.Join(root, l.Symlink)); err != nil {
+		t.Fatal(err)
+	}
+	managedJSON := `{"version": 1, "apps": [{"path": "/Applications/Kept.app", "installed_at": "2026-01-01T00:00:00Z"}]}`
+	if err := os.WriteFile(filepath.Join(root, l.StateDir, "managed-apps.json"), []byte(managedJSON), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	flags := []string{"uninstall", "--root", root, "--state-dir", l.StateDir, "--json"}
+
+	out, _, err := execute(t, append(flags, "--dry-run")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dry uninstall.Report
+	if err := json.Unmarshal([]byte(out), &dry); err != nil {
+		t.Fatalf("dry run JSON: %v\n%s", err, out)
+	}
+	if !dry.DryRun || len(dry.Results) != 5 {
+		t.Fatalf("dry run lists %d actions, want 5 (job, link, binaries, state, logs):\n%s", len(dry.Results), out)
+	}
+	for _, r := range dry.Results {
+		if _, err := os.Lstat(r.Path); err != nil {
+			t.Errorf("dry run removed %s", r.Path)
+		}
+	}
+
+	out, _, err = execute(t, flags...)
+	if err != nil {
+		t.Fatalf("uninstall: %v\n%s", err, out)
+	}
+	for _, r := range dry.Results {
+		if _, err := os.Lstat(r.Path); err == nil {
+			t.Errorf("%s still there", r.Path)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "Applications/Kept.app/Contents/Info.plist")); err != nil {
+		t.Errorf("managed app removed without --remove-managed-apps: %v", err)
+	}
+
+	out, _, err = execute(t, "uninstall", "--root", root, "--state-dir", l.StateDir)
+	if err != nil || !strings.Contains(out, "nothing of the agent is installed") {
+		t.Fatalf("second uninstall: %v\n%s", err, out)
+	}
+}
