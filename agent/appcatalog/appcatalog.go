@@ -1,0 +1,343 @@
+// Package appcatalog is Apps@Work on the device: the catalog of apps the
+// tenant distributes to this Mac, each marked installed from the inventory,
+// and the install of in-house PKGs (verified download, installer, record of
+// managed apps). Handler serves the page and its JSON API; the page is
+// served to the console user by internal/localweb.
+package appcatalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mobileatwork/mobileatwork/agent"
+	"github.com/mobileatwork/mobileatwork/agent/assets"
+	"github.com/mobileatwork/mobileatwork/agent/installer"
+	"github.com/mobileatwork/mobileatwork/agent/managed"
+	"github.com/mobileatwork/mobileatwork/internal/localweb"
+	"github.com/mobileatwork/mobileatwork/inventory"
+	"github.com/mobileatwork/mobileatwork/protocol"
+)
+
+// Sentinel errors, tested with errors.Is.
+var (
+	ErrUnknownApp     = errors.New("no such app in this Mac's catalog")
+	ErrNotInstallable = errors.New("this app is not installed from Apps@Work")
+	ErrBusy           = errors.New("this app is already being installed")
+)
+
+// Statuses of an app on this Mac.
+const (
+	StatusInstalled  = "installed"
+	StatusAvailable  = "available"  // Install button
+	StatusInstalling = "installing" // download or installer running
+	StatusFailed     = "failed"     // the last install failed; Install again
+	StatusManaged    = "managed"    // not installed; the tenant deploys it (packager, Apps & Books), not Apps@Work
+)
+
+// MaxPackage bounds an in-house PKG download.
+const MaxPackage = 8 << 30
+
+// installTimeout bounds one download and install.
+const installTimeout = 30 * time.Minute
+
+// Source is where offers and their files come from; *agent.Agent is one.
+type Source interface {
+	Catalog() (agent.Catalog, error)
+	FetchAsset(ctx context.Context, a protocol.Asset, limit int64) ([]byte, error)
+	DownloadAsset(ctx context.Context, a protocol.Asset, limit int64, dst string) error
+}
+
+// Options wire a Service.
+type Options struct {
+	Source    Source
+	Installer installer.Installer
+	// StateDir holds the managed-apps record, the image cache and
+	// downloads in progress.
+	StateDir string
+	// InventoryRoot is the volume the inventory reads ("" is "/").
+	InventoryRoot string
+	Log           *zap.Logger
+	Now           func() time.Time
+}
+
+// App is one app as the page and `catalog list` show it.
+type App struct {
+	protocol.AppOffer
+	Status string `json:"status"`
+	// InstalledVersion is the version found on this Mac, if any.
+	InstalledVersion string `json:"installed_version,omitempty"`
+	Installable      bool   `json:"installable"`
+	Error            string `json:"error,omitempty"` // why the last install failed
+}
+
+// State is what the page renders: the whole list, so a live update can
+// replace it in one go.
+type State struct {
+	ReceivedAt time.Time `json:"received_at,omitzero"`
+	Apps       []App     `json:"apps"`
+	Categories []string  `json:"categories"`
+	Error      string    `json:"error,omitempty"` // the catalog or inventory could not be read
+	// Seq orders states by when they were computed: an answer that
+	// arrives late (a fetch overtaken by a live event) is older and the
+	// page ignores it.
+	Seq uint64 `json:"seq"`
+}
+
+type job struct {
+	status string
+	err    string
+}
+
+// Service is Apps@Work on this Mac.
+type Service struct {
+	o      Options
+	cache  assets.Cache
+	events *localweb.Events
+
+	mu   sync.Mutex
+	jobs map[string]job // app id → install in progress or last failure
+	seq  uint64
+	wg   sync.WaitGroup
+}
+
+// New makes the service.
+func New(o Options) *Service {
+	if o.Log == nil {
+		o.Log = zap.NewNop()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &Service{
+		o:     o,
+		cache: assets.Cache{Dir: filepath.Join(o.StateDir, "cache", "images")},
+		jobs:  map[string]job{},
+	}
+	s.events = &localweb.Events{Snapshot: func() []localweb.Event {
+		return []localweb.Event{{Name: "state", Data: s.State(context.Background())}}
+	}}
+	return s
+}
+
+// Wait blocks until installs in progress end.
+func (s *Service) Wait() { s.wg.Wait() }
+
+// State reads the saved catalog and the inventory and merges them.
+func (s *Service) State(ctx context.Context) State {
+	// Numbered before anything is read: a state begun later saw at least
+	// as much.
+	s.mu.Lock()
+	s.seq++
+	st := State{Apps: []App{}, Categories: []string{}, Seq: s.seq}
+	s.mu.Unlock()
+	c, err := s.o.Source.Catalog()
+	if err != nil {
+		st.Error = "The catalog could not be read: " + err.Error()
+		return st
+	}
+	st.ReceivedAt = c.ReceivedAt
+	rep, err := inventory.Collect(ctx, inventory.Options{Root: s.o.InventoryRoot})
+	if err != nil {
+		st.Error = "What is installed on this Mac could not be read: " + err.Error()
+	}
+	receipts := map[string]string{}
+	for _, r := range rep.Receipts {
+		receipts[r.PackageID] = r.Version
+	}
+	bundles := map[string]string{}
+	for _, a := range rep.Apps {
+		bundles[a.BundleID] = a.Version
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cats := map[string]bool{}
+	for _, o := range c.Apps {
+		a := App{AppOffer: o, Installable: o.Kind == protocol.AppKindInHouse && o.Package != nil}
+		if v, ok := receipts[o.PackageID]; ok && o.PackageID != "" {
+			a.Status, a.InstalledVersion = StatusInstalled, v
+		} else if v, ok := bundles[o.BundleID]; ok && o.BundleID != "" {
+			a.Status, a.InstalledVersion = StatusInstalled, v
+		} else if a.Installable {
+			a.Status = StatusAvailable
+		} else {
+			a.Status = StatusManaged
+		}
+		if j, ok := s.jobs[o.ID]; ok && (j.status == StatusInstalling || a.Status != StatusInstalled) {
+			a.Status, a.Error = j.status, j.err
+		}
+		if o.Category != "" {
+			cats[o.Category] = true
+		}
+		st.Apps = append(st.Apps, a)
+	}
+	for c := range cats {
+		st.Categories = append(st.Categories, c)
+	}
+	slices.Sort(st.Categories)
+	return st
+}
+
+func (s *Service) offer(id string) (protocol.AppOffer, error) {
+	c, err := s.o.Source.Catalog()
+	if err != nil {
+		return protocol.AppOffer{}, err
+	}
+	for _, o := range c.Apps {
+		if o.ID == id {
+			return o, nil
+		}
+	}
+	return protocol.AppOffer{}, fmt.Errorf("app %q: %w", id, ErrUnknownApp)
+}
+
+// Image returns a verified icon (index -1) or screenshot of an app.
+func (s *Service) Image(ctx context.Context, id string, index int) ([]byte, string, error) {
+	o, err := s.offer(id)
+	if err != nil {
+		return nil, "", err
+	}
+	var a protocol.Asset
+	switch {
+	case index == -1 && o.Icon != nil:
+		a = *o.Icon
+	case index >= 0 && index < len(o.Screenshots):
+		a = o.Screenshots[index]
+	default:
+		return nil, "", fmt.Errorf("app %q has no such image: %w", id, ErrUnknownApp)
+	}
+	if b := s.cache.Get(a); b != nil {
+		ct, _ := assets.ImageType(b)
+		return b, ct, nil
+	}
+	b, err := s.o.Source.FetchAsset(ctx, a, assets.MaxImage)
+	if err != nil {
+		return nil, "", err
+	}
+	// FetchAsset checks the type only for declared images: check anyway.
+	ct, err := assets.ImageType(b)
+	if err != nil {
+		return nil, "", fmt.Errorf("image of %s: %w", id, err)
+	}
+	if err := s.cache.Put(a, b); err != nil {
+		s.o.Log.Warn("cache image", zap.String("app", id), zap.Error(err))
+	}
+	return b, ct, nil
+}
+
+// Install starts installing an in-house app in the background; its status
+// goes installing, then installed or failed, published as live events.
+func (s *Service) Install(ctx context.Context, id string) error {
+	o, err := s.offer(id)
+	if err != nil {
+		return err
+	}
+	if o.Kind != protocol.AppKindInHouse || o.Package == nil {
+		return fmt.Errorf("app %q: %w", o.Name, ErrNotInstallable)
+	}
+	s.mu.Lock()
+	if s.jobs[id].status == StatusInstalling {
+		s.mu.Unlock()
+		return fmt.Errorf("app %q: %w", o.Name, ErrBusy)
+	}
+	s.jobs[id] = job{status: StatusInstalling}
+	s.mu.Unlock()
+	s.publish(ctx)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		// An install, once started, is not interrupted by the page or the
+		// server going away: a half-run installer is worse than a late one.
+		ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), installTimeout)
+		defer cancel()
+		err := s.install(ictx, o)
+		s.mu.Lock()
+		if err != nil {
+			s.o.Log.Error("install failed", zap.String("app", o.ID), zap.String("name", o.Name), zap.Error(err))
+			s.jobs[id] = job{status: StatusFailed, err: err.Error()}
+		} else {
+			s.o.Log.Info("app installed", zap.String("app", o.ID), zap.String("name", o.Name))
+			delete(s.jobs, id)
+		}
+		s.mu.Unlock()
+		s.publish(context.WithoutCancel(ctx))
+	}()
+	return nil
+}
+
+// install downloads, verifies, installs and records one app. The PKG is
+// checked against the signed digest before the installer sees it.
+func (s *Service) install(ctx context.Context, o protocol.AppOffer) error {
+	dir := filepath.Join(s.o.StateDir, "downloads")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("download %s: %w", o.Name, err)
+	}
+	pkg := filepath.Join(dir, o.ID+".pkg")
+	defer os.Remove(pkg)
+	if err := s.o.Source.DownloadAsset(ctx, *o.Package, MaxPackage, pkg); err != nil {
+		return fmt.Errorf("download %s: %w", o.Name, err)
+	}
+	comps, err := installer.ReadComponents(pkg)
+	if err != nil {
+		return fmt.Errorf("install %s: %w", o.Name, err)
+	}
+	if err := s.o.Installer.Install(ctx, pkg); err != nil {
+		return fmt.Errorf("install %s: %w", o.Name, err)
+	}
+	var ids []string
+	for _, c := range comps {
+		ids = append(ids, c.ID)
+	}
+	now := s.o.Now().UTC()
+	for _, c := range comps {
+		for _, p := range c.Apps {
+			if err := managed.Record(s.o.StateDir, managed.App{Path: p, PackageIDs: ids, BundleID: o.BundleID, InstalledAt: now}); err != nil {
+				return fmt.Errorf("install %s: %w", o.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Service) publish(ctx context.Context) {
+	s.events.Publish(localweb.Event{Name: "state", Data: s.State(ctx)})
+}
+
+// Watch publishes the state whenever the saved catalog or the inventory
+// changes (a check-in brought new apps, something was installed by other
+// means), until ctx is done.
+func (s *Service) Watch(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	last := ""
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		st := s.State(ctx)
+		key := stateKey(st)
+		if key != last && last != "" {
+			s.events.Publish(localweb.Event{Name: "state", Data: st})
+		}
+		last = key
+	}
+}
+
+func stateKey(st State) string {
+	var b strings.Builder
+	b.WriteString(st.ReceivedAt.String() + st.Error)
+	for _, a := range st.Apps {
+		b.WriteString("|" + a.ID + "=" + a.Status + "/" + a.InstalledVersion)
+	}
+	return b.String()
+}

@@ -1,0 +1,281 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/mobileatwork/mobileatwork/server/appimages"
+	"github.com/mobileatwork/mobileatwork/server/store"
+)
+
+// Limits of the texts an admin sets; they travel in every check-in
+// response of the devices the app is distributed to.
+const (
+	maxShortText   = 256
+	maxDescription = 8000
+	maxReviewText  = 4000
+	maxScreenshots = 10
+	// offerReviews is how many reviews, the newest, a device receives.
+	offerReviews = 20
+)
+
+// AppImages opens the tree of app icons and screenshots, DATA/apps/<app id>/.
+func (s *Server) AppImages() (*appimages.Dir, error) {
+	if s.Data == "" {
+		return nil, fmt.Errorf("open app images: the server has no data directory")
+	}
+	return appimages.Open(filepath.Join(s.Data, appsDir))
+}
+
+// ScreenshotFile is one screenshot to import, with its text alternative.
+type ScreenshotFile struct {
+	Path string
+	Alt  string
+}
+
+// SetAppRequest is what `app set` changes; nil fields stay as they are.
+type SetAppRequest struct {
+	Publisher        *string
+	Category         *string
+	ShortDescription *string
+	Description      *string
+	Icon             *string // path of a PNG or JPEG file
+	IconAlt          *string
+	// Screenshots, when non-nil, replaces the whole gallery.
+	Screenshots []ScreenshotFile
+}
+
+// AppInfo is a catalog entry with everything Apps@Work shows about it.
+type AppInfo struct {
+	store.App
+	Details       store.AppDetails
+	Rating        float64 // average, 0 when unrated
+	Reviews       []store.Review
+	Distributions []store.AppDistribution
+}
+
+func checkText(flag, v string, max int, multiline bool) error {
+	switch {
+	case !utf8.ValidString(v):
+		return invalid("%s is not valid UTF-8", flag)
+	case utf8.RuneCountInString(v) > max:
+		return invalid("%s is longer than %d characters", flag, max)
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\t')) {
+			return invalid("%s contains control characters", flag)
+		}
+	}
+	return nil
+}
+
+// SetApp updates the details of a catalog app; images are checked (PNG or
+// JPEG, at most 2 MB) and kept under the data directory. Nothing is
+// stored on error.
+func (s *Server) SetApp(ctx context.Context, id string, req SetAppRequest) (AppInfo, error) {
+	a, err := s.Store.App(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return AppInfo{}, invalid("no app %q; see `mobileatwork-server app list`", id)
+	} else if err != nil {
+		return AppInfo{}, err
+	}
+	d, err := s.Store.AppDetails(ctx, id)
+	if err != nil {
+		return AppInfo{}, err
+	}
+	texts := []struct {
+		flag      string
+		v         *string
+		dst       *string
+		max       int
+		multiline bool
+	}{
+		{"--publisher", req.Publisher, &d.Publisher, maxShortText, false},
+		{"--category", req.Category, &d.Category, 64, false},
+		{"--short-description", req.ShortDescription, &d.ShortDescription, maxShortText, false},
+		{"--description", req.Description, &d.Description, maxDescription, true},
+	}
+	for _, t := range texts {
+		if t.v == nil {
+			continue
+		}
+		v := strings.TrimSpace(*t.v)
+		if err := checkText(t.flag, v, t.max, t.multiline); err != nil {
+			return AppInfo{}, err
+		}
+		*t.dst = v
+	}
+	if req.IconAlt != nil && req.Icon == nil && d.Icon == nil {
+		return AppInfo{}, invalid("--icon-alt without an icon: give --icon FILE too")
+	}
+	if req.IconAlt != nil {
+		if err := checkText("--icon-alt", strings.TrimSpace(*req.IconAlt), maxShortText, false); err != nil {
+			return AppInfo{}, err
+		}
+	}
+	if len(req.Screenshots) > maxScreenshots {
+		return AppInfo{}, invalid("at most %d screenshots, got %d", maxScreenshots, len(req.Screenshots))
+	}
+	for _, sh := range req.Screenshots {
+		if strings.TrimSpace(sh.Alt) == "" {
+			return AppInfo{}, invalid("--screenshot %s: give a text alternative, as FILE=DESCRIPTION", sh.Path)
+		}
+		if err := checkText("--screenshot description", sh.Alt, maxShortText, false); err != nil {
+			return AppInfo{}, err
+		}
+	}
+	var images *appimages.Dir
+	if req.Icon != nil || req.Screenshots != nil {
+		if images, err = s.AppImages(); err != nil {
+			return AppInfo{}, err
+		}
+	}
+	if req.Icon != nil {
+		alt := a.Name + " icon"
+		if req.IconAlt != nil {
+			alt = strings.TrimSpace(*req.IconAlt)
+		}
+		img, err := images.Import(id, *req.Icon, alt)
+		if err != nil {
+			return AppInfo{}, fmt.Errorf("%w: --icon %s: %v", ErrInvalid, *req.Icon, err)
+		}
+		d.Icon = &img
+	} else if req.IconAlt != nil {
+		d.Icon.Alt = strings.TrimSpace(*req.IconAlt)
+	}
+	if req.Screenshots != nil {
+		d.Screenshots = d.Screenshots[:0:0]
+		for _, sh := range req.Screenshots {
+			img, err := images.Import(id, sh.Path, strings.TrimSpace(sh.Alt))
+			if err != nil {
+				return AppInfo{}, fmt.Errorf("%w: --screenshot %s: %v", ErrInvalid, sh.Path, err)
+			}
+			d.Screenshots = append(d.Screenshots, img)
+		}
+	}
+	d.AppID, d.UpdatedAt = id, s.now()
+	if err := s.Store.PutAppDetails(ctx, d); err != nil {
+		return AppInfo{}, fmt.Errorf("store app details: %w", err)
+	}
+	return s.AppInfo(ctx, id)
+}
+
+// AddReview stores a user review of a catalog app.
+func (s *Server) AddReview(ctx context.Context, appID, author string, rating int, text string) (store.Review, error) {
+	author, text = strings.TrimSpace(author), strings.TrimSpace(text)
+	switch {
+	case author == "":
+		return store.Review{}, invalid("--author is required")
+	case rating < 1 || rating > 5:
+		return store.Review{}, invalid("--rating %d: want 1 to 5", rating)
+	}
+	if err := checkText("--author", author, 128, false); err != nil {
+		return store.Review{}, err
+	}
+	if err := checkText("--text", text, maxReviewText, true); err != nil {
+		return store.Review{}, err
+	}
+	r := store.Review{ID: newID("rev"), AppID: appID, Author: author, Rating: rating, Text: text, CreatedAt: s.now()}
+	if err := s.Store.AddReview(ctx, r); errors.Is(err, store.ErrNotFound) {
+		return store.Review{}, invalid("no app %q; see `mobileatwork-server app list`", appID)
+	} else if err != nil {
+		return store.Review{}, fmt.Errorf("store review: %w", err)
+	}
+	return r, nil
+}
+
+// DistributeApp makes a catalog app available to all | device:ID |
+// group:NAME | user:EMAIL, as `assign` does for scripts.
+func (s *Server) DistributeApp(ctx context.Context, appID, to string) (store.AppDistribution, error) {
+	kind, id, err := ParseTarget(to)
+	if err != nil {
+		return store.AppDistribution{}, err
+	}
+	if kind == store.TargetDevice {
+		if _, err := s.Store.Device(ctx, id); errors.Is(err, store.ErrNotFound) {
+			return store.AppDistribution{}, invalid("no device %q; see `mobileatwork-server devices`", id)
+		} else if err != nil {
+			return store.AppDistribution{}, err
+		}
+	}
+	d := store.AppDistribution{ID: newID("dst"), AppID: appID, Target: kind, TargetID: id, CreatedAt: s.now()}
+	switch err := s.Store.AddAppDistribution(ctx, d); {
+	case errors.Is(err, store.ErrNotFound):
+		return store.AppDistribution{}, invalid("no app %q; see `mobileatwork-server app list`", appID)
+	case errors.Is(err, store.ErrExists):
+		return store.AppDistribution{}, invalid("app %s is already distributed to %s", appID, to)
+	case err != nil:
+		return store.AppDistribution{}, fmt.Errorf("store distribution: %w", err)
+	}
+	return d, nil
+}
+
+// AppInfo returns one catalog entry with its details, reviews and
+// distributions.
+func (s *Server) AppInfo(ctx context.Context, id string) (AppInfo, error) {
+	a, err := s.Store.App(ctx, id)
+	if err != nil {
+		return AppInfo{}, err
+	}
+	all, err := s.Store.AppDistributions(ctx)
+	if err != nil {
+		return AppInfo{}, err
+	}
+	return s.appInfo(ctx, a, all)
+}
+
+// Catalog returns every catalog entry with its details, the oldest first.
+func (s *Server) Catalog(ctx context.Context) ([]AppInfo, error) {
+	apps, err := s.Store.Apps(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list apps: %w", err)
+	}
+	all, err := s.Store.AppDistributions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AppInfo, 0, len(apps))
+	for _, a := range apps {
+		info, err := s.appInfo(ctx, a, all)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+func (s *Server) appInfo(ctx context.Context, a store.App, all []store.AppDistribution) (AppInfo, error) {
+	d, err := s.Store.AppDetails(ctx, a.ID)
+	if err != nil {
+		return AppInfo{}, err
+	}
+	rs, err := s.Store.Reviews(ctx, a.ID)
+	if err != nil {
+		return AppInfo{}, err
+	}
+	info := AppInfo{App: a, Details: d, Rating: averageRating(rs), Reviews: nonNil(rs), Distributions: []store.AppDistribution{}}
+	for _, dist := range all {
+		if dist.AppID == a.ID {
+			info.Distributions = append(info.Distributions, dist)
+		}
+	}
+	return info, nil
+}
+
+// averageRating is the mean rating rounded to one decimal, 0 when unrated.
+func averageRating(rs []store.Review) float64 {
+	if len(rs) == 0 {
+		return 0
+	}
+	sum := 0
+	for _, r := range rs {
+		sum += r.Rating
+	}
+	return float64(int(float64(sum)/float64(len(rs))*10+0.5)) / 10
+}

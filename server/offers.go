@@ -1,0 +1,211 @@
+package server
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/server/appimages"
+	"github.com/mobileatwork/mobileatwork/server/store"
+)
+
+// appAssetPrefix is where devices fetch app files: /v1/apps/ID/package and
+// /v1/apps/ID/images/SHA256. The paths travel, with each file's digest, in
+// the signed check-in response.
+const appAssetPrefix = "/v1/apps/"
+
+// appAssetRoute is the pattern the device API serves app files at.
+const appAssetRoute = "GET " + appAssetPrefix + "{app}/{asset...}"
+
+// distributedApps returns the ids of the apps distributed to the device.
+func (s *Server) distributedApps(ctx context.Context, d store.Device) (map[string]bool, []store.AppDistribution, error) {
+	all, err := s.Store.AppDistributions(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list app distributions: %w", err)
+	}
+	ids := map[string]bool{}
+	for _, dist := range all {
+		if targets(dist.Target, dist.TargetID, d) {
+			ids[dist.AppID] = true
+		}
+	}
+	return ids, all, nil
+}
+
+// deviceOffers builds the Apps@Work catalog of the device: the apps
+// distributed to it, by name, with their details, the newest
+// reviews and the digests of every file it may fetch.
+func (s *Server) deviceOffers(ctx context.Context, d store.Device) ([]protocol.AppOffer, error) {
+	ids, all, err := s.distributedApps(ctx, d)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	apps, err := s.Store.Apps(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list apps: %w", err)
+	}
+	var out []protocol.AppOffer
+	for _, a := range apps {
+		if !ids[a.ID] {
+			continue
+		}
+		info, err := s.appInfo(ctx, a, all)
+		if err != nil {
+			return nil, fmt.Errorf("app %s: %w", a.ID, err)
+		}
+		out = append(out, offer(info))
+	}
+	slices.SortStableFunc(out, func(a, b protocol.AppOffer) int {
+		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+	})
+	return out, nil
+}
+
+func imageAsset(appID string, img store.Image) protocol.Asset {
+	return protocol.Asset{
+		URL: appAssetPrefix + appID + "/images/" + img.SHA256, SHA256: img.SHA256,
+		Size: img.Size, ContentType: img.ContentType, Alt: img.Alt,
+	}
+}
+
+func offer(info AppInfo) protocol.AppOffer {
+	a, det := info.App, info.Details
+	o := protocol.AppOffer{
+		ID: a.ID, Name: a.Name, Kind: a.Kind, PackageID: a.PackageID, BundleID: a.BundleID,
+		Version: a.Version, Priority: a.Priority,
+		Publisher: det.Publisher, Category: det.Category,
+		ShortDescription: det.ShortDescription, Description: det.Description,
+		Rating: info.Rating,
+	}
+	if det.Icon != nil {
+		icon := imageAsset(a.ID, *det.Icon)
+		o.Icon = &icon
+	}
+	for _, sh := range det.Screenshots {
+		o.Screenshots = append(o.Screenshots, imageAsset(a.ID, sh))
+	}
+	for i, r := range info.Reviews {
+		if i == offerReviews {
+			break
+		}
+		o.Reviews = append(o.Reviews, protocol.Review{Author: r.Author, Rating: r.Rating, Text: r.Text, Date: r.CreatedAt})
+	}
+	if a.Kind == protocol.AppKindInHouse && a.FileSHA256 != "" {
+		o.Package = &protocol.Asset{
+			URL: appAssetPrefix + a.ID + "/package", SHA256: a.FileSHA256, Size: a.FileSize,
+			ContentType: "application/octet-stream",
+		}
+	}
+	return o
+}
+
+// handleAppAsset serves an app's PKG or image to a device the app is
+// distributed to; to any other device the app does not exist.
+func (s *Server) handleAppAsset(w http.ResponseWriter, r *http.Request, d store.Device, _ *x509.Certificate) {
+	appID, asset := r.PathValue("app"), r.PathValue("asset")
+	ids, _, err := s.distributedApps(r.Context(), d)
+	if err != nil {
+		s.Log.Error("app asset", zap.Error(err))
+		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		return
+	}
+	a, err := s.Store.App(r.Context(), appID)
+	if !ids[appID] || errors.Is(err, store.ErrNotFound) {
+		s.fail(w, r, http.StatusNotFound, "no such app for this device")
+		return
+	} else if err != nil {
+		s.Log.Error("app asset", zap.Error(err))
+		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		return
+	}
+	switch {
+	case asset == "package":
+		s.servePackage(w, r, a)
+	case strings.HasPrefix(asset, "images/"):
+		s.serveImage(w, r, a, strings.TrimPrefix(asset, "images/"))
+	default:
+		s.fail(w, r, http.StatusNotFound, "no such app file")
+	}
+}
+
+func (s *Server) servePackage(w http.ResponseWriter, r *http.Request, a store.App) {
+	if a.Kind != protocol.AppKindInHouse || a.FileSHA256 == "" {
+		s.fail(w, r, http.StatusNotFound, "this app has no package to download")
+		return
+	}
+	files, err := s.AppFiles()
+	if err != nil {
+		s.Log.Error("app package", zap.Error(err))
+		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		return
+	}
+	p, err := files.Path(a.ID)
+	if err != nil {
+		s.fail(w, r, http.StatusNotFound, "package file missing")
+		return
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		s.Log.Error("app package", zap.String("app", a.ID), zap.Error(err))
+		s.fail(w, r, http.StatusNotFound, "package file missing")
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	// ServeContent streams (a PKG can be gigabytes) and honours Range.
+	http.ServeContent(w, r, "", fi.ModTime(), f)
+}
+
+func (s *Server) serveImage(w http.ResponseWriter, r *http.Request, a store.App, sum string) {
+	det, err := s.Store.AppDetails(r.Context(), a.ID)
+	if err != nil {
+		s.Log.Error("app image", zap.Error(err))
+		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		return
+	}
+	// Only images the app shows now: an old screenshot is not served.
+	var img *store.Image
+	if det.Icon != nil && det.Icon.SHA256 == sum {
+		img = det.Icon
+	}
+	for i := range det.Screenshots {
+		if det.Screenshots[i].SHA256 == sum {
+			img = &det.Screenshots[i]
+		}
+	}
+	if img == nil {
+		s.fail(w, r, http.StatusNotFound, "no such image")
+		return
+	}
+	images, err := s.AppImages()
+	if err != nil {
+		s.Log.Error("app image", zap.Error(err))
+		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		return
+	}
+	b, err := images.Read(a.ID, sum)
+	if errors.Is(err, appimages.ErrNotFound) {
+		s.fail(w, r, http.StatusNotFound, "image file missing")
+		return
+	} else if err != nil {
+		s.Log.Error("app image", zap.Error(err))
+		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		return
+	}
+	w.Header().Set("Content-Type", img.ContentType)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Write(b)
+}
