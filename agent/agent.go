@@ -41,6 +41,8 @@ type Options struct {
 	ConsoleUser func() (executor.User, error)
 	// Retries is how often one request is retried before the cycle fails.
 	Retries int
+	// InventoryRoot prefixes the paths the inventory reads; "" is "/".
+	InventoryRoot string
 	// Interval, when set, overrides the tenant's check-in interval
 	// (troubleshooting: `mobileatwork run --interval 30s`).
 	Interval time.Duration
@@ -112,7 +114,7 @@ func New(o Options) (*Agent, error) {
 		return nil, err
 	}
 	a := &Agent{o: o, id: id, client: newHTTPClient(deviceTLS(id, host), o.Retries), outbox: ob, ledger: lg}
-	a.receivers = []Receiver{scriptsReceiver{a}}
+	a.receivers = []Receiver{scriptsReceiver{a}, inventoryReceiver{a}, catalogReceiver{a}, newOnboardingReceiver(a)}
 	if err := a.recoverInterrupted(); err != nil {
 		return nil, err
 	}

@@ -88,6 +88,10 @@ type CheckinPayload struct {
 	ExpiresAt       time.Time    `json:"expires_at"`
 	Config          Config       `json:"config"`
 	Assignments     []Assignment `json:"assignments"`
+	// Apps are the catalog apps distributed to the device (Apps@Work and
+	// onboarding); Onboarding is the onboarding plan, nil when disabled.
+	Apps       []AppOffer      `json:"apps,omitempty"`
+	Onboarding *OnboardingPlan `json:"onboarding,omitempty"`
 	// Resend is true when the server redistributes the whole configuration,
 	// e.g. after the agent reported a new version.
 	Resend bool `json:"resend,omitempty"`

@@ -31,7 +31,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST "+protocol.PathCheckin, s.device(s.handleCheckin))
 	mux.HandleFunc("GET "+protocol.PathBlob+"{id}", s.device(s.handleBlob))
 	mux.HandleFunc("POST "+protocol.PathResults, s.device(s.handleResults))
+	mux.HandleFunc("POST "+protocol.PathInventory, s.device(s.handleInventory))
 	mux.HandleFunc("POST "+protocol.PathLeave, s.device(s.handleLeave))
+	mux.HandleFunc("POST "+protocol.PathOnboarding, s.device(s.handleOnboarding))
+	mux.HandleFunc(appAssetRoute, s.device(s.handleAppAsset))
 	return mux
 }
 
@@ -236,13 +239,20 @@ func (s *Server) handleCheckin(w http.ResponseWriter, r *http.Request, d store.D
 		s.fail(w, r, http.StatusInternalServerError, "internal error")
 		return
 	}
+	apps, err := s.deviceOffers(r.Context(), d)
+	if err != nil {
+		s.Log.Error("build app offers", zap.String("device", d.ID), zap.Error(err))
+		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		return
+	}
 	p := protocol.CheckinPayload{
 		ProtocolVersion: protocol.Version, DeviceID: d.ID, Nonce: req.Nonce,
 		IssuedAt: now, ExpiresAt: now.Add(s.ResponseTTL),
-		Config: settings.DeviceConfig(stored), Assignments: asg,
+		Config: settings.DeviceConfig(stored), Assignments: asg, Apps: apps,
 		// A new agent version gets its whole configuration again.
 		Resend: prev != "" && prev != req.AgentVersion,
 	}
+	p.Onboarding = s.onboardingPlan(r.Context(), stored, d)
 	signed, err := protocol.SignCheckin(p, s.Tenant.Signing)
 	if err != nil {
 		s.Log.Error("sign check-in", zap.Error(err))

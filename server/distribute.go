@@ -14,16 +14,20 @@ import (
 )
 
 // appliesTo tells whether an assignment targets the device.
-func appliesTo(a store.Assignment, d store.Device) bool {
-	switch a.Target {
+func appliesTo(a store.Assignment, d store.Device) bool { return targets(a.Target, a.TargetID, d) }
+
+// targets tells whether the target (kind, id), as ParseTarget reads it,
+// includes the device. Assignments and app distributions share it.
+func targets(kind, id string, d store.Device) bool {
+	switch kind {
 	case store.TargetAll:
 		return true
 	case store.TargetDevice:
-		return a.TargetID == d.ID
+		return id == d.ID
 	case store.TargetGroup:
-		return slices.Contains(d.Groups, a.TargetID)
+		return slices.Contains(d.Groups, id)
 	case store.TargetUser:
-		return d.User != "" && strings.EqualFold(a.TargetID, d.User)
+		return d.User != "" && strings.EqualFold(id, d.User)
 	}
 	return false
 }

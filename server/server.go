@@ -35,7 +35,9 @@ type Server struct {
 	Store  store.AllStorage
 	Tenant *pki.Tenant
 	Blobs  *blobs.Dir
-	Log    *zap.Logger
+	// Data is the data directory (app files and images live below it).
+	Data string
+	Log  *zap.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 	// ResponseTTL is how long a signed check-in response stays valid.
@@ -80,7 +82,7 @@ func Open(dir string) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	return &Server{Store: st, Tenant: t, Blobs: b, Log: zap.NewNop(), Now: time.Now, ResponseTTL: 5 * time.Minute}, nil
+	return &Server{Store: st, Tenant: t, Blobs: b, Data: dir, Log: zap.NewNop(), Now: time.Now, ResponseTTL: 5 * time.Minute}, nil
 }
 
 // Close releases the store.

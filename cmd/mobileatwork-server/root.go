@@ -41,6 +41,8 @@ and works while "serve" runs.`,
 	root.PersistentFlags().String("data", "./maw-data", "tenant data directory (env MAW_SERVER_DATA)")
 	root.AddCommand(initCmd(), serveCmd(), tokenCmd(), configCmd(), scriptAddCmd(), scriptsCmd(),
 		assignCmd(), devicesCmd(), deviceGroupsCmd(), resultsCmd())
+	root.AddCommand(appCmd(), inventoryCmd())
+	root.AddCommand(profileCmd(), onboardingCmd())
 	return root
 }
 

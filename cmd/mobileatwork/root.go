@@ -47,6 +47,9 @@ encrypted with the tenant's certificate) and reports results and inventory.`,
 	pf.String("config", "", "configuration file (YAML, JSON or TOML); keys are flag names")
 	pf.String("log-level", "info", "debug, info, warn or error")
 	root.AddCommand(enrollCmd(), checkinCmd(), runCmd(), statusCmd(), versionCmd(), inventoryCmd(), scheduleCmd())
+	root.AddCommand(catalogCmd())
+	root.AddCommand(lifecycleCmds()...)
+	root.AddCommand(onboardingCmd(), uiCmd())
 	return root
 }
 

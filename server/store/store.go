@@ -158,5 +158,10 @@ type AllStorage interface {
 	AssignmentStore
 	ResultStore
 	ConfigStore
+	InventoryStore
+	AppStore
+	AppCatalogStore
+	ProfileStore
+	OnboardingStore
 	Close() error
 }

@@ -24,6 +24,11 @@ func Run(t *testing.T, newStore func(t *testing.T) store.AllStorage) {
 	t.Run("Assignments", func(t *testing.T) { testAssignments(t, newStore) })
 	t.Run("Results", func(t *testing.T) { testResults(t, newStore) })
 	t.Run("Config", func(t *testing.T) { testConfig(t, newStore) })
+	t.Run("Inventory", func(t *testing.T) { testInventory(t, newStore) })
+	t.Run("Apps", func(t *testing.T) { testApps(t, newStore) })
+	t.Run("AppCatalog", func(t *testing.T) { testAppCatalog(t, newStore) })
+	t.Run("Profiles", func(t *testing.T) { testProfiles(t, newStore) })
+	t.Run("Onboarding", func(t *testing.T) { testOnboarding(t, newStore) })
 }
 
 // base is an instant with nanoseconds in a zone other than UTC, so the

@@ -1,0 +1,280 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mobileatwork/mobileatwork/agent/installer"
+	"github.com/mobileatwork/mobileatwork/agent/managed"
+	"github.com/mobileatwork/mobileatwork/internal/localweb"
+	"github.com/mobileatwork/mobileatwork/inventory"
+	"github.com/mobileatwork/mobileatwork/onboarding"
+	"github.com/mobileatwork/mobileatwork/protocol"
+)
+
+// UISessionDir is where the daemon hands the progress page to the console
+// user's session (see onboarding.WriteUISession). Tests point it elsewhere
+// before New.
+var UISessionDir = onboarding.DefaultSessionDir
+
+const (
+	// onboardingTick is how often a running onboarding looks at the device.
+	onboardingTick = 3 * time.Second
+	// pageGrace keeps the page up after the end, so the kiosk and the
+	// browser show the outcome before the page goes.
+	pageGrace = 15 * time.Second
+	// maxOnboardingAnswer bounds the server's acknowledgement.
+	maxOnboardingAnswer = 64 << 10
+	// maxPackage bounds an in-house PKG download, as Apps@Work does.
+	maxPackage = 8 << 30
+)
+
+// onboardingReceiver feeds each verified plan to the onboarding machine
+// and, while onboarding runs, ticks it in the background and serves its
+// progress page on loopback for the console user's kiosk.
+type onboardingReceiver struct {
+	a          *Agent
+	sessionDir string // UISessionDir when the agent was made
+
+	mu      sync.Mutex
+	m       *onboarding.Machine
+	running bool
+	pageURL string
+}
+
+func newOnboardingReceiver(a *Agent) *onboardingReceiver {
+	return &onboardingReceiver{a: a, sessionDir: UISessionDir}
+}
+
+func (*onboardingReceiver) Name() string { return "onboarding" }
+
+func (r *onboardingReceiver) machine() (*onboarding.Machine, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m != nil {
+		return r.m, nil
+	}
+	a := r.a
+	m, err := onboarding.Open(onboarding.Options{
+		StateDir: a.o.StateDir, DeviceID: a.id.DeviceID, EnrolledAt: a.id.EnrolledAt,
+		Now: a.o.Now, Log: a.o.Log.Named("onboarding"),
+		Profiles:  onboarding.DefaultProfiles(a.o.InventoryRoot),
+		Apps:      inventoryApps{root: a.o.InventoryRoot},
+		Fetcher:   assetFetcher{a},
+		Installer: managedInstaller{inner: installer.Default(a.o.InventoryRoot), stateDir: a.o.StateDir, now: a.o.Now},
+		Reporter:  a,
+		Opener:    localweb.CommandOpener{Euid: os.Geteuid(), Console: a.localConsoleUser},
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.m = m
+	return m, nil
+}
+
+func (r *onboardingReceiver) Receive(ctx context.Context, p *protocol.CheckinPayload) error {
+	m, err := r.machine()
+	if err != nil {
+		return err
+	}
+	if err := m.Update(ctx, p.Onboarding, p.Apps); err != nil {
+		return err
+	}
+	if err := m.Tick(ctx); err != nil {
+		return err
+	}
+	if m.Busy() {
+		r.start(ctx, m)
+	}
+	return nil
+}
+
+// start runs the machine in the background until it has nothing left to
+// do; the check-in loop goes on meanwhile.
+func (r *onboardingReceiver) start(ctx context.Context, m *onboarding.Machine) {
+	r.mu.Lock()
+	if r.running {
+		r.mu.Unlock()
+		return
+	}
+	r.running = true
+	r.mu.Unlock()
+	go func() {
+		defer func() {
+			r.mu.Lock()
+			r.running = false
+			r.mu.Unlock()
+		}()
+		var stopPage func()
+		if m.Report().State == protocol.OnboardingRunning {
+			stopPage = r.servePage(ctx, m)
+		}
+		m.Run(ctx, onboardingTick)
+		if stopPage != nil {
+			stopPage()
+		}
+	}()
+}
+
+// servePage serves the progress page and offers it to the console user's
+// session, now and whenever another user logs in at the console. The
+// returned function withdraws it after a grace period.
+func (r *onboardingReceiver) servePage(ctx context.Context, m *onboarding.Machine) func() {
+	log := r.a.o.Log.Named("onboarding")
+	pageCtx, cancel := context.WithCancel(ctx)
+	srv, err := localweb.New(onboarding.NewPage(pageCtx, m), localweb.Options{})
+	if err != nil {
+		log.Warn("progress page not served", zap.Error(err))
+		cancel()
+		return nil
+	}
+	go func() {
+		if err := srv.Serve(pageCtx); err != nil {
+			log.Warn("progress page", zap.Error(err))
+		}
+	}()
+	r.mu.Lock()
+	r.pageURL = srv.URL()
+	r.mu.Unlock()
+	boot, _ := onboarding.BootID()
+	offered := -1
+	offer := func() {
+		u, err := r.a.o.ConsoleUser()
+		if err != nil || int(u.UID) == offered {
+			return
+		}
+		if offered >= 0 {
+			onboarding.RemoveUISession(r.sessionDir, offered)
+		}
+		s := onboarding.UISession{URL: srv.URL(), BootID: boot, PID: os.Getpid(), WrittenAt: r.a.o.Now().UTC()}
+		if err := onboarding.WriteUISession(r.sessionDir, int(u.UID), s); err != nil {
+			log.Warn("progress page not offered to the console user", zap.Error(err))
+			return
+		}
+		offered = int(u.UID)
+		if err := onboarding.StartUIAgent(pageCtx, offered); err != nil {
+			log.Info("UI agent not started; it starts at the next login", zap.Error(err))
+		}
+	}
+	offer()
+	watch := make(chan struct{})
+	go func() {
+		defer close(watch)
+		t := time.NewTicker(5 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-pageCtx.Done():
+				return
+			case <-t.C:
+				if !m.Report().Final() {
+					offer()
+				}
+			}
+		}
+	}()
+	return func() {
+		select {
+		case <-ctx.Done():
+		case <-time.After(pageGrace):
+		}
+		cancel()
+		<-watch
+		if offered >= 0 {
+			onboarding.RemoveUISession(r.sessionDir, offered)
+		}
+		r.mu.Lock()
+		r.pageURL = ""
+		r.mu.Unlock()
+	}
+}
+
+// OnboardingPageURL is the address, secret included, of the progress page
+// the daemon serves while onboarding runs; "" when it serves none.
+func (a *Agent) OnboardingPageURL() string {
+	for _, rc := range a.receivers {
+		if r, ok := rc.(*onboardingReceiver); ok {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			return r.pageURL
+		}
+	}
+	return ""
+}
+
+// ReportOnboarding sends the onboarding progress to the tenant.
+func (a *Agent) ReportOnboarding(ctx context.Context, rep protocol.OnboardingReport) error {
+	if _, err := do(ctx, a.client, "POST", a.url(protocol.PathOnboarding), rep, maxOnboardingAnswer); err != nil {
+		return fmt.Errorf("report onboarding: %w", err)
+	}
+	return nil
+}
+
+func (a *Agent) localConsoleUser() (localweb.ConsoleUser, error) {
+	u, err := a.o.ConsoleUser()
+	if err != nil {
+		return localweb.ConsoleUser{}, err
+	}
+	return localweb.ConsoleUser{UID: u.UID, Name: u.Name}, nil
+}
+
+// assetFetcher downloads an in-house PKG, verified against the digest of
+// the signed check-in.
+type assetFetcher struct{ a *Agent }
+
+func (f assetFetcher) Fetch(ctx context.Context, as protocol.Asset, dst string) error {
+	return f.a.DownloadAsset(ctx, as, maxPackage, dst)
+}
+
+// managedInstaller installs a PKG and records the apps it brings as
+// managed, so that `uninstall --remove-managed-apps` removes them.
+type managedInstaller struct {
+	inner    installer.Installer
+	stateDir string
+	now      func() time.Time
+}
+
+func (m managedInstaller) Install(ctx context.Context, pkg string) error {
+	comps, err := installer.ReadComponents(pkg)
+	if err != nil {
+		return err
+	}
+	if err := m.inner.Install(ctx, pkg); err != nil {
+		return err
+	}
+	var ids []string
+	for _, c := range comps {
+		ids = append(ids, c.ID)
+	}
+	var errs []error
+	for _, c := range comps {
+		for _, p := range c.Apps {
+			errs = append(errs, managed.Record(m.stateDir, managed.App{Path: p, PackageIDs: ids, InstalledAt: m.now().UTC()}))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// inventoryApps observes apps through the agent's inventory.
+type inventoryApps struct{ root string }
+
+func (i inventoryApps) InstalledApps(ctx context.Context) (onboarding.Installed, error) {
+	rep, err := inventory.Collect(ctx, inventory.Options{Root: i.root})
+	if err != nil {
+		return onboarding.Installed{}, err
+	}
+	out := onboarding.Installed{Bundles: map[string]string{}, Packages: map[string]bool{}}
+	for _, r := range rep.Receipts {
+		out.Packages[r.PackageID] = true
+	}
+	for _, app := range rep.Apps {
+		out.Bundles[app.BundleID] = app.Path
+	}
+	return out, nil
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mobileatwork/mobileatwork/internal/cli"
+	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/server"
+	"github.com/mobileatwork/mobileatwork/server/store"
+)
+
+func profileCmd() *cobra.Command {
+	c := &cobra.Command{Use: "profile", Short: "Configurations (profiles) the onboarding waits for"}
+	add := &cobra.Command{
+		Use:   "add --name NAME --identifier PAYLOAD-IDENTIFIER",
+		Short: "Add a configuration to the onboarding plan; prints its id last",
+		Long: `add names a configuration profile that MDM installs and the onboarding waits for
+(stage 1). The agent recognises it by its PayloadIdentifier, as
+"profiles list" shows it on the Mac.`,
+		Args: cli.NoArgs,
+		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
+			p, err := s.AddProfile(cmd.Context(), v.GetString("name"), v.GetString("identifier"))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "profile %q (%s) added to the onboarding plan\n", p.Name, p.Identifier)
+			fmt.Fprintln(cmd.OutOrStdout(), p.ID)
+			return nil
+		}),
+	}
+	add.Flags().String("name", "", "name shown to the user")
+	add.Flags().String("identifier", "", "the profile's PayloadIdentifier")
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the configurations of the onboarding plan",
+		Args:  cli.NoArgs,
+		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
+			ps, err := s.Profiles(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if v.GetBool("json") {
+				type out struct {
+					ID         string    `json:"id"`
+					Name       string    `json:"name"`
+					Identifier string    `json:"identifier"`
+					CreatedAt  time.Time `json:"created_at"`
+				}
+				res := []out{}
+				for _, p := range ps {
+					res = append(res, out{p.ID, p.Name, p.Identifier, p.CreatedAt})
+				}
+				return cli.JSON(cmd.OutOrStdout(), res)
+			}
+			rows := [][]string{}
+			for _, p := range ps {
+				rows = append(rows, []string{p.ID, p.Name, p.Identifier})
+			}
+			return cli.Table(cmd.OutOrStdout(), []string{"ID", "NAME", "IDENTIFIER"}, rows)
+		}),
+	}
+	list.Flags().Bool("json", false, "print JSON")
+	c.AddCommand(add, list)
+	return c
+}
+
+func onboardingCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "onboarding --device ID",
+		Short: "Show a device's onboarding: state, stages, item statuses and its log",
+		Args:  cli.NoArgs,
+		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
+			if v.GetString("device") == "" {
+				return fmt.Errorf("--device is required; see `mobileatwork-server devices`")
+			}
+			o, err := s.DeviceOnboarding(cmd.Context(), v.GetString("device"))
+			if err != nil {
+				return err
+			}
+			if v.GetBool("json") {
+				return cli.JSON(cmd.OutOrStdout(), onboardingJSON(o))
+			}
+			return printOnboarding(cmd, o)
+		}),
+	}
+	cmd.Flags().String("device", "", "device id")
+	cmd.Flags().Bool("json", false, "print JSON")
+	return cmd
+}
+
+func onboardingJSON(o store.StoredOnboarding) map[string]any {
+	log := o.Log
+	if log == nil {
+		log = []protocol.OnboardingLogLine{}
+	}
+	m := map[string]any{
+		"device_id": o.DeviceID, "state": o.State, "started_at": nil, "deadline": nil, "ended_at": nil,
+		"current": o.Current, "landing_url": o.LandingURL, "stages": o.Stages, "background": o.Background,
+		"log": log, "received_at": o.ReceivedAt,
+	}
+	for k, t := range map[string]time.Time{"started_at": o.StartedAt, "deadline": o.Deadline, "ended_at": o.EndedAt} {
+		if !t.IsZero() {
+			m[k] = t
+		}
+	}
+	return m
+}
+
+func printOnboarding(cmd *cobra.Command, o store.StoredOnboarding) error {
+	w := cmd.OutOrStdout()
+	when := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.Local().Format(time.RFC3339)
+	}
+	fmt.Fprintf(w, "device:     %s\nstate:      %s\nstarted:    %s\ndeadline:   %s\nended:      %s\nreported:   %s\n",
+		o.DeviceID, o.State, when(o.StartedAt), when(o.Deadline), when(o.EndedAt), when(o.ReceivedAt))
+	if o.Current != "" {
+		fmt.Fprintf(w, "current:    %s\n", o.Current)
+	}
+	fmt.Fprintln(w)
+	rows := [][]string{}
+	for i, st := range o.Stages {
+		for _, it := range st.Items {
+			rows = append(rows, []string{fmt.Sprintf("%d %s", i+1, st.Name), st.Status, it.Name, it.Kind, it.Status, it.Error})
+		}
+	}
+	for _, it := range o.Background {
+		rows = append(rows, []string{"background", "", it.Name, it.Kind, it.Status, it.Error})
+	}
+	if err := cli.Table(w, []string{"STAGE", "STAGE STATUS", "ITEM", "KIND", "STATUS", "ERROR"}, rows); err != nil {
+		return err
+	}
+	if len(o.Log) > 0 {
+		fmt.Fprintln(w, "\nlog:")
+		for _, l := range o.Log {
+			fmt.Fprintf(w, "  %s  %s\n", l.At.Local().Format(time.RFC3339), l.Message)
+		}
+	}
+	return nil
+}

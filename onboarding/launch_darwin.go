@@ -1,0 +1,25 @@
+//go:build darwin
+
+package onboarding
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strconv"
+
+	"github.com/mobileatwork/mobileatwork/packaging/launchd"
+)
+
+// StartUIAgent asks launchd to start the UI LaunchAgent in the GUI session
+// of uid, so the kiosk appears now rather than at the next login. It
+// starts the job launchd already knows for that session (kickstart
+// without -k leaves a running one alone): the window comes from the
+// user's session, never from this root process.
+func StartUIAgent(ctx context.Context, uid int) error {
+	target := "gui/" + strconv.Itoa(uid) + "/" + launchd.UILabel
+	if out, err := exec.CommandContext(ctx, "/bin/launchctl", "kickstart", target).CombinedOutput(); err != nil {
+		return fmt.Errorf("launchctl kickstart %s: %w: %s", target, err, out)
+	}
+	return nil
+}

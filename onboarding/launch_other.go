@@ -1,0 +1,9 @@
+//go:build !darwin
+
+package onboarding
+
+import "context"
+
+// StartUIAgent does nothing where there is no UI LaunchAgent: the user
+// opens the page with `mobileatwork onboarding ui`.
+func StartUIAgent(context.Context, int) error { return nil }

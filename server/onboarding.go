@@ -1,0 +1,180 @@
+package server
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"go.uber.org/zap"
+
+	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/server/settings"
+	"github.com/mobileatwork/mobileatwork/server/store"
+)
+
+// AddProfile stores a configuration the onboarding waits for. The
+// identifier is the profile's PayloadIdentifier, as `profiles list` shows
+// it on the Mac.
+func (s *Server) AddProfile(ctx context.Context, name, ident string) (store.Profile, error) {
+	p := store.Profile{Name: strings.TrimSpace(name), Identifier: strings.TrimSpace(ident)}
+	switch {
+	case p.Name == "":
+		return store.Profile{}, invalid("--name is required")
+	case len(p.Name) > 256 || strings.IndexFunc(p.Name, unicode.IsControl) >= 0:
+		return store.Profile{}, invalid("--name must be at most 256 characters, on one line")
+	case !identifier.MatchString(p.Identifier):
+		return store.Profile{}, invalid("--identifier %q: want the profile's PayloadIdentifier, e.g. com.example.wifi", ident)
+	}
+	existing, err := s.Store.Profiles(ctx)
+	if err != nil {
+		return store.Profile{}, fmt.Errorf("list profiles: %w", err)
+	}
+	for _, e := range existing {
+		if strings.EqualFold(e.Identifier, p.Identifier) {
+			return store.Profile{}, invalid("profile %s (%q) already has identifier %s; see `mobileatwork-server profile list`", e.ID, e.Name, e.Identifier)
+		}
+	}
+	p.ID, p.CreatedAt = newID("prf"), s.now()
+	if err := s.Store.CreateProfile(ctx, p); err != nil {
+		return store.Profile{}, fmt.Errorf("store profile: %w", err)
+	}
+	return p, nil
+}
+
+// Profiles returns the configurations of the onboarding plan, oldest first.
+func (s *Server) Profiles(ctx context.Context) ([]store.Profile, error) {
+	ps, err := s.Store.Profiles(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list profiles: %w", err)
+	}
+	return nonNil(ps), nil
+}
+
+// onboardingPlan is the plan the check-in carries, nil when onboarding is
+// disabled. The apps of the plan are the device's app offers, which travel
+// beside it. A plan that cannot be built is left out and logged: the check-in
+// still delivers scripts, and the agent waits for the plan within its window.
+func (s *Server) onboardingPlan(ctx context.Context, stored map[string]string, d store.Device) *protocol.OnboardingPlan {
+	cfg := settings.Merge(stored)
+	if on, _ := strconv.ParseBool(cfg["onboarding.enabled"]); !on {
+		return nil
+	}
+	profiles, err := s.Store.Profiles(ctx)
+	if err != nil {
+		s.Log.Error("build onboarding plan", zap.String("device", d.ID), zap.Error(err))
+		return nil
+	}
+	n := func(k string) int { v, _ := strconv.Atoi(cfg[k]); return v }
+	plan := &protocol.OnboardingPlan{
+		Enabled: true, SetupTimeoutSeconds: n("onboarding.setup_timeout_seconds"),
+		WindowMinutes: n("onboarding.window_minutes"), LandingURL: cfg["onboarding.landing_url"],
+		Profiles: make([]protocol.Profile, 0, len(profiles)),
+	}
+	for _, p := range profiles {
+		plan.Profiles = append(plan.Profiles, protocol.Profile{ID: p.ID, Name: p.Name, Identifier: p.Identifier})
+	}
+	return plan
+}
+
+var (
+	validOnboardingState = map[string]bool{
+		protocol.OnboardingPending: true, protocol.OnboardingRunning: true, protocol.OnboardingDone: true,
+		protocol.OnboardingTimedOut: true, protocol.OnboardingSkipped: true,
+	}
+	validItemStatus = map[string]bool{
+		protocol.ItemPending: true, protocol.ItemInstalling: true, protocol.ItemInstalled: true, protocol.ItemFailed: true,
+	}
+)
+
+// checkOnboardingReport refuses a report the admin views could not show
+// faithfully; the log is cut to its newest lines rather than refused.
+func checkOnboardingReport(r *protocol.OnboardingReport) error {
+	if !validOnboardingState[r.State] {
+		return fmt.Errorf("unknown onboarding state %q", r.State)
+	}
+	if len(r.Log) > protocol.MaxOnboardingLog {
+		r.Log = r.Log[len(r.Log)-protocol.MaxOnboardingLog:]
+	}
+	long := func(ss ...string) bool {
+		for _, s := range ss {
+			if len(s) > protocol.MaxOnboardingString {
+				return true
+			}
+		}
+		return false
+	}
+	items := len(r.Background)
+	checkItem := func(it protocol.OnboardingItem) error {
+		if !validItemStatus[it.Status] || long(it.ID, it.Name, it.Kind, it.Error) {
+			return fmt.Errorf("item %.64q: unknown status or value too long", it.Name)
+		}
+		return nil
+	}
+	for _, st := range r.Stages {
+		items += len(st.Items)
+		if !validItemStatus[st.Status] || long(st.Name) {
+			return fmt.Errorf("stage %.64q: unknown status or name too long", st.Name)
+		}
+		for _, it := range st.Items {
+			if err := checkItem(it); err != nil {
+				return err
+			}
+		}
+	}
+	for _, it := range r.Background {
+		if err := checkItem(it); err != nil {
+			return err
+		}
+	}
+	if items > protocol.MaxOnboardingItems || long(r.Current, r.LandingURL) {
+		return fmt.Errorf("report larger than the server accepts (%d items)", items)
+	}
+	for i := range r.Log {
+		if long(r.Log[i].Message) {
+			return errors.New("log line too long")
+		}
+	}
+	return nil
+}
+
+func (s *Server) handleOnboarding(w http.ResponseWriter, r *http.Request, d store.Device, _ *x509.Certificate) {
+	var rep protocol.OnboardingReport
+	if err := decode(r, &rep); err != nil {
+		s.fail(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	if rep.DeviceID != d.ID {
+		s.fail(w, r, http.StatusForbidden, "device id does not match the certificate")
+		return
+	}
+	if err := checkOnboardingReport(&rep); err != nil {
+		s.fail(w, r, http.StatusBadRequest, "onboarding report refused: "+err.Error())
+		return
+	}
+	if err := s.Store.PutOnboarding(r.Context(), d.ID, rep, s.now()); err != nil {
+		s.Log.Error("store onboarding progress", zap.String("device", d.ID), zap.Error(err))
+		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		return
+	}
+	s.Log.Info("onboarding progress", zap.String("device", d.ID), zap.String("state", rep.State))
+	writeJSON(w, http.StatusOK, struct{}{})
+}
+
+// DeviceOnboarding returns a device's latest onboarding progress.
+func (s *Server) DeviceOnboarding(ctx context.Context, deviceID string) (store.StoredOnboarding, error) {
+	if _, err := s.Store.Device(ctx, deviceID); errors.Is(err, store.ErrNotFound) {
+		return store.StoredOnboarding{}, invalid("no device %q; see `mobileatwork-server devices`", deviceID)
+	} else if err != nil {
+		return store.StoredOnboarding{}, err
+	}
+	o, err := s.Store.Onboarding(ctx, deviceID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.StoredOnboarding{}, fmt.Errorf("device %s has not reported onboarding progress yet: %w", deviceID, err)
+	}
+	return o, err
+}

@@ -1,0 +1,96 @@
+package server
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/server/store"
+)
+
+func TestAddProfile(t *testing.T) {
+	s, _ := newTestServer(t)
+	ctx := t.Context()
+	p, err := s.AddProfile(ctx, " Wi-Fi ", "com.example.wifi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(p.ID, "prf_") || p.Name != "Wi-Fi" {
+		t.Errorf("profile = %+v", p)
+	}
+	tests := []struct{ name, n, id string }{
+		{"no name", "", "com.example.vpn"},
+		{"bad identifier", "VPN", "com example vpn"},
+		{"no identifier", "VPN", ""},
+		{"duplicate identifier, other case", "Wi-Fi 2", "COM.example.WIFI"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := s.AddProfile(ctx, tc.n, tc.id); !errors.Is(err, ErrInvalid) {
+				t.Errorf("AddProfile(%q, %q) = %v, want ErrInvalid", tc.n, tc.id, err)
+			}
+		})
+	}
+	if ps, _ := s.Profiles(ctx); len(ps) != 1 {
+		t.Errorf("profiles = %+v, want the one valid profile", ps)
+	}
+}
+
+func TestOnboardingPlan(t *testing.T) {
+	s, _ := newTestServer(t)
+	ctx := t.Context()
+	d := store.Device{ID: "dev_1"}
+	if p := s.onboardingPlan(ctx, nil, d); p != nil {
+		t.Errorf("disabled by default, got %+v", p)
+	}
+	s.AddProfile(ctx, "Wi-Fi", "com.example.wifi")
+	p := s.onboardingPlan(ctx, map[string]string{"onboarding.enabled": "true", "onboarding.landing_url": "https://example.com/hi"}, d)
+	if p == nil || !p.Enabled || p.SetupTimeoutSeconds != 120 || p.WindowMinutes != 20 ||
+		p.LandingURL != "https://example.com/hi" || len(p.Profiles) != 1 || p.Profiles[0].Identifier != "com.example.wifi" {
+		t.Errorf("plan = %+v; want enabled with the documented defaults and one profile", p)
+	}
+}
+
+func TestCheckOnboardingReport(t *testing.T) {
+	valid := func() protocol.OnboardingReport {
+		return protocol.OnboardingReport{State: protocol.OnboardingRunning, Stages: []protocol.OnboardingStage{{
+			Name: "Configurations", Status: protocol.ItemPending,
+			Items: []protocol.OnboardingItem{{Name: "Wi-Fi", Kind: protocol.ItemKindProfile, Status: protocol.ItemPending}},
+		}}}
+	}
+	tests := []struct {
+		name   string
+		change func(*protocol.OnboardingReport)
+		ok     bool
+	}{
+		{"valid", func(*protocol.OnboardingReport) {}, true},
+		{"unknown state", func(r *protocol.OnboardingReport) { r.State = "exploded" }, false},
+		{"unknown item status", func(r *protocol.OnboardingReport) { r.Stages[0].Items[0].Status = "weird" }, false},
+		{"long error", func(r *protocol.OnboardingReport) {
+			r.Stages[0].Items[0].Error = strings.Repeat("x", protocol.MaxOnboardingString+1)
+		}, false},
+		{"too many items", func(r *protocol.OnboardingReport) {
+			r.Background = make([]protocol.OnboardingItem, protocol.MaxOnboardingItems)
+			for i := range r.Background {
+				r.Background[i] = protocol.OnboardingItem{Name: "x", Status: protocol.ItemPending}
+			}
+		}, false},
+		{"long log is cut, not refused", func(r *protocol.OnboardingReport) {
+			r.Log = make([]protocol.OnboardingLogLine, protocol.MaxOnboardingLog+10)
+		}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := valid()
+			tc.change(&r)
+			err := checkOnboardingReport(&r)
+			if (err == nil) != tc.ok {
+				t.Fatalf("checkOnboardingReport = %v, want ok %v", err, tc.ok)
+			}
+			if len(r.Log) > protocol.MaxOnboardingLog {
+				t.Errorf("log kept %d lines, want at most %d", len(r.Log), protocol.MaxOnboardingLog)
+			}
+		})
+	}
+}
