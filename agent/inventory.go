@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
 	"path/filepath"
@@ -196,22 +195,5 @@ func (a *Agent) postGzip(ctx context.Context, path string, v any, limit int64) (
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Content-Encoding", "gzip")
-	resp, err := a.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read answer: %w", err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("answer larger than %d bytes", limit)
-	}
-	if resp.StatusCode/100 != 2 {
-		var e protocol.Error
-		json.Unmarshal(b, &e)
-		return nil, &HTTPError{Status: resp.StatusCode, Message: e.Error}
-	}
-	return b, nil
+	return send(a.client, req, limit)
 }

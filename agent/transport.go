@@ -158,6 +158,12 @@ func do(ctx context.Context, c *http.Client, method, u string, body any, limit i
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return send(c, req, limit)
+}
+
+// send sends req and returns the body of a 2xx answer, at most limit bytes;
+// any other answer becomes an *HTTPError carrying the server's message.
+func send(c *http.Client, req *http.Request, limit int64) ([]byte, error) {
 	resp, err := c.Do(req)
 	if err != nil {
 		return nil, err
