@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -46,6 +47,9 @@ type Options struct {
 	// Interval, when set, overrides the tenant's check-in interval
 	// (troubleshooting: `mobileatwork run --interval 30s`).
 	Interval time.Duration
+	// CatalogPage builds Apps@Work for Daemon to serve to the console
+	// user; nil serves none.
+	CatalogPage func(*Agent) CatalogPage
 }
 
 // Receiver acts on a verified check-in payload. Receivers run one after the
@@ -64,6 +68,14 @@ type Agent struct {
 	ledger    *ledger.Ledger
 	receivers []Receiver
 	runMu     sync.Mutex // one script at a time
+
+	ui          *uiOffer    // the console user's offer of the local pages
+	catalogPage CatalogPage // nil: Apps@Work not served
+	catalogURL  atomic.Value
+	// settled is set once a check-in went through onboarding; uiWake
+	// then tells serveUI that Apps@Work may be offered.
+	settled atomic.Bool
+	uiWake  chan struct{}
 }
 
 // New loads the identity from the state directory and settles any run that
@@ -114,6 +126,10 @@ func New(o Options) (*Agent, error) {
 		return nil, err
 	}
 	a := &Agent{o: o, id: id, client: newHTTPClient(deviceTLS(id, host), o.Retries), outbox: ob, ledger: lg}
+	a.ui, a.uiWake = newUIOffer(a, UISessionDir), make(chan struct{}, 1)
+	if o.CatalogPage != nil {
+		a.catalogPage = o.CatalogPage(a)
+	}
 	a.receivers = []Receiver{scriptsReceiver{a}, inventoryReceiver{a}, catalogReceiver{a}, newOnboardingReceiver(a)}
 	if err := a.recoverInterrupted(); err != nil {
 		return nil, err

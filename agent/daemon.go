@@ -14,7 +14,10 @@ import (
 // (with ±10% jitter so a fleet spreads out), backs off with jitter while the
 // server is unreachable, wakes for scheduled occurrences between check-ins,
 // and runs scripts in the background so a long script never holds back the
-// delivery of earlier results.
+// delivery of earlier results. Once a user is at the console it serves
+// Apps@Work (Options.CatalogPage) on loopback and offers it to that user's
+// login, where the UI LaunchAgent opens it: right after registration,
+// without waiting for onboarding or MDM enrollment.
 func (a *Agent) Daemon(ctx context.Context) error {
 	a.o.Log.Info("agent started", zap.String("device", a.id.DeviceID), zap.String("server", a.id.ServerURL), zap.String("version", a.o.Version))
 	interval := a.interval(nil)
@@ -23,6 +26,7 @@ func (a *Agent) Daemon(ctx context.Context) error {
 	}
 	failures := 0
 	running := make(chan struct{}, 1) // holds a token while scripts run
+	waitUI := a.serveUI(ctx, uiEvery)
 	nextCheckin := a.o.Now()
 	for {
 		now := a.o.Now()
@@ -63,6 +67,7 @@ func (a *Agent) Daemon(ctx context.Context) error {
 			timer.Stop()
 			a.o.Log.Info("agent stopping")
 			running <- struct{}{} // wait for a running script to finish or be killed
+			waitUI()
 			return nil
 		case <-timer.C:
 		}

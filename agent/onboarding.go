@@ -18,9 +18,9 @@ import (
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
-// UISessionDir is where the daemon hands the progress page to the console
-// user's session (see onboarding.WriteUISession). Tests point it elsewhere
-// before New.
+// UISessionDir is where the daemon hands its pages (onboarding progress,
+// Apps@Work) to the console user's session (see onboarding.WriteUISession).
+// Tests point it elsewhere before New.
 var UISessionDir = onboarding.DefaultSessionDir
 
 const (
@@ -39,8 +39,7 @@ const (
 // and, while onboarding runs, ticks it in the background and serves its
 // progress page on loopback for the console user's kiosk.
 type onboardingReceiver struct {
-	a          *Agent
-	sessionDir string // UISessionDir when the agent was made
+	a *Agent
 
 	mu      sync.Mutex
 	m       *onboarding.Machine
@@ -49,7 +48,7 @@ type onboardingReceiver struct {
 }
 
 func newOnboardingReceiver(a *Agent) *onboardingReceiver {
-	return &onboardingReceiver{a: a, sessionDir: UISessionDir}
+	return &onboardingReceiver{a: a}
 }
 
 func (*onboardingReceiver) Name() string { return "onboarding" }
@@ -79,6 +78,10 @@ func (r *onboardingReceiver) machine() (*onboarding.Machine, error) {
 }
 
 func (r *onboardingReceiver) Receive(ctx context.Context, p *protocol.CheckinPayload) error {
+	// Whatever the outcome, the console user's side may now open
+	// Apps@Work: an onboarding to run has offered its page by then, and
+	// the kiosk comes first.
+	defer r.a.onboardingSettled()
 	m, err := r.machine()
 	if err != nil {
 		return err
@@ -105,16 +108,18 @@ func (r *onboardingReceiver) start(ctx context.Context, m *onboarding.Machine) {
 	}
 	r.running = true
 	r.mu.Unlock()
+	// The page is offered before Receive returns, so that the offer of
+	// Apps@Work that follows never comes alone while onboarding runs.
+	var stopPage func()
+	if m.Report().State == protocol.OnboardingRunning {
+		stopPage = r.servePage(ctx, m)
+	}
 	go func() {
 		defer func() {
 			r.mu.Lock()
 			r.running = false
 			r.mu.Unlock()
 		}()
-		var stopPage func()
-		if m.Report().State == protocol.OnboardingRunning {
-			stopPage = r.servePage(ctx, m)
-		}
 		m.Run(ctx, onboardingTick)
 		if stopPage != nil {
 			stopPage()
@@ -142,27 +147,7 @@ func (r *onboardingReceiver) servePage(ctx context.Context, m *onboarding.Machin
 	r.mu.Lock()
 	r.pageURL = srv.URL()
 	r.mu.Unlock()
-	boot, _ := onboarding.BootID()
-	offered := -1
-	offer := func() {
-		u, err := r.a.o.ConsoleUser()
-		if err != nil || int(u.UID) == offered {
-			return
-		}
-		if offered >= 0 {
-			onboarding.RemoveUISession(r.sessionDir, offered)
-		}
-		s := onboarding.UISession{URL: srv.URL(), BootID: boot, PID: os.Getpid(), WrittenAt: r.a.o.Now().UTC()}
-		if err := onboarding.WriteUISession(r.sessionDir, int(u.UID), s); err != nil {
-			log.Warn("progress page not offered to the console user", zap.Error(err))
-			return
-		}
-		offered = int(u.UID)
-		if err := onboarding.StartUIAgent(pageCtx, offered); err != nil {
-			log.Info("UI agent not started; it starts at the next login", zap.Error(err))
-		}
-	}
-	offer()
+	r.a.ui.setOnboarding(pageCtx, srv.URL())
 	watch := make(chan struct{})
 	go func() {
 		defer close(watch)
@@ -174,7 +159,7 @@ func (r *onboardingReceiver) servePage(ctx context.Context, m *onboarding.Machin
 				return
 			case <-t.C:
 				if !m.Report().Final() {
-					offer()
+					r.a.ui.refresh(pageCtx)
 				}
 			}
 		}
@@ -186,9 +171,9 @@ func (r *onboardingReceiver) servePage(ctx context.Context, m *onboarding.Machin
 		}
 		cancel()
 		<-watch
-		if offered >= 0 {
-			onboarding.RemoveUISession(r.sessionDir, offered)
-		}
+		// The offer goes on with Apps@Work alone, if the daemon serves it:
+		// the user's side then opens the catalog the kiosk held back.
+		r.a.ui.setOnboarding(ctx, "")
 		r.mu.Lock()
 		r.pageURL = ""
 		r.mu.Unlock()

@@ -26,3 +26,35 @@ func (k BrowserKiosk) Show(ctx context.Context, pageURL string) error {
 	<-ctx.Done()
 	return nil
 }
+
+// Window shows a page in a regular window that the user may move, resize
+// and close, as Apps@Work opens after registration. Show returns when the
+// user closed it or ctx is done; a window handed to another application
+// (a browser) returns once it is handed over.
+type Window interface {
+	Show(ctx context.Context, pageURL string) error
+}
+
+// BrowserWindow is the twin of the macOS window for systems without one:
+// it opens the page in the desktop's browser with Opener or, without one,
+// prints its address.
+type BrowserWindow struct {
+	Opener interface {
+		Open(ctx context.Context, url string) error
+	}
+	Out io.Writer
+}
+
+// Show hands the page to the browser, or prints its address when that
+// fails: the user can still open it.
+func (w BrowserWindow) Show(ctx context.Context, pageURL string) error {
+	if w.Opener != nil {
+		if err := w.Opener.Open(ctx, pageURL); err == nil {
+			return nil
+		}
+	}
+	if w.Out != nil {
+		fmt.Fprintf(w.Out, "Apps@Work: %s\n", pageURL)
+	}
+	return nil
+}

@@ -37,6 +37,10 @@ const (
 const (
 	activationPolicyRegular  = 0
 	styleMaskBorderless      = 0
+	styleMaskTitled          = 1 << 0
+	styleMaskClosable        = 1 << 1
+	styleMaskMiniaturizable  = 1 << 2
+	styleMaskResizable       = 1 << 3
 	backingStoreBuffered     = 2
 	screenSaverWindowLevel   = 1000 // above the Dock and the menu bar
 	collectionCanJoinAllSpcs = 1 << 0
@@ -106,6 +110,72 @@ func (CocoaKiosk) Show(ctx context.Context, pageURL string) error {
 	if err != nil {
 		return err
 	}
+	return showPage(ctx, pageURL, webWindow{
+		class: objc.Class(cls), title: "Setting up your Mac", style: styleMaskBorderless, kiosk: true,
+	})
+}
+
+// CocoaWindow is a regular, titled NSWindow holding a WKWebView: the user
+// moves, resizes and closes it, and closing it ends the process. It shares
+// the kiosk's AppKit code without its presentation options. Show must be
+// called from the main goroutine.
+type CocoaWindow struct {
+	Title string
+}
+
+// Show opens the window on pageURL and runs the AppKit event loop until
+// the user closes the window (or quits) or ctx is done; either ends the
+// process.
+func (w CocoaWindow) Show(ctx context.Context, pageURL string) error {
+	if _, err := windowClass(); err != nil { // loads AppKit and WebKit
+		return err
+	}
+	dcls, err := delegateClass()
+	if err != nil {
+		return err
+	}
+	return showPage(ctx, pageURL, webWindow{
+		class: objc.GetClass("NSWindow"), title: w.Title,
+		style:    styleMaskTitled | styleMaskClosable | styleMaskMiniaturizable | styleMaskResizable,
+		delegate: dcls,
+	})
+}
+
+// webWindow is how showPage dresses its window.
+type webWindow struct {
+	class    objc.Class
+	title    string
+	style    uint64
+	kiosk    bool       // full screen, above everything, presentation options
+	delegate objc.Class // application delegate; 0 for none
+}
+
+// Size of the regular window: Apps@Work's grid at four tiles a row, and
+// within the smallest screens the page supports (800×600).
+const windowWidth, windowHeight = 1024, 720
+
+var (
+	delegateOnce sync.Once
+	delegateCls  objc.Class
+	delegateErr  error
+)
+
+// delegateClass registers the application delegate of the regular window:
+// closing the last window quits, so the process ends with the window.
+func delegateClass() (objc.Class, error) {
+	delegateOnce.Do(func() {
+		yes := func(objc.ID, objc.SEL, objc.ID) bool { return true }
+		delegateCls, delegateErr = objc.RegisterClass("MAWWindowAppDelegate", objc.GetClass("NSObject"), nil, nil, []objc.MethodDef{
+			{Cmd: objc.RegisterName("applicationShouldTerminateAfterLastWindowClosed:"), Fn: yes},
+		})
+	})
+	return delegateCls, delegateErr
+}
+
+// showPage opens a window of w's kind on pageURL and runs the AppKit event
+// loop, which does not return: the process ends when the application
+// terminates (ctx done, or for a regular window, the user closed it).
+func showPage(ctx context.Context, pageURL string, w webWindow) error {
 	sel := objc.RegisterName
 	str := func(s string) objc.ID {
 		return objc.ID(objc.GetClass("NSString")).Send(sel("stringWithUTF8String:"), s)
@@ -120,13 +190,30 @@ func (CocoaKiosk) Show(ctx context.Context, pageURL string) error {
 		return ErrNoWindowServer
 	}
 	frame := objc.Send[nsRect](screen, sel("frame"))
+	if !w.kiosk {
+		frame = nsRect{Size: nsSize{W: min(windowWidth, frame.Size.W), H: min(windowHeight, frame.Size.H)}}
+	}
 
-	win := objc.ID(cls).Send(sel("alloc")).Send(sel("initWithContentRect:styleMask:backing:defer:"),
-		frame, styleMaskBorderless, backingStoreBuffered, false)
-	win.Send(sel("setLevel:"), screenSaverWindowLevel)
-	win.Send(sel("setCollectionBehavior:"), collectionCanJoinAllSpcs|collectionStationary|collectionFullScreenAux)
-	win.Send(sel("setMovable:"), false)
-	win.Send(sel("setTitle:"), str("Setting up your Mac"))
+	win := objc.ID(w.class).Send(sel("alloc")).Send(sel("initWithContentRect:styleMask:backing:defer:"),
+		frame, w.style, backingStoreBuffered, false)
+	if w.kiosk {
+		win.Send(sel("setLevel:"), screenSaverWindowLevel)
+		win.Send(sel("setCollectionBehavior:"), collectionCanJoinAllSpcs|collectionStationary|collectionFullScreenAux)
+		win.Send(sel("setMovable:"), false)
+	} else {
+		// AppKit must not free the window on close: the process ends
+		// right after, and nothing else owns it.
+		win.Send(sel("setReleasedWhenClosed:"), false)
+		win.Send(sel("setMinSize:"), nsSize{W: 800, H: 600})
+		win.Send(sel("center"))
+		app.Send(sel("setMainMenu:"), mainMenu(str))
+		if w.delegate != 0 {
+			// NSApplication does not retain its delegate; this one is
+			// never released, and lives as long as the process.
+			app.Send(sel("setDelegate:"), objc.ID(w.delegate).Send(sel("new")))
+		}
+	}
+	win.Send(sel("setTitle:"), str(w.title))
 
 	cfg := objc.ID(objc.GetClass("WKWebViewConfiguration")).Send(sel("new"))
 	web := objc.ID(objc.GetClass("WKWebView")).Send(sel("alloc")).Send(sel("initWithFrame:configuration:"), frame, cfg)
@@ -135,14 +222,16 @@ func (CocoaKiosk) Show(ctx context.Context, pageURL string) error {
 	}
 	u := objc.ID(objc.GetClass("NSURL")).Send(sel("URLWithString:"), str(pageURL))
 	if u == 0 {
-		return fmt.Errorf("kiosk: invalid page URL")
+		return fmt.Errorf("show page: invalid page URL")
 	}
 	web.Send(sel("loadRequest:"), objc.ID(objc.GetClass("NSURLRequest")).Send(sel("requestWithURL:"), u))
 	win.Send(sel("setContentView:"), web)
 	win.Send(sel("makeKeyAndOrderFront:"), objc.ID(0))
 	win.Send(sel("makeFirstResponder:"), web)
 
-	app.Send(sel("setPresentationOptions:"), uint64(kioskPresentation))
+	if w.kiosk {
+		app.Send(sel("setPresentationOptions:"), uint64(kioskPresentation))
+	}
 	app.Send(sel("activateIgnoringOtherApps:"), true)
 
 	go func() {
@@ -153,5 +242,41 @@ func (CocoaKiosk) Show(ctx context.Context, pageURL string) error {
 	return nil
 }
 
+// mainMenu is the smallest menu bar a regular window needs: Close (Cmd-W)
+// and Quit (Cmd-Q), and the Edit commands, so that copy, paste and select
+// all work in the page's search field.
+func mainMenu(str func(string) objc.ID) objc.ID {
+	sel := objc.RegisterName
+	menu := func(title string) objc.ID {
+		return objc.ID(objc.GetClass("NSMenu")).Send(sel("alloc")).Send(sel("initWithTitle:"), str(title))
+	}
+	item := func(m objc.ID, title, action, key string) {
+		it := objc.ID(objc.GetClass("NSMenuItem")).Send(sel("alloc")).Send(sel("initWithTitle:action:keyEquivalent:"),
+			str(title), sel(action), str(key))
+		m.Send(sel("addItem:"), it)
+	}
+	submenu := func(bar, m objc.ID) {
+		it := objc.ID(objc.GetClass("NSMenuItem")).Send(sel("new"))
+		it.Send(sel("setSubmenu:"), m)
+		bar.Send(sel("addItem:"), it)
+	}
+	bar := menu("")
+	appMenu := menu("Apps@Work")
+	item(appMenu, "Close Window", "performClose:", "w")
+	item(appMenu, "Quit Apps@Work", "terminate:", "q")
+	edit := menu("Edit")
+	item(edit, "Undo", "undo:", "z")
+	item(edit, "Cut", "cut:", "x")
+	item(edit, "Copy", "copy:", "c")
+	item(edit, "Paste", "paste:", "v")
+	item(edit, "Select All", "selectAll:", "a")
+	submenu(bar, appMenu)
+	submenu(bar, edit)
+	return bar
+}
+
 // DefaultKiosk is the macOS kiosk window.
 func DefaultKiosk() Kiosk { return CocoaKiosk{} }
+
+// DefaultPageWindow is a regular macOS window titled title.
+func DefaultPageWindow(title string) Window { return CocoaWindow{Title: title} }

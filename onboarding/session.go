@@ -32,16 +32,28 @@ import (
 //     backup) is refused rather than replayed: the kiosk never blocks the
 //     user for an onboarding that is over, and it asks the live page for
 //     the state before it shows anything.
+//
+// The same file offers Apps@Work, which the daemon serves for as long as it
+// runs: CatalogURL, with the device id so that the user's side opens the
+// catalog once per enrollment. Both fields are optional, so a file of an
+// earlier version (progress page only) still reads, and a reader of an
+// earlier version sees a catalog-only file as "no onboarding".
 
-// ErrNoSession is returned when no onboarding page is offered to the user.
-var ErrNoSession = errors.New("no onboarding in progress for this user")
+// ErrNoSession is returned when the daemon offers no page to the user.
+var ErrNoSession = errors.New("no page offered to this user")
 
 // ErrStaleSession is returned for a session file of an earlier boot.
 var ErrStaleSession = errors.New("onboarding session file is from an earlier boot")
 
-// UISession tells the console user's session where the progress page is.
+// UISession tells the console user's session where the daemon's pages are.
 type UISession struct {
-	URL       string    `json:"url"` // the page, secret included
+	// URL is the onboarding progress page, secret included; "" when no
+	// onboarding runs.
+	URL string `json:"url"`
+	// CatalogURL is Apps@Work, secret included; "" when not served.
+	CatalogURL string `json:"catalog_url,omitempty"`
+	// DeviceID names the enrollment the pages belong to.
+	DeviceID  string    `json:"device_id,omitempty"`
 	BootID    string    `json:"boot_id"`
 	PID       int       `json:"pid"`
 	WrittenAt time.Time `json:"written_at"`
@@ -114,7 +126,7 @@ func ReadUISession(dir string, uid int, bootID string) (UISession, error) {
 		return UISession{}, ErrNoSession
 	case err != nil:
 		return UISession{}, fmt.Errorf("read session: %w", err)
-	case s.URL == "":
+	case s.URL == "" && s.CatalogURL == "":
 		return UISession{}, ErrNoSession
 	case bootID != "" && s.BootID != bootID:
 		return UISession{}, fmt.Errorf("%w (written %s)", ErrStaleSession, s.WrittenAt.Format(time.RFC3339))
@@ -122,7 +134,10 @@ func ReadUISession(dir string, uid int, bootID string) (UISession, error) {
 	return s, nil
 }
 
-// RemoveUISession withdraws the page from uid; a missing file is fine.
+// Onboarding reports whether the offer includes an onboarding page.
+func (s UISession) Onboarding() bool { return s.URL != "" }
+
+// RemoveUISession withdraws the pages from uid; a missing file is fine.
 func RemoveUISession(dir string, uid int) error {
 	if err := os.Remove(sessionPath(dir, uid)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove session: %w", err)

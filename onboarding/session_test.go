@@ -56,3 +56,59 @@ func TestUISession(t *testing.T) {
 		}
 	})
 }
+
+func TestUISessionCatalog(t *testing.T) {
+	uid := os.Geteuid()
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name           string
+		s              UISession
+		wantOnboarding bool
+	}{
+		{"onboarding and catalog", UISession{URL: "http://127.0.0.1:5000/?s=a", CatalogURL: "http://127.0.0.1:5001/?s=b", DeviceID: "dev-1", BootID: "boot-1", WrittenAt: at}, true},
+		{"catalog only", UISession{CatalogURL: "http://127.0.0.1:5001/?s=b", DeviceID: "dev-1", BootID: "boot-1", WrittenAt: at}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "ui")
+			if err := WriteUISession(dir, uid, tc.s); err != nil {
+				t.Fatal(err)
+			}
+			got, err := ReadUISession(dir, uid, "boot-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.s {
+				t.Errorf("read %+v, want %+v", got, tc.s)
+			}
+			if got.Onboarding() != tc.wantOnboarding {
+				t.Errorf("Onboarding() = %v, want %v", got.Onboarding(), tc.wantOnboarding)
+			}
+			if fi, err := os.Stat(sessionPath(dir, uid)); err != nil || fi.Mode().Perm() != 0o600 {
+				t.Errorf("offer file: %v, %v; want 0600: it carries the pages' secrets", fi.Mode().Perm(), err)
+			}
+			if _, err := ReadUISession(dir, uid, "boot-2"); !errors.Is(err, ErrStaleSession) {
+				t.Errorf("other boot: %v, want ErrStaleSession", err)
+			}
+		})
+	}
+	t.Run("nothing offered", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "ui")
+		if err := WriteUISession(dir, uid, UISession{DeviceID: "dev-1", BootID: "boot-1"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadUISession(dir, uid, "boot-1"); !errors.Is(err, ErrNoSession) {
+			t.Errorf("empty offer: %v, want ErrNoSession", err)
+		}
+	})
+	t.Run("file of an earlier version", func(t *testing.T) {
+		dir := t.TempDir()
+		old := `{"url":"http://127.0.0.1:5000/?s=a","boot_id":"boot-1","pid":7,"written_at":"2026-03-02T09:00:00Z"}`
+		if err := os.WriteFile(sessionPath(dir, uid), []byte(old), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadUISession(dir, uid, "boot-1")
+		if err != nil || !got.Onboarding() || got.CatalogURL != "" || got.PID != 7 {
+			t.Errorf("read %+v, %v; want the onboarding page and no catalog", got, err)
+		}
+	})
+}

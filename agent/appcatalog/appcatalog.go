@@ -313,7 +313,9 @@ func (s *Service) publish(ctx context.Context) {
 
 // Watch publishes the state whenever the saved catalog or the inventory
 // changes (a check-in brought new apps, something was installed by other
-// means), until ctx is done.
+// means), until ctx is done. It reads nothing while no page is open (a page
+// that connects gets the current state first): the daemon serves the
+// catalog for as long as it runs.
 func (s *Service) Watch(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -324,9 +326,15 @@ func (s *Service) Watch(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		}
+		if !s.events.Watched() {
+			last = ""
+			continue
+		}
 		st := s.State(ctx)
 		key := stateKey(st)
-		if key != last && last != "" {
+		// The first look after a page opened publishes too: the page's
+		// snapshot may predate it. A full state again does no harm.
+		if key != last {
 			s.events.Publish(localweb.Event{Name: "state", Data: st})
 		}
 		last = key

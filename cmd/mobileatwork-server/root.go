@@ -194,7 +194,7 @@ func printConfig(cmd *cobra.Command, cfg map[string]string) error {
 }
 
 func scriptAddCmd() *cobra.Command {
-	c := &cobra.Command{Use: "script", Short: "Scripts"}
+	c := &cobra.Command{Use: "script", Short: "Store scripts (list them with `scripts`)"}
 	add := &cobra.Command{
 		Use:   "add --name NAME --file PATH [--input LABEL:NAME[=DEFAULT]]...",
 		Short: "Store a script, signed and encrypted at rest; prints its id last",

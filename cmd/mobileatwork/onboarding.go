@@ -166,7 +166,7 @@ daemon offers to that user.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if v.GetBool("kiosk") {
-				if s, err := currentUISession(); err == nil {
+				if s, err := currentUISession(); err == nil && s.Onboarding() {
 					return showKiosk(ctx, s.URL)
 				}
 			}
@@ -200,7 +200,7 @@ daemon offers to that user.`,
 	return cmd
 }
 
-// currentUISession is the page the daemon offers to this user in this boot.
+// currentUISession is what the daemon offers to this user in this boot.
 func currentUISession() (onboarding.UISession, error) {
 	boot, _ := onboarding.BootID()
 	return onboarding.ReadUISession(agent.UISessionDir, os.Getuid(), boot)

@@ -14,6 +14,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mobileatwork/mobileatwork/agent"
+	"github.com/mobileatwork/mobileatwork/agent/appcatalog"
+	"github.com/mobileatwork/mobileatwork/agent/installer"
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/internal/logging"
 	"github.com/mobileatwork/mobileatwork/internal/version"
@@ -136,6 +138,13 @@ func runCmd() *cobra.Command {
 				StateDir: v.GetString("state-dir"), Log: log, Version: version.Version,
 				Capabilities: version.Capabilities(), Interval: v.GetDuration("interval"),
 				Facts: func() protocol.Facts { return agent.DeviceFacts(version.Version) },
+				// Apps@Work opens for the console user right after
+				// registration, before onboarding or MDM enrollment end.
+				CatalogPage: func(a *agent.Agent) agent.CatalogPage {
+					return appcatalog.New(appcatalog.Options{
+						Source: a, Installer: installer.Default(""), StateDir: a.StateDir(), Log: log.Named("catalog"),
+					})
+				},
 			})
 			if err != nil {
 				return err
@@ -269,7 +278,7 @@ under errors and never stop the rest. --root prefixes every path (for tests).`,
 }
 
 func scheduleCmd() *cobra.Command {
-	s := &cobra.Command{Use: "schedule", Short: "Schedules"}
+	s := &cobra.Command{Use: "schedule", Short: "Preview when a schedule runs, in this device's zone"}
 	preview := &cobra.Command{
 		Use:   "preview [schedule flags] --from RFC3339 --count N",
 		Short: "Print the next run instants of a schedule in this device's zone",

@@ -41,6 +41,14 @@ func (b *Events) Publish(e Event) {
 	}
 }
 
+// Watched reports whether a page is connected: with none, a producer can
+// skip the work of computing states nobody receives.
+func (b *Events) Watched() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.subs) > 0
+}
+
 func (b *Events) subscribe() chan Event {
 	ch := make(chan Event, 16)
 	b.mu.Lock()

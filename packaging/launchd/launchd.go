@@ -13,7 +13,8 @@ import (
 const (
 	// DaemonLabel is the system daemon that enrolls, checks in and runs scripts.
 	DaemonLabel = "com.mobileatwork.agent"
-	// UILabel is the per-user agent that shows onboarding in the login session.
+	// UILabel is the per-user agent of the login session: the onboarding kiosk,
+	// then Apps@Work once after registration.
 	UILabel = "com.mobileatwork.agent.ui"
 
 	BinaryPath      = "/Library/MobileAtWork/bin/mobileatwork"
