@@ -81,6 +81,15 @@ func newTestOffer(t *testing.T, c *fakeConsole, starts *startLog) *uiOffer {
 	}
 }
 
+// eventually waits up to 5 s for cond; the assertions after it say what
+// was wrong if it never held.
+func eventually(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond() && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func readOffer(t *testing.T, o *uiOffer, uid int) (onboarding.UISession, error) {
 	t.Helper()
 	return onboarding.ReadUISession(o.dir, uid, "")
@@ -224,6 +233,8 @@ func TestServeUIServesCatalogOnceAUserIsAtTheConsoleAfterCheckin(t *testing.T) {
 	if err := localweb.Probe(ctx, s.CatalogURL); err != nil {
 		t.Errorf("offered page does not answer: %v", err)
 	}
+	// The UI agent start and the watcher follow the offer asynchronously.
+	eventually(t, func() bool { return len(starts.get()) > 0 && page.watching.Load() == 1 })
 	if got := starts.get(); !slices.Equal(got, []string{strconv.Itoa(me)}) {
 		t.Errorf("UI agent starts %q, want %d once", got, me)
 	}
@@ -260,12 +271,17 @@ func TestServeUIWakesAfterCheckin(t *testing.T) {
 	}
 	a.onboardingSettled()
 	a.onboardingSettled() // later check-ins change nothing
-	for deadline := time.Now().Add(5 * time.Second); a.CatalogPageURL() == ""; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("Apps@Work not served after the check-in")
+	// The page starts first, then the offer is written: wait for both.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		u := a.CatalogPageURL()
+		s, err := readOffer(t, a.ui, me)
+		if u != "" && err == nil && s.CatalogURL == u {
+			return
 		}
-	}
-	if s, err := readOffer(t, a.ui, me); err != nil || s.CatalogURL != a.CatalogPageURL() {
-		t.Errorf("offer = %+v, %v", s, err)
+		if time.Now().After(deadline) {
+			t.Fatalf("Apps@Work not offered after the check-in: url %q, offer %+v, %v", u, s, err)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
