@@ -148,6 +148,21 @@ func decode(r *http.Request, v any) error {
 	return nil
 }
 
+// decodeFrom decodes a device's request into v and checks that the device
+// id it names (read through id once v is filled) is the authenticated one.
+// It answers the refusal itself and reports whether to go on.
+func (s *Server) decodeFrom(w http.ResponseWriter, r *http.Request, d store.Device, v any, id *string) bool {
+	if err := decode(r, v); err != nil {
+		s.fail(w, r, http.StatusBadRequest, err.Error())
+		return false
+	}
+	if *id != d.ID {
+		s.fail(w, r, http.StatusForbidden, "device id does not match the certificate")
+		return false
+	}
+	return true
+}
+
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	var req protocol.EnrollRequest
 	if err := decode(r, &req); err != nil {
@@ -203,16 +218,12 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleCheckin(w http.ResponseWriter, r *http.Request, d store.Device, cert *x509.Certificate) {
 	var req protocol.CheckinRequest
-	if err := decode(r, &req); err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
+	if !s.decodeFrom(w, r, d, &req, &req.DeviceID) {
 		return
 	}
 	switch {
 	case req.ProtocolVersion != protocol.Version:
 		s.fail(w, r, http.StatusBadRequest, fmt.Sprintf("protocol version %d is not supported", req.ProtocolVersion))
-		return
-	case req.DeviceID != d.ID:
-		s.fail(w, r, http.StatusForbidden, "device id does not match the certificate")
 		return
 	case len(req.Nonce) < 16 || len(req.Nonce) > 64:
 		s.fail(w, r, http.StatusBadRequest, "nonce must be 16 to 64 bytes")
@@ -296,12 +307,7 @@ const maxResultOutput = 1<<20 + 256
 
 func (s *Server) handleResults(w http.ResponseWriter, r *http.Request, d store.Device, _ *x509.Certificate) {
 	var req protocol.ResultsRequest
-	if err := decode(r, &req); err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
-		return
-	}
-	if req.DeviceID != d.ID {
-		s.fail(w, r, http.StatusForbidden, "device id does not match the certificate")
+	if !s.decodeFrom(w, r, d, &req, &req.DeviceID) {
 		return
 	}
 	ack := protocol.ResultsAck{Accepted: []string{}}

@@ -23,12 +23,7 @@ var ErrNoInventory = errors.New("no inventory reported yet")
 
 func (s *Server) handleInventory(w http.ResponseWriter, r *http.Request, d store.Device, _ *x509.Certificate) {
 	var rep protocol.InventoryReport
-	if err := decode(r, &rep); err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
-		return
-	}
-	if rep.DeviceID != d.ID {
-		s.fail(w, r, http.StatusForbidden, "device id does not match the certificate")
+	if !s.decodeFrom(w, r, d, &rep, &rep.DeviceID) {
 		return
 	}
 	if err := checkInventory(rep); err != nil {

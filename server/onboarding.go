@@ -144,12 +144,7 @@ func checkOnboardingReport(r *protocol.OnboardingReport) error {
 
 func (s *Server) handleOnboarding(w http.ResponseWriter, r *http.Request, d store.Device, _ *x509.Certificate) {
 	var rep protocol.OnboardingReport
-	if err := decode(r, &rep); err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
-		return
-	}
-	if rep.DeviceID != d.ID {
-		s.fail(w, r, http.StatusForbidden, "device id does not match the certificate")
+	if !s.decodeFrom(w, r, d, &rep, &rep.DeviceID) {
 		return
 	}
 	if err := checkOnboardingReport(&rep); err != nil {

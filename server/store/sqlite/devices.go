@@ -194,3 +194,14 @@ func nonNil(v []string) []string {
 	}
 	return v
 }
+
+// deviceExists is ErrNotFound for an unknown device, inside tx so that the
+// write that follows cannot race the device's creation.
+func deviceExists(ctx context.Context, tx *sql.Tx, id string) error {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM devices WHERE id = ?`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	return err
+}

@@ -27,11 +27,7 @@ func (s *Store) PutInventory(ctx context.Context, deviceID string, r protocol.In
 		return fmt.Errorf("put inventory of %s: %w", deviceID, err)
 	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM devices WHERE id = ?`, deviceID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return store.ErrNotFound
-		} else if err != nil {
+		if err := deviceExists(ctx, tx, deviceID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `

@@ -19,11 +19,7 @@ func (s *Store) PutOnboarding(ctx context.Context, deviceID string, r protocol.O
 		return fmt.Errorf("put onboarding of %s: %w", deviceID, err)
 	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM devices WHERE id = ?`, deviceID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return store.ErrNotFound
-		} else if err != nil {
+		if err := deviceExists(ctx, tx, deviceID); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `
