@@ -77,17 +77,17 @@ func NormalizeVersion(v string) (string, error) {
 	return v, nil
 }
 
-// payloadTree lays out the installed files; every path is root:wheel.
-//
-// The per-user LaunchAgent (launchd.UIAgent) is not shipped yet: the session
-// UI it starts does not exist in this build, and launchd would restart a
-// failing job in every login session. It joins the payload with onboarding.
-func payloadTree(binary, daemonPlist []byte) []node {
+// payloadTree lays out the installed files; every path is root:wheel. The
+// LaunchAgent runs `mobileatwork ui --session` in each login session: the
+// onboarding kiosk, then Apps@Work once after registration.
+func payloadTree(binary, daemonPlist, agentPlist []byte) []node {
 	dir := fs.ModeDir | 0o755
 	rel := func(abs string) string { return "." + abs }
 	return []node{
 		{".", dir, nil},
 		{"./Library", dir, nil},
+		{rel(path.Dir(launchd.UIPlistPath)), dir, nil},
+		{rel(launchd.UIPlistPath), 0o644, agentPlist},
 		{rel(path.Dir(launchd.DaemonPlistPath)), dir, nil},
 		{rel(launchd.DaemonPlistPath), 0o644, daemonPlist},
 		{rel(path.Dir(path.Dir(launchd.BinaryPath))), dir, nil},
@@ -134,7 +134,11 @@ func Build(opt Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	tree := payloadTree(universal, daemon)
+	agent, err := launchd.Marshal(launchd.UIAgent())
+	if err != nil {
+		return nil, err
+	}
+	tree := payloadTree(universal, daemon, agent)
 
 	var bomEntries []bom.Entry
 	var kbytes int64

@@ -120,6 +120,8 @@ func readCPIO(t *testing.T, gz []byte) ([]string, map[string]cpioMember) {
 var wantPayload = []string{
 	".",
 	"./Library",
+	"./Library/LaunchAgents",
+	"./Library/LaunchAgents/com.mobileatwork.agent.ui.plist",
 	"./Library/LaunchDaemons",
 	"./Library/LaunchDaemons/com.mobileatwork.agent.plist",
 	"./Library/MobileAtWork",
@@ -140,9 +142,10 @@ func TestBuildLayout(t *testing.T) {
 			t.Fatalf("payload paths:\n%s", strings.Join(names, "\n"))
 		}
 		modes := map[string]uint64{
-			"./Library/MobileAtWork/bin":                           0o040755,
-			"./Library/MobileAtWork/bin/mobileatwork":              0o100755,
-			"./Library/LaunchDaemons/com.mobileatwork.agent.plist": 0o100644,
+			"./Library/MobileAtWork/bin":                             0o040755,
+			"./Library/MobileAtWork/bin/mobileatwork":                0o100755,
+			"./Library/LaunchDaemons/com.mobileatwork.agent.plist":   0o100644,
+			"./Library/LaunchAgents/com.mobileatwork.agent.ui.plist": 0o100644,
 		}
 		for n, m := range payload {
 			if m.uid != 0 || m.gid != 0 {
@@ -165,6 +168,14 @@ func TestBuildLayout(t *testing.T) {
 		}
 		if job.Label != launchd.DaemonLabel || job.ProgramArguments[0] != launchd.BinaryPath || !job.RunAtLoad {
 			t.Errorf("daemon plist %+v", job)
+		}
+		var ui launchd.Job
+		if err := plist.Unmarshal(payload["./Library/LaunchAgents/com.mobileatwork.agent.ui.plist"].data, &ui); err != nil {
+			t.Fatal(err)
+		}
+		if ui.Label != launchd.UILabel || ui.LimitLoadToSessionType != "Aqua" ||
+			strings.Join(ui.ProgramArguments, " ") != launchd.BinaryPath+" ui --session" {
+			t.Errorf("UI agent plist %+v", ui)
 		}
 	})
 
