@@ -78,8 +78,9 @@ type Agent struct {
 	uiWake  chan struct{}
 }
 
-// New loads the identity from the state directory and settles any run that
-// a crash interrupted.
+// New loads the identity and opens the state directory. It changes nothing:
+// Cycle and Daemon take the state lock and settle interrupted runs first, so
+// commands such as `status` can run beside the daemon.
 func New(o Options) (*Agent, error) {
 	if o.Log == nil {
 		o.Log = zap.NewNop()
@@ -131,9 +132,6 @@ func New(o Options) (*Agent, error) {
 		a.catalogPage = o.CatalogPage(a)
 	}
 	a.receivers = []Receiver{scriptsReceiver{a}, inventoryReceiver{a}, catalogReceiver{a}, newOnboardingReceiver(a)}
-	if err := a.recoverInterrupted(); err != nil {
-		return nil, err
-	}
 	return a, nil
 }
 
@@ -234,6 +232,11 @@ func (a *Agent) Flush(ctx context.Context) (int, error) {
 // Cycle is one foreground check-in: deliver what is queued, check in, run
 // what is due, deliver the new results. Results stay queued on any failure.
 func (a *Agent) Cycle(ctx context.Context) error {
+	release, err := a.start()
+	if err != nil {
+		return err
+	}
+	defer release()
 	st := a.loadStatus()
 	st.LastAttempt = a.o.Now().UTC()
 	_, ferr := a.Flush(ctx)

@@ -19,6 +19,11 @@ import (
 // login, where the UI LaunchAgent opens it: right after registration,
 // without waiting for onboarding or MDM enrollment.
 func (a *Agent) Daemon(ctx context.Context) error {
+	release, err := a.start()
+	if err != nil {
+		return err
+	}
+	defer release()
 	a.o.Log.Info("agent started", zap.String("device", a.id.DeviceID), zap.String("server", a.id.ServerURL), zap.String("version", a.o.Version))
 	interval := a.interval(nil)
 	if p, err := a.lastPayload(); err == nil {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -46,6 +47,14 @@ func TestDaemonFlushesWhileALongScriptRuns(t *testing.T) {
 		if errStarted == nil && errFinished != nil && len(e.results()) == 1 {
 			if e.results()[0].Stdout != "quick\n" {
 				t.Fatalf("delivered %+v, want the quick script's result", e.results()[0])
+			}
+			// Beside the running daemon: a second runner is refused, and a
+			// reader does not take the running script for an interrupted one.
+			if err := newAgent(t, state).Cycle(context.Background()); !errors.Is(err, agent.ErrBusy) {
+				t.Fatalf("check-in beside the daemon: %v, want ErrBusy", err)
+			}
+			if st := newAgent(t, state).Status(); st.Queued != 0 {
+				t.Fatalf("status beside the daemon queued %d result(s): it settled the running script", st.Queued)
 			}
 			return // delivered while the long script still runs
 		}

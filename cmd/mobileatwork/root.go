@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -170,7 +171,7 @@ func statusCmd() *cobra.Command {
 			switch {
 			case err == nil:
 				st = a.Status()
-			case strings.Contains(err.Error(), agent.ErrNotEnrolled.Error()):
+			case errors.Is(err, agent.ErrNotEnrolled):
 				st = agent.Status{NextRuns: []agent.NextRun{}}
 			default:
 				return err
