@@ -17,11 +17,11 @@ import (
 // anything (bad environment key, NUL in an argument).
 var errInvalidRequest = errors.New("invalid run request")
 
-// runTokenVar carries a random per-run value into the script's environment.
+// RunTokenVar carries a random per-run value into the script's environment.
 // Every descendant inherits it, so processes that double-forked out of the
 // tree before we could see them are still recognisable when a run is
 // killed (the same idea as Jenkins' BUILD_ID cookie).
-const runTokenVar = "MAW_RUN_TOKEN"
+const RunTokenVar = "MAW_RUN_TOKEN"
 
 // scriptPATH is the fixed search path of scripts: system directories only,
 // nothing a user could have prepended.
@@ -113,7 +113,7 @@ func buildEnv(req Request, token string) ([]string, error) {
 		"USER":      name,
 		"LOGNAME":   name,
 		"LANG":      "en_US.UTF-8",
-		runTokenVar: token,
+		RunTokenVar: token,
 	}
 	env := []string{
 		"PATH=" + base["PATH"],
@@ -121,7 +121,7 @@ func buildEnv(req Request, token string) ([]string, error) {
 		"USER=" + name,
 		"LOGNAME=" + name,
 		"LANG=" + base["LANG"],
-		runTokenVar + "=" + token,
+		RunTokenVar + "=" + token,
 	}
 	keys := make([]string, 0, len(req.Env))
 	for k, v := range req.Env {

@@ -222,11 +222,11 @@ func TestEnvironmentIsClean(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
 		}
 	}
-	if len(got[runTokenVar]) != 32 {
-		t.Errorf("%s = %q, want a 32-hex-digit token", runTokenVar, got[runTokenVar])
+	if len(got[RunTokenVar]) != 32 {
+		t.Errorf("%s = %q, want a 32-hex-digit token", RunTokenVar, got[RunTokenVar])
 	}
 	for k := range got {
-		if _, ok := want[k]; !ok && k != runTokenVar && !shellOwn[k] {
+		if _, ok := want[k]; !ok && k != RunTokenVar && !shellOwn[k] {
 			t.Errorf("unexpected variable %s=%q", k, got[k])
 		}
 	}

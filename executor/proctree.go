@@ -42,7 +42,7 @@ var trackInterval = 100 * time.Millisecond
 type tracker struct {
 	table processTable
 	root  int
-	token string // runTokenVar=value
+	token string // RunTokenVar=value
 
 	mu    sync.Mutex
 	known map[int]uint64 // pid → start time; 0 means "not seen yet"
@@ -52,7 +52,7 @@ func newTracker(table processTable, root int, token string) *tracker {
 	return &tracker{
 		table: table,
 		root:  root,
-		token: runTokenVar + "=" + token,
+		token: RunTokenVar + "=" + token,
 		known: map[int]uint64{root: 0},
 	}
 }

@@ -81,14 +81,14 @@ func TestTrackerFindsDescendants(t *testing.T) {
 		{
 			name:     "double fork between snapshots found by run token",
 			now:      []process{pid1, daemon, script, {PID: 104, PPID: 1, PGID: 104, Start: 14}, {PID: 105, PPID: 1, PGID: 105, Start: 15}},
-			env:      map[int]string{104: runTokenVar + "=tok"},
+			env:      map[int]string{104: RunTokenVar + "=tok"},
 			scanEnv:  true,
 			wantLive: []int{100, 104},
 		},
 		{
 			name:     "run token ignored without an environment scan",
 			now:      []process{pid1, daemon, script, {PID: 104, PPID: 1, PGID: 104, Start: 14}},
-			env:      map[int]string{104: runTokenVar + "=tok"},
+			env:      map[int]string{104: RunTokenVar + "=tok"},
 			wantLive: []int{100},
 		},
 		{

@@ -62,3 +62,6 @@ func run(ctx context.Context, c Command) error {
 	}
 	return nil
 }
+
+// SystemPlatform is the service manager of the running system.
+func SystemPlatform() Platform { return systemPlatform() }

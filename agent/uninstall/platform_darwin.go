@@ -48,3 +48,24 @@ func (launchdPlatform) Forget(id string) Command {
 func (launchdPlatform) Reload() []Command { return nil }
 
 func (launchdPlatform) Run(ctx context.Context, c Command) error { return run(ctx, c) }
+
+// HandOff loads a launchd job that runs argv once at load and is not kept
+// alive. Its plist is among the job files the uninstall removes; the loaded
+// job itself goes with the next reboot.
+func (launchdPlatform) HandOff(argv []string) (HandOff, error) {
+	job := launchd.Job{
+		Label:             HandOffLabel,
+		ProgramArguments:  argv,
+		RunAtLoad:         true,
+		StandardOutPath:   launchd.LogDir + "/uninstall.log",
+		StandardErrorPath: launchd.LogDir + "/uninstall.log",
+	}
+	b, err := launchd.Marshal(job)
+	if err != nil {
+		return HandOff{}, err
+	}
+	return HandOff{
+		Files:    map[string][]byte{HandOffPlistPath: b},
+		Commands: []Command{{"/bin/launchctl", "bootstrap", "system", HandOffPlistPath}},
+	}, nil
+}

@@ -34,3 +34,14 @@ func (s systemdPlatform) Reload() []Command {
 }
 
 func (systemdPlatform) Run(ctx context.Context, c Command) error { return run(ctx, c) }
+
+// HandOff starts argv as a transient systemd unit: its own cgroup, so
+// stopping the agent's unit does not take it down, and collected on exit.
+func (s systemdPlatform) HandOff(argv []string) (HandOff, error) {
+	run, err := exec.LookPath("systemd-run")
+	if err != nil {
+		return HandOff{}, ErrNoServiceManager
+	}
+	c := Command{run, "--unit=" + HandOffLabel, "--collect", "--quiet", "--"}
+	return HandOff{Commands: []Command{append(c, argv...)}}, nil
+}

@@ -60,7 +60,7 @@ func DarwinLayout() Layout {
 		BinaryDir:   path.Dir(path.Dir(launchd.BinaryPath)),
 		Binary:      launchd.BinaryPath,
 		Symlink:     "/usr/local/bin/mobileatwork",
-		JobFiles:    []string{launchd.DaemonPlistPath, launchd.UIPlistPath},
+		JobFiles:    []string{launchd.DaemonPlistPath, launchd.UIPlistPath, HandOffPlistPath},
 		StateDir:    launchd.StateDir,
 		LogDir:      launchd.LogDir,
 		ReceiptsDir: "/var/db/receipts",

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -16,6 +17,7 @@ import (
 	"github.com/mobileatwork/mobileatwork/agent"
 	"github.com/mobileatwork/mobileatwork/agent/service"
 	"github.com/mobileatwork/mobileatwork/agent/uninstall"
+	"github.com/mobileatwork/mobileatwork/executor"
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/internal/version"
 )
@@ -93,6 +95,12 @@ changes nothing. --root prefixes every path (for tests). Needs root.`,
 				return fmt.Errorf("--state-dir %q: uninstall needs an absolute path", layout.StateDir)
 			}
 			dry := v.GetBool("dry-run")
+			if root == "" && !dry && os.Getenv(executor.RunTokenVar) != "" {
+				return handOffUninstall(cmd, layout.StateDir)
+			}
+			if err := waitAfter(cmd.Context(), v.GetDuration("after")); err != nil {
+				return err
+			}
 			opt := uninstall.Options{Root: root, Layout: layout, RemoveManagedApps: v.GetBool("remove-managed-apps")}
 			stateDir := filepath.Join(root, layout.StateDir)
 			if root == "" {
@@ -142,7 +150,56 @@ changes nothing. --root prefixes every path (for tests). Needs root.`,
 	f.Bool("dry-run", false, "list what would be removed and run; change nothing")
 	f.String("root", "", "prefix of every path (default /)")
 	f.Bool("json", false, "print JSON")
+	f.Duration("after", 0, "wait this long before starting (used by the hand-off job)")
+	f.MarkHidden("after")
 	return cmd
+}
+
+// handOffDelay gives the daemon time to report the result of the script
+// that asked for the uninstall before the uninstall unloads it.
+const handOffDelay = 15 * time.Second
+
+// handOffUninstall runs when a script of the agent's own daemon asks for the
+// uninstall (its environment carries the executor's run token): the work is
+// handed to the service manager as a job of its own, so that unloading the
+// daemon does not kill it half way; the script ends at once.
+func handOffUninstall(cmd *cobra.Command, stateDir string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("hand off uninstall: %w", err)
+	}
+	argv := []string{exe, "uninstall", "--state-dir", stateDir, "--after", handOffDelay.String()}
+	if v.GetBool("remove-managed-apps") {
+		argv = append(argv, "--remove-managed-apps")
+	}
+	err = uninstall.Detach(cmd.Context(), handOffPlatform(), "", argv)
+	if errors.Is(err, uninstall.ErrNoServiceManager) {
+		return fmt.Errorf("this uninstall runs from a script of the agent, which it would stop half way, and no service manager can run it instead: run `sudo mobileatwork uninstall` from a terminal")
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "uninstall handed to the service manager as %s; it starts in %s, once this script's result is reported\n", uninstall.HandOffLabel, handOffDelay)
+	return nil
+}
+
+// handOffPlatform is the service manager that runs the hand-off; tests
+// replace it.
+var handOffPlatform = uninstall.SystemPlatform
+
+// waitAfter sleeps for d unless ctx ends first.
+func waitAfter(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func printUninstall(cmd *cobra.Command, rep uninstall.Report) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/agent"
 	"github.com/mobileatwork/mobileatwork/agent/uninstall"
+	"github.com/mobileatwork/mobileatwork/executor"
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 )
 
@@ -126,5 +127,49 @@ func TestUninstallCommandOnTestRoot(t *testing.T) {
 	out, _, err = execute(t, "uninstall", "--root", root, "--state-dir", l.StateDir)
 	if err != nil || !strings.Contains(out, "nothing of the agent is installed") {
 		t.Fatalf("second uninstall: %v\n%s", err, out)
+	}
+}
+
+// handOffRecorder is a service manager that records the hand-off.
+type handOffRecorder struct {
+	uninstall.Offline
+	argv []string
+}
+
+func (r *handOffRecorder) HandOff(argv []string) (uninstall.HandOff, error) {
+	r.argv = argv
+	return uninstall.HandOff{}, nil
+}
+
+// An uninstall asked for by a script of the daemon is handed to the service
+// manager and removes nothing itself: unloading the daemon would kill it.
+func TestUninstallFromAgentScriptIsHandedOff(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "mobileatwork")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(executor.RunTokenVar, "token")
+	rec := &handOffRecorder{}
+	handOffPlatform = func() uninstall.Platform { return rec }
+	t.Cleanup(func() { handOffPlatform = uninstall.SystemPlatform })
+
+	out, _, err := execute(t, "uninstall", "--state-dir", state, "--remove-managed-apps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, uninstall.HandOffLabel) {
+		t.Errorf("output %q does not name the hand-off job", out)
+	}
+	want := []string{"uninstall", "--state-dir", state, "--after", "15s", "--remove-managed-apps"}
+	if len(rec.argv) < 1 || !filepath.IsAbs(rec.argv[0]) || strings.Join(rec.argv[1:], " ") != strings.Join(want, " ") {
+		t.Errorf("hand-off argv %q, want <exe> %q", rec.argv, want)
+	}
+	if _, err := os.Stat(state); err != nil {
+		t.Errorf("the script's own process removed the state: %v", err)
+	}
+
+	handOffPlatform = func() uninstall.Platform { return uninstall.Offline{} }
+	if _, _, err := execute(t, "uninstall", "--state-dir", state); err == nil || !strings.Contains(err.Error(), "from a terminal") {
+		t.Errorf("no service manager: %v, want advice to run it from a terminal", err)
 	}
 }
