@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image/color"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,14 +46,7 @@ func TestAppsAtWorkInChromium(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(f.e.data, "apps", f.browser.ID, icon.SHA256), pngImage(t, 128, 128, color.RGBA{255, 0, 0, 255}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := localweb.New(f.svc.Handler(), localweb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	srv := servePage(t, f.svc.Handler())
 
 	b := startCDP(t, 1280, 800)
 	b.navigate(srv.URL())
@@ -186,14 +180,7 @@ func TestAppsAtWorkInChromium(t *testing.T) {
 // browser that did not get the secret link.
 func TestAppsAtWorkPageRefusesWithoutSecret(t *testing.T) {
 	f := newCatalogFixture(t)
-	srv, err := localweb.New(f.svc.Handler(), localweb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	srv := servePage(t, f.svc.Handler())
 	b := startCDP(t, 800, 600)
 	b.navigate("http://" + srv.Addr().String() + "/")
 	b.waitFor("refusal", `document.body && document.body.innerText.includes('forbidden')`)
@@ -202,4 +189,18 @@ func TestAppsAtWorkPageRefusesWithoutSecret(t *testing.T) {
 	if tiles != 0 {
 		t.Fatal("the catalog was shown without the secret")
 	}
+}
+
+// servePage serves h on loopback, as `catalog ui` does, until the test ends.
+func servePage(t *testing.T, h http.Handler) *localweb.Server {
+	t.Helper()
+	srv, err := localweb.New(h, localweb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return srv
 }

@@ -60,13 +60,16 @@ func logger(file string) (*zap.Logger, func(), error) {
 	return logging.New(logging.Options{Console: true, Level: v.GetString("log-level"), File: file})
 }
 
-func newAgent(log *zap.Logger) (*agent.Agent, error) {
-	return agent.New(agent.Options{
+// agentOptions wires an agent of this build to the --state-dir.
+func agentOptions(log *zap.Logger) agent.Options {
+	return agent.Options{
 		StateDir: v.GetString("state-dir"), Log: log, Version: version.Version,
 		Capabilities: version.Capabilities(),
 		Facts:        func() protocol.Facts { return agent.DeviceFacts(version.Version) },
-	})
+	}
 }
+
+func newAgent(log *zap.Logger) (*agent.Agent, error) { return agent.New(agentOptions(log)) }
 
 func enrollCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -135,18 +138,16 @@ func runCmd() *cobra.Command {
 				return err
 			}
 			defer sync()
-			a, err := agent.New(agent.Options{
-				StateDir: v.GetString("state-dir"), Log: log, Version: version.Version,
-				Capabilities: version.Capabilities(), Interval: v.GetDuration("interval"),
-				Facts: func() protocol.Facts { return agent.DeviceFacts(version.Version) },
-				// Apps@Work opens for the console user right after
-				// registration, before onboarding or MDM enrollment end.
-				CatalogPage: func(a *agent.Agent) agent.CatalogPage {
-					return appcatalog.New(appcatalog.Options{
-						Source: a, Installer: installer.Default(""), StateDir: a.StateDir(), Log: log.Named("catalog"),
-					})
-				},
-			})
+			o := agentOptions(log)
+			o.Interval = v.GetDuration("interval")
+			// Apps@Work opens for the console user right after registration,
+			// before onboarding or MDM enrollment end.
+			o.CatalogPage = func(a *agent.Agent) agent.CatalogPage {
+				return appcatalog.New(appcatalog.Options{
+					Source: a, Installer: installer.Default(""), StateDir: a.StateDir(), Log: log.Named("catalog"),
+				})
+			}
+			a, err := agent.New(o)
 			if err != nil {
 				return err
 			}
