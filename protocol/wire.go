@@ -47,6 +47,9 @@ type Facts struct {
 	// ConsoleUserFullName that user's full name.
 	ConsoleUser         string `json:"console_user,omitempty"`
 	ConsoleUserFullName string `json:"console_user_full_name,omitempty"`
+	// TimeZone is the device's IANA zone, so the server can tell when a
+	// schedule in device-local time runs next.
+	TimeZone string `json:"time_zone,omitempty"`
 }
 
 // EnrollRequest is posted once, with a one-time token, to obtain a device certificate.
@@ -76,6 +79,23 @@ type CheckinRequest struct {
 	// the response to this request and defeats replay.
 	Nonce []byte `json:"nonce"`
 	Facts Facts  `json:"facts"`
+	// RecentLog is the agent's latest log lines of level warn and above,
+	// oldest first, at most MaxRecentLog lines of MaxLogLineBytes each, for
+	// the administrator's device page.
+	RecentLog []LogLine `json:"recent_log,omitempty"`
+}
+
+// Bounds of CheckinRequest.RecentLog.
+const (
+	MaxRecentLog    = 20
+	MaxLogLineBytes = 512
+)
+
+// LogLine is one line of the agent's log as the server shows it.
+type LogLine struct {
+	Time    time.Time `json:"time"`
+	Level   string    `json:"level"` // warn, error, ...
+	Message string    `json:"message"`
 }
 
 // CheckinPayload is the JSON signed by the tenant signing certificate and
@@ -86,8 +106,12 @@ type CheckinPayload struct {
 	Nonce           []byte       `json:"nonce"`
 	IssuedAt        time.Time    `json:"issued_at"`
 	ExpiresAt       time.Time    `json:"expires_at"`
-	Config          Config       `json:"config"`
-	Assignments     []Assignment `json:"assignments"`
+	// Configuration names the Mobile@Work configuration in effect on the
+	// device; nil when none is distributed to it, and then the device runs no
+	// script and Assignments is empty.
+	Configuration *ConfigurationRef `json:"configuration,omitempty"`
+	Config        Config            `json:"config"`
+	Assignments   []Assignment      `json:"assignments"`
 	// Apps are the catalog apps distributed to the device (Apps@Work and
 	// onboarding); Onboarding is the onboarding plan, nil when disabled.
 	Apps       []AppOffer      `json:"apps,omitempty"`
@@ -103,6 +127,16 @@ type Config struct {
 	MaxExecutionSeconds    int `json:"max_execution_seconds"`
 	MaxResponseKB          int `json:"max_response_kb"`
 	KillGraceSeconds       int `json:"kill_grace_seconds"`
+	// RemoveManagedApps makes `mobileatwork uninstall` remove the apps the
+	// agent installed when no flag says otherwise.
+	RemoveManagedApps bool `json:"remove_managed_apps,omitempty"`
+}
+
+// ConfigurationRef names a configuration and the version the device holds.
+type ConfigurationRef struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Version int    `json:"version"`
 }
 
 // Documented defaults of the Mobile@Work configuration.
@@ -126,10 +160,12 @@ type Input struct {
 	Value string `json:"value"`
 }
 
-// Assignment tells the device to run one script, once or on a schedule.
+// Assignment tells the device to run one script, once or on a schedule: it
+// is a script configuration as it applies to the device, and ID is the
+// configuration's id.
 type Assignment struct {
 	ID       string        `json:"id"`
-	Version  int           `json:"version"` // bumped on every change; resets the device's schedule state
+	Version  int           `json:"version"` // bumped when what runs changes; resets the device's schedule state
 	ScriptID string        `json:"script_id"`
 	Name     string        `json:"name"`
 	Inputs   []Input       `json:"inputs"`
@@ -174,6 +210,9 @@ type Result struct {
 	AssignmentID      string `json:"assignment_id"`
 	AssignmentVersion int    `json:"assignment_version"`
 	ScriptID          string `json:"script_id"`
+	// ScriptSHA256 is the SHA-256 (hex) of the body that ran, as verified;
+	// empty when nothing ran because verification failed.
+	ScriptSHA256 string `json:"script_sha256,omitempty"`
 	// Occurrence is the scheduled instant this run belongs to (zero for once).
 	Occurrence  time.Time `json:"occurrence,omitempty"`
 	Status      string    `json:"status"`
