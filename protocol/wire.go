@@ -101,11 +101,11 @@ type LogLine struct {
 // CheckinPayload is the JSON signed by the tenant signing certificate and
 // returned, as PKCS#7 SignedData, in answer to a check-in.
 type CheckinPayload struct {
-	ProtocolVersion int          `json:"protocol_version"`
-	DeviceID        string       `json:"device_id"`
-	Nonce           []byte       `json:"nonce"`
-	IssuedAt        time.Time    `json:"issued_at"`
-	ExpiresAt       time.Time    `json:"expires_at"`
+	ProtocolVersion int       `json:"protocol_version"`
+	DeviceID        string    `json:"device_id"`
+	Nonce           []byte    `json:"nonce"`
+	IssuedAt        time.Time `json:"issued_at"`
+	ExpiresAt       time.Time `json:"expires_at"`
 	// Configuration names the Mobile@Work configuration in effect on the
 	// device; nil when none is distributed to it, and then the device runs no
 	// script and Assignments is empty.
