@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/mobileatwork/mobileatwork/protocol"
-	"github.com/mobileatwork/mobileatwork/protocol/schedule"
 )
 
 // Sentinel errors, tested with errors.Is.
@@ -19,6 +18,9 @@ var (
 	ErrTokenUnknown = errors.New("enrollment token unknown")
 	ErrTokenUsed    = errors.New("enrollment token already used")
 	ErrTokenExpired = errors.New("enrollment token expired")
+	ErrTokenRevoked = errors.New("enrollment token revoked")
+	// ErrInUse refuses to delete what something else still uses.
+	ErrInUse = errors.New("in use")
 )
 
 // Token is a one-time (or N-time) enrollment token. Only the SHA-256 of its
@@ -29,13 +31,36 @@ type Token struct {
 	UsesLeft  int
 	ExpiresAt time.Time
 	CreatedAt time.Time
+	RevokedAt time.Time // zero unless revoked
+}
+
+// ID names a token in listings and `token revoke` without revealing it: the
+// first 8 bytes of its secret's hash.
+func (t Token) ID() string { return TokenID(t.Hash) }
+
+// TokenID is Token.ID for a hash.
+func TokenID(hash []byte) string {
+	const hexdigits = "0123456789abcdef"
+	n := min(8, len(hash))
+	b := make([]byte, 0, 4+2*n)
+	b = append(b, "tok_"...)
+	for _, c := range hash[:n] {
+		b = append(b, hexdigits[c>>4], hexdigits[c&15])
+	}
+	return string(b)
 }
 
 // TokenStore keeps enrollment tokens.
 type TokenStore interface {
 	CreateToken(ctx context.Context, t Token) error
+	// Tokens returns every token, the oldest first.
+	Tokens(ctx context.Context) ([]Token, error)
+	// RevokeToken makes the token with this ID unusable; ErrNotFound if
+	// there is none. Revoking a revoked token changes nothing.
+	RevokeToken(ctx context.Context, id string, at time.Time) (Token, error)
 	// RedeemToken consumes one use of the token with this hash, atomically.
-	// It fails with ErrTokenUnknown, ErrTokenUsed or ErrTokenExpired and then
+	// It fails with ErrTokenUnknown, ErrTokenUsed, ErrTokenExpired or
+	// ErrTokenRevoked and then
 	// changes nothing.
 	RedeemToken(ctx context.Context, hash []byte, now time.Time) (Token, error)
 }
@@ -52,6 +77,17 @@ type Device struct {
 	EnrolledAt   time.Time
 	LastCheckin  time.Time // zero until the first check-in
 	Left         bool      // the device uninstalled the agent
+	// RecentLog is the agent's latest warnings and errors, as it sent them
+	// with its last check-in.
+	RecentLog []protocol.LogLine
+}
+
+// Checkin is what a device reports at a check-in.
+type Checkin struct {
+	Facts        protocol.Facts
+	Capabilities []string
+	RecentLog    []protocol.LogLine
+	At           time.Time
 }
 
 // DeviceStore keeps enrolled devices.
@@ -61,7 +97,7 @@ type DeviceStore interface {
 	Devices(ctx context.Context) ([]Device, error)         // ordered by EnrolledAt
 	// RecordCheckin stores the facts, version and capabilities a device just
 	// reported and returns the agent version it had reported before.
-	RecordCheckin(ctx context.Context, id string, facts protocol.Facts, caps []string, at time.Time) (prevVersion string, err error)
+	RecordCheckin(ctx context.Context, id string, c Checkin) (prevVersion string, err error)
 	SetDeviceGroups(ctx context.Context, id string, groups []string) error
 	MarkDeviceLeft(ctx context.Context, id string, at time.Time) error
 }
@@ -73,54 +109,60 @@ type InputDecl struct {
 	Default string
 }
 
-// Script is a stored script. Its body is kept only as the sealed blob under
-// the data directory; the store holds the key and the digests.
+// Script is a stored script of the repository, with its current version.
+// Each body is kept only as a sealed blob under the data directory; the
+// store holds the keys and the digests.
 type Script struct {
-	ID         string
-	Name       string
+	ID          string
+	Name        string
+	Description string
+	Inputs      []InputDecl
+	Version     int // the current version, from 1
+	// SHA256, Size, BlobSHA256 and BlobKey describe the current version.
 	SHA256     string // of the body, hex
 	Size       int64  // of the body
 	BlobSHA256 string // of the sealed blob file, hex
 	BlobKey    []byte // AES-256 key of the blob
-	Inputs     []InputDecl
 	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// ScriptVersion is one body a script has had. Versions are kept while the
+// script exists: a device may still fetch the one it was last told about.
+type ScriptVersion struct {
+	ScriptID   string
+	Version    int
+	SHA256     string
+	Size       int64
+	BlobSHA256 string
+	BlobKey    []byte
+	CreatedAt  time.Time
+}
+
+// Current is the script's current version.
+func (s Script) Current() ScriptVersion {
+	return ScriptVersion{ScriptID: s.ID, Version: s.Version, SHA256: s.SHA256, Size: s.Size,
+		BlobSHA256: s.BlobSHA256, BlobKey: s.BlobKey, CreatedAt: s.UpdatedAt}
 }
 
 // ScriptStore keeps scripts.
 type ScriptStore interface {
+	// CreateScript stores a script at version 1 (s.Version is ignored);
+	// ErrExists for a known id.
 	CreateScript(ctx context.Context, s Script) error
 	Script(ctx context.Context, id string) (Script, error) // ErrNotFound
-	Scripts(ctx context.Context) ([]Script, error)
-}
-
-// Target kinds of an assignment.
-const (
-	TargetAll    = "all"
-	TargetDevice = "device"
-	TargetGroup  = "group"
-	TargetUser   = "user"
-)
-
-// Assignment distributes a script to a target.
-type Assignment struct {
-	ID       string
-	ScriptID string
-	Target   string // TargetAll, TargetDevice, ...
-	TargetID string // device id, group name or user email; empty for all
-	Schedule schedule.Spec
-	// Inputs overrides the script's declared defaults, by input name. Values
-	// may hold {$variable} placeholders resolved per device.
-	Inputs    map[string]string
-	RunAs     string
-	Version   int
-	CreatedAt time.Time
-}
-
-// AssignmentStore keeps assignments.
-type AssignmentStore interface {
-	CreateAssignment(ctx context.Context, a Assignment) error
-	Assignment(ctx context.Context, id string) (Assignment, error) // ErrNotFound
-	Assignments(ctx context.Context) ([]Assignment, error)         // ordered by CreatedAt
+	Scripts(ctx context.Context) ([]Script, error)         // oldest first
+	// UpdateScript replaces name, description and inputs. When s.Version
+	// is one more than the stored version, s's digests and key become a new
+	// version and every configuration that uses the script gets a new
+	// version too, in the same transaction, so devices run the new body.
+	// ErrNotFound for an unknown script.
+	UpdateScript(ctx context.Context, s Script) error
+	// ScriptVersion returns one version; ErrNotFound if unknown.
+	ScriptVersion(ctx context.Context, id string, version int) (ScriptVersion, error)
+	// DeleteScript removes a script and its versions; ErrInUse while a
+	// configuration uses it, ErrNotFound if unknown.
+	DeleteScript(ctx context.Context, id string) error
 }
 
 // StoredResult is a result as the server received it.
@@ -132,7 +174,13 @@ type StoredResult struct {
 // ResultFilter narrows Results; empty fields match everything.
 type ResultFilter struct {
 	DeviceID string
+	ConfigID string // the configuration (assignment) the run belonged to
 	ScriptID string
+	Status   string
+	Since    time.Time // received at or after
+	// Limit keeps the newest Limit results (still returned oldest first);
+	// 0 is no limit.
+	Limit int
 }
 
 // ResultStore keeps run results, idempotently by run id.
@@ -143,21 +191,15 @@ type ResultStore interface {
 	Results(ctx context.Context, f ResultFilter) ([]StoredResult, error) // ordered by ReceivedAt
 }
 
-// ConfigStore keeps the tenant configuration as validated key/value pairs.
-type ConfigStore interface {
-	Config(ctx context.Context) (map[string]string, error)
-	// SetConfig writes all pairs in one transaction.
-	SetConfig(ctx context.Context, kv map[string]string) error
-}
-
 // AllStorage is everything the server needs.
 type AllStorage interface {
 	TokenStore
 	DeviceStore
 	ScriptStore
-	AssignmentStore
+	ConfigurationStore
+	StatusStore
+	UserStore
 	ResultStore
-	ConfigStore
 	InventoryStore
 	AppStore
 	AppCatalogStore

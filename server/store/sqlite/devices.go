@@ -11,7 +11,7 @@ import (
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
-const deviceColumns = `id, facts, user, groups, capabilities, agent_version, cert_serial, enrolled_at, last_checkin, left_at`
+const deviceColumns = `id, facts, user, groups, capabilities, agent_version, cert_serial, enrolled_at, last_checkin, left_at, recent_log`
 
 // CreateDevice stores a newly enrolled device; an existing id is
 // store.ErrExists. LastCheckin and Left are stored as given.
@@ -88,12 +88,21 @@ func (s *Store) Devices(ctx context.Context) ([]store.Device, error) {
 // version it had before. Reading the old version and writing the new one
 // happen in one write transaction, so two concurrent check-ins of the same
 // device each see the version the other one replaced.
-func (s *Store) RecordCheckin(ctx context.Context, id string, facts protocol.Facts, caps []string, at time.Time) (string, error) {
+func (s *Store) RecordCheckin(ctx context.Context, id string, c store.Checkin) (string, error) {
+	facts := c.Facts
 	factsJSON, err := marshalJSON(facts)
 	if err != nil {
 		return "", fmt.Errorf("record check-in of device %s: %w", id, err)
 	}
-	capsJSON, err := marshalJSON(nonNil(caps))
+	capsJSON, err := marshalJSON(nonNil(c.Capabilities))
+	if err != nil {
+		return "", fmt.Errorf("record check-in of device %s: %w", id, err)
+	}
+	logLines := c.RecentLog
+	if logLines == nil {
+		logLines = []protocol.LogLine{}
+	}
+	logJSON, err := marshalJSON(logLines)
 	if err != nil {
 		return "", fmt.Errorf("record check-in of device %s: %w", id, err)
 	}
@@ -107,9 +116,9 @@ func (s *Store) RecordCheckin(ctx context.Context, id string, facts protocol.Fac
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `
-UPDATE devices SET serial = ?, facts = ?, capabilities = ?, agent_version = ?, last_checkin = ?
+UPDATE devices SET serial = ?, facts = ?, capabilities = ?, agent_version = ?, last_checkin = ?, recent_log = ?
 WHERE id = ?`,
-			facts.SerialNumber, factsJSON, capsJSON, facts.AgentVersion, formatTime(at), id)
+			facts.SerialNumber, factsJSON, capsJSON, facts.AgentVersion, formatTime(c.At), logJSON, id)
 		return err
 	})
 	if err != nil {
@@ -161,10 +170,17 @@ func scanDevice(r scanner) (store.Device, error) {
 		d                          store.Device
 		facts, groups, caps, enrAt string
 		lastCheckin, leftAt        sql.NullString
+		recentLog                  string
 	)
 	if err := r.Scan(&d.ID, &facts, &d.User, &groups, &caps, &d.AgentVersion, &d.CertSerial,
-		&enrAt, &lastCheckin, &leftAt); err != nil {
+		&enrAt, &lastCheckin, &leftAt, &recentLog); err != nil {
 		return store.Device{}, err
+	}
+	if err := unmarshalJSON(recentLog, &d.RecentLog); err != nil {
+		return store.Device{}, err
+	}
+	if len(d.RecentLog) == 0 {
+		d.RecentLog = nil
 	}
 	if err := unmarshalJSON(facts, &d.Facts); err != nil {
 		return store.Device{}, err

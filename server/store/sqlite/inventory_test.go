@@ -21,7 +21,7 @@ func TestUpgradeAddsInventory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{migrations[0], "PRAGMA user_version = 1",
+	for _, q := range []string{migrations[0].sql, "PRAGMA user_version = 1",
 		`INSERT INTO devices (id, enrolled_at) VALUES ('d1', '` + formatTime(t0) + `')`} {
 		if _, err := old.ExecContext(t.Context(), q); err != nil {
 			t.Fatalf("%.40s: %v", q, err)

@@ -11,14 +11,22 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
+// migration takes the schema one version up: its SQL, then, when the data
+// must be reshaped in ways SQL alone says poorly, a Go step in the same
+// transaction.
+type migration struct {
+	sql  string
+	data func(ctx context.Context, tx *sql.Tx) error
+}
+
 // migrations holds the schema, one entry per version: migrations[i] takes the
 // database from user_version i to i+1. Entries are append-only once released;
 // a change to the schema is a new entry.
 //
 // Times are TEXT in timeLayout (UTC, fixed-width nanoseconds); lists and maps
 // are JSON text; NULL marks an instant that has not happened.
-var migrations = []string{
-	`
+var migrations = []migration{
+	{sql: `
 CREATE TABLE tokens (
 	hash       BLOB PRIMARY KEY,
 	user       TEXT NOT NULL DEFAULT '',
@@ -99,11 +107,11 @@ CREATE TABLE config (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
 ) WITHOUT ROWID;
-`,
+`},
 	// Inventory: the latest report of each device, its receipts and apps in
 	// their own tables (indexed by identifier, to answer "which devices have
 	// this package"), and the app catalog.
-	`
+	{sql: `
 CREATE TABLE inventories (
 	device_id    TEXT PRIMARY KEY REFERENCES devices (id),
 	hash         TEXT NOT NULL,
@@ -148,11 +156,11 @@ CREATE TABLE apps (
 	created_at  TEXT NOT NULL
 );
 CREATE INDEX apps_created_at ON apps (created_at);
-`,
+`},
 	// Apps@Work: the details the detail page shows (images as JSON lists
 	// of digests; the files live under the data directory), user reviews,
 	// and which devices each app is distributed to.
-	`
+	{sql: `
 CREATE TABLE app_details (
 	app_id            TEXT PRIMARY KEY REFERENCES apps (id) ON DELETE CASCADE,
 	publisher         TEXT NOT NULL DEFAULT '',
@@ -183,10 +191,10 @@ CREATE TABLE app_distributions (
 	UNIQUE (app_id, target, target_id)
 );
 CREATE INDEX app_distributions_created_at ON app_distributions (created_at);
-`,
+`},
 	// Onboarding: the configurations (profiles) of the plan, and the latest
 	// progress of each device (stages, items and the bounded log, as JSON).
-	`
+	{sql: `
 CREATE TABLE profiles (
 	id         TEXT PRIMARY KEY,
 	name       TEXT NOT NULL,
@@ -201,7 +209,9 @@ CREATE TABLE onboarding (
 	report      TEXT NOT NULL,
 	received_at TEXT NOT NULL
 );
-`,
+`},
+	// Configurations, see migrate_configurations.go.
+	{sql: configurationsSchema, data: migrateToConfigurations},
 }
 
 // migrate applies the migrations the database lacks, each in its own
@@ -223,8 +233,14 @@ func (s *Store) migrate(ctx context.Context) error {
 				done = true
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			m := migrations[v]
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+			}
+			if m.data != nil {
+				if err := m.data(ctx, tx); err != nil {
+					return fmt.Errorf("migrate data to version %d: %w", v+1, err)
+				}
 			}
 			// PRAGMA takes no bound parameters; v is an int we computed.
 			if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {

@@ -15,7 +15,7 @@ import (
 // queried with the sqlite3 shell as well as through the store.
 const resultColumns = `run_id, device_id, assignment_id, assignment_version, script_id, occurrence, status,
 exit_code, started_at, finished_at, duration_ms, stdout, stderr, stdout_bytes, stderr_bytes, truncated,
-invalid_utf8, error, received_at`
+invalid_utf8, error, received_at, script_sha256`
 
 // PutResult stores r unless its run id is already stored, and reports
 // whether it was new. The first delivery wins: agents resend a result until
@@ -23,11 +23,11 @@ invalid_utf8, error, received_at`
 func (s *Store) PutResult(ctx context.Context, r protocol.Result, receivedAt time.Time) (bool, error) {
 	res, err := s.db.ExecContext(ctx, `
 INSERT INTO results (`+resultColumns+`)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run_id) DO NOTHING`,
 		r.RunID, r.DeviceID, r.AssignmentID, r.AssignmentVersion, r.ScriptID, nullTime(r.Occurrence), r.Status,
 		r.ExitCode, nullTime(r.StartedAt), nullTime(r.FinishedAt), r.DurationMS, r.Stdout, r.Stderr,
-		r.StdoutBytes, r.StderrBytes, r.Truncated, r.InvalidUTF8, r.Error, formatTime(receivedAt))
+		r.StdoutBytes, r.StderrBytes, r.Truncated, r.InvalidUTF8, r.Error, formatTime(receivedAt), r.ScriptSHA256)
 	if err != nil {
 		return false, fmt.Errorf("put result %s: %w", r.RunID, err)
 	}
@@ -49,15 +49,32 @@ func (s *Store) Results(ctx context.Context, f store.ResultFilter) ([]store.Stor
 		where = append(where, "device_id = ?")
 		args = append(args, f.DeviceID)
 	}
+	if f.ConfigID != "" {
+		where = append(where, "assignment_id = ?")
+		args = append(args, f.ConfigID)
+	}
 	if f.ScriptID != "" {
 		where = append(where, "script_id = ?")
 		args = append(args, f.ScriptID)
 	}
-	q := `SELECT ` + resultColumns + ` FROM results`
+	if f.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, f.Status)
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "received_at >= ?")
+		args = append(args, formatTime(f.Since))
+	}
+	q := `SELECT rowid AS rid, ` + resultColumns + ` FROM results`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	q += ` ORDER BY received_at, rowid`
+	if f.Limit > 0 {
+		// The newest Limit rows, handed back oldest first.
+		q += ` ORDER BY received_at DESC, rid DESC LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	q = `SELECT ` + resultColumns + ` FROM (` + q + `) ORDER BY received_at, rid`
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list results: %w", err)
@@ -85,7 +102,7 @@ func scanResult(r scanner) (store.StoredResult, error) {
 	)
 	if err := r.Scan(&sr.RunID, &sr.DeviceID, &sr.AssignmentID, &sr.AssignmentVersion, &sr.ScriptID, &occurrence,
 		&sr.Status, &sr.ExitCode, &started, &finished, &sr.DurationMS, &sr.Stdout, &sr.Stderr,
-		&sr.StdoutBytes, &sr.StderrBytes, &sr.Truncated, &sr.InvalidUTF8, &sr.Error, &received); err != nil {
+		&sr.StdoutBytes, &sr.StderrBytes, &sr.Truncated, &sr.InvalidUTF8, &sr.Error, &received, &sr.ScriptSHA256); err != nil {
 		return store.StoredResult{}, err
 	}
 	var err error

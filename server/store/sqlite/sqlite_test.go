@@ -57,7 +57,7 @@ func TestTwoHandlesWriteConcurrently(t *testing.T) {
 				if _, err := serve.PutResult(t.Context(), r, t0.Add(time.Duration(i))); err != nil {
 					errs <- fmt.Errorf("serve PutResult: %w", err)
 				}
-				if _, err := serve.RecordCheckin(t.Context(), "d1", protocol.Facts{AgentVersion: "1.70.0"}, nil, t0); err != nil {
+				if _, err := serve.RecordCheckin(t.Context(), "d1", store.Checkin{Facts: protocol.Facts{AgentVersion: "1.70.0"}, At: t0}); err != nil {
 					errs <- fmt.Errorf("serve RecordCheckin: %w", err)
 				}
 			}
@@ -69,8 +69,15 @@ func TestTwoHandlesWriteConcurrently(t *testing.T) {
 				if err := admin.CreateToken(t.Context(), store.Token{Hash: h[:], UsesLeft: 1, ExpiresAt: t0.Add(time.Hour), CreatedAt: t0}); err != nil {
 					errs <- fmt.Errorf("admin CreateToken: %w", err)
 				}
-				if err := admin.SetConfig(t.Context(), map[string]string{"checkin_interval_minutes": fmt.Sprint(i), "max_execution_seconds": "60"}); err != nil {
-					errs <- fmt.Errorf("admin SetConfig: %w", err)
+				c, err := admin.Configuration(t.Context(), store.DefaultConfigID)
+				if err != nil {
+					errs <- fmt.Errorf("admin Configuration: %w", err)
+					continue
+				}
+				c.Settings = map[string]string{"checkin_interval_minutes": fmt.Sprint(i), "max_execution_seconds": "60"}
+				c.Version++
+				if err := admin.UpdateConfiguration(t.Context(), c); err != nil {
+					errs <- fmt.Errorf("admin UpdateConfiguration: %w", err)
 				}
 			}
 		})
@@ -101,7 +108,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetConfig(t.Context(), map[string]string{"checkin_interval_minutes": "30"}); err != nil {
+	if err := s.PutUser(t.Context(), store.User{Email: "ada@example.com", CreatedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.CreateDevice(t.Context(), store.Device{ID: "d1", User: "ada@example.com", EnrolledAt: t0}); err != nil {
@@ -112,9 +119,8 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 
 	s = openTemp(t, path)
-	kv, err := s.Config(t.Context())
-	if err != nil || kv["checkin_interval_minutes"] != "30" {
-		t.Errorf("Config after reopen = %v, %v; want checkin_interval_minutes=30", kv, err)
+	if u, err := s.User(t.Context(), "ada@example.com"); err != nil || !u.CreatedAt.Equal(t0) {
+		t.Errorf("User after reopen = %+v, %v", u, err)
 	}
 	d, err := s.Device(t.Context(), "d1")
 	if err != nil || d.User != "ada@example.com" || !d.EnrolledAt.Equal(t0) {
@@ -143,7 +149,7 @@ func TestFileMode(t *testing.T) {
 			}
 			s := openTemp(t, path)
 			// A write makes SQLite create the -wal and -shm files too.
-			if err := s.SetConfig(t.Context(), map[string]string{"k": "v"}); err != nil {
+			if err := s.PutUser(t.Context(), store.User{Email: "a@b.c", CreatedAt: t0}); err != nil {
 				t.Fatal(err)
 			}
 			for _, p := range []string{path, path + "-wal", path + "-shm"} {

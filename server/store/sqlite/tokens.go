@@ -42,7 +42,7 @@ func (s *Store) RedeemToken(ctx context.Context, hash []byte, now time.Time) (st
 		var expires, created string
 		err := tx.QueryRowContext(ctx, `
 UPDATE tokens SET uses_left = uses_left - 1
-WHERE hash = ? AND uses_left > 0 AND expires_at > ?
+WHERE hash = ? AND uses_left > 0 AND expires_at > ? AND revoked_at IS NULL
 RETURNING hash, user, uses_left, expires_at, created_at`,
 			hash, formatTime(now)).Scan(&t.Hash, &t.User, &t.UsesLeft, &expires, &created)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -66,15 +66,101 @@ RETURNING hash, user, uses_left, expires_at, created_at`,
 // whyNotRedeemable tells which sentinel explains a failed redemption.
 func whyNotRedeemable(ctx context.Context, tx *sql.Tx, hash []byte) error {
 	var usesLeft int
-	err := tx.QueryRowContext(ctx, `SELECT uses_left FROM tokens WHERE hash = ?`, hash).Scan(&usesLeft)
+	var revoked sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT uses_left, revoked_at FROM tokens WHERE hash = ?`, hash).Scan(&usesLeft, &revoked)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return store.ErrTokenUnknown
 	case err != nil:
 		return err
+	case revoked.Valid:
+		return store.ErrTokenRevoked
 	case usesLeft <= 0:
 		return store.ErrTokenUsed
 	default:
 		return store.ErrTokenExpired
 	}
+}
+
+// Tokens returns every token, the oldest first.
+func (s *Store) Tokens(ctx context.Context) ([]store.Token, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT hash, user, uses_left, expires_at, created_at, revoked_at FROM tokens ORDER BY created_at, hash`)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list tokens: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeToken marks the token whose ID is id as revoked; a token revoked
+// before keeps its first revocation time.
+func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) (store.Token, error) {
+	var found store.Token
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT hash, user, uses_left, expires_at, created_at, revoked_at FROM tokens`)
+		if err != nil {
+			return err
+		}
+		var hit *store.Token
+		for rows.Next() {
+			t, err := scanToken(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			if t.ID() == id {
+				hit = &t
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if hit == nil {
+			return store.ErrNotFound
+		}
+		if hit.RevokedAt.IsZero() {
+			if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE hash = ?`, formatTime(at), hit.Hash); err != nil {
+				return err
+			}
+			hit.RevokedAt = at.UTC()
+		}
+		found = *hit
+		return nil
+	})
+	if err != nil {
+		return store.Token{}, fmt.Errorf("revoke token %s: %w", id, err)
+	}
+	return found, nil
+}
+
+func scanToken(r scanner) (store.Token, error) {
+	var (
+		t                store.Token
+		expires, created string
+		revoked          sql.NullString
+	)
+	if err := r.Scan(&t.Hash, &t.User, &t.UsesLeft, &expires, &created, &revoked); err != nil {
+		return store.Token{}, err
+	}
+	var err error
+	if t.ExpiresAt, err = parseTime(expires); err != nil {
+		return store.Token{}, err
+	}
+	if t.CreatedAt, err = parseTime(created); err != nil {
+		return store.Token{}, err
+	}
+	t.RevokedAt, err = parseNullTime(revoked)
+	return t, err
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/server/distribution"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
@@ -58,7 +59,7 @@ func testAppCatalog(t *testing.T, newStore NewStore) {
 		if err := s.AddReview(ctx(t), store.Review{ID: "r1", AppID: "nope", Author: "a", Rating: 3, CreatedAt: at(0)}); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("AddReview = %v, want ErrNotFound", err)
 		}
-		if err := s.AddAppDistribution(ctx(t), store.AppDistribution{ID: "d1", AppID: "nope", Target: store.TargetAll, CreatedAt: at(0)}); !errors.Is(err, store.ErrNotFound) {
+		if err := s.AddAppDistribution(ctx(t), store.AppDistribution{ID: "d1", AppID: "nope", Target: distribution.All, CreatedAt: at(0)}); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("AddAppDistribution = %v, want ErrNotFound", err)
 		}
 	})
@@ -89,8 +90,8 @@ func testAppCatalog(t *testing.T, newStore NewStore) {
 	t.Run("distributions", func(t *testing.T) {
 		s := withApp(t)
 		ds := []store.AppDistribution{
-			{ID: "d1", AppID: "a1", Target: store.TargetGroup, TargetID: "design", CreatedAt: at(time.Minute)},
-			{ID: "d2", AppID: "a1", Target: store.TargetAll, CreatedAt: at(2 * time.Minute)},
+			{ID: "d1", AppID: "a1", Target: distribution.DeviceGroup, TargetID: "design", CreatedAt: at(time.Minute)},
+			{ID: "d2", AppID: "a1", Target: distribution.All, CreatedAt: at(2 * time.Minute)},
 		}
 		for _, d := range ds {
 			if err := s.AddAppDistribution(ctx(t), d); err != nil {

@@ -113,7 +113,7 @@ func testDevices(t *testing.T, newStore NewStore) {
 		}{
 			{"Device", func() error { _, err := s.Device(ctx(t), "nope"); return err }},
 			{"RecordCheckin", func() error {
-				_, err := s.RecordCheckin(ctx(t), "nope", protocol.Facts{}, nil, at(0))
+				_, err := s.RecordCheckin(ctx(t), "nope", store.Checkin{At: at(0)})
 				return err
 			}},
 			{"SetDeviceGroups", func() error { return s.SetDeviceGroups(ctx(t), "nope", []string{"g"}) }},
@@ -176,7 +176,8 @@ func testDevices(t *testing.T, newStore NewStore) {
 			facts.OSVersion = "15.4"
 			facts.ConsoleUser = ""
 			when := at(time.Duration(i+1) * time.Hour)
-			prev, err := s.RecordCheckin(ctx(t), d.ID, facts, st.caps, when)
+			logLines := []protocol.LogLine{{Time: utc(when), Level: "warn", Message: "check-in " + st.version}}
+			prev, err := s.RecordCheckin(ctx(t), d.ID, store.Checkin{Facts: facts, Capabilities: st.caps, RecentLog: logLines, At: when})
 			if err != nil {
 				t.Fatalf("check-in %d: %v", i, err)
 			}
@@ -185,6 +186,7 @@ func testDevices(t *testing.T, newStore NewStore) {
 			}
 			want := d
 			want.Facts, want.AgentVersion, want.Capabilities, want.LastCheckin = facts, st.version, st.caps, when
+			want.RecentLog = logLines
 			checkDevice(t, mustDevice(t, s, d.ID), want)
 		}
 	})

@@ -20,6 +20,7 @@ func sampleResult(runID, device, script string) protocol.Result {
 		AssignmentID:      "a-" + script,
 		AssignmentVersion: 2,
 		ScriptID:          script,
+		ScriptSHA256:      "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
 		Occurrence:        at(24 * time.Hour),
 		Status:            protocol.StatusTimedOut,
 		ExitCode:          -1,
@@ -129,6 +130,7 @@ func testResults(t *testing.T, newStore NewStore) {
 			{sampleResult("r5", "d2", "s1"), at(5 * time.Hour)},
 			{sampleResult("r0", "d3", "s3"), at(time.Hour - 1)},
 		}
+		puts[3].r.Status = protocol.StatusFailed
 		for _, p := range puts {
 			mustPutResult(t, s, p.r, p.received, true)
 		}
@@ -142,6 +144,12 @@ func testResults(t *testing.T, newStore NewStore) {
 			{"script", store.ResultFilter{ScriptID: "s1"}, []string{"r1", "r4", "r6", "r5"}},
 			{"device and script", store.ResultFilter{DeviceID: "d2", ScriptID: "s1"}, []string{"r4", "r5"}},
 			{"unknown device", store.ResultFilter{DeviceID: "d9"}, nil},
+			{"configuration", store.ResultFilter{ConfigID: "a-s2"}, []string{"r2", "r3"}},
+			{"status", store.ResultFilter{Status: protocol.StatusFailed}, []string{"r2"}},
+			{"since, inclusive", store.ResultFilter{Since: at(4 * time.Hour)}, []string{"r4", "r6", "r5"}},
+			{"limit keeps the newest", store.ResultFilter{Limit: 2}, []string{"r6", "r5"}},
+			{"limit with a filter", store.ResultFilter{DeviceID: "d1", Limit: 2}, []string{"r3", "r6"}},
+			{"limit larger than the rows", store.ResultFilter{ScriptID: "s2", Limit: 10}, []string{"r2", "r3"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

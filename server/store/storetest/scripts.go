@@ -12,12 +12,13 @@ import (
 
 func sampleScript(id string, created time.Time) store.Script {
 	return store.Script{
-		ID:         id,
-		Name:       "Rename " + id,
-		SHA256:     "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-		Size:       4096,
-		BlobSHA256: "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752",
-		BlobKey:    []byte{0x00, 0x01, 0xfe, 0xff, 0x80, 0x7f, 0x00, 0x42}, // includes NUL and high bytes
+		ID:          id,
+		Name:        "Rename " + id,
+		SHA256:      "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		Size:        4096,
+		Description: "Renames the Mac",
+		BlobSHA256:  "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752",
+		BlobKey:     []byte{0x00, 0x01, 0xfe, 0xff, 0x80, 0x7f, 0x00, 0x42}, // includes NUL and high bytes
 		Inputs: []store.InputDecl{
 			{Label: "Computer name", Name: "name", Default: "mac-{$serial}"},
 			{Label: "Asset tag", Name: "tag"},
@@ -28,6 +29,13 @@ func sampleScript(id string, created time.Time) store.Script {
 
 func normScript(s store.Script) store.Script {
 	s.CreatedAt = utc(s.CreatedAt)
+	if s.UpdatedAt.IsZero() {
+		s.UpdatedAt = s.CreatedAt
+	}
+	s.UpdatedAt = utc(s.UpdatedAt)
+	if s.Version == 0 {
+		s.Version = 1
+	}
 	if len(s.Inputs) == 0 {
 		s.Inputs = nil
 	}

@@ -19,11 +19,15 @@ type NewStore func(t *testing.T) store.AllStorage
 // Run runs the whole suite. Each subtest gets its own empty store.
 func Run(t *testing.T, newStore func(t *testing.T) store.AllStorage) {
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, newStore) })
+	t.Run("TokenList", func(t *testing.T) { testTokenList(t, newStore) })
 	t.Run("Devices", func(t *testing.T) { testDevices(t, newStore) })
 	t.Run("Scripts", func(t *testing.T) { testScripts(t, newStore) })
-	t.Run("Assignments", func(t *testing.T) { testAssignments(t, newStore) })
+	t.Run("ScriptVersions", func(t *testing.T) { testScriptVersions(t, newStore) })
+	t.Run("Configurations", func(t *testing.T) { testConfigurations(t, newStore) })
+	t.Run("Reach", func(t *testing.T) { testReach(t, newStore) })
+	t.Run("Statuses", func(t *testing.T) { testStatuses(t, newStore) })
+	t.Run("Users", func(t *testing.T) { testUsers(t, newStore) })
 	t.Run("Results", func(t *testing.T) { testResults(t, newStore) })
-	t.Run("Config", func(t *testing.T) { testConfig(t, newStore) })
 	t.Run("Inventory", func(t *testing.T) { testInventory(t, newStore) })
 	t.Run("Apps", func(t *testing.T) { testApps(t, newStore) })
 	t.Run("AppCatalog", func(t *testing.T) { testAppCatalog(t, newStore) })

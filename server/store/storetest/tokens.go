@@ -155,3 +155,38 @@ func testTokens(t *testing.T, newStore NewStore) {
 		}
 	})
 }
+
+func testTokenList(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	if got, err := s.Tokens(ctx(t)); err != nil || len(got) != 0 {
+		t.Fatalf("Tokens of an empty store = %v, %v", got, err)
+	}
+	a := store.Token{Hash: tokenHash("a"), User: "ada@example.com", UsesLeft: 2, ExpiresAt: at(time.Hour), CreatedAt: at(time.Minute)}
+	b := store.Token{Hash: tokenHash("b"), UsesLeft: 1, ExpiresAt: at(time.Hour), CreatedAt: at(0)}
+	for _, tok := range []store.Token{a, b} {
+		if err := s.CreateToken(ctx(t), tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := s.Tokens(ctx(t))
+	if err != nil || len(list) != 2 || list[0].ID() != b.ID() || list[1].ID() != a.ID() || list[1].User != a.User || list[1].UsesLeft != 2 {
+		t.Fatalf("Tokens = %+v, %v; want b then a, oldest first", list, err)
+	}
+	if _, err := s.RevokeToken(ctx(t), "tok_0000000000000000", at(0)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("RevokeToken of an unknown id = %v, want ErrNotFound", err)
+	}
+	got, err := s.RevokeToken(ctx(t), a.ID(), at(2*time.Minute))
+	if err != nil || !got.RevokedAt.Equal(at(2*time.Minute)) {
+		t.Fatalf("RevokeToken = %+v, %v", got, err)
+	}
+	// Revoking again keeps the first time.
+	if got, err := s.RevokeToken(ctx(t), a.ID(), at(time.Hour)); err != nil || !got.RevokedAt.Equal(at(2*time.Minute)) {
+		t.Fatalf("second RevokeToken = %+v, %v", got, err)
+	}
+	if _, err := s.RedeemToken(ctx(t), a.Hash, at(3*time.Minute)); !errors.Is(err, store.ErrTokenRevoked) {
+		t.Fatalf("RedeemToken of a revoked token = %v, want ErrTokenRevoked", err)
+	}
+	if _, err := s.RedeemToken(ctx(t), b.Hash, at(3*time.Minute)); err != nil {
+		t.Fatalf("the other token no longer redeems: %v", err)
+	}
+}
