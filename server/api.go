@@ -18,8 +18,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mobileatwork/mobileatwork/protocol"
-	"github.com/mobileatwork/mobileatwork/server/blobs"
-	"github.com/mobileatwork/mobileatwork/server/settings"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
@@ -29,7 +27,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+protocol.PathEnroll, s.handleEnroll)
 	mux.HandleFunc("POST "+protocol.PathCheckin, s.device(s.handleCheckin))
-	mux.HandleFunc("GET "+protocol.PathBlob+"{id}", s.device(s.handleBlob))
+	mux.HandleFunc("GET "+protocol.PathBlob+"{config}/{version}", s.device(s.handleBlob))
 	mux.HandleFunc("POST "+protocol.PathResults, s.device(s.handleResults))
 	mux.HandleFunc("POST "+protocol.PathInventory, s.device(s.handleInventory))
 	mux.HandleFunc("POST "+protocol.PathLeave, s.device(s.handleLeave))
@@ -214,121 +212,6 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, protocol.EnrollResponse{
 		DeviceID: id, Certificate: cert.Raw, SigningCert: s.Tenant.Signing.Cert.Raw, CACert: s.Tenant.CA.Raw,
 	})
-}
-
-func (s *Server) handleCheckin(w http.ResponseWriter, r *http.Request, d store.Device, cert *x509.Certificate) {
-	var req protocol.CheckinRequest
-	if !s.decodeFrom(w, r, d, &req, &req.DeviceID) {
-		return
-	}
-	switch {
-	case req.ProtocolVersion != protocol.Version:
-		s.fail(w, r, http.StatusBadRequest, fmt.Sprintf("protocol version %d is not supported", req.ProtocolVersion))
-		return
-	case len(req.Nonce) < 16 || len(req.Nonce) > 64:
-		s.fail(w, r, http.StatusBadRequest, "nonce must be 16 to 64 bytes")
-		return
-	}
-	now := s.now()
-	req.Facts.AgentVersion = req.AgentVersion
-	prev, err := s.Store.RecordCheckin(r.Context(), d.ID, req.Facts, req.Capabilities, now)
-	if err != nil {
-		s.Log.Error("record check-in", zap.Error(err))
-		s.fail(w, r, http.StatusInternalServerError, "internal error")
-		return
-	}
-	d.Facts, d.Capabilities, d.AgentVersion = req.Facts, req.Capabilities, req.AgentVersion
-	stored, err := s.Store.Config(r.Context())
-	if err != nil {
-		s.Log.Error("read config", zap.Error(err))
-		s.fail(w, r, http.StatusInternalServerError, "internal error")
-		return
-	}
-	asg, err := s.deviceAssignments(r.Context(), d, cert)
-	if err != nil {
-		s.Log.Error("build assignments", zap.String("device", d.ID), zap.Error(err))
-		s.fail(w, r, http.StatusInternalServerError, "internal error")
-		return
-	}
-	apps, err := s.deviceOffers(r.Context(), d)
-	if err != nil {
-		s.Log.Error("build app offers", zap.String("device", d.ID), zap.Error(err))
-		s.fail(w, r, http.StatusInternalServerError, "internal error")
-		return
-	}
-	p := protocol.CheckinPayload{
-		ProtocolVersion: protocol.Version, DeviceID: d.ID, Nonce: req.Nonce,
-		IssuedAt: now, ExpiresAt: now.Add(s.ResponseTTL),
-		Config: settings.DeviceConfig(stored), Assignments: asg, Apps: apps,
-		// A new agent version gets its whole configuration again.
-		Resend: prev != "" && prev != req.AgentVersion,
-	}
-	p.Onboarding = s.onboardingPlan(r.Context(), stored, d)
-	signed, err := protocol.SignCheckin(p, s.Tenant.Signing)
-	if err != nil {
-		s.Log.Error("sign check-in", zap.Error(err))
-		s.fail(w, r, http.StatusInternalServerError, "internal error")
-		return
-	}
-	if p.Resend {
-		s.Log.Info("agent upgraded: configuration redistributed", zap.String("device", d.ID), zap.String("from", prev), zap.String("to", req.AgentVersion))
-	}
-	w.Header().Set("Content-Type", protocol.ContentTypeSigned)
-	w.Write(signed)
-}
-
-func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request, d store.Device, _ *x509.Certificate) {
-	a, err := s.Store.Assignment(r.Context(), r.PathValue("id"))
-	if err != nil || !appliesTo(a, d) {
-		s.fail(w, r, http.StatusNotFound, "no such assignment for this device")
-		return
-	}
-	b, err := s.Blobs.Get(a.ScriptID, protocol.MaxBlobBody)
-	if errors.Is(err, blobs.ErrNotFound) {
-		s.fail(w, r, http.StatusNotFound, "script blob missing")
-		return
-	} else if err != nil {
-		s.Log.Error("read blob", zap.Error(err))
-		s.fail(w, r, http.StatusInternalServerError, "internal error")
-		return
-	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Write(b)
-}
-
-var validStatus = map[string]bool{
-	protocol.StatusSucceeded: true, protocol.StatusFailed: true, protocol.StatusTimedOut: true,
-	protocol.StatusRejected: true, protocol.StatusError: true,
-}
-
-// maxResultOutput bounds what one result may carry per stream: agents cap
-// output at max_response_kb (at most 1 MB) plus a marker line.
-const maxResultOutput = 1<<20 + 256
-
-func (s *Server) handleResults(w http.ResponseWriter, r *http.Request, d store.Device, _ *x509.Certificate) {
-	var req protocol.ResultsRequest
-	if !s.decodeFrom(w, r, d, &req, &req.DeviceID) {
-		return
-	}
-	ack := protocol.ResultsAck{Accepted: []string{}}
-	now := s.now()
-	for _, res := range req.Results {
-		if res.DeviceID != d.ID || res.RunID == "" || len(res.RunID) > 128 || !validStatus[res.Status] ||
-			len(res.Stdout) > maxResultOutput || len(res.Stderr) > maxResultOutput {
-			s.Log.Warn("malformed result dropped", zap.String("device", d.ID), zap.String("run_id", res.RunID))
-			continue
-		}
-		isNew, err := s.Store.PutResult(r.Context(), res, now)
-		if err != nil {
-			s.Log.Error("store result", zap.Error(err))
-			continue // not acknowledged: the agent keeps it and retries
-		}
-		if isNew {
-			s.Log.Info("result", zap.String("device", d.ID), zap.String("run_id", res.RunID), zap.String("status", res.Status))
-		}
-		ack.Accepted = append(ack.Accepted, res.RunID)
-	}
-	writeJSON(w, http.StatusOK, ack)
 }
 
 func (s *Server) handleLeave(w http.ResponseWriter, r *http.Request, d store.Device, _ *x509.Certificate) {

@@ -189,30 +189,43 @@ func (s *Server) AddReview(ctx context.Context, appID, author string, rating int
 	return r, nil
 }
 
-// DistributeApp makes a catalog app available to all | device:ID |
-// group:NAME | user:EMAIL, as `assign` does for scripts.
-func (s *Server) DistributeApp(ctx context.Context, appID, to string) (store.AppDistribution, error) {
-	kind, id, err := ParseTarget(to)
-	if err != nil {
-		return store.AppDistribution{}, err
+// DistributeApp makes a catalog app available to more devices: the
+// targets of the --to words (all, device:ID, group:NAME, user:EMAIL,
+// usergroup:NAME, repeatable and comma-separated) join those it has. The
+// targets are read and checked as configurations' are.
+func (s *Server) DistributeApp(ctx context.Context, appID string, words []string) ([]store.AppDistribution, error) {
+	if _, err := s.Store.App(ctx, appID); errors.Is(err, store.ErrNotFound) {
+		return nil, invalid("no app %q; see `mobileatwork-server app list`", appID)
+	} else if err != nil {
+		return nil, err
 	}
-	if kind == store.TargetDevice {
-		if _, err := s.Store.Device(ctx, id); errors.Is(err, store.ErrNotFound) {
-			return store.AppDistribution{}, invalid("no device %q; see `mobileatwork-server devices`", id)
-		} else if err != nil {
-			return store.AppDistribution{}, err
+	ts, err := s.parseTargets(ctx, words)
+	if err != nil {
+		return nil, err
+	}
+	if len(ts) == 0 {
+		return nil, invalid("--to none: an app's distribution only grows; there is nothing to add")
+	}
+	existing, err := s.Store.AppDistributions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range ts {
+		for _, e := range existing {
+			if e.AppID == appID && appTarget(e) == t {
+				return nil, invalid("app %s is already distributed to %s", appID, t)
+			}
 		}
 	}
-	d := store.AppDistribution{ID: newID("dst"), AppID: appID, Target: kind, TargetID: id, CreatedAt: s.now()}
-	switch err := s.Store.AddAppDistribution(ctx, d); {
-	case errors.Is(err, store.ErrNotFound):
-		return store.AppDistribution{}, invalid("no app %q; see `mobileatwork-server app list`", appID)
-	case errors.Is(err, store.ErrExists):
-		return store.AppDistribution{}, invalid("app %s is already distributed to %s", appID, to)
-	case err != nil:
-		return store.AppDistribution{}, fmt.Errorf("store distribution: %w", err)
+	var out []store.AppDistribution
+	for _, t := range ts {
+		d := store.AppDistribution{ID: newID("dst"), AppID: appID, Target: t.Kind, TargetID: t.Value, CreatedAt: s.now()}
+		if err := s.Store.AddAppDistribution(ctx, d); err != nil {
+			return out, fmt.Errorf("store distribution: %w", err)
+		}
+		out = append(out, d)
 	}
-	return d, nil
+	return out, nil
 }
 
 // AppInfo returns one catalog entry with its details, reviews and

@@ -25,34 +25,6 @@ func writeTemp(t *testing.T, name string, b []byte) string {
 	return p
 }
 
-func TestTargets(t *testing.T) {
-	d := store.Device{ID: "dev_1", User: "ada@example.com", Groups: []string{"design", "paris"}}
-	tests := []struct {
-		kind, id string
-		want     bool
-	}{
-		{store.TargetAll, "", true},
-		{store.TargetDevice, "dev_1", true},
-		{store.TargetDevice, "dev_2", false},
-		{store.TargetGroup, "design", true},
-		{store.TargetGroup, "Design", false}, // group names are exact
-		{store.TargetGroup, "sales", false},
-		{store.TargetUser, "ADA@example.com", true},
-		{store.TargetUser, "bob@example.com", false},
-		{"unknown", "dev_1", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.kind+":"+tt.id, func(t *testing.T) {
-			if got := targets(tt.kind, tt.id, d); got != tt.want {
-				t.Fatalf("targets = %v, want %v", got, tt.want)
-			}
-		})
-	}
-	if targets(store.TargetUser, "", store.Device{}) {
-		t.Fatal("a device without a user matched an empty user target")
-	}
-}
-
 // TestDeviceOffers checks that each device gets exactly the apps
 // distributed to it, with details, rating, reviews and file digests.
 func TestDeviceOffers(t *testing.T) {
@@ -67,6 +39,11 @@ func TestDeviceOffers(t *testing.T) {
 		if err := s.Store.CreateDevice(ctx, d); err != nil {
 			t.Fatal(err)
 		}
+		if d.User != "" {
+			if _, err := s.AddUser(ctx, d.User, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	pkg := writeTemp(t, "Tools.pkg", append([]byte("xar!"), make([]byte, 100)...))
 	add := func(name, pkgID, file string) store.App {
@@ -78,7 +55,7 @@ func TestDeviceOffers(t *testing.T) {
 	}
 	tools, viewer, hidden := add("Tools", "com.example.tools", pkg), add("Viewer", "com.example.viewer", ""), add("Hidden", "com.example.hidden", "")
 	for _, dist := range [][2]string{{tools.ID, "all"}, {viewer.ID, "group:design"}, {viewer.ID, "user:bob@example.com"}} {
-		if _, err := s.DistributeApp(ctx, dist[0], dist[1]); err != nil {
+		if _, err := s.DistributeApp(ctx, dist[0], []string{dist[1]}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -98,7 +75,11 @@ func TestDeviceOffers(t *testing.T) {
 	want := map[string][]string{"dev_a": {tools.ID, viewer.ID}, "dev_b": {tools.ID, viewer.ID}, "dev_c": {tools.ID}}
 	for _, d := range devs {
 		t.Run(d.ID, func(t *testing.T) {
-			offers, err := s.deviceOffers(ctx, d)
+			aud, err := s.audience(ctx, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			offers, err := s.deviceOffers(ctx, aud)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -180,15 +161,16 @@ func TestReviewsAndDistributionRefusals(t *testing.T) {
 			t.Errorf("AddReview(%q, %q, %d) = %v, want ErrInvalid", r.app, r.author, r.rating, err)
 		}
 	}
-	for _, c := range [][2]string{{a.ID, "everyone"}, {a.ID, "device:dev_nope"}, {"app_nope", "all"}} {
-		if _, err := s.DistributeApp(ctx, c[0], c[1]); !errors.Is(err, ErrInvalid) {
+	for _, c := range [][2]string{{a.ID, "everyone"}, {a.ID, "device:dev_nope"}, {"app_nope", "all"}, {a.ID, "none"},
+		{a.ID, "user:nobody@example.com"}, {a.ID, "usergroup:ghosts"}, {a.ID, "group:nobody-has-it"}} {
+		if _, err := s.DistributeApp(ctx, c[0], []string{c[1]}); !errors.Is(err, ErrInvalid) {
 			t.Errorf("DistributeApp(%q, %q) = %v, want ErrInvalid", c[0], c[1], err)
 		}
 	}
-	if _, err := s.DistributeApp(ctx, a.ID, "all"); err != nil {
+	if _, err := s.DistributeApp(ctx, a.ID, []string{"all"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DistributeApp(ctx, a.ID, "all"); !errors.Is(err, ErrInvalid) {
+	if _, err := s.DistributeApp(ctx, a.ID, []string{"all"}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("second distribution to all = %v, want ErrInvalid", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/server/appimages"
+	"github.com/mobileatwork/mobileatwork/server/distribution"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
@@ -25,26 +26,33 @@ const appAssetPrefix = "/v1/apps/"
 // appAssetRoute is the pattern the device API serves app files at.
 const appAssetRoute = "GET " + appAssetPrefix + "{app}/{asset...}"
 
-// distributedApps returns the ids of the apps distributed to the device.
-func (s *Server) distributedApps(ctx context.Context, d store.Device) (map[string]bool, []store.AppDistribution, error) {
+// distributedApps returns the ids of the apps distributed to the audience,
+// decided by the one resolver configurations use.
+func (s *Server) distributedApps(ctx context.Context, aud distribution.Audience) (map[string]bool, []store.AppDistribution, error) {
 	all, err := s.Store.AppDistributions(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list app distributions: %w", err)
 	}
 	ids := map[string]bool{}
 	for _, dist := range all {
-		if targets(dist.Target, dist.TargetID, d) {
+		if distribution.Reaches([]distribution.Target{appTarget(dist)}, aud) {
 			ids[dist.AppID] = true
 		}
 	}
 	return ids, all, nil
 }
 
+// appTarget is an app distribution as a distribution target: app
+// distributions are stored one target a row, with the same kinds.
+func appTarget(d store.AppDistribution) distribution.Target {
+	return distribution.Target{Kind: d.Target, Value: d.TargetID}
+}
+
 // deviceOffers builds the Apps@Work catalog of the device: the apps
 // distributed to it, by name, with their details, the newest
 // reviews and the digests of every file it may fetch.
-func (s *Server) deviceOffers(ctx context.Context, d store.Device) ([]protocol.AppOffer, error) {
-	ids, all, err := s.distributedApps(ctx, d)
+func (s *Server) deviceOffers(ctx context.Context, aud distribution.Audience) ([]protocol.AppOffer, error) {
+	ids, all, err := s.distributedApps(ctx, aud)
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
@@ -111,7 +119,11 @@ func offer(info AppInfo) protocol.AppOffer {
 // distributed to; to any other device the app does not exist.
 func (s *Server) handleAppAsset(w http.ResponseWriter, r *http.Request, d store.Device, _ *x509.Certificate) {
 	appID, asset := r.PathValue("app"), r.PathValue("asset")
-	ids, _, err := s.distributedApps(r.Context(), d)
+	aud, err := s.audience(r.Context(), d)
+	var ids map[string]bool
+	if err == nil {
+		ids, _, err = s.distributedApps(r.Context(), aud)
+	}
 	if err != nil {
 		s.Log.Error("app asset", zap.Error(err))
 		s.fail(w, r, http.StatusInternalServerError, "internal error")

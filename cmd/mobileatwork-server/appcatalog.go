@@ -98,16 +98,18 @@ whole gallery; each needs a description (its text alternative).`,
 signed check-in response, and only those devices may download their files.`,
 		Args: cli.NoArgs,
 		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			d, err := s.DistributeApp(cmd.Context(), v.GetString("app"), v.GetString("to"))
+			ds, err := s.DistributeApp(cmd.Context(), v.GetString("app"), v.GetStringSlice("to"))
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), d.ID)
+			for _, d := range ds {
+				fmt.Fprintln(cmd.OutOrStdout(), d.ID)
+			}
 			return nil
 		}),
 	}
 	distribute.Flags().String("app", "", "app id")
-	distribute.Flags().String("to", "", "all, device:ID, group:NAME or user:EMAIL")
+	distribute.Flags().StringArray("to", nil, "all, device:ID, group:NAME, user:EMAIL or usergroup:NAME (repeatable, comma-separated)")
 	return []*cobra.Command{set, review, distribute}
 }
 

@@ -69,3 +69,15 @@ func (d *Dir) Get(id string, limit int64) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// Delete removes a blob; a missing blob is not an error.
+func (d *Dir) Delete(id string) error {
+	name, err := d.name(id)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("delete blob %s: %w", id, err)
+	}
+	return nil
+}

@@ -34,4 +34,16 @@ func TestPutGet(t *testing.T) {
 	if err := d.Put("../x", nil); err == nil {
 		t.Fatal("path traversal accepted by Put")
 	}
+	if err := d.Delete("s1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Get("s1", 100); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get after Delete = %v, want ErrNotFound", err)
+	}
+	if err := d.Delete("s1"); err != nil {
+		t.Fatalf("Delete of a missing blob = %v, want nil", err)
+	}
+	if err := d.Delete("../x"); err == nil {
+		t.Fatal("path traversal accepted by Delete")
+	}
 }

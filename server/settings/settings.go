@@ -41,6 +41,7 @@ var keys = map[string]key{
 	"onboarding.setup_timeout_seconds": {kindInt, 10, 24 * 3600, "120", "how long onboarding may keep the Mac in kiosk mode"},
 	"onboarding.window_minutes":        {kindInt, 1, 24 * 60, "20", "onboarding starts only this long after registration"},
 	"onboarding.landing_url":           {kind: kindURL, def: "", help: "page opened when onboarding ends (https)"},
+	"uninstall.remove_managed_apps":    {kind: kindBool, def: "false", help: "uninstalling the agent also removes the apps it installed (managed apps only)"},
 }
 
 // Keys returns the settable keys, sorted.
@@ -71,6 +72,11 @@ func ParseAssignments(words []string) (map[string]string, error) {
 	if len(words) == 0 {
 		return nil, fmt.Errorf("%w: nothing to set; give KEY=VALUE (keys: %s)", ErrInvalid, strings.Join(Keys(), ", "))
 	}
+	return Parse(words)
+}
+
+// Parse is ParseAssignments that accepts no words at all.
+func Parse(words []string) (map[string]string, error) {
 	out := make(map[string]string, len(words))
 	for _, w := range words {
 		k, v, ok := strings.Cut(w, "=")
@@ -121,6 +127,9 @@ func Validate(k, v string) (string, error) {
 	return "", fmt.Errorf("%w: %s has no type", ErrInvalid, k)
 }
 
+// IsKey tells whether k is a Mobile@Work configuration key.
+func IsKey(k string) bool { _, ok := keys[k]; return ok }
+
 // Merge overlays stored pairs on the defaults.
 func Merge(stored map[string]string) map[string]string {
 	out := Defaults()
@@ -141,5 +150,6 @@ func DeviceConfig(stored map[string]string) protocol.Config {
 		MaxExecutionSeconds:    n("max_execution_seconds"),
 		MaxResponseKB:          n("max_response_kb"),
 		KillGraceSeconds:       n("kill_grace_seconds"),
+		RemoveManagedApps:      m["uninstall.remove_managed_apps"] == "true",
 	}
 }

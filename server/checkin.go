@@ -1,0 +1,459 @@
+package server
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.uber.org/zap"
+
+	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/protocol/schedule"
+	"github.com/mobileatwork/mobileatwork/server/blobs"
+	"github.com/mobileatwork/mobileatwork/server/distribution"
+	"github.com/mobileatwork/mobileatwork/server/settings"
+	"github.com/mobileatwork/mobileatwork/server/store"
+	"github.com/mobileatwork/mobileatwork/server/variables"
+)
+
+// deviceConfigs is what reaches one device, as the one resolver decides.
+type deviceConfigs struct {
+	audience   distribution.Audience
+	inEffect   *store.Configuration  // the best Mobile@Work configuration; nil when none
+	superseded []store.Configuration // other Mobile@Work configurations, best first
+	scripts    []store.Configuration // script configurations, oldest first
+}
+
+// all lists every configuration reaching the device, in effect first.
+func (dc deviceConfigs) all() []store.Configuration {
+	var out []store.Configuration
+	if dc.inEffect != nil {
+		out = append(out, *dc.inEffect)
+	}
+	out = append(out, dc.superseded...)
+	return append(out, dc.scripts...)
+}
+
+// settings is the device's effective Mobile@Work settings.
+func (dc deviceConfigs) settings() map[string]string {
+	if dc.inEffect == nil {
+		return settings.Defaults()
+	}
+	return settings.Merge(dc.inEffect.Settings)
+}
+
+func (s *Server) audience(ctx context.Context, d store.Device) (distribution.Audience, error) {
+	a := distribution.Audience{DeviceID: d.ID, DeviceGroups: d.Groups, User: strings.ToLower(d.User)}
+	if a.User != "" {
+		gs, err := s.Store.UserGroupsOf(ctx, a.User)
+		if err != nil {
+			return a, err
+		}
+		a.UserGroups = gs
+	}
+	return a, nil
+}
+
+// configsFor resolves what reaches the device: candidates come from the
+// targets index, distribution.Reaches decides.
+func (s *Server) configsFor(ctx context.Context, d store.Device) (deviceConfigs, error) {
+	aud, err := s.audience(ctx, d)
+	if err != nil {
+		return deviceConfigs{}, fmt.Errorf("audience of %s: %w", d.ID, err)
+	}
+	cands, err := s.Store.ConfigurationsFor(ctx, aud)
+	if err != nil {
+		return deviceConfigs{}, err
+	}
+	dc := deviceConfigs{audience: aud}
+	var maw []store.Configuration
+	for _, c := range cands {
+		if !distribution.Reaches(c.Targets, aud) {
+			continue
+		}
+		switch c.Kind {
+		case store.KindMobileAtWork:
+			maw = append(maw, c)
+		case store.KindScript:
+			dc.scripts = append(dc.scripts, c)
+		}
+	}
+	slices.SortStableFunc(maw, func(a, b store.Configuration) int { return a.Priority - b.Priority })
+	slices.SortStableFunc(dc.scripts, func(a, b store.Configuration) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	if len(maw) > 0 {
+		dc.inEffect, dc.superseded = &maw[0], maw[1:]
+	}
+	return dc, nil
+}
+
+func (s *Server) handleCheckin(w http.ResponseWriter, r *http.Request, d store.Device, cert *x509.Certificate) {
+	var req protocol.CheckinRequest
+	if !s.decodeFrom(w, r, d, &req, &req.DeviceID) {
+		return
+	}
+	switch {
+	case req.ProtocolVersion != protocol.Version:
+		s.fail(w, r, http.StatusBadRequest, fmt.Sprintf("protocol version %d is not supported", req.ProtocolVersion))
+		return
+	case len(req.Nonce) < 16 || len(req.Nonce) > 64:
+		s.fail(w, r, http.StatusBadRequest, "nonce must be 16 to 64 bytes")
+		return
+	}
+	now := s.now()
+	req.Facts.AgentVersion = req.AgentVersion
+	prev, err := s.Store.RecordCheckin(r.Context(), d.ID, store.Checkin{
+		Facts: req.Facts, Capabilities: req.Capabilities, RecentLog: cleanLog(req.RecentLog), At: now,
+	})
+	if err != nil {
+		s.internal(w, r, "record check-in", err)
+		return
+	}
+	d.Facts, d.Capabilities, d.AgentVersion = req.Facts, req.Capabilities, req.AgentVersion
+	dc, err := s.configsFor(r.Context(), d)
+	if err != nil {
+		s.internal(w, r, "resolve configurations", err)
+		return
+	}
+	p := protocol.CheckinPayload{
+		ProtocolVersion: protocol.Version, DeviceID: d.ID, Nonce: req.Nonce,
+		IssuedAt: now, ExpiresAt: now.Add(s.ResponseTTL),
+		Config: settings.DeviceConfig(dc.settings()), Assignments: []protocol.Assignment{},
+		// A new agent version gets its whole configuration again.
+		Resend: prev != "" && prev != req.AgentVersion,
+	}
+	if dc.inEffect != nil {
+		// A device that no Mobile@Work configuration reaches runs no script.
+		p.Configuration = &protocol.ConfigurationRef{ID: dc.inEffect.ID, Name: dc.inEffect.Name, Version: dc.inEffect.Version}
+		if p.Assignments, err = s.deviceAssignments(r.Context(), d, dc.scripts, cert); err != nil {
+			s.internal(w, r, "build assignments", err)
+			return
+		}
+	}
+	if p.Apps, err = s.deviceOffers(r.Context(), dc.audience); err != nil {
+		s.internal(w, r, "build app offers", err)
+		return
+	}
+	if dc.inEffect != nil {
+		p.Onboarding = s.onboardingPlan(r.Context(), dc.settings(), d)
+	}
+	if err := s.recordDelivery(r.Context(), d, dc, now); err != nil {
+		// Statuses are the admin's view; a failure to write them must not
+		// keep the device from its configuration.
+		s.Log.Error("record configuration statuses", zap.String("device", d.ID), zap.Error(err))
+	}
+	signed, err := protocol.SignCheckin(p, s.Tenant.Signing)
+	if err != nil {
+		s.internal(w, r, "sign check-in", err)
+		return
+	}
+	if p.Resend {
+		s.Log.Info("agent upgraded: configuration redistributed", zap.String("device", d.ID), zap.String("from", prev), zap.String("to", req.AgentVersion))
+	}
+	w.Header().Set("Content-Type", protocol.ContentTypeSigned)
+	w.Write(signed)
+}
+
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, what string, err error) {
+	s.Log.Error(what, zap.String("path", r.URL.Path), zap.Error(err))
+	s.fail(w, r, http.StatusInternalServerError, "internal error")
+}
+
+// cleanLog bounds what the device page shows of the agent's log.
+func cleanLog(in []protocol.LogLine) []protocol.LogLine {
+	if len(in) > protocol.MaxRecentLog {
+		in = in[len(in)-protocol.MaxRecentLog:]
+	}
+	out := make([]protocol.LogLine, 0, len(in))
+	for _, l := range in {
+		l.Level = cut(strings.ToLower(strings.TrimSpace(l.Level)), 16)
+		l.Message = cut(strings.ToValidUTF8(l.Message, "\uFFFD"), protocol.MaxLogLineBytes)
+		out = append(out, l)
+	}
+	return out
+}
+
+// cut shortens s to at most n bytes without splitting a character.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// variableValues are the per-device values of the input variables. The
+// reference server has no user directory: the user id is the local part of
+// the enrollment email, the display name the full name of the Mac's console
+// user as the device reports it (or the user's name when it was set with
+// `user add --name`).
+func variableValues(d store.Device, displayName string) map[string]string {
+	uid, _, _ := strings.Cut(d.User, "@")
+	name := d.Facts.ConsoleUserFullName
+	if name == "" {
+		name = displayName
+	}
+	if name == "" {
+		name = uid
+	}
+	return map[string]string{
+		variables.UserWorkEmailAddress: d.User,
+		variables.UserUID:              uid,
+		variables.UserDisplayName:      name,
+		variables.DeviceSerialNumber:   d.Facts.SerialNumber,
+		variables.DeviceName:           d.Facts.Hostname,
+		variables.DeviceID:             d.ID,
+	}
+}
+
+// deviceAssignments builds what the device receives for its script
+// configurations: inputs resolved for it, schedules it can honour, and a key
+// envelope sealed to its certificate for the script's current version.
+func (s *Server) deviceAssignments(ctx context.Context, d store.Device, scripts []store.Configuration, cert *x509.Certificate) ([]protocol.Assignment, error) {
+	var displayName string
+	if d.User != "" {
+		if u, err := s.Store.User(ctx, d.User); err == nil {
+			displayName = u.Name
+		}
+	}
+	vals := variableValues(d, displayName)
+	canSchedule := slices.Contains(d.Capabilities, protocol.CapSchedule)
+	out := []protocol.Assignment{}
+	for _, c := range scripts {
+		sc, err := s.Store.Script(ctx, c.Script.ScriptID)
+		if err != nil {
+			return nil, fmt.Errorf("configuration %s: script %s: %w", c.ID, c.Script.ScriptID, err)
+		}
+		inputs := make([]protocol.Input, 0, len(sc.Inputs))
+		for _, decl := range sc.Inputs {
+			v, ok := c.Script.Inputs[decl.Name]
+			if !ok {
+				v = decl.Default
+			}
+			inputs = append(inputs, protocol.Input{Label: decl.Label, Name: decl.Name, Value: variables.Resolve(v, vals)})
+		}
+		spec := c.Script.Schedule
+		if spec.Recurring() && !canSchedule {
+			// Clients before schedules existed run a scheduled script once.
+			spec = schedule.Spec{Kind: schedule.Once}
+		}
+		env, err := protocol.SealKeyGrant(protocol.KeyGrant{
+			AssignmentID: c.ID, BlobSHA256: sc.BlobSHA256, Key: sc.BlobKey,
+		}, cert, s.Tenant.Signing)
+		if err != nil {
+			return nil, fmt.Errorf("seal key for configuration %s: %w", c.ID, err)
+		}
+		out = append(out, protocol.Assignment{
+			ID: c.ID, Version: c.Version, ScriptID: sc.ID, Name: c.Name,
+			Inputs: inputs, Schedule: spec, RunAs: c.Script.RunAs,
+			BlobURL:    protocol.PathBlob + c.ID + "/" + strconv.Itoa(sc.Version),
+			BlobSHA256: sc.BlobSHA256, KeyEnvelope: env,
+		})
+	}
+	return out, nil
+}
+
+// deviceZone is the device's zone for "local" schedules; UTC when it did
+// not say or the server does not know the zone.
+func deviceZone(d store.Device) *time.Location {
+	if d.Facts.TimeZone != "" {
+		if loc, err := time.LoadLocation(d.Facts.TimeZone); err == nil {
+			return loc
+		}
+	}
+	return time.UTC
+}
+
+// nextRun is when a script configuration runs next on the device, zero for
+// run-once, for an agent that cannot schedule, or when no run is left.
+func nextRun(c store.Configuration, d store.Device, now time.Time) time.Time {
+	if !c.Script.Schedule.Recurring() || !slices.Contains(d.Capabilities, protocol.CapSchedule) {
+		return time.Time{}
+	}
+	next, ok := c.Script.Schedule.Next(now, deviceZone(d))
+	if !ok {
+		return time.Time{}
+	}
+	return next.UTC()
+}
+
+// recordDelivery writes the statuses a check-in gives the configurations
+// reaching the device, only those that changed, and forgets the statuses
+// of configurations that no longer reach it.
+func (s *Server) recordDelivery(ctx context.Context, d store.Device, dc deviceConfigs, now time.Time) error {
+	held, err := s.Store.DeviceStatuses(ctx, d.ID)
+	if err != nil {
+		return err
+	}
+	prev := map[string]*store.DeviceStatus{}
+	for i := range held {
+		prev[held[i].ConfigID] = &held[i]
+	}
+	var put []store.DeviceStatus
+	reached := map[string]bool{}
+	add := func(c store.Configuration, r role) error {
+		reached[c.ID] = true
+		p := prev[c.ID]
+		var latest *store.StoredResult
+		if r == roleScript && (p == nil || p.Version != c.Version || !ranOrRunning(*p)) {
+			// A run reported before the server kept statuses (or before this
+			// status existed) still counts.
+			rs, err := s.Store.Results(ctx, store.ResultFilter{DeviceID: d.ID, ConfigID: c.ID, Limit: 1})
+			if err != nil {
+				return err
+			}
+			if len(rs) == 1 && rs[0].AssignmentVersion == c.Version {
+				latest = &rs[0]
+			}
+		}
+		var next time.Time
+		if r == roleScript {
+			next = nextRun(c, d, now)
+		}
+		st := delivered(p, c, r, dc.inEffect, latest, next, now)
+		st.DeviceID = d.ID
+		if changed(p, st) {
+			put = append(put, st)
+		}
+		return nil
+	}
+	if dc.inEffect != nil {
+		if err := add(*dc.inEffect, roleInEffect); err != nil {
+			return err
+		}
+	}
+	for _, c := range dc.superseded {
+		if err := add(c, roleSuperseded); err != nil {
+			return err
+		}
+	}
+	for _, c := range dc.scripts {
+		r := roleScript
+		if dc.inEffect == nil {
+			r = roleNoMAW
+		}
+		if err := add(c, r); err != nil {
+			return err
+		}
+	}
+	var gone []string
+	for id := range prev {
+		if !reached[id] {
+			gone = append(gone, id)
+		}
+	}
+	if err := s.Store.PutStatuses(ctx, put); err != nil {
+		return err
+	}
+	return s.Store.DeleteStatuses(ctx, d.ID, gone)
+}
+
+// setRunStatus records what the device reports of a run of configuration
+// id at version, when that is still the configuration's current version.
+func (s *Server) setRunStatus(ctx context.Context, d store.Device, id string, version int, status, detail string, now time.Time) error {
+	c, err := s.Store.Configuration(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // deleted since: its history is in the results
+	} else if err != nil {
+		return err
+	}
+	if c.Kind != store.KindScript || c.Version != version {
+		return nil
+	}
+	st := store.DeviceStatus{ConfigID: id, DeviceID: d.ID, Version: version, Status: status, Detail: detail,
+		NextRun: nextRun(c, d, now), UpdatedAt: now}
+	return s.Store.PutStatuses(ctx, []store.DeviceStatus{st})
+}
+
+func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request, d store.Device, _ *x509.Certificate) {
+	id := r.PathValue("config")
+	version, err := strconv.Atoi(r.PathValue("version"))
+	if err != nil || version < 1 {
+		s.fail(w, r, http.StatusNotFound, "no such script version")
+		return
+	}
+	dc, err := s.configsFor(r.Context(), d)
+	if err != nil {
+		s.internal(w, r, "resolve configurations", err)
+		return
+	}
+	var c *store.Configuration
+	for i := range dc.scripts {
+		if dc.scripts[i].ID == id {
+			c = &dc.scripts[i]
+		}
+	}
+	if c == nil || dc.inEffect == nil {
+		s.fail(w, r, http.StatusNotFound, "no such script configuration for this device")
+		return
+	}
+	sv, err := s.Store.ScriptVersion(r.Context(), c.Script.ScriptID, version)
+	if errors.Is(err, store.ErrNotFound) {
+		s.fail(w, r, http.StatusNotFound, "no such script version")
+		return
+	} else if err != nil {
+		s.internal(w, r, "read script version", err)
+		return
+	}
+	b, err := s.Blobs.Get(blobName(sv.ScriptID, sv.Version), protocol.MaxBlobBody)
+	if errors.Is(err, blobs.ErrNotFound) {
+		s.fail(w, r, http.StatusNotFound, "script blob missing")
+		return
+	} else if err != nil {
+		s.internal(w, r, "read blob", err)
+		return
+	}
+	if err := s.setRunStatus(r.Context(), d, c.ID, c.Version, store.StatusRunning, "the device fetched the script to run it", s.now()); err != nil {
+		s.Log.Warn("record running status", zap.String("device", d.ID), zap.Error(err))
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Write(b)
+}
+
+var validStatus = map[string]bool{
+	protocol.StatusSucceeded: true, protocol.StatusFailed: true, protocol.StatusTimedOut: true,
+	protocol.StatusRejected: true, protocol.StatusError: true,
+}
+
+// maxResultOutput bounds what one result may carry per stream: agents cap
+// output at max_response_kb (at most 1 MB) plus a marker line.
+const maxResultOutput = 1<<20 + 256
+
+func (s *Server) handleResults(w http.ResponseWriter, r *http.Request, d store.Device, _ *x509.Certificate) {
+	var req protocol.ResultsRequest
+	if !s.decodeFrom(w, r, d, &req, &req.DeviceID) {
+		return
+	}
+	ack := protocol.ResultsAck{Accepted: []string{}}
+	now := s.now()
+	for _, res := range req.Results {
+		if res.DeviceID != d.ID || res.RunID == "" || len(res.RunID) > 128 || !validStatus[res.Status] ||
+			len(res.Stdout) > maxResultOutput || len(res.Stderr) > maxResultOutput ||
+			(res.ScriptSHA256 != "" && !sha256Hex.MatchString(res.ScriptSHA256)) {
+			s.Log.Warn("malformed result dropped", zap.String("device", d.ID), zap.String("run_id", res.RunID))
+			continue
+		}
+		isNew, err := s.Store.PutResult(r.Context(), res, now)
+		if err != nil {
+			s.Log.Error("store result", zap.Error(err))
+			continue // not acknowledged: the agent keeps it and retries
+		}
+		if isNew {
+			s.Log.Info("result", zap.String("device", d.ID), zap.String("run_id", res.RunID), zap.String("status", res.Status))
+			status, detail := resultStatus(res)
+			if err := s.setRunStatus(r.Context(), d, res.AssignmentID, res.AssignmentVersion, status, detail, now); err != nil {
+				s.Log.Warn("record run status", zap.String("device", d.ID), zap.Error(err))
+			}
+		}
+		ack.Accepted = append(ack.Accepted, res.RunID)
+	}
+	writeJSON(w, http.StatusOK, ack)
+}

@@ -1,0 +1,550 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/protocol/schedule"
+	"github.com/mobileatwork/mobileatwork/server/distribution"
+	"github.com/mobileatwork/mobileatwork/server/settings"
+	"github.com/mobileatwork/mobileatwork/server/store"
+	"github.com/mobileatwork/mobileatwork/server/variables"
+)
+
+// looksLikeID matches generated ids, which names may not imitate, so that a
+// REF is never both one configuration's id and another's name.
+var looksLikeID = regexp.MustCompile(`^(cfg|asg|scr|dev|app|prf|tok)_[0-9a-f]+$`)
+
+func checkName(what, name string) error {
+	switch {
+	case name == "":
+		return invalid("--name is required: the %s needs a name", what)
+	case len(name) > 128 || strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return invalid("--name must be at most 128 characters, on one line")
+	case looksLikeID.MatchString(name):
+		return invalid("--name %q looks like an id; choose a name people read", name)
+	}
+	return nil
+}
+
+func checkDescription(d string) error {
+	if len(d) > 2048 {
+		return invalid("--description must be at most 2048 bytes")
+	}
+	return nil
+}
+
+// Configuration resolves a REF: an id, or a name without regard to case.
+func (s *Server) Configuration(ctx context.Context, ref string) (store.Configuration, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return store.Configuration{}, invalid("a configuration is required: give its id or name; see `mobileatwork-server configs`")
+	}
+	c, err := s.Store.Configuration(ctx, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		c, err = s.Store.ConfigurationByName(ctx, ref)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Configuration{}, invalid("no configuration %q; see `mobileatwork-server configs`", ref)
+	}
+	return c, err
+}
+
+// Configurations lists every configuration, or those of one kind.
+func (s *Server) Configurations(ctx context.Context, kind string) ([]store.Configuration, error) {
+	switch kind {
+	case "", store.KindMobileAtWork, store.KindScript:
+	default:
+		return nil, invalid("--kind %q: want mobileatwork or script", kind)
+	}
+	all, err := s.Store.Configurations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []store.Configuration{}
+	for _, c := range all {
+		if kind == "" || c.Kind == kind {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// AddMobileAtWork adds a Mobile@Work configuration with the given KEY=VALUE
+// settings (the others keep their documented defaults), distributed to no
+// one and ranked after the existing ones.
+func (s *Server) AddMobileAtWork(ctx context.Context, name, description string, words []string) (store.Configuration, error) {
+	name, description = strings.TrimSpace(name), strings.TrimSpace(description)
+	if err := checkName("configuration", name); err != nil {
+		return store.Configuration{}, err
+	}
+	if err := checkDescription(description); err != nil {
+		return store.Configuration{}, err
+	}
+	kv, err := settings.Parse(words)
+	if err != nil {
+		return store.Configuration{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	maw, err := s.Configurations(ctx, store.KindMobileAtWork)
+	if err != nil {
+		return store.Configuration{}, err
+	}
+	now := s.now()
+	c := store.Configuration{
+		ID: newID("cfg"), Kind: store.KindMobileAtWork, Name: name, Description: description, Version: 1,
+		Priority: len(maw) + 1, Settings: kv, CreatedAt: now, UpdatedAt: now,
+	}
+	return c, s.create(ctx, c)
+}
+
+func (s *Server) create(ctx context.Context, c store.Configuration) error {
+	err := s.Store.CreateConfiguration(ctx, c)
+	if errors.Is(err, store.ErrExists) {
+		return invalid("a configuration named %q exists already; choose another --name", c.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("store configuration: %w", err)
+	}
+	return nil
+}
+
+// ScriptRequest describes a script configuration, for `config add script`
+// and `assign`. In an edit, empty fields keep what is there.
+type ScriptRequest struct {
+	Script   string   // REF
+	Inputs   []string // NAME=VALUE overrides
+	Schedule *schedule.Spec
+	RunAs    string
+}
+
+// AddScriptConfig adds a script configuration, distributed to no one.
+func (s *Server) AddScriptConfig(ctx context.Context, name, description string, req ScriptRequest) (store.Configuration, error) {
+	name, description = strings.TrimSpace(name), strings.TrimSpace(description)
+	if err := checkName("configuration", name); err != nil {
+		return store.Configuration{}, err
+	}
+	if err := checkDescription(description); err != nil {
+		return store.Configuration{}, err
+	}
+	if req.Script == "" {
+		return store.Configuration{}, invalid("--script is required: the id or name of a script; see `mobileatwork-server scripts`")
+	}
+	now := s.now()
+	c := store.Configuration{ID: newID("cfg"), Kind: store.KindScript, Name: name, Description: description, Version: 1, CreatedAt: now, UpdatedAt: now}
+	if err := s.applyScript(ctx, &c, req); err != nil {
+		return store.Configuration{}, err
+	}
+	return c, s.create(ctx, c)
+}
+
+// applyScript checks req and writes it into c's script settings.
+func (s *Server) applyScript(ctx context.Context, c *store.Configuration, req ScriptRequest) error {
+	if req.Script != "" {
+		sc, err := s.Script(ctx, req.Script)
+		if err != nil {
+			return err
+		}
+		if sc.ID != c.Script.ScriptID {
+			c.Script.ScriptID = sc.ID
+			c.Script.Inputs = nil // overrides belong to the script they were made for
+		}
+	}
+	sc, err := s.Store.Script(ctx, c.Script.ScriptID)
+	if err != nil {
+		return fmt.Errorf("script %s: %w", c.Script.ScriptID, err)
+	}
+	if req.Schedule != nil {
+		spec := *req.Schedule
+		if spec.Kind == "" {
+			spec.Kind = schedule.Once
+		}
+		if err := spec.Validate(); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		c.Script.Schedule = spec
+	} else if c.Script.Schedule.Kind == "" {
+		c.Script.Schedule = schedule.Spec{Kind: schedule.Once}
+	}
+	switch req.RunAs {
+	case "":
+		if c.Script.RunAs == "" {
+			c.Script.RunAs = protocol.RunAsRoot
+		}
+	case protocol.RunAsRoot, protocol.RunAsConsoleUser:
+		c.Script.RunAs = req.RunAs
+	default:
+		return invalid("--run-as %q: want root or console_user", req.RunAs)
+	}
+	declared := map[string]bool{}
+	for _, in := range sc.Inputs {
+		declared[in.Name] = true
+	}
+	overrides := map[string]string{}
+	for k, v := range c.Script.Inputs {
+		overrides[k] = v
+	}
+	for _, kv := range req.Inputs {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok {
+			return invalid("--input %q: want NAME=VALUE", kv)
+		}
+		if !declared[name] {
+			return invalid("--input %q: script %q declares no input %q (inputs: %s)", kv, sc.Name, name, inputNames(sc.Inputs))
+		}
+		if err := variables.Check(value); err != nil {
+			return fmt.Errorf("%w: --input %s: %v", ErrInvalid, name, err)
+		}
+		overrides[name] = value
+	}
+	if len(overrides) == 0 {
+		overrides = nil
+	}
+	c.Script.Inputs = overrides
+	return nil
+}
+
+// ConfigUpdate is what `config set` changes; nil and empty fields keep what
+// is there.
+type ConfigUpdate struct {
+	Name        *string
+	Description *string
+	Settings    []string // KEY=VALUE, Mobile@Work configurations
+	Script      *ScriptRequest
+}
+
+// UpdateConfiguration edits a configuration, all or nothing. A change to
+// what devices receive bumps the version, and devices get it at their next
+// check-in (a script whose schedule or inputs changed starts afresh); a
+// new name or description alone keeps the version, so it never re-runs a
+// run-once script.
+func (s *Server) UpdateConfiguration(ctx context.Context, ref string, u ConfigUpdate) (store.Configuration, error) {
+	c, err := s.Configuration(ctx, ref)
+	if err != nil {
+		return store.Configuration{}, err
+	}
+	if u.Name == nil && u.Description == nil && len(u.Settings) == 0 && u.Script == nil {
+		return store.Configuration{}, invalid("nothing to change: give --name, --description, KEY=VALUE or script flags")
+	}
+	before := c
+	if u.Name != nil {
+		name := strings.TrimSpace(*u.Name)
+		if err := checkName("configuration", name); err != nil {
+			return store.Configuration{}, err
+		}
+		c.Name = name
+	}
+	if u.Description != nil {
+		c.Description = strings.TrimSpace(*u.Description)
+		if err := checkDescription(c.Description); err != nil {
+			return store.Configuration{}, err
+		}
+	}
+	switch c.Kind {
+	case store.KindMobileAtWork:
+		if u.Script != nil {
+			return store.Configuration{}, invalid("%q is a Mobile@Work configuration: --script, --input, schedules and --run-as belong to script configurations", c.Name)
+		}
+		if len(u.Settings) > 0 {
+			kv, err := settings.ParseAssignments(u.Settings)
+			if err != nil {
+				return store.Configuration{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+			}
+			merged := map[string]string{}
+			for k, v := range c.Settings {
+				merged[k] = v
+			}
+			for k, v := range kv {
+				merged[k] = v
+			}
+			c.Settings = merged
+		}
+	case store.KindScript:
+		if len(u.Settings) > 0 {
+			return store.Configuration{}, invalid("%q is a script configuration: KEY=VALUE settings belong to Mobile@Work configurations", c.Name)
+		}
+		if u.Script != nil {
+			if err := s.applyScript(ctx, &c, *u.Script); err != nil {
+				return store.Configuration{}, err
+			}
+		}
+	}
+	if contentChanged(before, c) {
+		c.Version++
+	}
+	c.UpdatedAt = s.now()
+	err = s.Store.UpdateConfiguration(ctx, c)
+	if errors.Is(err, store.ErrExists) {
+		return store.Configuration{}, invalid("a configuration named %q exists already; choose another --name", c.Name)
+	}
+	if err != nil {
+		return store.Configuration{}, fmt.Errorf("store configuration: %w", err)
+	}
+	return c, nil
+}
+
+// contentChanged tells whether what devices receive differs.
+func contentChanged(a, b store.Configuration) bool {
+	if !mapsEqual(settings.Merge(a.Settings), settings.Merge(b.Settings)) {
+		return true
+	}
+	return a.Script.ScriptID != b.Script.ScriptID || a.Script.RunAs != b.Script.RunAs ||
+		a.Script.Schedule.String() != b.Script.Schedule.String() || !mapsEqual(a.Script.Inputs, b.Script.Inputs)
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// Reach is the answer of a distribution: the devices it reaches.
+type Reach struct {
+	Config  store.Configuration
+	Devices []store.Device
+}
+
+// Distribute replaces a configuration's distribution with the targets of
+// the --to words. With dryRun it changes nothing and only says which devices
+// the new distribution would reach. Every device, user and group named must
+// exist. A distribution change does not bump the version: devices already
+// reached keep what they ran.
+func (s *Server) Distribute(ctx context.Context, ref string, words []string, dryRun bool) (Reach, error) {
+	c, err := s.Configuration(ctx, ref)
+	if err != nil {
+		return Reach{}, err
+	}
+	targets, err := s.parseTargets(ctx, words)
+	if err != nil {
+		return Reach{}, err
+	}
+	c.Targets = targets
+	reached, err := s.DevicesReached(ctx, targets)
+	if err != nil {
+		return Reach{}, err
+	}
+	if dryRun {
+		return Reach{Config: c, Devices: reached}, nil
+	}
+	c.UpdatedAt = s.now()
+	if err := s.Store.UpdateConfiguration(ctx, c); err != nil {
+		return Reach{}, fmt.Errorf("store distribution: %w", err)
+	}
+	return Reach{Config: c, Devices: reached}, nil
+}
+
+// parseTargets reads --to words and checks that what they name exists,
+// listing what does when it does not.
+func (s *Server) parseTargets(ctx context.Context, words []string) ([]distribution.Target, error) {
+	ts, err := distribution.Parse(words)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	var known *tenantDirectory
+	for _, t := range ts {
+		if t.Kind == distribution.All {
+			continue
+		}
+		if known == nil {
+			if known, err = s.directory(ctx); err != nil {
+				return nil, err
+			}
+		}
+		var names []string
+		var ok bool
+		switch t.Kind {
+		case distribution.Device:
+			_, ok = known.devices[t.Value]
+			names = sortedKeys(known.devices)
+		case distribution.DeviceGroup:
+			ok, names = known.deviceGroups[t.Value], sortedKeys(known.deviceGroups)
+		case distribution.User:
+			ok, names = known.users[t.Value], sortedKeys(known.users)
+		case distribution.UserGroup:
+			_, ok = known.userGroups[t.Value]
+			names = sortedKeys(known.userGroups)
+		}
+		if !ok {
+			return nil, invalid("--to %s: unknown %s; known: %s", t, kindWord(t.Kind), knownList(names))
+		}
+	}
+	return ts, nil
+}
+
+func kindWord(kind string) string {
+	switch kind {
+	case distribution.Device:
+		return "device"
+	case distribution.DeviceGroup:
+		return "device group"
+	case distribution.User:
+		return "user (add it with `user add`)"
+	case distribution.UserGroup:
+		return "user group (add it with `user-group add`)"
+	}
+	return kind
+}
+
+func knownList(names []string) string {
+	switch {
+	case len(names) == 0:
+		return "none yet"
+	case len(names) > 20:
+		return strings.Join(names[:20], ", ") + fmt.Sprintf(" and %d more", len(names)-20)
+	}
+	return strings.Join(names, ", ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// tenantDirectory is everything targets can name, loaded at once for
+// admin operations that look at the whole tenant.
+type tenantDirectory struct {
+	devices      map[string]store.Device
+	deviceGroups map[string]bool
+	users        map[string]bool
+	userGroups   map[string][]string // name -> members
+	groupsOf     map[string][]string // email -> user groups
+}
+
+func (s *Server) directory(ctx context.Context) (*tenantDirectory, error) {
+	devs, err := s.Store.Devices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	users, err := s.Store.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ugs, err := s.Store.UserGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := &tenantDirectory{devices: map[string]store.Device{}, deviceGroups: map[string]bool{}, users: map[string]bool{},
+		userGroups: map[string][]string{}, groupsOf: map[string][]string{}}
+	for _, dev := range devs {
+		d.devices[dev.ID] = dev
+		for _, g := range dev.Groups {
+			d.deviceGroups[g] = true
+		}
+	}
+	for _, u := range users {
+		d.users[u.Email] = true
+	}
+	for _, g := range ugs {
+		d.userGroups[g.Name] = g.Members
+		for _, m := range g.Members {
+			d.groupsOf[m] = append(d.groupsOf[m], g.Name)
+		}
+	}
+	return d, nil
+}
+
+func (d *tenantDirectory) audience(dev store.Device) distribution.Audience {
+	return distribution.Audience{DeviceID: dev.ID, DeviceGroups: dev.Groups, User: strings.ToLower(dev.User), UserGroups: d.groupsOf[strings.ToLower(dev.User)]}
+}
+
+// DevicesReached lists the enrolled devices (not those that left) the
+// targets reach, as the check-in decides it.
+func (s *Server) DevicesReached(ctx context.Context, targets []distribution.Target) ([]store.Device, error) {
+	out := []store.Device{}
+	if len(targets) == 0 {
+		return out, nil
+	}
+	dir, err := s.directory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range sortedKeys(dir.devices) {
+		dev := dir.devices[id]
+		if !dev.Left && distribution.Reaches(targets, dir.audience(dev)) {
+			out = append(out, dev)
+		}
+	}
+	slices.SortFunc(out, func(a, b store.Device) int { return a.EnrolledAt.Compare(b.EnrolledAt) })
+	return out, nil
+}
+
+// DeleteConfiguration withdraws a configuration from every device and
+// deletes it. The default Mobile@Work configuration cannot be deleted: it
+// can be distributed to no one instead.
+func (s *Server) DeleteConfiguration(ctx context.Context, ref string) (store.Configuration, error) {
+	c, err := s.Configuration(ctx, ref)
+	if err != nil {
+		return store.Configuration{}, err
+	}
+	if c.ID == store.DefaultConfigID {
+		return store.Configuration{}, invalid("the default Mobile@Work configuration cannot be deleted; withdraw it with `config distribute default --to none`")
+	}
+	if err := s.Store.DeleteConfiguration(ctx, c.ID); err != nil {
+		return store.Configuration{}, err
+	}
+	if c.Kind == store.KindMobileAtWork {
+		// Close the gap in the priorities.
+		if err := s.reorder(ctx, "", 0); err != nil {
+			return store.Configuration{}, err
+		}
+	}
+	return c, nil
+}
+
+// SetPriority moves a Mobile@Work configuration to rank n (1 is the best);
+// the others keep their order.
+func (s *Server) SetPriority(ctx context.Context, ref string, n int) (store.Configuration, error) {
+	c, err := s.Configuration(ctx, ref)
+	if err != nil {
+		return store.Configuration{}, err
+	}
+	if c.Kind != store.KindMobileAtWork {
+		return store.Configuration{}, invalid("%q is a script configuration: only Mobile@Work configurations have a priority", c.Name)
+	}
+	maw, err := s.Configurations(ctx, store.KindMobileAtWork)
+	if err != nil {
+		return store.Configuration{}, err
+	}
+	if n < 1 || n > len(maw) {
+		return store.Configuration{}, invalid("priority %d is out of range: there are %d Mobile@Work configurations, so give 1 to %d", n, len(maw), len(maw))
+	}
+	if err := s.reorder(ctx, c.ID, n); err != nil {
+		return store.Configuration{}, err
+	}
+	return s.Store.Configuration(ctx, c.ID)
+}
+
+// reorder renumbers the Mobile@Work configurations 1..k in their current
+// order, with id moved to rank n when given.
+func (s *Server) reorder(ctx context.Context, id string, n int) error {
+	maw, err := s.Configurations(ctx, store.KindMobileAtWork)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(maw))
+	for _, c := range maw {
+		if c.ID != id {
+			ids = append(ids, c.ID)
+		}
+	}
+	if id != "" {
+		ids = slices.Insert(ids, n-1, id)
+	}
+	return s.Store.SetPriorities(ctx, ids, s.now())
+}

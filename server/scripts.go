@@ -1,0 +1,286 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/server/store"
+)
+
+// blobName is where a script version's sealed blob lives under DATA/blobs:
+// version 1 keeps the name scripts always had.
+func blobName(scriptID string, version int) string {
+	if version <= 1 {
+		return scriptID
+	}
+	return fmt.Sprintf("%s-v%d", scriptID, version)
+}
+
+// checkScriptBody refuses what cannot be a shell script.
+func checkScriptBody(body []byte) error {
+	switch {
+	case len(body) == 0:
+		return invalid("the script file is empty")
+	case len(body) > protocol.MaxScriptBytes:
+		return invalid("the script is %d bytes; the limit is %d (1 MB)", len(body), protocol.MaxScriptBytes)
+	case !utf8.Valid(body) || bytes.IndexByte(body, 0) >= 0:
+		return invalid("the script is not text (NUL bytes or invalid UTF-8); upload a shell script")
+	}
+	return nil
+}
+
+func checkInputDecls(inputs []store.InputDecl) error {
+	seen := map[string]bool{}
+	for _, in := range inputs {
+		if seen[strings.ToLower(in.Name)] {
+			return invalid("input %q is declared twice", in.Name)
+		}
+		seen[strings.ToLower(in.Name)] = true
+	}
+	return nil
+}
+
+// seal signs and encrypts one version of a script and stores its blob.
+func (s *Server) seal(sc *store.Script, body []byte) error {
+	sc.SHA256, sc.Size = protocol.SHA256Hex(body), int64(len(body))
+	blob, key, err := protocol.SealScript(protocol.Script{
+		ScriptID: sc.ID, Name: sc.Name, SHA256: sc.SHA256, Body: body, SignedAt: sc.UpdatedAt,
+	}, s.Tenant.Signing)
+	if err != nil {
+		return fmt.Errorf("seal script: %w", err)
+	}
+	sc.BlobSHA256, sc.BlobKey = protocol.SHA256Hex(blob), key
+	return s.Blobs.Put(blobName(sc.ID, sc.Version), blob)
+}
+
+// AddScript validates a script, seals it (signed by the tenant, encrypted
+// with a fresh key), stores the blob under the data directory and returns it.
+func (s *Server) AddScript(ctx context.Context, name, description string, body []byte, inputs []store.InputDecl) (store.Script, error) {
+	name, description = strings.TrimSpace(name), strings.TrimSpace(description)
+	if err := checkName("script", name); err != nil {
+		return store.Script{}, err
+	}
+	if err := checkDescription(description); err != nil {
+		return store.Script{}, err
+	}
+	if err := checkScriptBody(body); err != nil {
+		return store.Script{}, err
+	}
+	if err := checkInputDecls(inputs); err != nil {
+		return store.Script{}, err
+	}
+	if err := s.scriptNameFree(ctx, name, ""); err != nil {
+		return store.Script{}, err
+	}
+	now := s.now()
+	sc := store.Script{ID: newID("scr"), Name: name, Description: description, Inputs: inputs, Version: 1, CreatedAt: now, UpdatedAt: now}
+	if err := s.seal(&sc, body); err != nil {
+		return store.Script{}, err
+	}
+	if err := s.Store.CreateScript(ctx, sc); err != nil {
+		return store.Script{}, fmt.Errorf("store script: %w", err)
+	}
+	return sc, nil
+}
+
+func (s *Server) scriptNameFree(ctx context.Context, name, except string) error {
+	all, err := s.Store.Scripts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, sc := range all {
+		if sc.ID != except && strings.EqualFold(sc.Name, name) {
+			return invalid("a script named %q exists already (%s); choose another --name or use `script set %s`", sc.Name, sc.ID, sc.ID)
+		}
+	}
+	return nil
+}
+
+// Script resolves a REF (id, or unique name without regard to case).
+func (s *Server) Script(ctx context.Context, ref string) (store.Script, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return store.Script{}, invalid("a script is required: give its id or name; see `mobileatwork-server scripts`")
+	}
+	sc, err := s.Store.Script(ctx, ref)
+	if err == nil || !errors.Is(err, store.ErrNotFound) {
+		return sc, err
+	}
+	all, err := s.Store.Scripts(ctx)
+	if err != nil {
+		return store.Script{}, err
+	}
+	var hits []store.Script
+	for _, c := range all {
+		if strings.EqualFold(c.Name, ref) {
+			hits = append(hits, c)
+		}
+	}
+	switch len(hits) {
+	case 0:
+		return store.Script{}, invalid("no script %q; see `mobileatwork-server scripts`", ref)
+	case 1:
+		return hits[0], nil
+	}
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	return store.Script{}, invalid("script name %q is ambiguous (%s): give the id", ref, strings.Join(ids, ", "))
+}
+
+// ScriptUpdate is what `script set` changes; nil fields stay as they are.
+type ScriptUpdate struct {
+	Name        *string
+	Description *string
+	Body        []byte             // a new version when not nil
+	Inputs      *[]store.InputDecl // replaces the declarations
+}
+
+// UpdateScript edits a script. A new body becomes a new version: every
+// configuration that uses the script gets a new version too, so devices run
+// the new body at their next check-in, and results say which body ran.
+func (s *Server) UpdateScript(ctx context.Context, ref string, u ScriptUpdate) (store.Script, error) {
+	sc, err := s.Script(ctx, ref)
+	if err != nil {
+		return store.Script{}, err
+	}
+	if u.Name == nil && u.Description == nil && u.Body == nil && u.Inputs == nil {
+		return store.Script{}, invalid("nothing to change: give --name, --description, --file or --input")
+	}
+	if u.Name != nil {
+		name := strings.TrimSpace(*u.Name)
+		if err := checkName("script", name); err != nil {
+			return store.Script{}, err
+		}
+		if err := s.scriptNameFree(ctx, name, sc.ID); err != nil {
+			return store.Script{}, err
+		}
+		sc.Name = name
+	}
+	if u.Description != nil {
+		sc.Description = strings.TrimSpace(*u.Description)
+		if err := checkDescription(sc.Description); err != nil {
+			return store.Script{}, err
+		}
+	}
+	if u.Inputs != nil {
+		if err := checkInputDecls(*u.Inputs); err != nil {
+			return store.Script{}, err
+		}
+		if err := s.inputsStillDeclared(ctx, sc.ID, *u.Inputs); err != nil {
+			return store.Script{}, err
+		}
+		sc.Inputs = *u.Inputs
+	}
+	sc.UpdatedAt = s.now()
+	if u.Body != nil {
+		if err := checkScriptBody(u.Body); err != nil {
+			return store.Script{}, err
+		}
+		if protocol.SHA256Hex(u.Body) != sc.SHA256 {
+			sc.Version++
+			if err := s.seal(&sc, u.Body); err != nil {
+				return store.Script{}, err
+			}
+		}
+	}
+	if err := s.Store.UpdateScript(ctx, sc); err != nil {
+		return store.Script{}, fmt.Errorf("store script: %w", err)
+	}
+	return sc, nil
+}
+
+// inputsStillDeclared refuses new declarations that would leave a
+// configuration overriding an input the script no longer has.
+func (s *Server) inputsStillDeclared(ctx context.Context, scriptID string, decls []store.InputDecl) error {
+	declared := map[string]bool{}
+	for _, d := range decls {
+		declared[d.Name] = true
+	}
+	users, err := s.configsUsing(ctx, scriptID)
+	if err != nil {
+		return err
+	}
+	for _, c := range users {
+		for name := range c.Script.Inputs {
+			if !declared[name] {
+				return invalid("configuration %q overrides input %q, which the new --input list drops; change it first with `config set %s`", c.Name, name, c.ID)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Server) configsUsing(ctx context.Context, scriptID string) ([]store.Configuration, error) {
+	all, err := s.Store.Configurations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Configuration
+	for _, c := range all {
+		if c.Kind == store.KindScript && c.Script.ScriptID == scriptID {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// DeleteScript removes a script and its blobs; it is refused, naming them,
+// while configurations use it.
+func (s *Server) DeleteScript(ctx context.Context, ref string) (store.Script, error) {
+	sc, err := s.Script(ctx, ref)
+	if err != nil {
+		return store.Script{}, err
+	}
+	using, err := s.configsUsing(ctx, sc.ID)
+	if err != nil {
+		return store.Script{}, err
+	}
+	if len(using) > 0 {
+		return store.Script{}, invalid("script %q is used by %s; delete those configurations first", sc.Name, configList(using))
+	}
+	if err := s.Store.DeleteScript(ctx, sc.ID); errors.Is(err, store.ErrInUse) {
+		return store.Script{}, invalid("script %q is in use by a configuration added meanwhile; see `mobileatwork-server configs`", sc.Name)
+	} else if err != nil {
+		return store.Script{}, err
+	}
+	for v := 1; v <= sc.Version; v++ {
+		if err := s.Blobs.Delete(blobName(sc.ID, v)); err != nil {
+			s.Log.Sugar().Warnf("delete blob of script %s version %d: %v", sc.ID, v, err)
+		}
+	}
+	return sc, nil
+}
+
+// ScriptInfo is a script with the configurations that use it.
+type ScriptInfo struct {
+	Script store.Script
+	UsedBy []store.Configuration
+}
+
+// ScriptInfo returns what `script show` prints.
+func (s *Server) ScriptInfo(ctx context.Context, ref string) (ScriptInfo, error) {
+	sc, err := s.Script(ctx, ref)
+	if err != nil {
+		return ScriptInfo{}, err
+	}
+	using, err := s.configsUsing(ctx, sc.ID)
+	if err != nil {
+		return ScriptInfo{}, err
+	}
+	return ScriptInfo{Script: sc, UsedBy: nonNil(using)}, nil
+}
+
+func configList(cs []store.Configuration) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = fmt.Sprintf("%q (%s)", c.Name, c.ID)
+	}
+	return strings.Join(parts, ", ")
+}
