@@ -24,6 +24,7 @@ import (
 	"github.com/mobileatwork/mobileatwork/agent/outbox"
 	"github.com/mobileatwork/mobileatwork/executor"
 	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
+	"github.com/mobileatwork/mobileatwork/internal/logging"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -50,6 +51,10 @@ type Options struct {
 	// CatalogPage builds Apps@Work for Daemon to serve to the console
 	// user; nil serves none.
 	CatalogPage func(*Agent) CatalogPage
+	// RecentLog holds the latest warnings and errors of Log, sent with each
+	// check-in; nil sends none. Whoever builds Log tees it in (see
+	// logging.Options.Recent), so what is sent is what the log shows.
+	RecentLog *logging.Recent
 }
 
 // Receiver acts on a verified check-in payload. Receivers run one after the
@@ -147,11 +152,7 @@ func (a *Agent) Checkin(ctx context.Context) (*protocol.CheckinPayload, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	facts := a.o.Facts()
-	body, err := do(ctx, a.client, "POST", a.url(protocol.PathCheckin), protocol.CheckinRequest{
-		ProtocolVersion: protocol.Version, DeviceID: a.id.DeviceID, AgentVersion: a.o.Version,
-		Capabilities: a.o.Capabilities, Nonce: nonce, Facts: facts,
-	}, protocol.MaxResponseBody)
+	body, err := do(ctx, a.client, "POST", a.url(protocol.PathCheckin), a.checkinRequest(nonce), protocol.MaxResponseBody)
 	if err != nil {
 		return nil, fmt.Errorf("check in with %s: %w", a.id.ServerURL, err)
 	}
@@ -166,6 +167,13 @@ func (a *Agent) Checkin(ctx context.Context) (*protocol.CheckinPayload, error) {
 		a.o.Log.Info("server redistributed the whole configuration", zap.String("version", a.o.Version))
 	}
 	return &p, nil
+}
+
+func (a *Agent) checkinRequest(nonce []byte) protocol.CheckinRequest {
+	return protocol.CheckinRequest{
+		ProtocolVersion: protocol.Version, DeviceID: a.id.DeviceID, AgentVersion: a.o.Version,
+		Capabilities: a.o.Capabilities, Nonce: nonce, Facts: a.o.Facts(), RecentLog: a.o.RecentLog.Lines(),
+	}
 }
 
 // lastPayload is the payload of the latest successful check-in, if any.
