@@ -123,6 +123,9 @@ func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 		}
 		return a.ledger.Put(settle(d.entry, d.occurrence))
 	}
+	// From here every result names the verified body, including the one
+	// saying it waits for a console user: that is the body that will run.
+	res.ScriptSHA256 = protocol.SHA256Hex(sc.Body)
 	var runAs *executor.User
 	if d.asg.RunAs == protocol.RunAsConsoleUser {
 		u, err := a.o.ConsoleUser()
@@ -143,7 +146,7 @@ func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 	}
 	// At most once: the start is on disk before the script can run.
 	e := d.entry
-	e.Started = &ledger.Started{RunID: res.RunID, Occurrence: d.occurrence, At: now}
+	e.Started = &ledger.Started{RunID: res.RunID, Occurrence: d.occurrence, At: now, ScriptSHA256: res.ScriptSHA256}
 	if err := a.ledger.Put(e); err != nil {
 		return fmt.Errorf("record start: %w", err)
 	}
@@ -197,7 +200,7 @@ func (a *Agent) recoverInterrupted() error {
 			now := a.o.Now().UTC()
 			res := protocol.Result{
 				RunID: e.Started.RunID, DeviceID: a.id.DeviceID, AssignmentID: e.AssignmentID,
-				AssignmentVersion: e.Version, Occurrence: e.Started.Occurrence,
+				AssignmentVersion: e.Version, ScriptSHA256: e.Started.ScriptSHA256, Occurrence: e.Started.Occurrence,
 				Status: protocol.StatusError, StartedAt: e.Started.At, FinishedAt: now,
 				Error: "interrupted: the agent stopped while the script ran; it is not run again",
 			}
