@@ -74,6 +74,12 @@ type Agent struct {
 	receivers []Receiver
 	runMu     sync.Mutex // one script at a time
 
+	// The Mobile@Work configuration of the latest payload run, to log
+	// only its changes.
+	cfgMu   sync.Mutex
+	cfgSeen bool
+	cfgRef  *protocol.ConfigurationRef
+
 	ui          *uiOffer    // the console user's offer of the local pages
 	catalogPage CatalogPage // nil: Apps@Work not served
 	catalogURL  atomic.Value
@@ -287,6 +293,10 @@ type Status struct {
 	Queued      int              `json:"queued_results"`
 	NextRuns    []NextRun        `json:"next_runs"`
 	Config      *protocol.Config `json:"config,omitempty"`
+	// Configuration is the Mobile@Work configuration in effect as of the
+	// last check-in; nil with a Config means none is distributed to the
+	// device, and then no script runs.
+	Configuration *protocol.ConfigurationRef `json:"configuration,omitempty"`
 }
 
 // NextRun is the next scheduled run of one assignment.
@@ -305,7 +315,7 @@ func (a *Agent) loadStatus() Status {
 }
 
 func (a *Agent) saveStatus(st Status) {
-	st.NextRuns, st.Config = nil, nil // derived when shown
+	st.NextRuns, st.Config, st.Configuration = nil, nil, nil // derived when shown
 	if err := atomicfile.WriteJSON(filepath.Join(a.o.StateDir, statusFile), st, 0o600); err != nil {
 		a.o.Log.Warn("save status", zap.Error(err))
 	}
@@ -318,7 +328,7 @@ func (a *Agent) Status() Status {
 	st.Queued = a.outbox.Len()
 	st.NextRuns = []NextRun{}
 	if p, err := a.lastPayload(); err == nil {
-		st.Config = &p.Config
+		st.Config, st.Configuration = &p.Config, p.Configuration
 		st.NextRuns = a.nextRuns(p, a.o.Now())
 	}
 	return st

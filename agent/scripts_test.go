@@ -3,13 +3,20 @@ package agent
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
 	"github.com/mobileatwork/mobileatwork/agent/ledger"
 	"github.com/mobileatwork/mobileatwork/executor"
+	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
+	"github.com/mobileatwork/mobileatwork/internal/logging"
 	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/protocol/schedule"
 	"github.com/mobileatwork/mobileatwork/server"
 )
 
@@ -132,5 +139,122 @@ func TestInterruptedRunNamesScriptDigest(t *testing.T) {
 	rs := pending(t, a)
 	if len(rs) != 1 || rs[0].ScriptSHA256 != "ab12" || rs[0].Status != protocol.StatusError {
 		t.Fatalf("results %+v, want one error naming digest ab12", rs)
+	}
+}
+
+// Without a Mobile@Work configuration nothing runs, even when the payload
+// lists assignments; the warning is logged once per change and reaches the
+// next check-in.
+func TestNoConfigurationRunsNothing(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	fx := &fakeExec{status: executor.Succeeded}
+	recent := logging.NewAgentRecent()
+	a := e.agent(t, Options{Exec: fx.run, Log: zap.New(recent.Core(zapcore.InfoLevel)), RecentLog: recent})
+	p := assignedCheckin(t, e, a, "#!/bin/sh\ntrue\n", "", nil)
+
+	warnings := func() int {
+		n := 0
+		for _, l := range recent.Lines() {
+			if l.Message == noConfigurationWarning && l.Level == "warn" {
+				n++
+			}
+		}
+		return n
+	}
+	steps := []struct {
+		configuration *protocol.ConfigurationRef
+		wantRuns      int32
+		wantWarnings  int
+		wantNext      int
+	}{
+		{nil, 0, 1, 0},
+		{nil, 0, 1, 0}, // the daemon's next wake-up: no new warning
+		{testConfiguration, 1, 1, 1},
+		{nil, 1, 2, 0}, // withdrawn: warned again
+	}
+	for i, s := range steps {
+		p.Configuration = s.configuration
+		if err := a.RunDue(ctx, p); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if got := fx.runs.Load(); got != s.wantRuns {
+			t.Errorf("step %d: %d runs, want %d", i, got, s.wantRuns)
+		}
+		if got := warnings(); got != s.wantWarnings {
+			t.Errorf("step %d: %d warnings, want %d: %+v", i, got, s.wantWarnings, recent.Lines())
+		}
+		if got := len(a.nextRuns(p, time.Now())); got != s.wantNext {
+			t.Errorf("step %d: status lists %d next runs, want %d", i, got, s.wantNext)
+		}
+	}
+	if _, seen := a.ledger.Get(p.Assignments[0].ID); !seen {
+		t.Error("the run with a configuration left no ledger entry")
+	}
+	if _, err := a.Checkin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, l := range e.lastCheckin(t).RecentLog {
+		if l.Message == noConfigurationWarning {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("the check-in carries %d no-configuration warnings, want 2", n)
+	}
+}
+
+func TestNoConfigurationNoWake(t *testing.T) {
+	daily := protocol.Assignment{ID: "asg_d", Version: 1, Schedule: schedule.Spec{Kind: "daily", At: "09:00", TZ: "utc"}}
+	now := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name          string
+		configuration *protocol.ConfigurationRef
+		want          bool
+	}{
+		{"configured", testConfiguration, true},
+		{"none distributed", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &Agent{o: Options{Location: time.UTC}}
+			p := &protocol.CheckinPayload{Configuration: tt.configuration, Assignments: []protocol.Assignment{daily}}
+			if _, got := a.nextWake(p, now); got != tt.want {
+				t.Errorf("wakes = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStatusShowsConfiguration(t *testing.T) {
+	tests := []struct {
+		name          string
+		payload       *protocol.CheckinPayload
+		wantConfig    bool
+		configuration *protocol.ConfigurationRef
+	}{
+		{"never checked in", nil, false, nil},
+		{"none distributed", &protocol.CheckinPayload{Config: protocol.DefaultConfig}, true, nil},
+		{"configured", &protocol.CheckinPayload{Config: protocol.DefaultConfig, Configuration: testConfiguration}, true, testConfiguration},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newTestEnv(t)
+			a := e.agent(t, Options{})
+			if tt.payload != nil {
+				if err := atomicfile.WriteJSON(filepath.Join(e.state, payloadFile), tt.payload, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			a.saveStatus(Status{Configuration: testConfiguration}) // derived, never stored
+			st := a.Status()
+			if (st.Config != nil) != tt.wantConfig {
+				t.Errorf("Config = %+v, want set: %v", st.Config, tt.wantConfig)
+			}
+			if !sameConfiguration(st.Configuration, tt.configuration) {
+				t.Errorf("Configuration = %+v, want %+v", st.Configuration, tt.configuration)
+			}
+		})
 	}
 }

@@ -10,12 +10,13 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/agent"
 	"github.com/mobileatwork/mobileatwork/internal/cli"
+	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
 func statusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Show enrollment, last check-in, queued results and next scheduled runs",
+		Short: "Show enrollment, last check-in, the configuration in effect, queued results and next runs",
 		Args:  cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a, err := newAgent(zap.NewNop())
@@ -55,6 +56,9 @@ func printStatus(cmd *cobra.Command, st agent.Status) error {
 	if st.LastError != "" {
 		fmt.Fprintf(w, "last error:    %s (at %s)\n", st.LastError, when(st.LastAttempt))
 	}
+	if st.Config != nil { // checked in at least once
+		fmt.Fprintf(w, "configuration: %s\n", configurationText(st.Configuration))
+	}
 	fmt.Fprintf(w, "queued:        %d result(s)\n", st.Queued)
 	if len(st.NextRuns) == 0 {
 		return nil
@@ -69,4 +73,12 @@ func printStatus(cmd *cobra.Command, st agent.Status) error {
 		rows = append(rows, []string{n.AssignmentID, n.Name, n.Schedule, n.State, next})
 	}
 	return cli.Table(w, []string{"ASSIGNMENT", "SCRIPT", "SCHEDULE", "STATE", "NEXT RUN"}, rows)
+}
+
+// configurationText names the Mobile@Work configuration in effect.
+func configurationText(c *protocol.ConfigurationRef) string {
+	if c == nil {
+		return "none distributed to this device: no script runs"
+	}
+	return fmt.Sprintf("%s (version %d, %s)", c.Name, c.Version, c.ID)
 }
