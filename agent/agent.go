@@ -24,6 +24,7 @@ import (
 	"github.com/mobileatwork/mobileatwork/agent/outbox"
 	"github.com/mobileatwork/mobileatwork/executor"
 	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
+	"github.com/mobileatwork/mobileatwork/internal/logging"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -50,6 +51,10 @@ type Options struct {
 	// CatalogPage builds Apps@Work for Daemon to serve to the console
 	// user; nil serves none.
 	CatalogPage func(*Agent) CatalogPage
+	// RecentLog holds the latest warnings and errors of Log, sent with each
+	// check-in; nil sends none. Whoever builds Log tees it in (see
+	// logging.Options.Recent), so what is sent is what the log shows.
+	RecentLog *logging.Recent
 }
 
 // Receiver acts on a verified check-in payload. Receivers run one after the
@@ -68,6 +73,12 @@ type Agent struct {
 	ledger    *ledger.Ledger
 	receivers []Receiver
 	runMu     sync.Mutex // one script at a time
+
+	// The Mobile@Work configuration of the latest payload run, to log
+	// only its changes.
+	cfgMu   sync.Mutex
+	cfgSeen bool
+	cfgRef  *protocol.ConfigurationRef
 
 	ui          *uiOffer    // the console user's offer of the local pages
 	catalogPage CatalogPage // nil: Apps@Work not served
@@ -147,11 +158,7 @@ func (a *Agent) Checkin(ctx context.Context) (*protocol.CheckinPayload, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	facts := a.o.Facts()
-	body, err := do(ctx, a.client, "POST", a.url(protocol.PathCheckin), protocol.CheckinRequest{
-		ProtocolVersion: protocol.Version, DeviceID: a.id.DeviceID, AgentVersion: a.o.Version,
-		Capabilities: a.o.Capabilities, Nonce: nonce, Facts: facts,
-	}, protocol.MaxResponseBody)
+	body, err := do(ctx, a.client, "POST", a.url(protocol.PathCheckin), a.checkinRequest(nonce), protocol.MaxResponseBody)
 	if err != nil {
 		return nil, fmt.Errorf("check in with %s: %w", a.id.ServerURL, err)
 	}
@@ -166,6 +173,13 @@ func (a *Agent) Checkin(ctx context.Context) (*protocol.CheckinPayload, error) {
 		a.o.Log.Info("server redistributed the whole configuration", zap.String("version", a.o.Version))
 	}
 	return &p, nil
+}
+
+func (a *Agent) checkinRequest(nonce []byte) protocol.CheckinRequest {
+	return protocol.CheckinRequest{
+		ProtocolVersion: protocol.Version, DeviceID: a.id.DeviceID, AgentVersion: a.o.Version,
+		Capabilities: a.o.Capabilities, Nonce: nonce, Facts: a.o.Facts(), RecentLog: a.o.RecentLog.Lines(),
+	}
 }
 
 // lastPayload is the payload of the latest successful check-in, if any.
@@ -279,6 +293,10 @@ type Status struct {
 	Queued      int              `json:"queued_results"`
 	NextRuns    []NextRun        `json:"next_runs"`
 	Config      *protocol.Config `json:"config,omitempty"`
+	// Configuration is the Mobile@Work configuration in effect as of the
+	// last check-in; nil with a Config means none is distributed to the
+	// device, and then no script runs.
+	Configuration *protocol.ConfigurationRef `json:"configuration,omitempty"`
 }
 
 // NextRun is the next scheduled run of one assignment.
@@ -297,7 +315,7 @@ func (a *Agent) loadStatus() Status {
 }
 
 func (a *Agent) saveStatus(st Status) {
-	st.NextRuns, st.Config = nil, nil // derived when shown
+	st.NextRuns, st.Config, st.Configuration = nil, nil, nil // derived when shown
 	if err := atomicfile.WriteJSON(filepath.Join(a.o.StateDir, statusFile), st, 0o600); err != nil {
 		a.o.Log.Warn("save status", zap.Error(err))
 	}
@@ -310,7 +328,7 @@ func (a *Agent) Status() Status {
 	st.Queued = a.outbox.Len()
 	st.NextRuns = []NextRun{}
 	if p, err := a.lastPayload(); err == nil {
-		st.Config = &p.Config
+		st.Config, st.Configuration = &p.Config, p.Configuration
 		st.NextRuns = a.nextRuns(p, a.o.Now())
 	}
 	return st

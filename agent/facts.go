@@ -13,7 +13,7 @@ func DeviceFacts(agentVersion string) protocol.Facts {
 	f := inventory.DeviceFacts(agentVersion)
 	out := protocol.Facts{
 		SerialNumber: f.SerialNumber, Model: f.Model, OSVersion: f.OSVersion, OSBuild: f.OSBuild,
-		Hostname: f.Hostname, AgentVersion: agentVersion,
+		Hostname: f.Hostname, AgentVersion: agentVersion, TimeZone: deviceTimeZone(),
 	}
 	if u, err := executor.ConsoleUser(); err == nil {
 		out.ConsoleUser = u.Name

@@ -2,8 +2,12 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 
+	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -19,4 +23,25 @@ func (a *Agent) Leave(ctx context.Context) error {
 		return fmt.Errorf("tell %s that the device leaves: %w", a.id.ServerURL, err)
 	}
 	return nil
+}
+
+// UninstallRemovesManagedApps decides whether an uninstall removes the apps
+// the agent installed: the explicit choice when there is one (non-nil),
+// else what the tenant's configuration said in the last verified check-in
+// saved in stateDir, else no. It reads that payload without the identity,
+// so a damaged state directory can still be uninstalled; an unreadable
+// payload keeps the apps and is returned as the error.
+func UninstallRemovesManagedApps(stateDir string, explicit *bool) (bool, error) {
+	if explicit != nil {
+		return *explicit, nil
+	}
+	var p protocol.CheckinPayload
+	err := atomicfile.ReadJSON(filepath.Join(stateDir, payloadFile), &p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil // never checked in: nothing asks for it
+	case err != nil:
+		return false, fmt.Errorf("the tenant's choice for managed apps is unknown, they are kept: %w", err)
+	}
+	return p.Config.RemoveManagedApps, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -65,5 +66,38 @@ func TestLeave(t *testing.T) {
 	ts.Close()
 	if err := a.Leave(ctx); err == nil {
 		t.Fatal("leave with the server down succeeded")
+	}
+}
+
+func TestUninstallRemovesManagedApps(t *testing.T) {
+	yes, no := true, false
+	tests := []struct {
+		name     string
+		payload  string // checkin.json; "" for none
+		explicit *bool
+		want     bool
+		wantErr  bool
+	}{
+		{name: "never checked in", want: false},
+		{name: "tenant keeps", payload: `{"config":{"checkin_interval_minutes":15}}`, want: false},
+		{name: "tenant removes", payload: `{"config":{"remove_managed_apps":true}}`, want: true},
+		{name: "explicit keep wins", payload: `{"config":{"remove_managed_apps":true}}`, explicit: &no, want: false},
+		{name: "explicit remove wins", payload: `{"config":{}}`, explicit: &yes, want: true},
+		{name: "explicit remove, never checked in", explicit: &yes, want: true},
+		{name: "unreadable payload keeps", payload: `{"config":`, want: false, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			state := t.TempDir()
+			if tt.payload != "" {
+				if err := os.WriteFile(filepath.Join(state, "checkin.json"), []byte(tt.payload), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := agent.UninstallRemovesManagedApps(state, tt.explicit)
+			if got != tt.want || (err != nil) != tt.wantErr {
+				t.Fatalf("= %v, %v; want %v, error %v", got, err, tt.want, tt.wantErr)
+			}
+		})
 	}
 }

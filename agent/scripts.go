@@ -34,7 +34,7 @@ type due struct {
 func (a *Agent) dueNow(p *protocol.CheckinPayload, now time.Time) ([]due, error) {
 	var out []due
 	var errs []error
-	for _, asg := range p.Assignments {
+	for _, asg := range runnable(p) {
 		e, err := a.ledger.Observe(asg.ID, asg.Version, asg.Schedule.String(), now)
 		if err != nil {
 			errs = append(errs, err)
@@ -63,9 +63,15 @@ func (a *Agent) dueNow(p *protocol.CheckinPayload, now time.Time) ([]due, error)
 // RunDue runs every due assignment, one script at a time. A script that
 // cannot be fetched now is left for the next cycle; one that fails
 // verification is reported as rejected and never run.
+//
+// Without a Mobile@Work configuration nothing runs, whatever Assignments
+// holds: the server sends none then, and the agent does not rely on it.
 func (a *Agent) RunDue(ctx context.Context, p *protocol.CheckinPayload) error {
 	a.runMu.Lock()
 	defer a.runMu.Unlock()
+	if !a.configured(p) {
+		return nil
+	}
 	items, err := a.dueNow(p, a.o.Now())
 	errs := []error{err}
 	for _, d := range items {
@@ -78,6 +84,45 @@ func (a *Agent) RunDue(ctx context.Context, p *protocol.CheckinPayload) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// noConfigurationWarning is logged when a payload distributes no
+// Mobile@Work configuration.
+const noConfigurationWarning = "no Mobile@Work configuration is distributed to this device: no script runs"
+
+// configured reports whether p distributes a Mobile@Work configuration,
+// which every script run needs. It logs only when that changes, as the
+// daemon hands the same payload over at each wake-up.
+func (a *Agent) configured(p *protocol.CheckinPayload) bool {
+	a.cfgMu.Lock()
+	defer a.cfgMu.Unlock()
+	ref := p.Configuration
+	if !a.cfgSeen || !sameConfiguration(a.cfgRef, ref) {
+		if ref == nil {
+			a.o.Log.Warn(noConfigurationWarning)
+		} else {
+			a.o.Log.Info("Mobile@Work configuration in effect", zap.String("configuration", ref.ID),
+				zap.String("name", ref.Name), zap.Int("version", ref.Version))
+		}
+	}
+	a.cfgSeen, a.cfgRef = true, nil
+	if ref != nil {
+		c := *ref
+		a.cfgRef = &c
+	}
+	return ref != nil
+}
+
+func sameConfiguration(a, b *protocol.ConfigurationRef) bool {
+	return a == b || (a != nil && b != nil && *a == *b)
+}
+
+// runnable is what p lets run: nothing without a Mobile@Work configuration.
+func runnable(p *protocol.CheckinPayload) []protocol.Assignment {
+	if p.Configuration == nil {
+		return nil
+	}
+	return p.Assignments
 }
 
 // settle records that an occurrence has been handled.
@@ -123,6 +168,9 @@ func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 		}
 		return a.ledger.Put(settle(d.entry, d.occurrence))
 	}
+	// From here every result names the verified body, including the one
+	// saying it waits for a console user: that is the body that will run.
+	res.ScriptSHA256 = protocol.SHA256Hex(sc.Body)
 	var runAs *executor.User
 	if d.asg.RunAs == protocol.RunAsConsoleUser {
 		u, err := a.o.ConsoleUser()
@@ -143,7 +191,7 @@ func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 	}
 	// At most once: the start is on disk before the script can run.
 	e := d.entry
-	e.Started = &ledger.Started{RunID: res.RunID, Occurrence: d.occurrence, At: now}
+	e.Started = &ledger.Started{RunID: res.RunID, Occurrence: d.occurrence, At: now, ScriptSHA256: res.ScriptSHA256}
 	if err := a.ledger.Put(e); err != nil {
 		return fmt.Errorf("record start: %w", err)
 	}
@@ -197,7 +245,7 @@ func (a *Agent) recoverInterrupted() error {
 			now := a.o.Now().UTC()
 			res := protocol.Result{
 				RunID: e.Started.RunID, DeviceID: a.id.DeviceID, AssignmentID: e.AssignmentID,
-				AssignmentVersion: e.Version, Occurrence: e.Started.Occurrence,
+				AssignmentVersion: e.Version, ScriptSHA256: e.Started.ScriptSHA256, Occurrence: e.Started.Occurrence,
 				Status: protocol.StatusError, StartedAt: e.Started.At, FinishedAt: now,
 				Error: "interrupted: the agent stopped while the script ran; it is not run again",
 			}
@@ -217,7 +265,7 @@ func (a *Agent) recoverInterrupted() error {
 // nextRuns describes, for `status`, when each assignment runs next.
 func (a *Agent) nextRuns(p *protocol.CheckinPayload, now time.Time) []NextRun {
 	out := []NextRun{}
-	for _, asg := range p.Assignments {
+	for _, asg := range runnable(p) {
 		nr := NextRun{AssignmentID: asg.ID, Name: asg.Name, Schedule: asg.Schedule.String()}
 		e, seen := a.ledger.Get(asg.ID)
 		if seen && (e.Version != asg.Version || e.Schedule != asg.Schedule.String()) {
@@ -249,7 +297,7 @@ func (a *Agent) nextRuns(p *protocol.CheckinPayload, now time.Time) []NextRun {
 // nextWake is the earliest upcoming scheduled occurrence, if any.
 func (a *Agent) nextWake(p *protocol.CheckinPayload, now time.Time) (time.Time, bool) {
 	var best time.Time
-	for _, asg := range p.Assignments {
+	for _, asg := range runnable(p) {
 		if !asg.Schedule.Recurring() {
 			continue
 		}

@@ -21,6 +21,9 @@ type Started struct {
 	RunID      string    `json:"run_id"`
 	Occurrence time.Time `json:"occurrence,omitempty"`
 	At         time.Time `json:"at"`
+	// ScriptSHA256 is the verified body that started, so a run the agent
+	// did not live to finish is still reported with what ran.
+	ScriptSHA256 string `json:"script_sha256,omitempty"`
 }
 
 // Entry is the state of one assignment on this device.

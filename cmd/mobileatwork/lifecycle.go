@@ -83,9 +83,11 @@ func uninstallCmd() *cobra.Command {
 cannot be reached: uninstall also works offline), unloads the launchd jobs, and
 removes the agent's binaries, command link, LaunchDaemon/LaunchAgent plists,
 state directory, logs and package receipt. Apps the agent installed are removed
-only with --remove-managed-apps, and only below /Applications; nothing is
-removed through a symbolic link. --dry-run lists every path and command and
-changes nothing. --root prefixes every path (for tests). Needs root.`,
+with --remove-managed-apps, or without the flag when the tenant's configuration
+(as of the last check-in) says so; --remove-managed-apps=false keeps them. Only
+apps below /Applications are removed, and nothing through a symbolic link.
+--dry-run lists every path and command and changes nothing. --root prefixes
+every path (for tests). Needs root.`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			root := v.GetString("root")
@@ -101,11 +103,18 @@ changes nothing. --root prefixes every path (for tests). Needs root.`,
 			if err := waitAfter(cmd.Context(), v.GetDuration("after")); err != nil {
 				return err
 			}
-			opt := uninstall.Options{Root: root, Layout: layout, RemoveManagedApps: v.GetBool("remove-managed-apps")}
 			stateDir := filepath.Join(root, layout.StateDir)
 			if root == "" {
 				stateDir = layout.StateDir
 			}
+			explicit := removeManagedAppsChoice(cmd)
+			removeApps, err := agent.UninstallRemovesManagedApps(stateDir, explicit)
+			if err != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %v\n", err)
+			} else if removeApps && explicit == nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), "the tenant's configuration removes the apps the agent installed; --remove-managed-apps=false keeps them")
+			}
+			opt := uninstall.Options{Root: root, Layout: layout, RemoveManagedApps: removeApps}
 			var leaveWarning error
 			if id, err := agent.LoadIdentity(stateDir); err == nil {
 				opt.Server = id.ServerURL
@@ -146,13 +155,24 @@ changes nothing. --root prefixes every path (for tests). Needs root.`,
 		},
 	}
 	f := cmd.Flags()
-	f.Bool("remove-managed-apps", false, "also remove the apps the agent installed (below /Applications)")
+	f.Bool("remove-managed-apps", false, "also remove the apps the agent installed (below /Applications); default: as the tenant's configuration says")
 	f.Bool("dry-run", false, "list what would be removed and run; change nothing")
 	f.String("root", "", "prefix of every path (default /)")
 	f.Bool("json", false, "print JSON")
 	f.Duration("after", 0, "wait this long before starting (used by the hand-off job)")
 	f.MarkHidden("after")
 	return cmd
+}
+
+// removeManagedAppsChoice is the explicit --remove-managed-apps (flag,
+// MAW_REMOVE_MANAGED_APPS or --config key), nil when none was made and the
+// tenant's configuration decides.
+func removeManagedAppsChoice(cmd *cobra.Command) *bool {
+	if !cmd.Flags().Changed("remove-managed-apps") && !v.IsSet("remove-managed-apps") {
+		return nil
+	}
+	b := v.GetBool("remove-managed-apps")
+	return &b
 }
 
 // handOffDelay gives the daemon time to report the result of the script
@@ -169,8 +189,11 @@ func handOffUninstall(cmd *cobra.Command, stateDir string) error {
 		return fmt.Errorf("hand off uninstall: %w", err)
 	}
 	argv := []string{exe, "uninstall", "--state-dir", stateDir, "--after", handOffDelay.String()}
-	if v.GetBool("remove-managed-apps") {
+	// Without a choice the job decides from the saved payload, as here.
+	if c := removeManagedAppsChoice(cmd); c != nil && *c {
 		argv = append(argv, "--remove-managed-apps")
+	} else if c != nil {
+		argv = append(argv, "--remove-managed-apps=false")
 	}
 	err = uninstall.Detach(cmd.Context(), handOffPlatform(), "", argv)
 	if errors.Is(err, uninstall.ErrNoServiceManager) {

@@ -173,3 +173,113 @@ func TestUninstallFromAgentScriptIsHandedOff(t *testing.T) {
 		t.Errorf("no service manager: %v, want advice to run it from a terminal", err)
 	}
 }
+
+// Without --remove-managed-apps the tenant's configuration, as of the last
+// verified check-in, decides whether uninstall removes the managed apps; an
+// explicit choice wins, and the dry run shows the decision.
+func TestUninstallManagedAppsDefault(t *testing.T) {
+	l := uninstall.DefaultLayout()
+	const app = "/Applications/Managed.app"
+	tests := []struct {
+		name    string
+		payload string // checkin.json in the state dir; "" for none
+		args    []string
+		env     string // MAW_REMOVE_MANAGED_APPS
+		remove  bool
+	}{
+		{name: "never checked in", remove: false},
+		{name: "tenant keeps", payload: `{"config":{"remove_managed_apps":false}}`, remove: false},
+		{name: "tenant removes", payload: `{"config":{"remove_managed_apps":true}}`, remove: true},
+		{name: "flag false keeps", payload: `{"config":{"remove_managed_apps":true}}`, args: []string{"--remove-managed-apps=false"}, remove: false},
+		{name: "env false keeps", payload: `{"config":{"remove_managed_apps":true}}`, env: "false", remove: false},
+		{name: "flag removes", payload: `{"config":{}}`, args: []string{"--remove-managed-apps"}, remove: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.env != "" {
+				t.Setenv("MAW_REMOVE_MANAGED_APPS", tt.env)
+			}
+			root := t.TempDir()
+			files := map[string]string{
+				filepath.Join(app, "Contents/Info.plist"):      "x",
+				filepath.Join(l.StateDir, "managed-apps.json"): `{"version": 1, "apps": [{"path": "` + app + `", "installed_at": "2026-01-01T00:00:00Z"}]}`,
+				filepath.Join(l.StateDir, "status.json"):       "{}",
+				filepath.Join(l.StateDir, "checkin.json"):      tt.payload,
+			}
+			for f, body := range files {
+				if body == "" {
+					continue
+				}
+				p := filepath.Join(root, f)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			flags := append([]string{"uninstall", "--root", root, "--state-dir", l.StateDir, "--json"}, tt.args...)
+			appPath := filepath.Join(root, app)
+
+			out, _, err := execute(t, append(flags, "--dry-run")...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var dry uninstall.Report
+			if err := json.Unmarshal([]byte(out), &dry); err != nil {
+				t.Fatalf("dry run JSON: %v\n%s", err, out)
+			}
+			planned, kept := false, false
+			for _, r := range dry.Results {
+				planned = planned || r.Path == appPath
+			}
+			for _, k := range dry.Kept {
+				kept = kept || k.Path == appPath
+			}
+			if planned != tt.remove || kept == tt.remove {
+				t.Fatalf("dry run: app removal planned %v, kept %v; want removed %v\n%s", planned, kept, tt.remove, out)
+			}
+
+			if _, _, err := execute(t, flags...); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(appPath); (err == nil) == tt.remove {
+				t.Errorf("after uninstall the app is there: %v, want removed %v", err == nil, tt.remove)
+			}
+		})
+	}
+}
+
+// The hand-off passes an explicit choice on, and none when the tenant's
+// configuration is to decide.
+func TestUninstallHandOffPassesManagedAppsChoice(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "mobileatwork")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(executor.RunTokenVar, "token")
+	rec := &handOffRecorder{}
+	handOffPlatform = func() uninstall.Platform { return rec }
+	t.Cleanup(func() { handOffPlatform = uninstall.SystemPlatform })
+	tests := []struct {
+		flag, want string // want: the last argument handed off
+	}{
+		{"", "15s"},
+		{"--remove-managed-apps", "--remove-managed-apps"},
+		{"--remove-managed-apps=false", "--remove-managed-apps=false"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.flag, func(t *testing.T) {
+			args := []string{"uninstall", "--state-dir", state}
+			if tt.flag != "" {
+				args = append(args, tt.flag)
+			}
+			if _, _, err := execute(t, args...); err != nil {
+				t.Fatal(err)
+			}
+			if len(rec.argv) == 0 || rec.argv[len(rec.argv)-1] != tt.want {
+				t.Errorf("hand-off argv %q, want it to end with %q", rec.argv, tt.want)
+			}
+		})
+	}
+}

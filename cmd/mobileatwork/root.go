@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -60,6 +59,14 @@ func logger(file string) (*zap.Logger, func(), error) {
 	return logging.New(logging.Options{Console: true, Level: v.GetString("log-level"), File: file})
 }
 
+// agentLogger is logger that also keeps the latest warnings and errors, for
+// the agent of `run` and `checkin` to send with its check-ins.
+func agentLogger(file string) (*zap.Logger, *logging.Recent, func(), error) {
+	r := logging.NewAgentRecent()
+	l, sync, err := logging.New(logging.Options{Console: true, Level: v.GetString("log-level"), File: file, Recent: r})
+	return l, r, sync, err
+}
+
 // agentOptions wires an agent of this build to the --state-dir.
 func agentOptions(log *zap.Logger) agent.Options {
 	return agent.Options{
@@ -111,12 +118,14 @@ that are due, deliver their results. It exits non-zero when the server cannot be
 reached; results then stay queued and go out at the next check-in.`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, sync, err := logger("")
+			log, recent, sync, err := agentLogger("")
 			if err != nil {
 				return err
 			}
 			defer sync()
-			a, err := newAgent(log)
+			o := agentOptions(log)
+			o.RecentLog = recent
+			a, err := agent.New(o)
 			if err != nil {
 				return err
 			}
@@ -133,12 +142,13 @@ func runCmd() *cobra.Command {
 		Short: "Run the agent daemon (what launchd starts)",
 		Args:  cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, sync, err := logger(v.GetString("log-file"))
+			log, recent, sync, err := agentLogger(v.GetString("log-file"))
 			if err != nil {
 				return err
 			}
 			defer sync()
 			o := agentOptions(log)
+			o.RecentLog = recent
 			o.Interval = v.GetDuration("interval")
 			// Apps@Work opens for the console user right after registration,
 			// before onboarding or MDM enrollment end.
@@ -159,65 +169,6 @@ func runCmd() *cobra.Command {
 	cmd.Flags().String("log-file", agent.DefaultLogFile, "JSON log file (rotated)")
 	cmd.Flags().Duration("interval", 0, "override the tenant's check-in interval, e.g. 30s (troubleshooting)")
 	return cmd
-}
-
-func statusCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "status",
-		Short: "Show enrollment, last check-in, queued results and next scheduled runs",
-		Args:  cli.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := newAgent(zap.NewNop())
-			var st agent.Status
-			switch {
-			case err == nil:
-				st = a.Status()
-			case errors.Is(err, agent.ErrNotEnrolled):
-				st = agent.Status{NextRuns: []agent.NextRun{}}
-			default:
-				return err
-			}
-			if v.GetBool("json") {
-				return cli.JSON(cmd.OutOrStdout(), st)
-			}
-			return printStatus(cmd, st)
-		},
-	}
-	cmd.Flags().Bool("json", false, "print JSON")
-	return cmd
-}
-
-func printStatus(cmd *cobra.Command, st agent.Status) error {
-	w := cmd.OutOrStdout()
-	if !st.Enrolled {
-		fmt.Fprintln(w, "enrolled:      no (run `mobileatwork enroll --server URL --token TOKEN`)")
-		return nil
-	}
-	when := func(t time.Time) string {
-		if t.IsZero() {
-			return "never"
-		}
-		return t.Local().Format(time.RFC3339)
-	}
-	fmt.Fprintf(w, "enrolled:      yes, since %s\ndevice id:     %s\nserver:        %s\nlast check-in: %s\n",
-		when(st.EnrolledAt), st.DeviceID, st.Server, when(st.LastCheckin))
-	if st.LastError != "" {
-		fmt.Fprintf(w, "last error:    %s (at %s)\n", st.LastError, when(st.LastAttempt))
-	}
-	fmt.Fprintf(w, "queued:        %d result(s)\n", st.Queued)
-	if len(st.NextRuns) == 0 {
-		return nil
-	}
-	fmt.Fprintln(w)
-	rows := [][]string{}
-	for _, n := range st.NextRuns {
-		next := ""
-		if !n.Next.IsZero() {
-			next = n.Next.Local().Format(time.RFC3339)
-		}
-		rows = append(rows, []string{n.AssignmentID, n.Name, n.Schedule, n.State, next})
-	}
-	return cli.Table(w, []string{"ASSIGNMENT", "SCRIPT", "SCHEDULE", "STATE", "NEXT RUN"}, rows)
 }
 
 func versionCmd() *cobra.Command {

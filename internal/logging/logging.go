@@ -18,6 +18,9 @@ type Options struct {
 	File    string // JSON log file, rotated; empty for none
 	Console bool   // human-readable lines on stderr
 	Level   string // debug, info, warn, error; default info
+	// Recent, when set, also keeps the latest warnings and errors that
+	// pass Level, for the agent to send with its check-ins.
+	Recent *Recent
 }
 
 // New returns a logger and a function that flushes it.
@@ -44,6 +47,9 @@ func New(o Options) (*zap.Logger, func(), error) {
 		enc.EncodeCaller = nil
 		enc.StacktraceKey = ""
 		cores = append(cores, zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.Lock(os.Stderr), lvl))
+	}
+	if o.Recent != nil {
+		cores = append(cores, o.Recent.Core(lvl))
 	}
 	if len(cores) == 0 {
 		return zap.NewNop(), func() {}, nil
