@@ -1,0 +1,318 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/mobileatwork/mobileatwork/internal/cli"
+	"github.com/mobileatwork/mobileatwork/server"
+	"github.com/mobileatwork/mobileatwork/server/distribution"
+	"github.com/mobileatwork/mobileatwork/server/settings"
+	"github.com/mobileatwork/mobileatwork/server/store"
+)
+
+const targetHelp = `TARGET is all, none, device:ID, group:NAME (device group), user:EMAIL or
+usergroup:NAME; --to is repeatable and takes comma-separated lists. Every
+device, user and group named must exist.`
+
+func configCmds() []*cobra.Command {
+	list := &cobra.Command{
+		Use:   "configs [--kind mobileatwork|script]",
+		Short: "List configurations: Mobile@Work ones by priority, then scripts",
+		Args:  cli.NoArgs,
+		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
+			return listConfigs(s, cmd, v.GetString("kind"))
+		}),
+	}
+	list.Flags().String("kind", "", "only mobileatwork or script configurations")
+	list.Flags().Bool("json", false, "print JSON")
+
+	c := &cobra.Command{Use: "config", Short: "Mobile@Work and script configurations: add, set, show, distribute, delete, priority"}
+	c.AddCommand(configAddCmd(), configSetCmd(), configShowCmd(), configDistributeCmd(), configDeleteCmd(), configPriorityCmd())
+	return []*cobra.Command{list, c, assignCmd()}
+}
+
+func listConfigs(s *server.Server, cmd *cobra.Command, kind string) error {
+	cs, err := s.Configurations(cmd.Context(), kind)
+	if err != nil {
+		return err
+	}
+	reached := map[string]int{}
+	for _, c := range cs {
+		ds, err := s.DevicesReached(cmd.Context(), c.Targets)
+		if err != nil {
+			return err
+		}
+		reached[c.ID] = len(ds)
+	}
+	if v.GetBool("json") {
+		out := []any{}
+		for _, c := range cs {
+			out = append(out, struct {
+				configJSON
+				DevicesReached int `json:"devices_reached"`
+			}{newConfigJSON(s, cmd, c), reached[c.ID]})
+		}
+		return cli.JSON(cmd.OutOrStdout(), out)
+	}
+	rows := [][]string{}
+	for _, c := range cs {
+		prio, what := "-", ""
+		if c.Kind == store.KindMobileAtWork {
+			prio = strconv.Itoa(c.Priority)
+		} else {
+			what = c.Script.Schedule.String()
+		}
+		rows = append(rows, []string{c.ID, c.Kind, c.Name, prio, strconv.Itoa(c.Version), distribution.String(c.Targets), strconv.Itoa(reached[c.ID]), what})
+	}
+	return cli.Table(cmd.OutOrStdout(), []string{"ID", "KIND", "NAME", "PRIORITY", "VERSION", "DISTRIBUTION", "DEVICES", "RUNS"}, rows)
+}
+
+func configAddCmd() *cobra.Command {
+	add := &cobra.Command{
+		Use:   "add mobileatwork|script --name N [--description D] ...",
+		Short: "Add a configuration, distributed to no one; prints its id last",
+		Long: `add mobileatwork --name N [--description D] [KEY=VALUE]...
+    a Mobile@Work configuration: the agent's settings (unset keys keep their
+    documented defaults). It ranks after the existing ones (see config priority).
+add script --name N [--description D] --script REF [--input NAME=VALUE]...
+    [--once | --daily HH:MM | --weekly HH:MM --days mon,...] [--tz local|utc]
+    [--start DATE] [--end DATE] [--run-as root|console_user]
+    a script configuration: a script of the repository, inputs overridden, run
+    once at deployment or on a schedule.
+
+Neither reaches a device until "config distribute". Keys:
+` + keyHelp(),
+		Args: cobra.MinimumNArgs(1),
+		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
+			var (
+				c   store.Configuration
+				err error
+			)
+			switch args[0] {
+			case store.KindMobileAtWork:
+				if err := noScriptFlags(cmd.Flags()); err != nil {
+					return err
+				}
+				c, err = s.AddMobileAtWork(cmd.Context(), v.GetString("name"), v.GetString("description"), args[1:])
+			case store.KindScript:
+				if len(args) > 1 {
+					return fmt.Errorf("config add script takes no KEY=VALUE settings, got %q: settings belong to Mobile@Work configurations", args[1:])
+				}
+				req, rerr := scriptRequest(cmd.Flags())
+				if rerr != nil {
+					return rerr
+				}
+				c, err = s.AddScriptConfig(cmd.Context(), v.GetString("name"), v.GetString("description"), req)
+			default:
+				return fmt.Errorf("unknown configuration kind %q: want mobileatwork or script", args[0])
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s configuration %q added, distributed to no one: `config distribute %s --to TARGET`\n", c.Kind, c.Name, c.ID)
+			fmt.Fprintln(cmd.OutOrStdout(), c.ID)
+			return nil
+		}),
+	}
+	f := add.Flags()
+	f.String("name", "", "unique name")
+	f.String("description", "", "what it is for")
+	scriptFlags(f)
+	return add
+}
+
+// scriptFlags are the flags of a script configuration.
+func scriptFlags(f *pflag.FlagSet) {
+	f.String("script", "", "the script: id or name (see `scripts`)")
+	f.StringArray("input", nil, "NAME=VALUE override of a declared input (repeatable); values may hold {$variables}")
+	f.String("run-as", "", "root (default) or console_user")
+	cli.ScheduleFlags(f)
+}
+
+var scheduleFlagNames = []string{"once", "daily", "weekly", "days", "tz", "start", "end"}
+
+func noScriptFlags(f *pflag.FlagSet) error {
+	for _, n := range append([]string{"script", "input", "run-as"}, scheduleFlagNames...) {
+		if f.Changed(n) {
+			return fmt.Errorf("--%s belongs to script configurations, not Mobile@Work ones", n)
+		}
+	}
+	return nil
+}
+
+// scriptRequest reads the script flags that were given.
+func scriptRequest(f *pflag.FlagSet) (server.ScriptRequest, error) {
+	req := server.ScriptRequest{Script: v.GetString("script"), Inputs: v.GetStringSlice("input"), RunAs: v.GetString("run-as")}
+	for _, n := range scheduleFlagNames {
+		if f.Changed(n) {
+			spec, err := cli.ScheduleFromFlags(v)
+			if err != nil {
+				return req, err
+			}
+			req.Schedule = &spec
+			break
+		}
+	}
+	return req, nil
+}
+
+func anyScriptFlag(f *pflag.FlagSet) bool {
+	for _, n := range append([]string{"script", "input", "run-as"}, scheduleFlagNames...) {
+		if f.Changed(n) {
+			return true
+		}
+	}
+	return false
+}
+
+func configSetCmd() *cobra.Command {
+	set := &cobra.Command{
+		Use:   "set [REF] [--name N] [--description D] [KEY=VALUE]... [script flags]",
+		Short: "Edit a configuration, all or nothing; devices get it at their next check-in",
+		Long: `set edits the configuration REF (id or name; "default" when REF is left out and
+KEY=VALUE pairs follow, the shorthand of earlier releases). Every value is
+checked before anything is saved. A change to what devices receive raises the
+version; a new name or description alone does not, so renaming never re-runs a
+run-once script. A new schedule is given whole (--daily/--weekly with its
+--tz, --start, --end). Script flags: --script, --input NAME=VALUE (added to
+or replacing the overrides), the schedule flags and --run-as.
+
+Keys of Mobile@Work configurations:
+` + keyHelp(),
+		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
+			ref := store.DefaultConfigID
+			if len(args) > 0 && !strings.Contains(args[0], "=") {
+				ref, args = args[0], args[1:]
+			}
+			u := server.ConfigUpdate{Settings: args}
+			if cmd.Flags().Changed("name") {
+				n := v.GetString("name")
+				u.Name = &n
+			}
+			if cmd.Flags().Changed("description") {
+				d := v.GetString("description")
+				u.Description = &d
+			}
+			if anyScriptFlag(cmd.Flags()) {
+				req, err := scriptRequest(cmd.Flags())
+				if err != nil {
+					return err
+				}
+				u.Script = &req
+			}
+			c, err := s.UpdateConfiguration(cmd.Context(), ref, u)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "configuration %q is at version %d\n", c.Name, c.Version)
+			if v.GetBool("json") {
+				return cli.JSON(cmd.OutOrStdout(), newConfigJSON(s, cmd, c))
+			}
+			return nil
+		}),
+	}
+	f := set.Flags()
+	f.String("name", "", "new name")
+	f.String("description", "", "new description")
+	f.Bool("json", false, "print the configuration as JSON")
+	scriptFlags(f)
+	return set
+}
+
+func configShowCmd() *cobra.Command {
+	show := &cobra.Command{
+		Use:   "show [REF]",
+		Short: "A configuration with its status on every device it reaches (default: the default)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
+			ref := store.DefaultConfigID
+			if len(args) == 1 {
+				ref = args[0]
+			}
+			d, err := s.ConfigDetail(cmd.Context(), ref)
+			if err != nil {
+				return err
+			}
+			return printConfigDetail(cmd, d)
+		}),
+	}
+	show.Flags().Bool("json", false, "print JSON")
+	return show
+}
+
+func configDistributeCmd() *cobra.Command {
+	dist := &cobra.Command{
+		Use:   "distribute REF --to TARGET... [--dry-run]",
+		Short: "Replace who a configuration reaches; --dry-run lists the devices and changes nothing",
+		Long: `distribute replaces the distribution of the configuration REF. ` + targetHelp + `
+"--to none" withdraws it: devices drop it at their next check-in (a
+withdrawn script runs no more; results already made are kept).`,
+		Args: cli.ExactArgs(1),
+		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
+			dry := v.GetBool("dry-run")
+			r, err := s.Distribute(cmd.Context(), args[0], v.GetStringSlice("to"), dry)
+			if err != nil {
+				return err
+			}
+			verb := "now reaches"
+			if dry {
+				verb = "would reach (dry run, nothing changed)"
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%q %s %d device(s): %s\n", r.Config.Name, verb, len(r.Devices), distribution.String(r.Config.Targets))
+			return printDeviceList(cmd, r.Devices)
+		}),
+	}
+	dist.Flags().StringArray("to", nil, "TARGET (repeatable, comma-separated)")
+	dist.Flags().Bool("dry-run", false, "only list the devices it would reach")
+	dist.Flags().Bool("json", false, "print the devices as JSON")
+	return dist
+}
+
+func configDeleteCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete REF",
+		Short: "Withdraw a configuration from every device and delete it",
+		Args:  cli.ExactArgs(1),
+		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
+			c, err := s.DeleteConfiguration(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "configuration %q deleted; devices drop it at their next check-in\n", c.Name)
+			return nil
+		}),
+	}
+}
+
+func configPriorityCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "priority REF N",
+		Short: "Rank a Mobile@Work configuration: 1 wins over 2 on a device both reach",
+		Args:  cli.ExactArgs(2),
+		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
+			n, err := strconv.Atoi(args[1])
+			if err != nil {
+				return fmt.Errorf("priority %q is not a whole number", args[1])
+			}
+			c, err := s.SetPriority(cmd.Context(), args[0], n)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%q has priority %d\n", c.Name, c.Priority)
+			return nil
+		}),
+	}
+}
+
+func keyHelp() string {
+	var b strings.Builder
+	for _, k := range settings.Keys() {
+		fmt.Fprintf(&b, "  %-34s %s (default %q)\n", k, settings.Help(k), settings.Defaults()[k])
+	}
+	return b.String()
+}
