@@ -286,9 +286,9 @@ type Status struct {
 	Enrolled    bool             `json:"enrolled"`
 	DeviceID    string           `json:"device_id,omitempty"`
 	Server      string           `json:"server,omitempty"`
-	EnrolledAt  time.Time        `json:"enrolled_at,omitempty"`
-	LastCheckin time.Time        `json:"last_checkin,omitempty"`
-	LastAttempt time.Time        `json:"last_attempt,omitempty"`
+	EnrolledAt  time.Time        `json:"enrolled_at,omitzero"`
+	LastCheckin time.Time        `json:"last_checkin,omitzero"`
+	LastAttempt time.Time        `json:"last_attempt,omitzero"`
 	LastError   string           `json:"last_error,omitempty"`
 	Queued      int              `json:"queued_results"`
 	NextRuns    []NextRun        `json:"next_runs"`
@@ -304,7 +304,7 @@ type NextRun struct {
 	AssignmentID string    `json:"assignment_id"`
 	Name         string    `json:"name"`
 	Schedule     string    `json:"schedule"`
-	Next         time.Time `json:"next,omitempty"`
+	Next         time.Time `json:"next,omitzero"`
 	State        string    `json:"state"` // due, scheduled, done, finished
 }
 

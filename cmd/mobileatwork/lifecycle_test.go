@@ -15,7 +15,7 @@ import (
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 )
 
-// execute runs the agent CLI in process.
+// execute runs the agent CLI in process, prepared as cli.Main prepares it.
 func execute(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
 	root := newRoot()
@@ -23,9 +23,21 @@ func execute(t *testing.T, args ...string) (string, string, error) {
 	root.SetOut(&out)
 	root.SetErr(&errb)
 	root.SetArgs(args)
-	root.SilenceErrors, root.SilenceUsage = true, true
+	cli.Prepare(root)
 	err := root.Execute()
 	return out.String(), errb.String(), err
+}
+
+// runMain runs the agent CLI in process as main does, up to the exit code.
+func runMain(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	root := newRoot()
+	var out, errb bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	root.SetArgs(args)
+	code = cli.Run(root)
+	return code, out.String(), errb.String()
 }
 
 // The postinstall decides whether to enroll by grepping `status --json`;

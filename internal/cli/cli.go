@@ -16,17 +16,9 @@ import (
 	"github.com/spf13/viper"
 )
 
-// Main runs the root command and exits: 0 on success, 1 with one line
-// "error: ..." on stderr otherwise.
-func Main(root *cobra.Command) {
-	root.SilenceErrors = true
-	root.SilenceUsage = true
-	if err := root.Execute(); err != nil {
-		msg := strings.ReplaceAll(err.Error(), "\n", "; ")
-		fmt.Fprintf(os.Stderr, "error: %s\n", msg)
-		os.Exit(1)
-	}
-}
+// Main runs the root command (see Run) and exits with its code: 0 on
+// success, 1 with one line "error: ..." on stderr otherwise.
+func Main(root *cobra.Command) { os.Exit(Run(root)) }
 
 // JSON writes v as one indented JSON document.
 func JSON(w io.Writer, v any) error {
