@@ -36,6 +36,9 @@ func newTestEnv(t *testing.T) *testEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
+	if _, err := srv.Distribute(context.Background(), "default", []string{"all"}, false); err != nil {
+		t.Fatal(err)
+	}
 	e := &testEnv{srv: srv, state: filepath.Join(t.TempDir(), "state")}
 	h := srv.Handler()
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -42,11 +42,11 @@ func (f *fakeExec) run(_ context.Context, req executor.Request) executor.Result 
 func assignedCheckin(t *testing.T, e *testEnv, a *Agent, body, runAs string, configuration *protocol.ConfigurationRef) *protocol.CheckinPayload {
 	t.Helper()
 	ctx := context.Background()
-	sc, err := e.srv.AddScript(ctx, "test script", []byte(body), nil)
+	sc, err := e.srv.AddScript(ctx, "test script", "", []byte(body), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.srv.Assign(ctx, server.AssignRequest{ScriptID: sc.ID, To: "all", RunAs: runAs}); err != nil {
+	if _, _, err := e.srv.Assign(ctx, "", "", server.ScriptRequest{Script: sc.ID, RunAs: runAs}, []string{"all"}); err != nil {
 		t.Fatal(err)
 	}
 	p, err := a.Checkin(ctx)

@@ -104,7 +104,7 @@ func (e *env) addCatalogApp(c catalogApp) server.AppInfo {
 		}
 	}
 	for _, to := range c.to {
-		if _, err := e.srv.DistributeApp(ctx, a.ID, to); err != nil {
+		if _, err := e.srv.DistributeApp(ctx, a.ID, []string{to}); err != nil {
 			e.t.Fatal(err)
 		}
 	}
@@ -186,7 +186,7 @@ func TestOffersReachOnlyTargetedDevices(t *testing.T) {
 	}
 
 	// A distribution added later reaches the device at its next check-in.
-	if _, err := e.srv.DistributeApp(context.Background(), nobody.ID, "user:ada@example.com"); err != nil {
+	if _, err := e.srv.DistributeApp(context.Background(), nobody.ID, []string{"user:ada@example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	checkin(t, a)

@@ -77,7 +77,21 @@ func TestServerCLIRefusesBadInputAndChangesNothing(t *testing.T) {
 		{"bad input decl", []string{"script", "add", "--name", "x", "--file", script, "--input", "no-colon"}, "LABEL:NAME"},
 		{"unknown script", []string{"assign", "--script", "scr_nope", "--to", "all"}, "no script"},
 		{"bad target", []string{"assign", "--script", sid, "--to", "everyone"}, "--to"},
-		{"unknown device", []string{"assign", "--script", sid, "--to", "device:dev_nope"}, "no device"},
+		{"unknown device", []string{"assign", "--script", sid, "--to", "device:dev_nope"}, "unknown device"},
+		{"unknown user", []string{"assign", "--script", sid, "--to", "user:zed@example.com"}, "unknown user"},
+		{"none mixed with a target", []string{"config", "distribute", "default", "--to", "none,group:lab"}, "cannot be mixed"},
+		{"unknown REF", []string{"config", "show", "nope"}, `no configuration "nope"`},
+		{"duplicate name", []string{"config", "add", "mobileatwork", "--name", "Default"}, "exists already"},
+		{"unknown kind", []string{"config", "add", "profile", "--name", "x"}, "want mobileatwork or script"},
+		{"priority out of range", []string{"config", "priority", "default", "2"}, "out of range"},
+		{"delete default", []string{"config", "delete", "default"}, "cannot be deleted"},
+		{"script flags on Mobile@Work", []string{"config", "add", "mobileatwork", "--name", "x", "--daily", "10:00"}, "belongs to script configurations"},
+		{"settings on a script", []string{"config", "add", "script", "--name", "x", "--script", sid, "max_response_kb=2"}, "no KEY=VALUE"},
+		{"unknown sub-command", []string{"script", "frob", "x"}, `unknown command "frob" for "mobileatwork-server script"`},
+		{"group without sub-command", []string{"config"}, "needs a sub-command"},
+		{"bad --since", []string{"results", "--since", "yesterday"}, "--since"},
+		{"bad --status", []string{"results", "--status", "great"}, "--status"},
+		{"revoke unknown token", []string{"token", "revoke", "tok_nope"}, "no token"},
 		{"undeclared input", []string{"assign", "--script", sid, "--to", "all", "--input", "what=1"}, "declares no input"},
 		{"unknown variable", []string{"assign", "--script", sid, "--to", "all", "--input", "who={$noSuchVariable}"}, "{$deviceSerialNumber}"},
 		{"invalid time", []string{"assign", "--script", sid, "--to", "all", "--daily", "24:00"}, "24:00"},
@@ -91,11 +105,24 @@ func TestServerCLIRefusesBadInputAndChangesNothing(t *testing.T) {
 			oneErrorLine(t, stderr, code, tt.want)
 		})
 	}
-	// Nothing changed: defaults intact, one script, no assignment.
+	// Nothing changed: defaults intact and distributed to no one, one
+	// script, no other configuration.
 	out, _, _ := run(t, "mobileatwork-server", "config", "show", "--json", "--data", data)
-	var cfg map[string]string
-	if err := json.Unmarshal([]byte(out), &cfg); err != nil || cfg["max_response_kb"] != "1" || cfg["checkin_interval_minutes"] != "15" {
-		t.Fatalf("configuration changed by refused commands: %v %v", cfg, err)
+	var cfg struct {
+		Settings     map[string]string `json:"settings"`
+		Version      int               `json:"version"`
+		Distribution struct {
+			Level string `json:"level"`
+		} `json:"distribution"`
+	}
+	if err := json.Unmarshal([]byte(out), &cfg); err != nil || cfg.Settings["max_response_kb"] != "1" ||
+		cfg.Settings["checkin_interval_minutes"] != "15" || cfg.Version != 1 || cfg.Distribution.Level != "none" {
+		t.Fatalf("configuration changed by refused commands: %+v %v", cfg, err)
+	}
+	out, _, _ = run(t, "mobileatwork-server", "configs", "--json", "--data", data)
+	var configs []map[string]any
+	if err := json.Unmarshal([]byte(out), &configs); err != nil || len(configs) != 1 {
+		t.Fatalf("%d configurations after refusals, want the default alone: %v", len(configs), err)
 	}
 	out, _, _ = run(t, "mobileatwork-server", "scripts", "--json", "--data", data)
 	var scripts []map[string]any

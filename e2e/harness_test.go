@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -49,6 +50,7 @@ type env struct {
 
 	mu        sync.Mutex
 	intercept func(w http.ResponseWriter, r *http.Request, next http.Handler) // nil: pass through
+	scripts   int // scripts added, for unique names
 }
 
 func newEnv(t *testing.T) *env {
@@ -74,6 +76,12 @@ func newEnv(t *testing.T) *env {
 	e.ts.StartTLS()
 	e.url = e.ts.URL
 	t.Cleanup(func() { e.ts.Close(); srv.Close() })
+	// Most tests are not about distribution: the default Mobile@Work
+	// configuration reaches every device, as an administrator's first step
+	// makes it. Tests of the undistributed default withdraw it.
+	if _, err := srv.Distribute(context.Background(), "default", []string{"all"}, false); err != nil {
+		t.Fatal(err)
+	}
 	return e
 }
 
@@ -120,19 +128,36 @@ func newAgent(t *testing.T, state string) *agent.Agent {
 	return a
 }
 
-// script stores a script and assigns it to all devices.
-func (e *env) script(body string, decls []store.InputDecl, inputs ...string) (scriptID, assignmentID string) {
+// script stores a script and distributes a script configuration of it to
+// all devices; it returns the script's and the configuration's ids.
+func (e *env) script(body string, decls []store.InputDecl, inputs ...string) (scriptID, configID string) {
 	e.t.Helper()
-	ctx := context.Background()
-	sc, err := e.srv.AddScript(ctx, "test script", []byte(body), decls)
+	sc := e.addScript(body, decls)
+	return sc.ID, e.assign(server.ScriptRequest{Script: sc.ID, Inputs: inputs}, "all")
+}
+
+// addScript stores a script under a fresh name.
+func (e *env) addScript(body string, decls []store.InputDecl) store.Script {
+	e.t.Helper()
+	e.mu.Lock()
+	e.scripts++
+	n := e.scripts
+	e.mu.Unlock()
+	sc, err := e.srv.AddScript(context.Background(), fmt.Sprintf("test script %d", n), "", []byte(body), decls)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	a, err := e.srv.Assign(ctx, server.AssignRequest{ScriptID: sc.ID, To: "all", Inputs: inputs})
+	return sc
+}
+
+// assign adds a script configuration distributed to the targets.
+func (e *env) assign(req server.ScriptRequest, to ...string) string {
+	e.t.Helper()
+	c, _, err := e.srv.Assign(context.Background(), "", "", req, to)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return sc.ID, a.ID
+	return c.ID
 }
 
 func (e *env) results() []store.StoredResult {
@@ -146,7 +171,7 @@ func (e *env) results() []store.StoredResult {
 
 func (e *env) config(kv ...string) {
 	e.t.Helper()
-	if _, err := e.srv.SetConfig(context.Background(), kv); err != nil {
+	if _, err := e.srv.UpdateConfiguration(context.Background(), "default", server.ConfigUpdate{Settings: kv}); err != nil {
 		e.t.Fatal(err)
 	}
 }

@@ -63,7 +63,7 @@ func newOnboardingFixture(t *testing.T) *onboardingFixture {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.srv.DistributeApp(ctx, app.ID, "all"); err != nil {
+		if _, err := e.srv.DistributeApp(ctx, app.ID, []string{"all"}); err != nil {
 			t.Fatal(err)
 		}
 		apps[req.Name] = app.ID

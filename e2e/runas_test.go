@@ -20,13 +20,8 @@ func TestRunAsConsoleUser(t *testing.T) {
 	e := newEnv(t)
 	state := e.enroll()
 	ctx := context.Background()
-	sc, err := e.srv.AddScript(ctx, "whoami", []byte("id -u\necho \"$HOME\"\n"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.srv.Assign(ctx, server.AssignRequest{ScriptID: sc.ID, To: "all", RunAs: protocol.RunAsConsoleUser}); err != nil {
-		t.Fatal(err)
-	}
+	sc := e.addScript("id -u\necho \"$HOME\"\n", nil)
+	e.assign(server.ScriptRequest{Script: sc.ID, RunAs: protocol.RunAsConsoleUser}, "all")
 	// As root, run as an unprivileged account, as on a Mac; otherwise as
 	// ourselves.
 	me, err := user.Current()

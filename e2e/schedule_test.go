@@ -39,16 +39,8 @@ func scheduledAgent(t *testing.T, state string, c *clock, loc *time.Location, ve
 
 func (e *env) assignScheduled(body string, spec schedule.Spec) string {
 	e.t.Helper()
-	ctx := context.Background()
-	sc, err := e.srv.AddScript(ctx, "scheduled", []byte(body), nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	a, err := e.srv.Assign(ctx, server.AssignRequest{ScriptID: sc.ID, To: "all", Schedule: spec})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return a.ID
+	sc := e.addScript(body, nil)
+	return e.assign(server.ScriptRequest{Script: sc.ID, Schedule: &spec}, "all")
 }
 
 func occurrences(rs []store.StoredResult) []string {

@@ -548,3 +548,52 @@ func (s *Server) reorder(ctx context.Context, id string, n int) error {
 	}
 	return s.Store.SetPriorities(ctx, ids, s.now())
 }
+
+// Assign is the shorthand of earlier releases: it adds a script
+// configuration and distributes it, or does neither. Without a name the
+// configuration is named after the script and its targets.
+func (s *Server) Assign(ctx context.Context, name, description string, req ScriptRequest, to []string) (store.Configuration, Reach, error) {
+	targets, err := s.parseTargets(ctx, to)
+	if err != nil {
+		return store.Configuration{}, Reach{}, err
+	}
+	if strings.TrimSpace(name) == "" {
+		sc, err := s.Script(ctx, req.Script)
+		if err != nil {
+			return store.Configuration{}, Reach{}, err
+		}
+		if name, err = s.freeName(ctx, fmt.Sprintf("%s (%s)", sc.Name, distribution.String(targets))); err != nil {
+			return store.Configuration{}, Reach{}, err
+		}
+	}
+	c, err := s.AddScriptConfig(ctx, name, description, req)
+	if err != nil {
+		return store.Configuration{}, Reach{}, err
+	}
+	r, err := s.Distribute(ctx, c.ID, to, false)
+	if err != nil {
+		// Leave nothing half-made behind.
+		if derr := s.Store.DeleteConfiguration(ctx, c.ID); derr != nil {
+			return store.Configuration{}, Reach{}, fmt.Errorf("%w (and removing the new configuration %s failed: %v)", err, c.ID, derr)
+		}
+		return store.Configuration{}, Reach{}, err
+	}
+	return r.Config, r, nil
+}
+
+// freeName is name, or name followed by the first free " #N".
+func (s *Server) freeName(ctx context.Context, name string) (string, error) {
+	all, err := s.Store.Configurations(ctx)
+	if err != nil {
+		return "", err
+	}
+	taken := map[string]bool{}
+	for _, c := range all {
+		taken[strings.ToLower(c.Name)] = true
+	}
+	try := name
+	for n := 2; taken[strings.ToLower(try)]; n++ {
+		try = fmt.Sprintf("%s #%d", name, n)
+	}
+	return try, nil
+}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
@@ -127,4 +126,3 @@ func serveCmd() *cobra.Command {
 	cmd.Flags().String("log-file", "", "also write JSON logs to this file")
 	return cmd
 }
-

@@ -164,6 +164,7 @@ func enrolledStateDir(t *testing.T) string {
 	}
 	writeJSON(t, filepath.Join(dir, "checkin.json"), protocol.CheckinPayload{
 		ProtocolVersion: 1, DeviceID: "dev_1", Config: protocol.DefaultConfig,
+		Configuration: &protocol.ConfigurationRef{ID: "cfg_default", Name: "default", Version: 1},
 		Assignments: []protocol.Assignment{
 			{ID: "asg_once", Version: 1, Name: "once", Schedule: once},
 			{ID: "asg_daily", Version: 1, Name: "daily", Schedule: daily},

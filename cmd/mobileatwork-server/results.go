@@ -1,0 +1,95 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mobileatwork/mobileatwork/internal/cli"
+	"github.com/mobileatwork/mobileatwork/server"
+	"github.com/mobileatwork/mobileatwork/server/jsonview"
+)
+
+func resultsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "results [--device ID] [--config REF] [--script REF] [--status S] [--since T] [--limit N]",
+		Short: "List script results, the oldest first",
+		Long: `results lists what devices reported. Each row names the configuration and the
+version it had when the script ran, and the SHA-256 of the body that ran.
+--since takes an RFC 3339 time or a duration back from now (24h); --limit N
+keeps the newest N.`,
+		Args: cli.NoArgs,
+		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
+			since, err := parseSince(v.GetString("since"), s.Now())
+			if err != nil {
+				return err
+			}
+			list, err := s.Results(cmd.Context(), server.ResultQuery{
+				Device: v.GetString("device"), Config: v.GetString("config"), Script: v.GetString("script"),
+				Status: v.GetString("status"), Since: since, Limit: v.GetInt("limit"),
+			})
+			if err != nil {
+				return err
+			}
+			names := map[string]string{}
+			if cs, err := s.Configurations(cmd.Context(), ""); err == nil {
+				for _, c := range cs {
+					names[c.ID] = c.Name
+				}
+			}
+			if v.GetBool("json") {
+				out := make([]jsonview.Result, 0, len(list))
+				for _, r := range list {
+					out = append(out, jsonview.NewResult(r, names[r.AssignmentID]))
+				}
+				return cli.JSON(cmd.OutOrStdout(), out)
+			}
+			rows := [][]string{}
+			for _, r := range list {
+				occ := "once"
+				if !r.Occurrence.IsZero() {
+					occ = r.Occurrence.Format(time.RFC3339)
+				}
+				trunc := ""
+				if r.Truncated {
+					trunc = "yes"
+				}
+				cfg := orDash(names[r.AssignmentID])
+				if cfg == "-" {
+					cfg = r.AssignmentID + " (deleted)"
+				}
+				sha := "-"
+				if len(r.ScriptSHA256) >= 12 {
+					sha = r.ScriptSHA256[:12]
+				}
+				rows = append(rows, []string{r.RunID, r.DeviceID, fmt.Sprintf("%s v%d", cfg, r.AssignmentVersion), sha, r.Status, strconv.Itoa(r.ExitCode),
+					(time.Duration(r.DurationMS) * time.Millisecond).String(), occ, r.Stdout, r.Stderr + r.Error, trunc})
+			}
+			return cli.Table(cmd.OutOrStdout(), []string{"RUN", "DEVICE", "CONFIGURATION", "SHA256", "STATUS", "EXIT", "DURATION", "OCCURRENCE", "STDOUT", "STDERR", "TRUNCATED"}, rows)
+		}),
+	}
+	f := cmd.Flags()
+	f.String("device", "", "only this device")
+	f.String("config", "", "only this configuration (id or name)")
+	f.String("script", "", "only this script (id or name)")
+	f.String("status", "", "only succeeded, failed, timed_out, rejected or error")
+	f.String("since", "", "only results received since this time (RFC 3339) or this long ago (24h)")
+	f.Int("limit", 0, "only the newest N (0: all)")
+	f.Bool("json", false, "print JSON: an array of result objects")
+	return cmd
+}
+
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("--since %q: want an RFC 3339 time (2027-01-31T08:00:00Z) or a duration (24h)", s)
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/pflag"
+
+	"github.com/mobileatwork/mobileatwork/internal/cli"
+	"github.com/mobileatwork/mobileatwork/server"
+)
+
+// scriptFlags are the flags of a script configuration.
+func scriptFlags(f *pflag.FlagSet) {
+	f.String("script", "", "the script: id or name (see `scripts`)")
+	f.StringArray("input", nil, "NAME=VALUE override of a declared input (repeatable); values may hold {$variables}")
+	f.String("run-as", "", "root (default) or console_user")
+	cli.ScheduleFlags(f)
+}
+
+var scheduleFlagNames = []string{"once", "daily", "weekly", "days", "tz", "start", "end"}
+
+func noScriptFlags(f *pflag.FlagSet) error {
+	for _, n := range append([]string{"script", "input", "run-as"}, scheduleFlagNames...) {
+		if f.Changed(n) {
+			return fmt.Errorf("--%s belongs to script configurations, not Mobile@Work ones", n)
+		}
+	}
+	return nil
+}
+
+// scriptRequest reads the script flags that were given.
+func scriptRequest(f *pflag.FlagSet) (server.ScriptRequest, error) {
+	req := server.ScriptRequest{Script: v.GetString("script"), Inputs: v.GetStringSlice("input"), RunAs: v.GetString("run-as")}
+	for _, n := range scheduleFlagNames {
+		if f.Changed(n) {
+			spec, err := cli.ScheduleFromFlags(v)
+			if err != nil {
+				return req, err
+			}
+			req.Schedule = &spec
+			break
+		}
+	}
+	return req, nil
+}
+
+func anyScriptFlag(f *pflag.FlagSet) bool {
+	for _, n := range append([]string{"script", "input", "run-as"}, scheduleFlagNames...) {
+		if f.Changed(n) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mobileatwork/mobileatwork/internal/cli"
+	"github.com/mobileatwork/mobileatwork/server"
+	"github.com/mobileatwork/mobileatwork/server/distribution"
+	"github.com/mobileatwork/mobileatwork/server/jsonview"
+	"github.com/mobileatwork/mobileatwork/server/settings"
+	"github.com/mobileatwork/mobileatwork/server/store"
+)
+
+func lower(s string) string { return strings.ToLower(s) }
+
+func mergedSettings(c store.Configuration) map[string]string { return settings.Merge(c.Settings) }
+
+// field prints "label: value" lines, aligned.
+func field(w io.Writer, label, value string) { fmt.Fprintf(w, "%-22s %s\n", label+":", value) }
+
+func printConfigDetail(cmd *cobra.Command, d server.ConfigDetail) error {
+	if v.GetBool("json") {
+		return cli.JSON(cmd.OutOrStdout(), jsonview.NewConfigDetail(d))
+	}
+	w, c := cmd.OutOrStdout(), d.Config
+	field(w, "id", c.ID)
+	field(w, "name", c.Name)
+	field(w, "kind", c.Kind)
+	if c.Description != "" {
+		field(w, "description", c.Description)
+	}
+	field(w, "version", fmt.Sprint(c.Version))
+	if c.Kind == store.KindMobileAtWork {
+		field(w, "priority", fmt.Sprint(c.Priority))
+	}
+	field(w, "distribution", distribution.Level(c.Targets)+" ("+distribution.String(c.Targets)+")")
+	field(w, "updated", stamp(c.UpdatedAt))
+	if d.Script != nil {
+		field(w, "script", fmt.Sprintf("%s (%s, version %d, sha256 %s)", d.Script.Name, d.Script.ID, d.Script.Version, d.Script.SHA256[:12]))
+		field(w, "runs", c.Script.Schedule.String()+" as "+c.Script.RunAs)
+		names := make([]string, 0, len(c.Script.Inputs))
+		for k := range c.Script.Inputs {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			field(w, "input "+k, c.Script.Inputs[k])
+		}
+	}
+	if d.Settings != nil {
+		for _, k := range settings.Keys() {
+			mark := ""
+			if _, set := c.Settings[k]; set {
+				mark = "  (set)"
+			}
+			field(w, k, d.Settings[k]+mark)
+		}
+	}
+	sm := d.Summary
+	field(w, "devices", fmt.Sprintf("%d reached: %d succeeded, %d failed, %d pending, %d superseded", sm.Reached, sm.Succeeded, sm.Failed, sm.Pending, sm.Superseded))
+	fmt.Fprintln(w)
+	rows := [][]string{}
+	for _, r := range d.Devices {
+		rows = append(rows, []string{r.Device.ID, r.Device.Facts.SerialNumber, orDash(r.Device.User), r.Status.Status, r.Status.Detail, nextOrDash(r.Status.NextRun), stampOrDash(r.Status.UpdatedAt)})
+	}
+	return cli.Table(w, []string{"DEVICE", "SERIAL", "USER", "STATUS", "DETAIL", "NEXT RUN", "SINCE"}, rows)
+}
+
+func nextOrDash(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return stamp(t)
+}
+
+func stampOrDash(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return stamp(t)
+}
+
+func printDeviceList(cmd *cobra.Command, list []store.Device) error {
+	if v.GetBool("json") {
+		out := []jsonview.Device{}
+		for _, d := range list {
+			out = append(out, jsonview.NewDevice(d))
+		}
+		return cli.JSON(cmd.OutOrStdout(), out)
+	}
+	rows := [][]string{}
+	for _, d := range list {
+		last := stamp(d.LastCheckin)
+		if d.Left {
+			last += " (left)"
+		}
+		rows = append(rows, []string{d.ID, d.Facts.SerialNumber, orDash(d.User), orDash(d.AgentVersion), strings.Join(d.Groups, ","), last})
+	}
+	return cli.Table(cmd.OutOrStdout(), []string{"ID", "SERIAL", "USER", "AGENT", "GROUPS", "LAST CHECK-IN"}, rows)
+}
+
+func printDeviceDetail(cmd *cobra.Command, d server.DeviceDetail) error {
+	if v.GetBool("json") {
+		return cli.JSON(cmd.OutOrStdout(), jsonview.NewDeviceDetail(d))
+	}
+	w, dev := cmd.OutOrStdout(), d.Device
+	field(w, "id", dev.ID)
+	f := dev.Facts
+	field(w, "serial", orDash(f.SerialNumber))
+	field(w, "model", orDash(f.Model))
+	field(w, "macOS", strings.TrimSpace(f.OSVersion+" "+f.OSBuild))
+	field(w, "name", orDash(f.Hostname))
+	field(w, "time zone", orDash(f.TimeZone))
+	user := orDash(dev.User)
+	if d.UserName != "" {
+		user += " (" + d.UserName + ")"
+	}
+	field(w, "user", user)
+	field(w, "user groups", orDash(strings.Join(d.UserGroups, ", ")))
+	field(w, "device groups", orDash(strings.Join(dev.Groups, ", ")))
+	field(w, "enrolled", stamp(dev.EnrolledAt))
+	last := stamp(dev.LastCheckin)
+	if dev.Left {
+		last += " (the device left the tenant)"
+	}
+	field(w, "last check-in", last)
+	field(w, "agent", orDash(dev.AgentVersion)+"  capabilities: "+orDash(strings.Join(dev.Capabilities, ", ")))
+	if d.InEffect != nil {
+		field(w, "Mobile@Work config", fmt.Sprintf("%s (%s, version %d, priority %d)", d.InEffect.Name, d.InEffect.ID, d.InEffect.Version, d.InEffect.Priority))
+	} else {
+		field(w, "Mobile@Work config", "none distributed to this device: it runs no script")
+	}
+	field(w, "settings", fmt.Sprintf("check-in every %s min, scripts up to %s s, output up to %s KB", d.Settings["checkin_interval_minutes"], d.Settings["max_execution_seconds"], d.Settings["max_response_kb"]))
+	if d.Onboarding != nil {
+		field(w, "onboarding", fmt.Sprintf("%s (%d stages, reported %s)", d.Onboarding.State, len(d.Onboarding.Stages), stamp(d.Onboarding.ReceivedAt)))
+	} else {
+		field(w, "onboarding", "not reported")
+	}
+	fmt.Fprintln(w, "\nConfigurations:")
+	rows := [][]string{}
+	for _, r := range d.Configurations {
+		rows = append(rows, []string{r.Config.ID, r.Config.Kind, r.Config.Name, fmt.Sprint(r.Config.Version), r.Status.Status, r.Status.Detail, nextOrDash(r.Status.NextRun)})
+	}
+	if err := cli.Table(w, []string{"ID", "KIND", "NAME", "VERSION", "STATUS", "DETAIL", "NEXT RUN"}, rows); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nPackager apps:")
+	if d.PackagerApps == nil {
+		fmt.Fprintln(w, "  no inventory yet: the agent sends one at its next check-in")
+	} else {
+		rows = [][]string{}
+		for _, a := range d.PackagerApps {
+			rows = append(rows, []string{a.Name, yesNo(a.Installed), orDash(a.InstalledVersion)})
+		}
+		if err := cli.Table(w, []string{"APP", "INSTALLED", "VERSION"}, rows); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w, "\nRecent results:")
+	rows = [][]string{}
+	for _, r := range d.Results {
+		rows = append(rows, []string{stamp(r.ReceivedAt), r.AssignmentID, fmt.Sprint(r.AssignmentVersion), r.Status, fmt.Sprint(r.ExitCode), r.Stdout + r.Error})
+	}
+	if err := cli.Table(w, []string{"RECEIVED", "CONFIG", "VERSION", "STATUS", "EXIT", "OUTPUT"}, rows); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nRecent agent warnings and errors:")
+	if len(dev.RecentLog) == 0 {
+		fmt.Fprintln(w, "  none")
+	}
+	for _, l := range dev.RecentLog {
+		fmt.Fprintf(w, "  %s %-5s %s\n", stamp(l.Time), l.Level, l.Message)
+	}
+	return nil
+}
