@@ -50,7 +50,7 @@ type env struct {
 
 	mu        sync.Mutex
 	intercept func(w http.ResponseWriter, r *http.Request, next http.Handler) // nil: pass through
-	scripts   int // scripts added, for unique names
+	scripts   int                                                             // scripts added, for unique names
 }
 
 func newEnv(t *testing.T) *env {
