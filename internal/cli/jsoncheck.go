@@ -11,7 +11,10 @@ import (
 	"strings"
 )
 
-var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
+// snakeCase also accepts dotted names of snake_case parts: the Mobile@Work
+// settings keys (onboarding.enabled) are documented that way and appear as
+// map keys.
+var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*(\.[a-z][a-z0-9]*(_[a-z0-9]+)*)*$`)
 
 // zeroDate starts Go's zero time.Time as JSON renders it
 // ("0001-01-01T00:00:00Z"): a time that was never set, printed because

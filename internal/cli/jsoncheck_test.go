@@ -21,6 +21,7 @@ func TestJSONProblems(t *testing.T) {
 		}},
 		{"one document per line", "{\"state\": \"running\"}\n{\"State\": \"done\"}\n", []string{"$2.State: key not snake_case"}},
 		{"top-level array", `[{"a_b": 1}, {"aB": 2}]`, []string{"$[1].aB: key not snake_case"}},
+		{"dotted settings keys", `{"onboarding.enabled": 1, "a.B": 2, "a.": 3}`, []string{"$.a.: key not snake_case", "$.a.B: key not snake_case"}},
 		{"empty", ``, []string{"no JSON document"}},
 		{"not JSON", `{"a": `, []string{"document 1: not JSON: unexpected EOF"}},
 	}
