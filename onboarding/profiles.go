@@ -11,6 +11,11 @@ import (
 	"github.com/micromdm/plist"
 )
 
+// ProfilesTwinDir is where, under the inventory root, the twin of the
+// profiles database (the observer used off macOS) keeps one file per
+// installed profile identifier.
+const ProfilesTwinDir = "var/db/mobileatwork-profiles"
+
 // maxProfilesOutput bounds what is parsed from `profiles`: a Mac holds a
 // few dozen profiles, a few hundred KB at most.
 const maxProfilesOutput = 8 << 20
