@@ -29,15 +29,27 @@ step "enroll an agent with a one-time token (the token pins the tenant CA)"
 token=$("$S" token create --data "$data" --user ada@example.com | tail -1)
 "$A" enroll --state-dir "$state" --server "$url" --token "$token"
 
-step "store a script with an input, assign it to every device"
+step "add a script to the repository and a script configuration that uses it, for everyone"
 cat >"$work/hello.sh" <<'SH'
 #!/bin/sh
 echo "Hello, $1, from $(uname -s) as uid $(id -u)"
 echo "serial input: $MAW_INPUT_SERIAL"
 SH
-sid=$("$S" script add --data "$data" --name hello --file "$work/hello.sh" \
-  --input "Who:who=world" --input "Serial:serial={\$deviceSerialNumber}" | tail -1)
-"$S" assign --data "$data" --script "$sid" --to all --input 'who={$userWorkEmailAddress}' >/dev/null
+"$S" script add --data "$data" --name hello --description "Greets the user" --file "$work/hello.sh" \
+  --input "Who:who=world" --input "Serial:serial={\$deviceSerialNumber}" >/dev/null
+cfg=$("$S" config add script --data "$data" --name "Say hello" --description "First script of the demo" \
+  --script hello --input 'who={$userWorkEmailAddress}' | tail -1)
+"$S" config distribute "Say hello" --data "$data" --to all
+device=$("$A" status --state-dir "$state" --json | sed -n 's/.*"device_id": *"\([^"]*\)".*/\1/p')
+
+step "check in: the default Mobile@Work configuration reaches no one yet, so nothing runs"
+"$A" checkin --state-dir "$state"
+"$S" configs --data "$data"
+"$S" config show "Say hello" --data "$data"
+
+step "distribute the default Mobile@Work configuration to everyone (--dry-run first)"
+"$S" config distribute default --data "$data" --to all --dry-run
+"$S" config distribute default --data "$data" --to all
 
 step "check in: fetch, verify, decrypt, run, report"
 "$A" checkin --state-dir "$state"
@@ -45,8 +57,12 @@ step "check in: fetch, verify, decrypt, run, report"
 step "agent status"
 "$A" status --state-dir "$state"
 
-step "results on the server"
+step "results on the server, and the configuration's status per device"
 "$S" results --data "$data"
+"$S" config show "$cfg" --data "$data"
+
+step "the device's page"
+"$S" device show "$device" --data "$data"
 
 step "Apps@Work: a catalog app with details, distributed to every device"
 app=$("$S" app add --data "$data" --name "Team Tools" --kind appsandbooks --bundle-id com.example.teamtools 2>/dev/null | tail -1)
@@ -71,7 +87,6 @@ echo "(nothing installs the Wi-Fi profile here: the 10 s setup timeout ends onbo
 sleep 11
 "$A" checkin --state-dir "$state" 2>/dev/null
 "$A" onboarding status --state-dir "$state"
-device=$("$A" status --state-dir "$state" --json | sed -n 's/.*"device_id": *"\([^"]*\)".*/\1/p')
 "$S" onboarding --data "$data" --device "$device"
 
 if [ -n "${KEEP:-}" ]; then

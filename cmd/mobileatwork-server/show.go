@@ -39,7 +39,7 @@ func printConfigDetail(cmd *cobra.Command, d server.ConfigDetail) error {
 	if c.Kind == store.KindMobileAtWork {
 		field(w, "priority", fmt.Sprint(c.Priority))
 	}
-	field(w, "distribution", distribution.Level(c.Targets)+" ("+distribution.String(c.Targets)+")")
+	field(w, "distribution", distributionText(c.Targets))
 	field(w, "updated", stamp(c.UpdatedAt))
 	if d.Script != nil {
 		field(w, "script", fmt.Sprintf("%s (%s, version %d, sha256 %s)", d.Script.Name, d.Script.ID, d.Script.Version, d.Script.SHA256[:12]))
@@ -70,6 +70,14 @@ func printConfigDetail(cmd *cobra.Command, d server.ConfigDetail) error {
 		rows = append(rows, []string{r.Device.ID, r.Device.Facts.SerialNumber, orDash(r.Device.User), r.Status.Status, r.Status.Detail, nextOrDash(r.Status.NextRun), stampOrDash(r.Status.UpdatedAt)})
 	}
 	return cli.Table(w, []string{"DEVICE", "SERIAL", "USER", "STATUS", "DETAIL", "NEXT RUN", "SINCE"}, rows)
+}
+
+// distributionText is "all", "none" or "custom: TARGET,...".
+func distributionText(ts []distribution.Target) string {
+	if l := distribution.Level(ts); l != "custom" {
+		return l
+	}
+	return "custom: " + distribution.String(ts)
 }
 
 func nextOrDash(t time.Time) string {
