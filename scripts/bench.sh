@@ -19,3 +19,6 @@ $go test -run '^$' -bench . -benchtime 200x ./protocol/ ./protocol/schedule/ | g
 
 section "server store: one durable result insert"
 $go test -run '^$' -bench PutResult -benchtime 500x ./server/store/sqlite/ | grep -E '^Benchmark|^ok|FAIL'
+
+section "server: one check-in of a device with 1,000 other devices' configurations in the tenant vs none (goal: ~1x, the work follows the device)"
+$go test -run '^$' -bench CheckinTenantSize -benchtime 200x ./server/ | grep -E '^Benchmark|^ok|FAIL'

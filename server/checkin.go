@@ -106,47 +106,10 @@ func (s *Server) handleCheckin(w http.ResponseWriter, r *http.Request, d store.D
 		s.fail(w, r, http.StatusBadRequest, "nonce must be 16 to 64 bytes")
 		return
 	}
-	now := s.now()
-	req.Facts.AgentVersion = req.AgentVersion
-	prev, err := s.Store.RecordCheckin(r.Context(), d.ID, store.Checkin{
-		Facts: req.Facts, Capabilities: req.Capabilities, RecentLog: cleanLog(req.RecentLog), At: now,
-	})
+	p, prev, err := s.checkin(r.Context(), d, req, cert)
 	if err != nil {
-		s.internal(w, r, "record check-in", err)
+		s.internal(w, r, "check-in", err)
 		return
-	}
-	d.Facts, d.Capabilities, d.AgentVersion = req.Facts, req.Capabilities, req.AgentVersion
-	dc, err := s.configsFor(r.Context(), d)
-	if err != nil {
-		s.internal(w, r, "resolve configurations", err)
-		return
-	}
-	p := protocol.CheckinPayload{
-		ProtocolVersion: protocol.Version, DeviceID: d.ID, Nonce: req.Nonce,
-		IssuedAt: now, ExpiresAt: now.Add(s.ResponseTTL),
-		Config: settings.DeviceConfig(dc.settings()), Assignments: []protocol.Assignment{},
-		// A new agent version gets its whole configuration again.
-		Resend: prev != "" && prev != req.AgentVersion,
-	}
-	if dc.inEffect != nil {
-		// A device that no Mobile@Work configuration reaches runs no script.
-		p.Configuration = &protocol.ConfigurationRef{ID: dc.inEffect.ID, Name: dc.inEffect.Name, Version: dc.inEffect.Version}
-		if p.Assignments, err = s.deviceAssignments(r.Context(), d, dc.scripts, cert); err != nil {
-			s.internal(w, r, "build assignments", err)
-			return
-		}
-	}
-	if p.Apps, err = s.deviceOffers(r.Context(), dc.audience); err != nil {
-		s.internal(w, r, "build app offers", err)
-		return
-	}
-	if dc.inEffect != nil {
-		p.Onboarding = s.onboardingPlan(r.Context(), dc.settings(), d)
-	}
-	if err := s.recordDelivery(r.Context(), d, dc, now); err != nil {
-		// Statuses are the admin's view; a failure to write them must not
-		// keep the device from its configuration.
-		s.Log.Error("record configuration statuses", zap.String("device", d.ID), zap.Error(err))
 	}
 	signed, err := protocol.SignCheckin(p, s.Tenant.Signing)
 	if err != nil {
@@ -158,6 +121,53 @@ func (s *Server) handleCheckin(w http.ResponseWriter, r *http.Request, d store.D
 	}
 	w.Header().Set("Content-Type", protocol.ContentTypeSigned)
 	w.Write(signed)
+}
+
+// checkin records what the device reported and builds the payload it
+// receives: the Mobile@Work configuration in effect, the script
+// configurations reaching it (none without a Mobile@Work configuration),
+// its apps and onboarding plan. It returns the agent version the device had
+// reported before.
+func (s *Server) checkin(ctx context.Context, d store.Device, req protocol.CheckinRequest, cert *x509.Certificate) (protocol.CheckinPayload, string, error) {
+	now := s.now()
+	req.Facts.AgentVersion = req.AgentVersion
+	prev, err := s.Store.RecordCheckin(ctx, d.ID, store.Checkin{
+		Facts: req.Facts, Capabilities: req.Capabilities, RecentLog: cleanLog(req.RecentLog), At: now,
+	})
+	if err != nil {
+		return protocol.CheckinPayload{}, "", fmt.Errorf("record check-in: %w", err)
+	}
+	d.Facts, d.Capabilities, d.AgentVersion = req.Facts, req.Capabilities, req.AgentVersion
+	dc, err := s.configsFor(ctx, d)
+	if err != nil {
+		return protocol.CheckinPayload{}, "", fmt.Errorf("resolve configurations: %w", err)
+	}
+	p := protocol.CheckinPayload{
+		ProtocolVersion: protocol.Version, DeviceID: d.ID, Nonce: req.Nonce,
+		IssuedAt: now, ExpiresAt: now.Add(s.ResponseTTL),
+		Config: settings.DeviceConfig(dc.settings()), Assignments: []protocol.Assignment{},
+		// A new agent version gets its whole configuration again.
+		Resend: prev != "" && prev != req.AgentVersion,
+	}
+	if dc.inEffect != nil {
+		// A device that no Mobile@Work configuration reaches runs no script.
+		p.Configuration = &protocol.ConfigurationRef{ID: dc.inEffect.ID, Name: dc.inEffect.Name, Version: dc.inEffect.Version}
+		if p.Assignments, err = s.deviceAssignments(ctx, d, dc.scripts, cert); err != nil {
+			return protocol.CheckinPayload{}, "", fmt.Errorf("build assignments: %w", err)
+		}
+	}
+	if p.Apps, err = s.deviceOffers(ctx, dc.audience); err != nil {
+		return protocol.CheckinPayload{}, "", fmt.Errorf("build app offers: %w", err)
+	}
+	if dc.inEffect != nil {
+		p.Onboarding = s.onboardingPlan(ctx, dc.settings(), d)
+	}
+	if err := s.recordDelivery(ctx, d, dc, now); err != nil {
+		// Statuses are the admin's view; a failure to write them must not
+		// keep the device from its configuration.
+		s.Log.Error("record configuration statuses", zap.String("device", d.ID), zap.Error(err))
+	}
+	return p, prev, nil
 }
 
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, what string, err error) {
@@ -317,6 +327,10 @@ func (s *Server) recordDelivery(ctx context.Context, d store.Device, dc deviceCo
 		var next time.Time
 		if r == roleScript {
 			next = nextRun(c, d, now)
+			if !slices.Contains(d.Capabilities, protocol.CapSchedule) {
+				// The agent runs a recurring script once: so does its status.
+				c.Script.Schedule = schedule.Spec{Kind: schedule.Once}
+			}
 		}
 		st := delivered(p, c, r, dc.inEffect, latest, next, now)
 		st.DeviceID = d.ID

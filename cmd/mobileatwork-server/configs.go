@@ -144,15 +144,7 @@ Keys of Mobile@Work configurations:
 			if len(args) > 0 && !strings.Contains(args[0], "=") {
 				ref, args = args[0], args[1:]
 			}
-			u := server.ConfigUpdate{Settings: args}
-			if cmd.Flags().Changed("name") {
-				n := v.GetString("name")
-				u.Name = &n
-			}
-			if cmd.Flags().Changed("description") {
-				d := v.GetString("description")
-				u.Description = &d
-			}
+			u := server.ConfigUpdate{Settings: args, Name: optString(cmd.Flags(), "name"), Description: optString(cmd.Flags(), "description")}
 			if anyScriptFlag(cmd.Flags()) {
 				req, err := scriptRequest(cmd.Flags())
 				if err != nil {

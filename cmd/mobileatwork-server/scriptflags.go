@@ -52,3 +52,13 @@ func anyScriptFlag(f *pflag.FlagSet) bool {
 	}
 	return false
 }
+
+// optString is the flag's value when it was given, nil otherwise: edits
+// change only what they name.
+func optString(f *pflag.FlagSet, name string) *string {
+	if !f.Changed(name) {
+		return nil
+	}
+	val := v.GetString(name)
+	return &val
+}

@@ -59,16 +59,8 @@ inputs (all of them, in order); it is refused while a configuration overrides
 an input the new list drops.`,
 		Args: cli.ExactArgs(1),
 		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			var u server.ScriptUpdate
 			fl := cmd.Flags()
-			if fl.Changed("name") {
-				n := v.GetString("name")
-				u.Name = &n
-			}
-			if fl.Changed("description") {
-				d := v.GetString("description")
-				u.Description = &d
-			}
+			u := server.ScriptUpdate{Name: optString(fl, "name"), Description: optString(fl, "description")}
 			if fl.Changed("file") {
 				body, err := readScript(v.GetString("file"))
 				if err != nil {

@@ -1,0 +1,95 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/server/distribution"
+	"github.com/mobileatwork/mobileatwork/server/store"
+)
+
+// benchDevice enrolls a device at the store level with a real certificate,
+// so that key envelopes are sealed to it as at a check-in.
+func benchDevice(b *testing.B, s *Server, id string) (store.Device, *x509.Certificate) {
+	b.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 3072)
+	if err != nil {
+		b.Fatal(err)
+	}
+	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: id}}, key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cert, err := s.Tenant.IssueDevice(csr, id, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := store.Device{ID: id, User: "ada@example.com", Capabilities: []string{protocol.CapSchedule}, EnrolledAt: time.Now()}
+	if err := s.Store.CreateDevice(context.Background(), d); err != nil {
+		b.Fatal(err)
+	}
+	return d, cert
+}
+
+// BenchmarkCheckinTenantSize measures the server's side of one check-in of
+// a device that one script configuration reaches, in a tenant that holds
+// 0 or 1,000 other one-device script configurations: the second should cost
+// about what the first does (the work follows the device, not the tenant).
+// Compare the two sub-benchmarks of one run.
+func BenchmarkCheckinTenantSize(b *testing.B) {
+	for _, others := range []int{0, 1000} {
+		b.Run(fmt.Sprintf("others=%d", others), func(b *testing.B) {
+			dir := b.TempDir()
+			s, err := Init(dir+"/data", "Bench", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			ctx := context.Background()
+			if _, err := s.Distribute(ctx, "default", []string{"all"}, false); err != nil {
+				b.Fatal(err)
+			}
+			d, cert := benchDevice(b, s, "dev_bench")
+			sc, err := s.AddScript(ctx, "bench", "", []byte("true\n"), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, _, err := s.Assign(ctx, "mine", "", ScriptRequest{Script: sc.ID}, []string{"device:dev_bench"}); err != nil {
+				b.Fatal(err)
+			}
+			now := time.Now()
+			for i := range others {
+				id := fmt.Sprintf("dev_other%04d", i)
+				if err := s.Store.CreateDevice(ctx, store.Device{ID: id, EnrolledAt: now}); err != nil {
+					b.Fatal(err)
+				}
+				c := store.Configuration{ID: fmt.Sprintf("cfg_other%04d", i), Kind: store.KindScript, Name: id, Version: 1,
+					Script: store.ScriptSettings{ScriptID: sc.ID, RunAs: protocol.RunAsRoot}, CreatedAt: now, UpdatedAt: now,
+					Targets: []distribution.Target{{Kind: distribution.Device, Value: id}}}
+				c.Script.Schedule.Kind = "once"
+				if err := s.Store.CreateConfiguration(ctx, c); err != nil {
+					b.Fatal(err)
+				}
+			}
+			req := protocol.CheckinRequest{ProtocolVersion: protocol.Version, DeviceID: d.ID, AgentVersion: "1.80.0",
+				Capabilities: d.Capabilities, Nonce: make([]byte, 32)}
+			b.ResetTimer()
+			for b.Loop() {
+				p, _, err := s.checkin(ctx, d, req, cert)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(p.Assignments) != 1 {
+					b.Fatalf("%d assignments, want 1", len(p.Assignments))
+				}
+			}
+		})
+	}
+}
