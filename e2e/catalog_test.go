@@ -103,8 +103,8 @@ func (e *env) addCatalogApp(c catalogApp) server.AppInfo {
 			e.t.Fatal(err)
 		}
 	}
-	for _, to := range c.to {
-		if _, err := e.srv.DistributeApp(ctx, a.ID, []string{to}); err != nil {
+	if len(c.to) > 0 {
+		if _, err := e.srv.DistributeApp(ctx, a.ID, c.to); err != nil {
 			e.t.Fatal(err)
 		}
 	}

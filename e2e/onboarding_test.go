@@ -40,7 +40,7 @@ func newOnboardingFixture(t *testing.T) *onboardingFixture {
 	e.config("onboarding.enabled=true", "onboarding.setup_timeout_seconds=120", "onboarding.window_minutes=20",
 		"onboarding.landing_url=https://intranet.example.com/welcome")
 	for _, p := range [][2]string{{"Wi-Fi", "com.example.wifi"}, {"VPN", "com.example.vpn"}} {
-		if _, err := e.srv.AddProfile(ctx, p[0], p[1]); err != nil {
+		if _, err := e.srv.AddProfile(ctx, p[0], p[1], nil); err != nil {
 			t.Fatal(err)
 		}
 	}

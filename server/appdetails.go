@@ -189,10 +189,10 @@ func (s *Server) AddReview(ctx context.Context, appID, author string, rating int
 	return r, nil
 }
 
-// DistributeApp makes a catalog app available to more devices: the
-// targets of the --to words (all, device:ID, group:NAME, user:EMAIL,
-// usergroup:NAME, repeatable and comma-separated) join those it has. The
-// targets are read and checked as configurations' are.
+// DistributeApp replaces the distribution of a catalog app with the targets
+// of the --to words (all, none, device:ID, group:NAME, user:EMAIL,
+// usergroup:NAME, repeatable and comma-separated), read, checked and
+// resolved as configurations' are. --to none withdraws the app.
 func (s *Server) DistributeApp(ctx context.Context, appID string, words []string) ([]store.AppDistribution, error) {
 	if _, err := s.Store.App(ctx, appID); errors.Is(err, store.ErrNotFound) {
 		return nil, invalid("no app %q; see `mobileatwork-server app list`", appID)
@@ -203,27 +203,12 @@ func (s *Server) DistributeApp(ctx context.Context, appID string, words []string
 	if err != nil {
 		return nil, err
 	}
-	if len(ts) == 0 {
-		return nil, invalid("--to none: an app's distribution only grows; there is nothing to add")
-	}
-	existing, err := s.Store.AppDistributions(ctx)
-	if err != nil {
-		return nil, err
-	}
+	out := []store.AppDistribution{}
 	for _, t := range ts {
-		for _, e := range existing {
-			if e.AppID == appID && appTarget(e) == t {
-				return nil, invalid("app %s is already distributed to %s", appID, t)
-			}
-		}
+		out = append(out, store.AppDistribution{ID: newID("dst"), AppID: appID, Target: t.Kind, TargetID: t.Value, CreatedAt: s.now()})
 	}
-	var out []store.AppDistribution
-	for _, t := range ts {
-		d := store.AppDistribution{ID: newID("dst"), AppID: appID, Target: t.Kind, TargetID: t.Value, CreatedAt: s.now()}
-		if err := s.Store.AddAppDistribution(ctx, d); err != nil {
-			return out, fmt.Errorf("store distribution: %w", err)
-		}
-		out = append(out, d)
+	if err := s.Store.SetAppDistributions(ctx, appID, out); err != nil {
+		return nil, fmt.Errorf("store distribution: %w", err)
 	}
 	return out, nil
 }

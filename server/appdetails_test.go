@@ -54,10 +54,11 @@ func TestDeviceOffers(t *testing.T) {
 		return a
 	}
 	tools, viewer, hidden := add("Tools", "com.example.tools", pkg), add("Viewer", "com.example.viewer", ""), add("Hidden", "com.example.hidden", "")
-	for _, dist := range [][2]string{{tools.ID, "all"}, {viewer.ID, "group:design"}, {viewer.ID, "user:bob@example.com"}} {
-		if _, err := s.DistributeApp(ctx, dist[0], []string{dist[1]}); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := s.DistributeApp(ctx, tools.ID, []string{"all"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DistributeApp(ctx, viewer.ID, []string{"group:design", "user:bob@example.com"}); err != nil {
+		t.Fatal(err)
 	}
 	pub, desc := "Example Corp", "Everything the team needs."
 	if _, err := s.SetApp(ctx, tools.ID, SetAppRequest{
@@ -161,7 +162,7 @@ func TestReviewsAndDistributionRefusals(t *testing.T) {
 			t.Errorf("AddReview(%q, %q, %d) = %v, want ErrInvalid", r.app, r.author, r.rating, err)
 		}
 	}
-	for _, c := range [][2]string{{a.ID, "everyone"}, {a.ID, "device:dev_nope"}, {"app_nope", "all"}, {a.ID, "none"},
+	for _, c := range [][2]string{{a.ID, "everyone"}, {a.ID, "device:dev_nope"}, {"app_nope", "all"}, {a.ID, "none,all"},
 		{a.ID, "user:nobody@example.com"}, {a.ID, "usergroup:ghosts"}, {a.ID, "group:nobody-has-it"}} {
 		if _, err := s.DistributeApp(ctx, c[0], []string{c[1]}); !errors.Is(err, ErrInvalid) {
 			t.Errorf("DistributeApp(%q, %q) = %v, want ErrInvalid", c[0], c[1], err)
@@ -170,8 +171,15 @@ func TestReviewsAndDistributionRefusals(t *testing.T) {
 	if _, err := s.DistributeApp(ctx, a.ID, []string{"all"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DistributeApp(ctx, a.ID, []string{"all"}); !errors.Is(err, ErrInvalid) {
-		t.Fatalf("second distribution to all = %v, want ErrInvalid", err)
+	// Distributing again replaces; none withdraws.
+	if ds, err := s.DistributeApp(ctx, a.ID, []string{"all"}); err != nil || len(ds) != 1 {
+		t.Fatalf("second distribution to all = %v, %v; want it replaced", ds, err)
+	}
+	if ds, err := s.DistributeApp(ctx, a.ID, []string{"none"}); err != nil || len(ds) != 0 {
+		t.Fatalf("withdrawing = %v, %v", ds, err)
+	}
+	if info, _ := s.AppInfo(ctx, a.ID); len(info.Distributions) != 0 {
+		t.Fatalf("withdrawn app still distributed: %+v", info.Distributions)
 	}
 }
 

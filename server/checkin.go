@@ -160,7 +160,7 @@ func (s *Server) checkin(ctx context.Context, d store.Device, req protocol.Check
 		return protocol.CheckinPayload{}, "", fmt.Errorf("build app offers: %w", err)
 	}
 	if dc.inEffect != nil {
-		p.Onboarding = s.onboardingPlan(ctx, dc.settings(), d)
+		p.Onboarding = s.onboardingPlan(ctx, dc.settings(), d, dc.audience)
 	}
 	if err := s.recordDelivery(ctx, d, dc, now); err != nil {
 		// Statuses are the admin's view; a failure to write them must not

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/server/distribution"
 	"github.com/mobileatwork/mobileatwork/server/settings"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
@@ -20,7 +21,9 @@ import (
 // AddProfile stores a configuration the onboarding waits for. The
 // identifier is the profile's PayloadIdentifier, as `profiles list` shows
 // it on the Mac.
-func (s *Server) AddProfile(ctx context.Context, name, ident string) (store.Profile, error) {
+// Without targets, it is waited for on every device (as MDM installs it on
+// all); to (TARGET words) narrows it to the devices MDM installs it on.
+func (s *Server) AddProfile(ctx context.Context, name, ident string, to []string) (store.Profile, error) {
 	p := store.Profile{Name: strings.TrimSpace(name), Identifier: strings.TrimSpace(ident)}
 	switch {
 	case p.Name == "":
@@ -39,11 +42,52 @@ func (s *Server) AddProfile(ctx context.Context, name, ident string) (store.Prof
 			return store.Profile{}, invalid("profile %s (%q) already has identifier %s; see `mobileatwork-server profile list`", e.ID, e.Name, e.Identifier)
 		}
 	}
+	p.Targets = []distribution.Target{{Kind: distribution.All}}
+	if len(to) > 0 {
+		ts, err := s.parseTargets(ctx, to)
+		if err != nil {
+			return store.Profile{}, err
+		}
+		p.Targets = ts
+	}
 	p.ID, p.CreatedAt = newID("prf"), s.now()
 	if err := s.Store.CreateProfile(ctx, p); err != nil {
 		return store.Profile{}, fmt.Errorf("store profile: %w", err)
 	}
 	return p, nil
+}
+
+// DistributeProfile replaces the devices whose onboarding waits for the
+// profile; with dryRun it only says which devices those would be.
+func (s *Server) DistributeProfile(ctx context.Context, id string, to []string, dryRun bool) (store.Profile, []store.Device, error) {
+	ps, err := s.Store.Profiles(ctx)
+	if err != nil {
+		return store.Profile{}, nil, err
+	}
+	var p *store.Profile
+	for i := range ps {
+		if ps[i].ID == id || strings.EqualFold(ps[i].Identifier, id) {
+			p = &ps[i]
+		}
+	}
+	if p == nil {
+		return store.Profile{}, nil, invalid("no profile %q; see `mobileatwork-server profile list`", id)
+	}
+	ts, err := s.parseTargets(ctx, to)
+	if err != nil {
+		return store.Profile{}, nil, err
+	}
+	reached, err := s.DevicesReached(ctx, ts)
+	if err != nil {
+		return store.Profile{}, nil, err
+	}
+	p.Targets = ts
+	if !dryRun {
+		if err := s.Store.SetProfileTargets(ctx, p.ID, ts); err != nil {
+			return store.Profile{}, nil, err
+		}
+	}
+	return *p, reached, nil
 }
 
 // Profiles returns the configurations of the onboarding plan, oldest first.
@@ -59,7 +103,7 @@ func (s *Server) Profiles(ctx context.Context) ([]store.Profile, error) {
 // disabled. The apps of the plan are the device's app offers, which travel
 // beside it. A plan that cannot be built is left out and logged: the check-in
 // still delivers scripts, and the agent waits for the plan within its window.
-func (s *Server) onboardingPlan(ctx context.Context, stored map[string]string, d store.Device) *protocol.OnboardingPlan {
+func (s *Server) onboardingPlan(ctx context.Context, stored map[string]string, d store.Device, aud distribution.Audience) *protocol.OnboardingPlan {
 	cfg := settings.Merge(stored)
 	if on, _ := strconv.ParseBool(cfg["onboarding.enabled"]); !on {
 		return nil
@@ -76,7 +120,9 @@ func (s *Server) onboardingPlan(ctx context.Context, stored map[string]string, d
 		Profiles: make([]protocol.Profile, 0, len(profiles)),
 	}
 	for _, p := range profiles {
-		plan.Profiles = append(plan.Profiles, protocol.Profile{ID: p.ID, Name: p.Name, Identifier: p.Identifier})
+		if distribution.Reaches(p.Targets, aud) {
+			plan.Profiles = append(plan.Profiles, protocol.Profile{ID: p.ID, Name: p.Name, Identifier: p.Identifier})
+		}
 	}
 	return plan
 }

@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/server/distribution"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
 func TestAddProfile(t *testing.T) {
 	s, _ := newTestServer(t)
 	ctx := t.Context()
-	p, err := s.AddProfile(ctx, " Wi-Fi ", "com.example.wifi")
+	p, err := s.AddProfile(ctx, " Wi-Fi ", "com.example.wifi", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +28,7 @@ func TestAddProfile(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := s.AddProfile(ctx, tc.n, tc.id); !errors.Is(err, ErrInvalid) {
+			if _, err := s.AddProfile(ctx, tc.n, tc.id, nil); !errors.Is(err, ErrInvalid) {
 				t.Errorf("AddProfile(%q, %q) = %v, want ErrInvalid", tc.n, tc.id, err)
 			}
 		})
@@ -40,15 +41,41 @@ func TestAddProfile(t *testing.T) {
 func TestOnboardingPlan(t *testing.T) {
 	s, _ := newTestServer(t)
 	ctx := t.Context()
-	d := store.Device{ID: "dev_1"}
-	if p := s.onboardingPlan(ctx, nil, d); p != nil {
+	d := store.Device{ID: "dev_1", Groups: []string{"lab"}}
+	if err := s.Store.CreateDevice(ctx, store.Device{ID: "dev_1", Groups: []string{"lab"}, EnrolledAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	lab := distribution.Audience{DeviceID: "dev_1", DeviceGroups: []string{"lab"}}
+	other := distribution.Audience{DeviceID: "dev_2"}
+	if p := s.onboardingPlan(ctx, nil, d, lab); p != nil {
 		t.Errorf("disabled by default, got %+v", p)
 	}
-	s.AddProfile(ctx, "Wi-Fi", "com.example.wifi")
-	p := s.onboardingPlan(ctx, map[string]string{"onboarding.enabled": "true", "onboarding.landing_url": "https://example.com/hi"}, d)
+	if _, err := s.AddProfile(ctx, "Wi-Fi", "com.example.wifi", nil); err != nil {
+		t.Fatal(err)
+	}
+	vpn, err := s.AddProfile(ctx, "VPN", "com.example.vpn", []string{"group:lab"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	on := map[string]string{"onboarding.enabled": "true", "onboarding.landing_url": "https://example.com/hi"}
+	p := s.onboardingPlan(ctx, on, d, lab)
 	if p == nil || !p.Enabled || p.SetupTimeoutSeconds != 120 || p.WindowMinutes != 20 ||
-		p.LandingURL != "https://example.com/hi" || len(p.Profiles) != 1 || p.Profiles[0].Identifier != "com.example.wifi" {
-		t.Errorf("plan = %+v; want enabled with the documented defaults and one profile", p)
+		p.LandingURL != "https://example.com/hi" || len(p.Profiles) != 2 || p.Profiles[0].Identifier != "com.example.wifi" {
+		t.Errorf("plan = %+v; want enabled with the documented defaults and both profiles", p)
+	}
+	// A profile distributed to the lab is not waited for elsewhere.
+	if p := s.onboardingPlan(ctx, on, d, other); len(p.Profiles) != 1 || p.Profiles[0].Identifier != "com.example.wifi" {
+		t.Errorf("plan of another device = %+v; want Wi-Fi only", p.Profiles)
+	}
+	// Withdrawn: no device waits for it.
+	if _, _, err := s.DistributeProfile(ctx, vpn.ID, []string{"none"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if p := s.onboardingPlan(ctx, on, d, lab); len(p.Profiles) != 1 {
+		t.Errorf("plan after withdrawing VPN = %+v", p.Profiles)
+	}
+	if _, _, err := s.DistributeProfile(ctx, "com.example.nope", []string{"all"}, false); !errors.Is(err, ErrInvalid) {
+		t.Errorf("unknown profile = %v, want ErrInvalid", err)
 	}
 }
 

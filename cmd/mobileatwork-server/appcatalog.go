@@ -91,11 +91,12 @@ whole gallery; each needs a description (its text alternative).`,
 	review.AddCommand(reviewAdd)
 
 	distribute := &cobra.Command{
-		Use:   "distribute --app ID --to all|device:ID|group:NAME|user:EMAIL",
-		Short: "Show an app in Apps@Work on the targeted devices; prints the distribution id last",
-		Long: `distribute makes an app of the catalog available to devices, targeted as
-"assign" targets scripts. Only distributed apps reach a device, inside its
-signed check-in response, and only those devices may download their files.`,
+		Use:   "distribute --app ID --to TARGET...",
+		Short: "Replace who sees an app in Apps@Work; prints the distribution ids",
+		Long: `distribute replaces the distribution of an app of the catalog, as "config
+distribute" does for configurations; --to none withdraws it. ` + targetHelp + `
+Only distributed apps reach a device, inside its signed check-in response, and
+only those devices may download their files.`,
 		Args: cli.NoArgs,
 		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
 			ds, err := s.DistributeApp(cmd.Context(), v.GetString("app"), v.GetStringSlice("to"))
@@ -109,7 +110,7 @@ signed check-in response, and only those devices may download their files.`,
 		}),
 	}
 	distribute.Flags().String("app", "", "app id")
-	distribute.Flags().StringArray("to", nil, "all, device:ID, group:NAME, user:EMAIL or usergroup:NAME (repeatable, comma-separated)")
+	distribute.Flags().StringArray("to", nil, "TARGET (repeatable, comma-separated)")
 	return []*cobra.Command{set, review, distribute}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/server"
+	"github.com/mobileatwork/mobileatwork/server/jsonview"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
@@ -22,7 +23,7 @@ func profileCmd() *cobra.Command {
 "profiles list" shows it on the Mac.`,
 		Args: cli.NoArgs,
 		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			p, err := s.AddProfile(cmd.Context(), v.GetString("name"), v.GetString("identifier"))
+			p, err := s.AddProfile(cmd.Context(), v.GetString("name"), v.GetString("identifier"), v.GetStringSlice("to"))
 			if err != nil {
 				return err
 			}
@@ -33,6 +34,7 @@ func profileCmd() *cobra.Command {
 	}
 	add.Flags().String("name", "", "name shown to the user")
 	add.Flags().String("identifier", "", "the profile's PayloadIdentifier")
+	add.Flags().StringArray("to", nil, "devices whose onboarding waits for it, as MDM installs it (TARGET, repeatable; default all)")
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the configurations of the onboarding plan",
@@ -44,26 +46,44 @@ func profileCmd() *cobra.Command {
 			}
 			if v.GetBool("json") {
 				type out struct {
-					ID         string    `json:"id"`
-					Name       string    `json:"name"`
-					Identifier string    `json:"identifier"`
-					CreatedAt  time.Time `json:"created_at"`
+					ID           string                `json:"id"`
+					Name         string                `json:"name"`
+					Identifier   string                `json:"identifier"`
+					Distribution jsonview.Distribution `json:"distribution"`
+					CreatedAt    time.Time             `json:"created_at"`
 				}
 				res := []out{}
 				for _, p := range ps {
-					res = append(res, out{p.ID, p.Name, p.Identifier, p.CreatedAt})
+					res = append(res, out{p.ID, p.Name, p.Identifier, jsonview.NewDistribution(p.Targets), p.CreatedAt})
 				}
 				return cli.JSON(cmd.OutOrStdout(), res)
 			}
 			rows := [][]string{}
 			for _, p := range ps {
-				rows = append(rows, []string{p.ID, p.Name, p.Identifier})
+				rows = append(rows, []string{p.ID, p.Name, p.Identifier, distributionText(p.Targets)})
 			}
-			return cli.Table(cmd.OutOrStdout(), []string{"ID", "NAME", "IDENTIFIER"}, rows)
+			return cli.Table(cmd.OutOrStdout(), []string{"ID", "NAME", "IDENTIFIER", "DISTRIBUTION"}, rows)
 		}),
 	}
 	list.Flags().Bool("json", false, "print JSON")
-	c.AddCommand(add, list)
+	dist := &cobra.Command{
+		Use:   "distribute ID|IDENTIFIER --to TARGET... [--dry-run]",
+		Short: "Replace the devices whose onboarding waits for this profile (as MDM installs it)",
+		Long:  "distribute replaces the profile's distribution. " + targetHelp,
+		Args:  cli.ExactArgs(1),
+		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
+			p, reached, err := s.DistributeProfile(cmd.Context(), args[0], v.GetStringSlice("to"), v.GetBool("dry-run"))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "profile %q: %s, %d device(s)\n", p.Name, distributionText(p.Targets), len(reached))
+			return printDeviceList(cmd, reached)
+		}),
+	}
+	dist.Flags().StringArray("to", nil, "TARGET (repeatable, comma-separated)")
+	dist.Flags().Bool("dry-run", false, "only list the devices it would reach")
+	dist.Flags().Bool("json", false, "print the devices as JSON")
+	c.AddCommand(add, list, dist)
 	return c
 }
 

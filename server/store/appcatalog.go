@@ -65,4 +65,7 @@ type AppCatalogStore interface {
 	AddAppDistribution(ctx context.Context, d AppDistribution) error
 	// AppDistributions returns every distribution, oldest first.
 	AppDistributions(ctx context.Context) ([]AppDistribution, error)
+	// SetAppDistributions replaces all of an app's distributions with ds
+	// (all for appID), in one transaction; ErrNotFound if the app is unknown.
+	SetAppDistributions(ctx context.Context, appID string, ds []AppDistribution) error
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/mobileatwork/mobileatwork/server/distribution"
 )
 
 // Profile is a configuration (profile) the onboarding waits for. MDM
@@ -11,7 +13,10 @@ type Profile struct {
 	ID         string
 	Name       string
 	Identifier string // PayloadIdentifier
-	CreatedAt  time.Time
+	// Targets are the devices whose onboarding waits for it: those MDM
+	// installs it on.
+	Targets   []distribution.Target
+	CreatedAt time.Time
 }
 
 // ProfileStore keeps the configurations of the onboarding plan.
@@ -19,4 +24,7 @@ type ProfileStore interface {
 	// CreateProfile stores p; an existing id or identifier is ErrExists.
 	CreateProfile(ctx context.Context, p Profile) error
 	Profiles(ctx context.Context) ([]Profile, error) // ordered by CreatedAt
+	// SetProfileTargets replaces a profile's distribution; ErrNotFound for
+	// an unknown profile.
+	SetProfileTargets(ctx context.Context, id string, targets []distribution.Target) error
 }

@@ -166,6 +166,29 @@ ON CONFLICT DO NOTHING`,
 	})
 }
 
+// SetAppDistributions replaces the distributions of an app.
+func (s *Store) SetAppDistributions(ctx context.Context, appID string, ds []store.AppDistribution) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if err := appExists(ctx, tx, appID); err != nil {
+			return fmt.Errorf("distribute app: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM app_distributions WHERE app_id = ?`, appID); err != nil {
+			return fmt.Errorf("distribute app %s: %w", appID, err)
+		}
+		for _, d := range ds {
+			if d.AppID != appID {
+				return fmt.Errorf("distribute app %s: distribution %s is app %s's", appID, d.ID, d.AppID)
+			}
+			if _, err := tx.ExecContext(ctx, `
+INSERT INTO app_distributions (id, app_id, target, target_id, created_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING`, d.ID, d.AppID, d.Target, d.TargetID, formatTime(d.CreatedAt)); err != nil {
+				return fmt.Errorf("distribute app %s: %w", appID, err)
+			}
+		}
+		return nil
+	})
+}
+
 // AppDistributions returns every distribution, oldest first.
 func (s *Store) AppDistributions(ctx context.Context) ([]store.AppDistribution, error) {
 	rows, err := s.db.QueryContext(ctx, `

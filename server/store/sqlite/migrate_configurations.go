@@ -95,6 +95,16 @@ UPDATE results SET script_sha256 = COALESCE((SELECT sha256 FROM scripts WHERE sc
 CREATE INDEX results_device_assignment ON results (device_id, assignment_id, received_at);
 CREATE INDEX results_assignment ON results (assignment_id, received_at);
 
+-- Onboarding profiles get a distribution too; those of earlier releases
+-- were in every device's plan.
+CREATE TABLE profile_targets (
+	profile_id TEXT NOT NULL REFERENCES profiles (id) ON DELETE CASCADE,
+	kind       TEXT NOT NULL,
+	value      TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (profile_id, kind, value)
+) WITHOUT ROWID;
+INSERT INTO profile_targets (profile_id, kind, value) SELECT id, 'all', '' FROM profiles;
+
 ALTER TABLE tokens ADD COLUMN revoked_at TEXT;
 ALTER TABLE devices ADD COLUMN recent_log TEXT NOT NULL DEFAULT '[]';
 

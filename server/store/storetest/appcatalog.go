@@ -104,6 +104,25 @@ func testAppCatalog(t *testing.T, newStore NewStore) {
 			t.Fatalf("same target twice = %v, want ErrExists", err)
 		}
 		got, err := s.AppDistributions(ctx(t))
+		defer func() {
+			// Replacing: the app's distributions become exactly the new ones.
+			repl := []store.AppDistribution{{ID: "d9", AppID: "a1", Target: distribution.User, TargetID: "ada@example.com", CreatedAt: at(time.Hour)}}
+			if err := s.SetAppDistributions(ctx(t), "a1", repl); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := s.AppDistributions(ctx(t)); len(got) != 1 || got[0].ID != "d9" {
+				t.Fatalf("after SetAppDistributions: %+v", got)
+			}
+			if err := s.SetAppDistributions(ctx(t), "a1", nil); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := s.AppDistributions(ctx(t)); len(got) != 0 {
+				t.Fatalf("after withdrawing: %+v", got)
+			}
+			if err := s.SetAppDistributions(ctx(t), "nope", nil); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("SetAppDistributions of an unknown app = %v, want ErrNotFound", err)
+			}
+		}()
 		if err != nil || len(got) != 2 {
 			t.Fatalf("AppDistributions = %+v, %v", got, err)
 		}

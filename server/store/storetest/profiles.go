@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mobileatwork/mobileatwork/server/distribution"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
@@ -16,8 +17,9 @@ func testProfiles(t *testing.T, newStore NewStore) {
 			t.Fatalf("empty store: %v, %v", got, err)
 		}
 		want := []store.Profile{
-			{ID: "prf_b", Name: "VPN", Identifier: "com.example.vpn", CreatedAt: at(time.Second)},
-			{ID: "prf_a", Name: "Wi-Fi", Identifier: "com.example.wifi", CreatedAt: at(0)},
+			{ID: "prf_b", Name: "VPN", Identifier: "com.example.vpn", CreatedAt: at(time.Second),
+				Targets: []distribution.Target{{Kind: distribution.DeviceGroup, Value: "lab"}, {Kind: distribution.User, Value: "ada@example.com"}}},
+			{ID: "prf_a", Name: "Wi-Fi", Identifier: "com.example.wifi", CreatedAt: at(0), Targets: []distribution.Target{{Kind: distribution.All}}},
 		}
 		for _, p := range want {
 			if err := s.CreateProfile(ctx(t), p); err != nil {
@@ -35,6 +37,29 @@ func testProfiles(t *testing.T, newStore NewStore) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("profiles =\n %+v\nwant\n %+v", got, want)
+		}
+	})
+	t.Run("distribution", func(t *testing.T) {
+		s := newStore(t)
+		p := store.Profile{ID: "prf_a", Name: "Wi-Fi", Identifier: "com.example.wifi", CreatedAt: at(0), Targets: []distribution.Target{{Kind: distribution.All}}}
+		if err := s.CreateProfile(ctx(t), p); err != nil {
+			t.Fatal(err)
+		}
+		lab := []distribution.Target{{Kind: distribution.DeviceGroup, Value: "lab"}}
+		if err := s.SetProfileTargets(ctx(t), "prf_a", lab); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.Profiles(ctx(t)); len(got) != 1 || !reflect.DeepEqual(got[0].Targets, lab) {
+			t.Fatalf("after SetProfileTargets: %+v", got)
+		}
+		if err := s.SetProfileTargets(ctx(t), "prf_a", nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.Profiles(ctx(t)); len(got[0].Targets) != 0 {
+			t.Fatalf("withdrawn profile keeps targets %v", got[0].Targets)
+		}
+		if err := s.SetProfileTargets(ctx(t), "prf_nope", lab); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("SetProfileTargets of an unknown profile = %v, want ErrNotFound", err)
 		}
 	})
 	t.Run("duplicates", func(t *testing.T) {
