@@ -118,7 +118,7 @@ func TestMobileAtWorkPriorities(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ name, group, secs string }{{"Kiosk", "kiosk", "1"}, {"Lab", "lab", "30"}} {
-		cfg, err := e.srv.AddMobileAtWork(ctx, c.name, "", []string{"max_execution_seconds=" + c.secs, "kill_grace_seconds=0"})
+		cfg, err := e.srv.AddMobileAtWork(ctx, c.name, "", []string{"max_execution_seconds=" + c.secs, "kill_grace_seconds=1"})
 		if err != nil {
 			t.Fatal(err)
 		}

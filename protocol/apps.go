@@ -25,7 +25,7 @@ type Review struct {
 	Author string    `json:"author"`
 	Rating int       `json:"rating"` // 1..5
 	Text   string    `json:"text"`
-	Date   time.Time `json:"date"`
+	Date   time.Time `json:"date,omitzero"`
 }
 
 // AppOffer is an app of the catalog distributed to this device.

@@ -30,7 +30,7 @@ type InventoryReport struct {
 type InventoryReceipt struct {
 	PackageID      string    `json:"package_id"`
 	Version        string    `json:"version"`
-	InstallDate    time.Time `json:"install_date"`
+	InstallDate    time.Time `json:"install_date,omitzero"`
 	InstallPrefix  string    `json:"install_prefix"`
 	InstallProcess string    `json:"install_process,omitempty"`
 }

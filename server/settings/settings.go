@@ -36,11 +36,11 @@ var keys = map[string]key{
 	"checkin_interval_minutes":         {kindInt, 1, 24 * 60, "15", "how often devices check in, in minutes"},
 	"max_execution_seconds":            {kindInt, 1, 24 * 3600, "60", "maximum run time of a script, in seconds"},
 	"max_response_kb":                  {kindInt, 1, 1024, "1", "cap on stdout and on stderr of a script, in KB each"},
-	"kill_grace_seconds":               {kindInt, 0, 300, "5", "time between SIGTERM and SIGKILL when a script times out"},
+	"kill_grace_seconds":               {kindInt, 1, 300, "5", "time between SIGTERM and SIGKILL when a script times out"},
 	"onboarding.enabled":               {kind: kindBool, def: "false", help: "run the staged onboarding after automated enrollment"},
 	"onboarding.setup_timeout_seconds": {kindInt, 10, 24 * 3600, "120", "how long onboarding may keep the Mac in kiosk mode"},
 	"onboarding.window_minutes":        {kindInt, 1, 24 * 60, "20", "onboarding starts only this long after registration"},
-	"onboarding.landing_url":           {kind: kindURL, def: "", help: "page opened when onboarding ends (https)"},
+	"onboarding.landing_url":           {kind: kindURL, def: "", help: "page opened when onboarding ends (http or https URL)"},
 	"uninstall.remove_managed_apps":    {kind: kindBool, def: "false", help: "uninstalling the agent also removes the apps it installed (managed apps only)"},
 }
 
