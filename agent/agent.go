@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -208,39 +207,6 @@ func (a *Agent) Receive(ctx context.Context, p *protocol.CheckinPayload) error {
 		}()
 	}
 	return errors.Join(errs...)
-}
-
-// Flush delivers queued results and removes those the server acknowledged.
-// It returns how many were delivered.
-func (a *Agent) Flush(ctx context.Context) (int, error) {
-	pending, perr := a.outbox.Pending()
-	if perr != nil {
-		a.o.Log.Error("outbox", zap.Error(perr))
-	}
-	delivered := 0
-	const batch = 50
-	for len(pending) > 0 {
-		n := min(batch, len(pending))
-		body, err := do(ctx, a.client, "POST", a.url(protocol.PathResults), protocol.ResultsRequest{
-			DeviceID: a.id.DeviceID, Results: pending[:n],
-		}, protocol.MaxResponseBody)
-		if err != nil {
-			return delivered, fmt.Errorf("deliver results: %w", err)
-		}
-		var ack protocol.ResultsAck
-		if err := json.Unmarshal(body, &ack); err != nil {
-			return delivered, fmt.Errorf("deliver results: bad answer: %w", err)
-		}
-		if err := a.outbox.Ack(ack.Accepted); err != nil {
-			return delivered, err
-		}
-		delivered += len(ack.Accepted)
-		if len(ack.Accepted) < n {
-			return delivered, fmt.Errorf("deliver results: server kept %d of %d; the rest stay queued", len(ack.Accepted), n)
-		}
-		pending = pending[n:]
-	}
-	return delivered, nil
 }
 
 // Cycle is one foreground check-in: deliver what is queued, check in, run

@@ -240,7 +240,7 @@ func TestMalformedInventoryIsRefused(t *testing.T) {
 		}, 400, "limit"},
 		{"decompresses beyond the limit", func(map[string]any) []byte {
 			return gz(bytes.Repeat([]byte(" "), protocol.MaxRequestBody+10))
-		}, 400, "larger than"},
+		}, 413, "too large"},
 		{"another device's id", func(r map[string]any) []byte {
 			r["device_id"] = otherID
 			return gzJSON(r)

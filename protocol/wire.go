@@ -237,9 +237,12 @@ type ResultsRequest struct {
 	Results  []Result `json:"results"`
 }
 
-// ResultsAck lists the run ids the server holds durably.
+// ResultsAck lists the run ids the server holds durably, and those it will
+// never hold (malformed or over a limit): a refused result must not block
+// the others.
 type ResultsAck struct {
-	Accepted []string `json:"accepted"`
+	Accepted []string  `json:"accepted"`
+	Refused  []Refusal `json:"refused,omitempty"`
 }
 
 // LeaveRequest tells the server the device is uninstalling the agent.

@@ -121,6 +121,9 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
+// errTooLarge is a request body over protocol.MaxRequestBody (413).
+var errTooLarge = errors.New("request body too large")
+
 // decode reads a JSON body of at most protocol.MaxRequestBody bytes,
 // gzip-compressed or not.
 func decode(r *http.Request, v any) error {
@@ -134,11 +137,12 @@ func decode(r *http.Request, v any) error {
 		body = io.LimitReader(zr, protocol.MaxRequestBody+1)
 	}
 	b, err := io.ReadAll(body)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) || len(b) > protocol.MaxRequestBody {
+		return fmt.Errorf("%w: the limit is %d bytes", errTooLarge, protocol.MaxRequestBody)
+	}
 	if err != nil {
 		return fmt.Errorf("read body: %w", err)
-	}
-	if len(b) > protocol.MaxRequestBody {
-		return fmt.Errorf("body larger than %d bytes", protocol.MaxRequestBody)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("bad JSON body: %w", err)
@@ -151,7 +155,11 @@ func decode(r *http.Request, v any) error {
 // It answers the refusal itself and reports whether to go on.
 func (s *Server) decodeFrom(w http.ResponseWriter, r *http.Request, d store.Device, v any, id *string) bool {
 	if err := decode(r, v); err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
+		code := http.StatusBadRequest
+		if errors.Is(err, errTooLarge) {
+			code = http.StatusRequestEntityTooLarge
+		}
+		s.fail(w, r, code, err.Error())
 		return false
 	}
 	if *id != d.ID {

@@ -449,10 +449,13 @@ func (s *Server) handleResults(w http.ResponseWriter, r *http.Request, d store.D
 	ack := protocol.ResultsAck{Accepted: []string{}}
 	now := s.now()
 	for _, res := range req.Results {
-		if res.DeviceID != d.ID || res.RunID == "" || len(res.RunID) > 128 || !validStatus[res.Status] ||
-			len(res.Stdout) > maxResultOutput || len(res.Stderr) > maxResultOutput ||
-			(res.ScriptSHA256 != "" && !sha256Hex.MatchString(res.ScriptSHA256)) {
-			s.Log.Warn("malformed result dropped", zap.String("device", d.ID), zap.String("run_id", res.RunID))
+		if why := resultProblem(res, d.ID); why != "" {
+			// Answered by name, so the agent stops resending it and reports
+			// the run without it; never left unanswered to block the others.
+			s.Log.Warn("result refused", zap.String("device", d.ID), zap.String("run_id", res.RunID), zap.String("reason", why))
+			if res.RunID != "" {
+				ack.Refused = append(ack.Refused, protocol.Refusal{RunID: res.RunID, Reason: why})
+			}
 			continue
 		}
 		isNew, err := s.Store.PutResult(r.Context(), res, now)
@@ -470,4 +473,23 @@ func (s *Server) handleResults(w http.ResponseWriter, r *http.Request, d store.D
 		ack.Accepted = append(ack.Accepted, res.RunID)
 	}
 	writeJSON(w, http.StatusOK, ack)
+}
+
+// resultProblem says why a result can never be stored, or "".
+func resultProblem(res protocol.Result, deviceID string) string {
+	switch {
+	case res.RunID == "" || len(res.RunID) > 128:
+		return "run id missing or longer than 128 bytes"
+	case res.DeviceID != deviceID:
+		return "the result names another device"
+	case !validStatus[res.Status]:
+		return fmt.Sprintf("unknown status %q", cut(res.Status, 32))
+	case len(res.Stdout) > maxResultOutput || len(res.Stderr) > maxResultOutput:
+		return fmt.Sprintf("output over %d bytes per stream", maxResultOutput)
+	case res.ScriptSHA256 != "" && !sha256Hex.MatchString(res.ScriptSHA256):
+		return "script digest is not a SHA-256"
+	case len(res.Error) > 64<<10:
+		return "error text over 64 KiB"
+	}
+	return ""
 }

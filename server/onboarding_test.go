@@ -60,7 +60,7 @@ func TestOnboardingPlan(t *testing.T) {
 	on := map[string]string{"onboarding.enabled": "true", "onboarding.landing_url": "https://example.com/hi"}
 	p := s.onboardingPlan(ctx, on, d, lab)
 	if p == nil || !p.Enabled || p.SetupTimeoutSeconds != 120 || p.WindowMinutes != 20 ||
-		p.LandingURL != "https://example.com/hi" || len(p.Profiles) != 2 || p.Profiles[0].Identifier != "com.example.wifi" {
+		p.LandingURL != "https://example.com/hi" || len(p.Profiles) != 2 {
 		t.Errorf("plan = %+v; want enabled with the documented defaults and both profiles", p)
 	}
 	// A profile distributed to the lab is not waited for elsewhere.

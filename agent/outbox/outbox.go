@@ -44,11 +44,14 @@ func (o *Outbox) path(runID string) (string, error) {
 }
 
 // Put stores a result durably; putting the same run id again replaces it.
+// A result larger on the wire than protocol.MaxResultBytes is stored with
+// its outputs cut to fit, so that every queued result can be delivered.
 func (o *Outbox) Put(r protocol.Result) error {
 	p, err := o.path(r.RunID)
 	if err != nil {
 		return err
 	}
+	r = protocol.FitResult(r, protocol.MaxResultBytes)
 	b, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("encode result %s: %w", r.RunID, err)
@@ -105,6 +108,28 @@ func (o *Outbox) Len() int {
 		}
 	}
 	return n
+}
+
+// refusedSuffix names, hidden from Pending, a result the server refused,
+// kept for whoever investigates.
+const refusedSuffix = ".refused"
+
+// Quarantine sets a refused result aside for good, where Pending does not
+// see it, and queues replacement (same run id) in its place; a nil
+// replacement queues nothing.
+func (o *Outbox) Quarantine(runID string, replacement *protocol.Result) error {
+	p, err := o.path(runID)
+	if err != nil {
+		return err
+	}
+	aside := filepath.Join(o.dir, "."+runID+refusedSuffix)
+	if err := os.Rename(p, aside); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("quarantine %s: %w", runID, err)
+	}
+	if replacement != nil {
+		return o.Put(*replacement)
+	}
+	return atomicfile.SyncDir(o.dir)
 }
 
 // Ack removes results the server holds.

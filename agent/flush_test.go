@@ -1,0 +1,120 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/server/store"
+)
+
+func queued(a *Agent, i int, status, stdout string) protocol.Result {
+	now := time.Now().UTC()
+	return protocol.Result{RunID: fmt.Sprintf("20270101T0000%02d-r%02d", i/60, i), DeviceID: a.DeviceID(), AssignmentID: "cfg_x",
+		AssignmentVersion: 1, ScriptID: "scr_x", Status: status, Stdout: stdout, StdoutBytes: int64(len(stdout)),
+		StartedAt: now, FinishedAt: now}
+}
+
+func serverResults(t *testing.T, e *testEnv) map[string]store.StoredResult {
+	t.Helper()
+	rs, err := e.srv.Store.Results(context.Background(), store.ResultFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]store.StoredResult{}
+	for _, r := range rs {
+		out[r.RunID] = r
+	}
+	return out
+}
+
+// Results whose sum is over the server's request limit are delivered in
+// batches sized by bytes; a result whose output is mostly escaped
+// characters (1 MiB of "<" is 6 MiB of JSON) is cut to fit when queued.
+func TestFlushDeliversMoreThanOneRequestHolds(t *testing.T) {
+	e := newTestEnv(t)
+	a := e.agent(t, Options{})
+	for i := range 25 { // a legal max_response_kb=100 on 25 scripts
+		if err := a.outbox.Put(queued(a, i, protocol.StatusSucceeded, strings.Repeat("x", 100<<10))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	angle := queued(a, 25, protocol.StatusSucceeded, strings.Repeat("<", 1<<20))
+	angle.Stderr = strings.Repeat("<", 1<<20)
+	if err := a.outbox.Put(angle); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(filepath.Join(e.state, outboxDir, angle.RunID+".json")); err != nil || fi.Size() > protocol.MaxResultBytes {
+		t.Fatalf("queued result file: %v, %d bytes; want at most %d", err, fi.Size(), protocol.MaxResultBytes)
+	}
+	n, err := a.Flush(context.Background())
+	if err != nil || n != 26 {
+		t.Fatalf("Flush = %d, %v; want 26 delivered", n, err)
+	}
+	got := serverResults(t, e)
+	if len(got) != 26 || a.outbox.Len() != 0 {
+		t.Fatalf("server holds %d results, %d still queued", len(got), a.outbox.Len())
+	}
+	r := got[angle.RunID]
+	if !r.Truncated || r.StdoutBytes != 1<<20 || !strings.Contains(r.Error, "upload limit") || !strings.HasPrefix(r.Stdout, "<<<") {
+		t.Fatalf("cut result: truncated=%v bytes=%d error=%q", r.Truncated, r.StdoutBytes, r.Error)
+	}
+}
+
+// A result the server refuses, by name or as a request of its own, never
+// blocks the others: it is set aside and reported as an error saying why.
+func TestRefusedResultDoesNotBlockTheOthers(t *testing.T) {
+	e := newTestEnv(t)
+	a := e.agent(t, Options{})
+	good1 := queued(a, 1, protocol.StatusSucceeded, "one\n")
+	bogus := queued(a, 2, "exploded", "")
+	good2 := queued(a, 3, protocol.StatusFailed, "three\n")
+	for _, r := range []protocol.Result{good1, bogus, good2} {
+		if err := a.outbox.Put(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A file queued by an earlier release, larger than a whole request:
+	// the server answers 413 to it alone.
+	huge := queued(a, 4, protocol.StatusSucceeded, strings.Repeat("y", protocol.MaxRequestBody))
+	b, _ := json.Marshal(huge)
+	if err := os.WriteFile(filepath.Join(e.state, outboxDir, huge.RunID+".json"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Flush(context.Background()); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+	got := serverResults(t, e)
+	if len(got) != 4 || a.outbox.Len() != 0 {
+		t.Fatalf("server holds %d results (%v), %d queued; want all 4 reported", len(got), keys(got), a.outbox.Len())
+	}
+	if got[good1.RunID].Stdout != "one\n" || got[good2.RunID].Status != protocol.StatusFailed {
+		t.Fatalf("good results changed: %+v %+v", got[good1.RunID], got[good2.RunID])
+	}
+	for _, id := range []string{bogus.RunID, huge.RunID} {
+		r := got[id]
+		if r.Status != protocol.StatusError || !strings.HasPrefix(r.Error, protocol.UndeliveredPrefix) || r.Stdout != "" {
+			t.Fatalf("refused %s reported as %s %q", id, r.Status, r.Error)
+		}
+		if _, err := os.Stat(filepath.Join(e.state, outboxDir, "."+id+".refused")); err != nil {
+			t.Fatalf("refused %s not kept aside: %v", id, err)
+		}
+	}
+	if !strings.Contains(got[bogus.RunID].Error, "unknown status") || !strings.Contains(got[huge.RunID].Error, "too large") {
+		t.Fatalf("reasons: %q / %q", got[bogus.RunID].Error, got[huge.RunID].Error)
+	}
+}
+
+func keys(m map[string]store.StoredResult) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
