@@ -47,4 +47,28 @@ func TestRequestBackoffHonoursBoundsAndRetryAfter(t *testing.T) {
 	if d := jitterBackoff(min, max, 0, resp); d != 7*time.Second {
 		t.Fatalf("Retry-After 7 gave %s", d)
 	}
+	for _, ra := range []string{"3600", "86400"} {
+		resp.Header.Set("Retry-After", ra)
+		if d := jitterBackoff(min, max, 0, resp); d != max {
+			t.Fatalf("Retry-After %s gave %s, want the cap %s", ra, d, max)
+		}
+	}
+}
+
+func TestParseInterval(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"", 0, true}, {"0", 0, true}, {"0s", 0, true}, {"30s", 30 * time.Second, true}, {"5m", 5 * time.Minute, true},
+		{"10s", 10 * time.Second, true},
+		{"1ns", 0, false}, {"9s", 0, false}, {"-5m", 0, false}, {"abc", 0, false}, {"10", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := ParseInterval(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseInterval(%q) = %s, %v; want %s, ok %v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
 }

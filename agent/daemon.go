@@ -2,6 +2,8 @@ package agent
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"math/rand/v2"
 	"time"
 
@@ -81,6 +83,28 @@ func (a *Agent) Daemon(ctx context.Context) error {
 
 // interval is the check-in interval: the override, else the tenant's
 // configuration, else the documented default.
+// MinInterval is the shortest check-in interval `run --interval` accepts:
+// shorter ones turn the daemon into a busy loop against the server.
+const MinInterval = 10 * time.Second
+
+// ParseInterval reads `run --interval` (or MAW_INTERVAL): empty or 0 keeps
+// the tenant's interval; anything else must be a duration of at least
+// MinInterval.
+func ParseInterval(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "0" || s == "0s" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("--interval %q is not a duration: give e.g. 30s or 5m, or 0 for the tenant's interval", s)
+	case d < MinInterval:
+		return 0, fmt.Errorf("--interval %s is too short: give at least %s, or 0 for the tenant's interval", d, MinInterval)
+	}
+	return d, nil
+}
+
 func (a *Agent) interval(p *protocol.CheckinPayload) time.Duration {
 	switch {
 	case a.o.Interval > 0:

@@ -87,11 +87,17 @@ func deviceTLS(id *Identity, serverName string) *tls.Config {
 }
 
 // jitterBackoff is exponential backoff with full jitter, so a fleet that lost
-// its server does not come back in lockstep.
+// its server does not come back in lockstep. A server's Retry-After is
+// honoured up to max: one request must never hold the agent for the hour a
+// misconfigured proxy may ask for; the check-in loop's own backoff spaces
+// out what follows.
 func jitterBackoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
 		if d := retryablehttp.DefaultBackoff(min, max, attempt, resp); d > 0 {
-			return d // honours Retry-After
+			if d > max {
+				d = max
+			}
+			return d
 		}
 	}
 	ceil := min << attempt

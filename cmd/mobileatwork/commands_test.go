@@ -18,6 +18,9 @@ func TestUnknownCommandsFailOnOneLine(t *testing.T) {
 		{[]string{"onboarding", "stat"}, `error: unknown command "stat" for "mobileatwork onboarding"; did you mean "status"?`},
 		{[]string{"catalog"}, `error: "mobileatwork catalog" needs a sub-command: list, ui; see "mobileatwork catalog --help"`},
 		{[]string{"status", "--frob"}, `error: unknown flag: --frob`},
+		{[]string{"run", "--interval", "1ns"}, `error: --interval 1ns is too short: give at least 10s, or 0 for the tenant's interval`},
+		{[]string{"run", "--interval", "-5m"}, `error: --interval -5m0s is too short: give at least 10s, or 0 for the tenant's interval`},
+		{[]string{"run", "--interval", "soon"}, `error: --interval "soon" is not a duration: give e.g. 30s or 5m, or 0 for the tenant's interval`},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

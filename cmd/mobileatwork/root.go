@@ -142,6 +142,10 @@ func runCmd() *cobra.Command {
 		Short: "Run the agent daemon (what launchd starts)",
 		Args:  cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			interval, err := agent.ParseInterval(v.GetString("interval"))
+			if err != nil {
+				return err
+			}
 			log, recent, sync, err := agentLogger(v.GetString("log-file"))
 			if err != nil {
 				return err
@@ -149,7 +153,7 @@ func runCmd() *cobra.Command {
 			defer sync()
 			o := agentOptions(log)
 			o.RecentLog = recent
-			o.Interval = v.GetDuration("interval")
+			o.Interval = interval
 			// Apps@Work opens for the console user right after registration,
 			// before onboarding or MDM enrollment end.
 			o.CatalogPage = func(a *agent.Agent) agent.CatalogPage {
@@ -167,7 +171,7 @@ func runCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().String("log-file", agent.DefaultLogFile, "JSON log file (rotated)")
-	cmd.Flags().Duration("interval", 0, "override the tenant's check-in interval, e.g. 30s (troubleshooting)")
+	cmd.Flags().String("interval", "0", "override the tenant's check-in interval, e.g. 30s, at least 10s (troubleshooting)")
 	return cmd
 }
 
