@@ -59,15 +59,26 @@ func Init(dir, tenantName string, hostnames []string) (*Server, error) {
 	if _, err := pki.Create(filepath.Join(dir, pkiDir), tenantName, hostnames, time.Now()); err != nil {
 		return nil, fmt.Errorf("init %s: %w", dir, err)
 	}
-	return Open(dir)
+	return open(dir, true)
 }
 
-// Open loads the tenant in dir.
-func Open(dir string) (*Server, error) {
-	if _, err := os.Stat(filepath.Join(dir, dbFile)); err != nil {
-		if _, perr := os.Stat(filepath.Join(dir, pkiDir)); perr != nil {
-			return nil, fmt.Errorf("%w %s: run `mobileatwork-server init --data %s` first", ErrNotInitialised, dir, dir)
-		}
+// ErrDatabaseLost is returned when the data directory holds a tenant's keys
+// but its database is missing or empty: opening would start an empty
+// tenant, and every enrolled device would be refused as unknown.
+var ErrDatabaseLost = errors.New("the tenant's database is missing or empty")
+
+// Open loads the tenant in dir. It refuses a directory whose keys are there
+// but whose database is not: that is a restore, not a fresh start.
+func Open(dir string) (*Server, error) { return open(dir, false) }
+
+func open(dir string, creating bool) (*Server, error) {
+	_, perr := os.Stat(filepath.Join(dir, pkiDir))
+	fi, derr := os.Stat(filepath.Join(dir, dbFile))
+	switch {
+	case perr != nil && derr != nil:
+		return nil, fmt.Errorf("%w %s: run `mobileatwork-server init --data %s` first", ErrNotInitialised, dir, dir)
+	case !creating && (derr != nil || fi.Size() == 0):
+		return nil, fmt.Errorf("open tenant %s: %w: restore it from a backup with `mobileatwork-server restore --data %s --from BACKUP`; starting without it would lose every device", dir, ErrDatabaseLost, dir)
 	}
 	t, err := pki.Load(filepath.Join(dir, pkiDir))
 	if err != nil {

@@ -50,6 +50,7 @@ tenant and works while "serve" runs.`,
 	root.AddCommand(userCmds()...)
 	root.AddCommand(deviceCmds()...)
 	root.AddCommand(resultsCmd())
+	root.AddCommand(backupCmds()...)
 	root.AddCommand(appCmd(), inventoryCmd())
 	root.AddCommand(profileCmd(), onboardingCmd())
 	return root

@@ -197,3 +197,24 @@ func isUniqueViolation(err error) bool {
 	c := sqliteCode(err)
 	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
+
+// Snapshot writes a consistent copy of the database to path (which must not
+// exist) while the store stays in use: VACUUM INTO reads one transaction's
+// view and writes a compact file.
+func (s *Store) Snapshot(ctx context.Context, path string) error {
+	// An empty file made first keeps the copy, which holds script keys,
+	// private from its first byte (VACUUM INTO accepts an empty target).
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	f.Close()
+	if _, err := s.db.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		os.Remove(path)
+		return fmt.Errorf("snapshot to %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		return fmt.Errorf("snapshot to %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
+	"github.com/mobileatwork/mobileatwork/server/pki"
+)
+
+// snapshotter is a store that can copy itself consistently while in use.
+type snapshotter interface {
+	Snapshot(ctx context.Context, path string) error
+}
+
+// fileDirs are the data directory's file trees a backup copies beside the
+// database: the keys, the sealed scripts and the catalog's files.
+var fileDirs = []string{pkiDir, blobsDir, appsDir}
+
+// Backup writes a consistent copy of the tenant to out, a directory that
+// must not exist, while the server keeps serving: the database first (one
+// transaction's view), then the files. Files are written before the rows
+// that name them, so every file the copied database names is copied too.
+func (s *Server) Backup(ctx context.Context, out string) error {
+	snap, ok := s.Store.(snapshotter)
+	if !ok {
+		return fmt.Errorf("backup: this store cannot copy itself; use the database's own backup tools")
+	}
+	if _, err := os.Stat(out); err == nil {
+		return invalid("backup: %s exists; give a new directory", out)
+	}
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if err := snap.Snapshot(ctx, filepath.Join(out, dbFile)); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	for _, d := range fileDirs {
+		if err := copyTree(filepath.Join(s.Data, d), filepath.Join(out, d)); err != nil {
+			return fmt.Errorf("backup %s: %w", d, err)
+		}
+	}
+	return atomicfile.SyncDir(out)
+}
+
+// Restore brings a backup made by Backup into the data directory dir. It
+// refuses to replace a database that is there (move it aside first), and a
+// backup of another tenant (its CA differs from the keys in dir). Files the
+// data directory lacks are copied; those it has are kept.
+func Restore(dir, from string) error {
+	if fi, err := os.Stat(filepath.Join(dir, dbFile)); err == nil && fi.Size() > 0 {
+		return invalid("restore: %s already holds a database; stop the server and move %s aside first", dir, dbFile)
+	}
+	src, err := os.ReadFile(filepath.Join(from, dbFile))
+	if err != nil {
+		return invalid("restore: %s is not a backup: %v", from, err)
+	}
+	backupCA, err := os.ReadFile(filepath.Join(from, pkiDir, pki.CACertFile))
+	if err != nil {
+		return invalid("restore: %s holds no tenant keys: %v", from, err)
+	}
+	if ca, err := os.ReadFile(filepath.Join(dir, pkiDir, pki.CACertFile)); err == nil && !bytes.Equal(ca, backupCA) {
+		return invalid("restore: %s is a backup of another tenant (its CA differs from the one in %s)", from, dir)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	for _, d := range fileDirs {
+		if err := copyTree(filepath.Join(from, d), filepath.Join(dir, d)); err != nil {
+			return fmt.Errorf("restore %s: %w", d, err)
+		}
+	}
+	// Stale WAL files of the lost database must not be replayed into the
+	// restored one.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.Remove(filepath.Join(dir, dbFile+suffix)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("restore: %w", err)
+		}
+	}
+	return atomicfile.WriteFile(filepath.Join(dir, dbFile), src, 0o600)
+}
+
+// copyTree copies the regular files below src to dst, keeping modes and
+// skipping files dst already has; a missing src is an empty tree.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if errors.Is(err, os.ErrNotExist) && path == src {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o700)
+		}
+		if !d.Type().IsRegular() {
+			return nil // no links or devices in a data directory
+		}
+		if _, err := os.Stat(target); err == nil {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		in, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		b, err := io.ReadAll(in)
+		if err != nil {
+			return err
+		}
+		return atomicfile.WriteFile(target, b, fi.Mode().Perm())
+	})
+}
