@@ -1,9 +1,14 @@
 package agent
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
 )
 
 func TestJitterStaysWithinTenPercent(t *testing.T) {
@@ -70,5 +75,29 @@ func TestParseInterval(t *testing.T) {
 		if (err == nil) != tt.ok || got != tt.want {
 			t.Errorf("ParseInterval(%q) = %s, %v; want %s, ok %v", tt.in, got, err, tt.want, tt.ok)
 		}
+	}
+}
+
+// After its retries, a 5xx reaches the caller with its status and the
+// server's message.
+func TestServerErrorKeepsStatusAndMessage(t *testing.T) {
+	calls := 0
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		w.Write([]byte(`{"error":"database is locked"}`))
+	}))
+	defer ts.Close()
+	c := newHTTPClient(nil, 1)
+	c.Transport.(*retryablehttp.RoundTripper).Client.RetryWaitMin = time.Millisecond
+	c.Transport.(*retryablehttp.RoundTripper).Client.RetryWaitMax = time.Millisecond
+	_, err := do(context.Background(), c, "GET", ts.URL, nil, 1<<20)
+	var he *HTTPError
+	if !errors.As(err, &he) || he.Status != http.StatusInternalServerError || he.Message != "database is locked" {
+		t.Fatalf("error = %v; want HTTP 500 with the server's message", err)
+	}
+	if calls != 2 {
+		t.Fatalf("%d calls, want the request and one retry", calls)
 	}
 }

@@ -3,8 +3,8 @@ package agent
 import (
 	"context"
 	"fmt"
-	"strings"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"

@@ -123,6 +123,9 @@ func newHTTPClient(cfg *tls.Config, retries int) *http.Client {
 	}
 	// Errors are returned to the caller; do not turn 4xx into retries.
 	rc.CheckRetry = retryablehttp.DefaultRetryPolicy
+	// After the last retry of a 5xx, hand the answer over as it is, so the
+	// error keeps the status and the server's message.
+	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	return rc.StandardClient()
 }
 
