@@ -48,5 +48,6 @@ func (a *Agent) start() (release func(), err error) {
 		release()
 		return nil, err
 	}
+	a.sweep()
 	return release, nil
 }

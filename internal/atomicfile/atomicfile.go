@@ -5,15 +5,21 @@ package atomicfile
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
+
+// tmpMarker names WriteFile's temp files (".NAME.tmp-RANDOM"), for Sweep.
+const tmpMarker = ".tmp-"
 
 // WriteFile replaces name with data, durably, with the given mode.
 func WriteFile(name string, data []byte, mode os.FileMode) (err error) {
 	dir := filepath.Dir(name)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp-*")
+	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+tmpMarker+"*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
@@ -75,4 +81,36 @@ func SyncDir(dir string) error {
 		return fmt.Errorf("sync dir %s: %w", dir, err)
 	}
 	return nil
+}
+
+// Sweep removes, from dir (not below it), the temp files that WriteFile
+// leaves behind when the process dies between create and rename, if they
+// are older than minAge (younger ones may belong to a writer still at
+// work). It returns how many it removed.
+func Sweep(dir string, minAge time.Duration, now time.Time) (int, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("sweep %s: %w", dir, err)
+	}
+	n := 0
+	var errs []error
+	for _, e := range ents {
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasPrefix(name, ".") || !strings.Contains(name, tmpMarker) {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || now.Sub(fi.ModTime()) < minAge {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
 }

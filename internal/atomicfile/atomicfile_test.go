@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestWriteFileReplacesAndKeepsMode(t *testing.T) {
@@ -64,5 +65,49 @@ func TestJSONRoundTrip(t *testing.T) {
 	os.WriteFile(name, []byte("{"), 0o600)
 	if err := ReadJSON(name, &out); err == nil {
 		t.Fatal("ReadJSON accepted a torn file")
+	}
+}
+
+func TestSweep(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	old := now.Add(-time.Hour)
+	files := map[string]time.Time{
+		".ledger.json.tmp-123": old, // left by a crash: swept
+		".r1.json.tmp-456":     now, // a writer at work: kept
+		"ledger.json":          old, // real state: kept
+		"notes.tmp-789":        old, // not ours: kept
+	}
+	for name, mt := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mt, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := Sweep(dir, 10*time.Minute, now)
+	if err != nil || n != 1 {
+		t.Fatalf("Sweep = %d, %v; want 1 removed", n, err)
+	}
+	for name := range files {
+		_, err := os.Stat(filepath.Join(dir, name))
+		if gone := err != nil; gone != (name == ".ledger.json.tmp-123") {
+			t.Errorf("%s: gone = %v", name, gone)
+		}
+	}
+	if n, err := Sweep(filepath.Join(dir, "missing"), time.Minute, now); n != 0 || err != nil {
+		t.Fatalf("Sweep of a missing dir = %d, %v", n, err)
+	}
+	// A real crash leftover: the temp name WriteFile uses is one Sweep knows.
+	f, err := os.CreateTemp(dir, ".state.json"+tmpMarker+"*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	os.Chtimes(f.Name(), old, old)
+	if n, _ := Sweep(dir, 10*time.Minute, now); n != 1 {
+		t.Fatalf("WriteFile's temp name not swept")
 	}
 }
