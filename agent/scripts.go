@@ -49,6 +49,10 @@ func (a *Agent) dueNow(p *protocol.CheckinPayload, now time.Time) ([]due, error)
 			}
 			continue
 		}
+		if e, err = a.clockWasAhead(e, now); err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		last := e.LastOccurrence
 		if last.IsZero() {
 			last = e.ReceivedAt
@@ -58,6 +62,26 @@ func (a *Agent) dueNow(p *protocol.CheckinPayload, now time.Time) ([]due, error)
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// clockWasAhead repairs an entry whose last run (or receipt) lies in the
+// future: the clock was wrongly ahead then, and was corrected since. Left
+// as it is, no occurrence would be due until the clock caught up with it,
+// months of silence while status shows the next run. The entry restarts
+// from now, so the next occurrence runs, once.
+func (a *Agent) clockWasAhead(e ledger.Entry, now time.Time) (ledger.Entry, error) {
+	if !e.LastOccurrence.After(now) && !e.ReceivedAt.After(now) {
+		return e, nil
+	}
+	a.o.Log.Warn("a schedule's last run is in the future: the clock was ahead and has been corrected; the schedule restarts from now",
+		zap.String("assignment", e.AssignmentID), zap.Time("last_run", e.LastOccurrence), zap.Time("received", e.ReceivedAt))
+	if e.LastOccurrence.After(now) {
+		e.LastOccurrence = now
+	}
+	if e.ReceivedAt.After(now) {
+		e.ReceivedAt = now
+	}
+	return e, a.ledger.Put(e)
 }
 
 // RunDue runs every due assignment, one script at a time. A script that

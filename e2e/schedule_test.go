@@ -169,3 +169,43 @@ func TestOldAgentRunsRecurringScriptOnceAndUpgradeRedistributes(t *testing.T) {
 		t.Fatal("configuration redistributed again without a version change")
 	}
 }
+
+// An occurrence run while the clock was a year ahead does not silence the
+// schedule once the clock is corrected: the next occurrence runs, once.
+func TestScheduleRecoversFromAClockThatWasAhead(t *testing.T) {
+	e := newEnv(t)
+	ahead := time.Date(2028, 5, 3, 9, 5, 0, 0, time.UTC)
+	c := &clock{t: ahead.Add(-2 * time.Hour)}
+	state := e.enroll()
+	e.srv.Now = c.Now
+	counter := filepath.Join(t.TempDir(), "count")
+	spec, err := schedule.Parse(schedule.Daily, "09:00", nil, schedule.UTC, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.assignScheduled("echo run >> "+counter+"\n", spec)
+	cycle := func(at time.Time) {
+		t.Helper()
+		c.Set(at)
+		if err := scheduledAgent(t, state, c, time.UTC, "1.80.0", []string{protocol.CapSchedule}).Cycle(context.Background()); err != nil {
+			t.Fatalf("cycle at %s: %v", at, err)
+		}
+	}
+	runs := func() int { b, _ := os.ReadFile(counter); return strings.Count(string(b), "run") }
+	cycle(ahead.Add(-2 * time.Hour)) // received while the clock is a year ahead
+	cycle(ahead)                     // runs the (future) 3 May 2028 occurrence
+	if n := runs(); n != 1 {
+		t.Fatalf("%d runs while ahead, want 1", n)
+	}
+	// The clock is put right: a year earlier.
+	cycle(time.Date(2027, 5, 3, 8, 0, 0, 0, time.UTC))
+	cycle(time.Date(2027, 5, 3, 9, 5, 0, 0, time.UTC))
+	if n := runs(); n != 2 {
+		t.Fatalf("%d runs after the correction, want the 09:00 occurrence to run (2)", n)
+	}
+	cycle(time.Date(2027, 5, 3, 9, 30, 0, 0, time.UTC))
+	cycle(time.Date(2027, 5, 4, 9, 5, 0, 0, time.UTC))
+	if n := runs(); n != 3 {
+		t.Fatalf("%d runs a day later, want 3 (once a day)", n)
+	}
+}
