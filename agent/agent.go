@@ -178,6 +178,7 @@ func (a *Agent) checkinRequest(nonce []byte) protocol.CheckinRequest {
 	return protocol.CheckinRequest{
 		ProtocolVersion: protocol.Version, DeviceID: a.id.DeviceID, AgentVersion: a.o.Version,
 		Capabilities: a.o.Capabilities, Nonce: nonce, Facts: a.o.Facts(), RecentLog: a.o.RecentLog.Lines(),
+		MaxResponseBytes: protocol.MaxResponseBody,
 	}
 }
 

@@ -57,6 +57,11 @@ func (a *Agent) Daemon(ctx context.Context) error {
 				a.saveStatus(st)
 				interval = a.interval(p)
 				nextCheckin = a.o.Now().Add(jitter(interval))
+				if p.More {
+					// The server holds more for this device than one answer
+					// carries: come back once this round's scripts are done.
+					nextCheckin = a.o.Now().Add(moreAfter)
+				}
 				a.background(ctx, running, p)
 			}
 		} else if p, err := a.lastPayload(); err == nil {
@@ -83,6 +88,10 @@ func (a *Agent) Daemon(ctx context.Context) error {
 
 // interval is the check-in interval: the override, else the tenant's
 // configuration, else the documented default.
+// moreAfter is how soon the daemon checks in again when the server said it
+// holds more than one answer carried.
+const moreAfter = 5 * time.Second
+
 // MinInterval is the shortest check-in interval `run --interval` accepts:
 // shorter ones turn the daemon into a busy loop against the server.
 const MinInterval = 10 * time.Second

@@ -202,11 +202,12 @@ func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 			// Report once, then retry quietly at each cycle until a user logs in.
 			if d.entry.Waiting == "" {
 				res.Status, res.Error = protocol.StatusError, "no user logged in: will run when a user logs in"
+				res.Waiting = protocol.WaitingConsoleUser
 				res.StartedAt, res.FinishedAt = now, now
 				if err := a.outbox.Put(res); err != nil {
 					return err
 				}
-				d.entry.Waiting = "console_user"
+				d.entry.Waiting = protocol.WaitingConsoleUser
 				return a.ledger.Put(d.entry)
 			}
 			return nil

@@ -83,6 +83,9 @@ type CheckinRequest struct {
 	// oldest first, at most MaxRecentLog lines of MaxLogLineBytes each, for
 	// the administrator's device page.
 	RecentLog []LogLine `json:"recent_log,omitempty"`
+	// MaxResponseBytes is the largest signed response the agent accepts;
+	// the server keeps under it (0: MaxResponseBody).
+	MaxResponseBytes int `json:"max_response_bytes,omitempty"`
 }
 
 // Bounds of CheckinRequest.RecentLog.
@@ -119,6 +122,11 @@ type CheckinPayload struct {
 	// Resend is true when the server redistributes the whole configuration,
 	// e.g. after the agent reported a new version.
 	Resend bool `json:"resend,omitempty"`
+	// More is true when more script configurations reach the device than
+	// one response holds: the agent checks in again soon for the others.
+	// Run-once configurations the device finished are not sent again, so
+	// each round makes room for the next.
+	More bool `json:"more,omitempty"`
 }
 
 // Config is the tenant's Mobile@Work configuration as it applies to the device.
@@ -228,7 +236,14 @@ type Result struct {
 	// InvalidUTF8 is set when output bytes that are not UTF-8 were replaced.
 	InvalidUTF8 bool   `json:"invalid_utf8,omitempty"`
 	Error       string `json:"error,omitempty"`
+	// Waiting marks a report of a run that has not happened yet and will
+	// (WaitingConsoleUser: no user is logged in): the configuration is not
+	// finished on the device.
+	Waiting string `json:"waiting,omitempty"`
 }
+
+// Waiting reasons of a Result.
+const WaitingConsoleUser = "console_user"
 
 // ResultsRequest delivers queued results; the server acknowledges each run id
 // it has stored (or already had).

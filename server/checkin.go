@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -149,11 +150,20 @@ func (s *Server) checkin(ctx context.Context, d store.Device, req protocol.Check
 		// A new agent version gets its whole configuration again.
 		Resend: prev != "" && prev != req.AgentVersion,
 	}
+	held, err := s.Store.DeviceStatuses(ctx, d.ID)
+	if err != nil {
+		return protocol.CheckinPayload{}, "", fmt.Errorf("read statuses: %w", err)
+	}
+	delivered := map[string]bool{}
 	if dc.inEffect != nil {
 		// A device that no Mobile@Work configuration reaches runs no script.
 		p.Configuration = &protocol.ConfigurationRef{ID: dc.inEffect.ID, Name: dc.inEffect.Name, Version: dc.inEffect.Version}
-		if p.Assignments, err = s.deviceAssignments(ctx, d, dc.scripts, cert); err != nil {
+		budget := responseBudget(req.MaxResponseBytes)
+		if p.Assignments, p.More, err = s.deviceAssignments(ctx, d, unfinished(dc.scripts, d, held), cert, budget); err != nil {
 			return protocol.CheckinPayload{}, "", fmt.Errorf("build assignments: %w", err)
+		}
+		for _, a := range p.Assignments {
+			delivered[a.ID] = true
 		}
 	}
 	if p.Apps, err = s.deviceOffers(ctx, dc.audience); err != nil {
@@ -162,7 +172,7 @@ func (s *Server) checkin(ctx context.Context, d store.Device, req protocol.Check
 	if dc.inEffect != nil {
 		p.Onboarding = s.onboardingPlan(ctx, dc.settings(), d, dc.audience)
 	}
-	if err := s.recordDelivery(ctx, d, dc, now); err != nil {
+	if err := s.recordDelivery(ctx, d, dc, held, delivered, now); err != nil {
 		// Statuses are the admin's view; a failure to write them must not
 		// keep the device from its configuration.
 		s.Log.Error("record configuration statuses", zap.String("device", d.ID), zap.Error(err))
@@ -227,7 +237,11 @@ func variableValues(d store.Device, displayName string) map[string]string {
 // deviceAssignments builds what the device receives for its script
 // configurations: inputs resolved for it, schedules it can honour, and a key
 // envelope sealed to its certificate for the script's current version.
-func (s *Server) deviceAssignments(ctx context.Context, d store.Device, scripts []store.Configuration, cert *x509.Certificate) ([]protocol.Assignment, error) {
+//
+// Assignments are added, oldest configuration first, while their encoded
+// size stays within budget; more reports that some were left for a later
+// check-in.
+func (s *Server) deviceAssignments(ctx context.Context, d store.Device, scripts []store.Configuration, cert *x509.Certificate, budget int) (out []protocol.Assignment, more bool, err error) {
 	var displayName string
 	if d.User != "" {
 		if u, err := s.Store.User(ctx, d.User); err == nil {
@@ -236,11 +250,12 @@ func (s *Server) deviceAssignments(ctx context.Context, d store.Device, scripts 
 	}
 	vals := variableValues(d, displayName)
 	canSchedule := slices.Contains(d.Capabilities, protocol.CapSchedule)
-	out := []protocol.Assignment{}
+	out = []protocol.Assignment{}
+	used := 0
 	for _, c := range scripts {
 		sc, err := s.Store.Script(ctx, c.Script.ScriptID)
 		if err != nil {
-			return nil, fmt.Errorf("configuration %s: script %s: %w", c.ID, c.Script.ScriptID, err)
+			return nil, false, fmt.Errorf("configuration %s: script %s: %w", c.ID, c.Script.ScriptID, err)
 		}
 		inputs := make([]protocol.Input, 0, len(sc.Inputs))
 		for _, decl := range sc.Inputs {
@@ -259,16 +274,67 @@ func (s *Server) deviceAssignments(ctx context.Context, d store.Device, scripts 
 			AssignmentID: c.ID, BlobSHA256: sc.BlobSHA256, Key: sc.BlobKey,
 		}, cert, s.Tenant.Signing)
 		if err != nil {
-			return nil, fmt.Errorf("seal key for configuration %s: %w", c.ID, err)
+			return nil, false, fmt.Errorf("seal key for configuration %s: %w", c.ID, err)
 		}
-		out = append(out, protocol.Assignment{
+		asg := protocol.Assignment{
 			ID: c.ID, Version: c.Version, ScriptID: sc.ID, Name: c.Name,
 			Inputs: inputs, Schedule: spec, RunAs: c.Script.RunAs,
 			BlobURL:    protocol.PathBlob + c.ID + "/" + strconv.Itoa(sc.Version),
 			BlobSHA256: sc.BlobSHA256, KeyEnvelope: env,
-		})
+		}
+		size := encodedSize(asg)
+		if used+size > budget && len(out) > 0 {
+			return out, true, nil
+		}
+		used += size
+		out = append(out, asg)
 	}
-	return out, nil
+	return out, false, nil
+}
+
+func encodedSize(v any) int {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return 0
+	}
+	return len(b)
+}
+
+// responseBudget is how many bytes of assignments one signed response may
+// carry for an agent that accepts max bytes: half of it, leaving room for
+// the apps, the onboarding plan, the signature and the certificates.
+func responseBudget(max int) int {
+	if max <= 0 || max > protocol.MaxResponseBody {
+		max = protocol.MaxResponseBody
+	}
+	return max / 2
+}
+
+// unfinished drops the run-once configurations the device has finished at
+// their current version: they are not sent again (a device whose run
+// ledger was lost then cannot run one twice), and a device reached by
+// thousands of them gets them a response-full at a time.
+func unfinished(scripts []store.Configuration, d store.Device, held []store.DeviceStatus) []store.Configuration {
+	byID := map[string]store.DeviceStatus{}
+	for _, st := range held {
+		byID[st.ConfigID] = st
+	}
+	out := make([]store.Configuration, 0, len(scripts))
+	for _, c := range scripts {
+		if st, ok := byID[c.ID]; ok && finished(c, d, st) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// finished tells whether the device ran a run-once configuration (or one
+// it runs once, lacking schedules) at its current version, for good.
+func finished(c store.Configuration, d store.Device, st store.DeviceStatus) bool {
+	once := !c.Script.Schedule.Recurring() || !slices.Contains(d.Capabilities, protocol.CapSchedule)
+	return once && st.Version == c.Version && st.Status != store.StatusRunning && ranOrRunning(st) &&
+		!strings.HasPrefix(st.Detail, DetailWaitingPrefix)
 }
 
 // deviceZone is the device's zone for "local" schedules; UTC when it did
@@ -298,11 +364,9 @@ func nextRun(c store.Configuration, d store.Device, now time.Time) time.Time {
 // recordDelivery writes the statuses a check-in gives the configurations
 // reaching the device, only those that changed, and forgets the statuses
 // of configurations that no longer reach it.
-func (s *Server) recordDelivery(ctx context.Context, d store.Device, dc deviceConfigs, now time.Time) error {
-	held, err := s.Store.DeviceStatuses(ctx, d.ID)
-	if err != nil {
-		return err
-	}
+// Script configurations left out of this response for room (not
+// delivered, not finished) keep the status they had.
+func (s *Server) recordDelivery(ctx context.Context, d store.Device, dc deviceConfigs, held []store.DeviceStatus, sent map[string]bool, now time.Time) error {
 	prev := map[string]*store.DeviceStatus{}
 	for i := range held {
 		prev[held[i].ConfigID] = &held[i]
@@ -351,8 +415,12 @@ func (s *Server) recordDelivery(ctx context.Context, d store.Device, dc deviceCo
 	}
 	for _, c := range dc.scripts {
 		r := roleScript
-		if dc.inEffect == nil {
+		switch {
+		case dc.inEffect == nil:
 			r = roleNoMAW
+		case !sent[c.ID] && !(prev[c.ID] != nil && finished(c, d, *prev[c.ID])):
+			reached[c.ID] = true // withheld for room: unchanged until sent
+			continue
 		}
 		if err := add(c, r); err != nil {
 			return err

@@ -17,7 +17,7 @@ import (
 
 // benchDevice enrolls a device at the store level with a real certificate,
 // so that key envelopes are sealed to it as at a check-in.
-func benchDevice(b *testing.B, s *Server, id string) (store.Device, *x509.Certificate) {
+func benchDevice(b testing.TB, s *Server, id string) (store.Device, *x509.Certificate) {
 	b.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 3072)
 	if err != nil {

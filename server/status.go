@@ -73,9 +73,16 @@ func ranOrRunning(st store.DeviceStatus) bool {
 	return false
 }
 
+// DetailWaitingPrefix starts the detail of a run that waits for a
+// condition (no console user yet): it is not finished.
+const DetailWaitingPrefix = "waiting: "
+
 // resultStatus is the status and detail a run's result gives its
 // configuration on the device.
 func resultStatus(r protocol.Result) (string, string) {
+	if r.Waiting != "" {
+		return r.Status, DetailWaitingPrefix + r.Error
+	}
 	switch r.Status {
 	case protocol.StatusSucceeded:
 		return r.Status, fmt.Sprintf("exit 0 in %s", time.Duration(r.DurationMS)*time.Millisecond)

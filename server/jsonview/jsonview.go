@@ -252,6 +252,7 @@ type Result struct {
 	Truncated     bool       `json:"truncated"`
 	InvalidUTF8   bool       `json:"invalid_utf8"`
 	Error         string     `json:"error"`
+	Waiting       string     `json:"waiting,omitempty"` // the run has not happened yet: console_user
 	ReceivedAt    *time.Time `json:"received_at,omitempty"`
 	// AssignmentID and AssignmentVersion repeat ConfigID and ConfigVersion
 	// under the names of releases before configurations.
@@ -266,7 +267,7 @@ func NewResult(r store.StoredResult, configName string) Result {
 		ScriptID: r.ScriptID, ScriptSHA256: r.ScriptSHA256, Occurrence: when(r.Occurrence), Status: r.Status,
 		ExitCode: r.ExitCode, StartedAt: when(r.StartedAt), FinishedAt: when(r.FinishedAt), DurationMS: r.DurationMS,
 		Stdout: r.Stdout, Stderr: r.Stderr, StdoutBytes: r.StdoutBytes, StderrBytes: r.StderrBytes,
-		Truncated: r.Truncated, InvalidUTF8: r.InvalidUTF8, Error: r.Error, ReceivedAt: when(r.ReceivedAt),
+		Truncated: r.Truncated, InvalidUTF8: r.InvalidUTF8, Error: r.Error, Waiting: r.Waiting, ReceivedAt: when(r.ReceivedAt),
 		AssignmentID: r.AssignmentID, AssignmentVersion: r.AssignmentVersion,
 	}
 }

@@ -91,6 +91,7 @@ INSERT INTO script_versions (script_id, version, sha256, size, blob_sha256, blob
 
 -- Scripts had one version until now: the body each result ran is known.
 ALTER TABLE results ADD COLUMN script_sha256 TEXT NOT NULL DEFAULT '';
+ALTER TABLE results ADD COLUMN waiting TEXT NOT NULL DEFAULT '';
 UPDATE results SET script_sha256 = COALESCE((SELECT sha256 FROM scripts WHERE scripts.id = results.script_id), '');
 CREATE INDEX results_device_assignment ON results (device_id, assignment_id, received_at);
 CREATE INDEX results_assignment ON results (assignment_id, received_at);

@@ -15,7 +15,7 @@ import (
 // queried with the sqlite3 shell as well as through the store.
 const resultColumns = `run_id, device_id, assignment_id, assignment_version, script_id, occurrence, status,
 exit_code, started_at, finished_at, duration_ms, stdout, stderr, stdout_bytes, stderr_bytes, truncated,
-invalid_utf8, error, received_at, script_sha256`
+invalid_utf8, error, received_at, script_sha256, waiting`
 
 // PutResult stores r unless its run id is already stored, and reports
 // whether it was new. The first delivery wins: agents resend a result until
@@ -23,11 +23,11 @@ invalid_utf8, error, received_at, script_sha256`
 func (s *Store) PutResult(ctx context.Context, r protocol.Result, receivedAt time.Time) (bool, error) {
 	res, err := s.db.ExecContext(ctx, `
 INSERT INTO results (`+resultColumns+`)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run_id) DO NOTHING`,
 		r.RunID, r.DeviceID, r.AssignmentID, r.AssignmentVersion, r.ScriptID, nullTime(r.Occurrence), r.Status,
 		r.ExitCode, nullTime(r.StartedAt), nullTime(r.FinishedAt), r.DurationMS, r.Stdout, r.Stderr,
-		r.StdoutBytes, r.StderrBytes, r.Truncated, r.InvalidUTF8, r.Error, formatTime(receivedAt), r.ScriptSHA256)
+		r.StdoutBytes, r.StderrBytes, r.Truncated, r.InvalidUTF8, r.Error, formatTime(receivedAt), r.ScriptSHA256, r.Waiting)
 	if err != nil {
 		return false, fmt.Errorf("put result %s: %w", r.RunID, err)
 	}
@@ -102,7 +102,7 @@ func scanResult(r scanner) (store.StoredResult, error) {
 	)
 	if err := r.Scan(&sr.RunID, &sr.DeviceID, &sr.AssignmentID, &sr.AssignmentVersion, &sr.ScriptID, &occurrence,
 		&sr.Status, &sr.ExitCode, &started, &finished, &sr.DurationMS, &sr.Stdout, &sr.Stderr,
-		&sr.StdoutBytes, &sr.StderrBytes, &sr.Truncated, &sr.InvalidUTF8, &sr.Error, &received, &sr.ScriptSHA256); err != nil {
+		&sr.StdoutBytes, &sr.StderrBytes, &sr.Truncated, &sr.InvalidUTF8, &sr.Error, &received, &sr.ScriptSHA256, &sr.Waiting); err != nil {
 		return store.StoredResult{}, err
 	}
 	var err error

@@ -21,6 +21,7 @@ func sampleResult(runID, device, script string) protocol.Result {
 		AssignmentVersion: 2,
 		ScriptID:          script,
 		ScriptSHA256:      "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
+		Waiting:           protocol.WaitingConsoleUser,
 		Occurrence:        at(24 * time.Hour),
 		Status:            protocol.StatusTimedOut,
 		ExitCode:          -1,
