@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X github.com/mobileatwork/mobileatwork/internal/version.Versio
 GO      ?= go
 export CGO_ENABLED = 0
 
-.PHONY: build test vet demo cross bench pkg clean
+.PHONY: build test vet demo cross bench soak pkg clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/mobileatwork ./cmd/mobileatwork-server
@@ -30,6 +30,12 @@ cross:
 
 bench:
 	./scripts/bench.sh
+
+# Fault injection at length: SIGKILL of agent and server at random moments
+# and outages; prints double runs, lost and duplicated results (all 0).
+soak:
+	MAW_SOAK_ITERATIONS=$${SOAK_ITERATIONS:-500} $(GO) test -count=1 -timeout 60m -run '^TestSoak$$' -v ./e2e/ | grep -E 'soak:|^(--- |ok|FAIL)'
+
 
 pkg:
 	mkdir -p dist/darwin
