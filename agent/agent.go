@@ -40,6 +40,8 @@ type Options struct {
 	// replace both.
 	Exec        func(context.Context, executor.Request) executor.Result
 	ConsoleUser func() (executor.User, error)
+	// KillRun stops the processes a run left behind (executor.KillRun).
+	KillRun func(token string) (int, error)
 	// Retries is how often one request is retried before the cycle fails.
 	Retries int
 	// InventoryRoot prefixes the paths the inventory reads; "" is "/".
@@ -113,6 +115,9 @@ func New(o Options) (*Agent, error) {
 	}
 	if o.ConsoleUser == nil {
 		o.ConsoleUser = executor.ConsoleUser
+	}
+	if o.KillRun == nil {
+		o.KillRun = executor.KillRun
 	}
 	if o.Facts == nil {
 		o.Facts = func() protocol.Facts { return protocol.Facts{AgentVersion: o.Version} }

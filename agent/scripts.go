@@ -216,7 +216,11 @@ func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 	}
 	// At most once: the start is on disk before the script can run.
 	e := d.entry
-	e.Started = &ledger.Started{RunID: res.RunID, Occurrence: d.occurrence, At: now, ScriptSHA256: res.ScriptSHA256}
+	token, err := executor.NewRunToken()
+	if err != nil {
+		return err
+	}
+	e.Started = &ledger.Started{RunID: res.RunID, Occurrence: d.occurrence, At: now, ScriptSHA256: res.ScriptSHA256, RunToken: token}
 	if err := a.ledger.Put(e); err != nil {
 		return fmt.Errorf("record start: %w", err)
 	}
@@ -228,6 +232,7 @@ func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 		MaxOutput: cfg.MaxResponseKB * 1024,
 		RunAs:     runAs,
 		TempDir:   filepath.Join(a.o.StateDir, runDir),
+		RunToken:  token,
 	}
 	for _, in := range d.asg.Inputs {
 		req.Args = append(req.Args, in.Value)
@@ -265,6 +270,15 @@ func (a *Agent) recoverInterrupted() error {
 	for _, e := range a.ledger.All() {
 		if e.Started == nil {
 			continue
+		}
+		if e.Started.RunToken != "" {
+			// The script may still run, orphaned by the agent's death: stop
+			// it, so that "interrupted" means it is over.
+			if n, err := a.o.KillRun(e.Started.RunToken); err != nil {
+				a.o.Log.Warn("stop the processes of an interrupted run", zap.String("run_id", e.Started.RunID), zap.Error(err))
+			} else if n > 0 {
+				a.o.Log.Warn("stopped the processes an interrupted run left running", zap.String("run_id", e.Started.RunID), zap.Int("processes", n))
+			}
 		}
 		if !a.outbox.Has(e.Started.RunID) {
 			now := a.o.Now().UTC()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -176,12 +177,14 @@ func TestAgentKilledMidRunDoesNotRunTwice(t *testing.T) {
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
-	// The orphaned script is not the agent's concern here; stop it.
-	if b, err := os.ReadFile(pidFile); err == nil {
-		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-			syscall.Kill(-pid, syscall.SIGKILL)
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
+	b, err := os.ReadFile(pidFile)
+	pid, perr := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || perr != nil {
+		t.Fatalf("script pid: %v %v", err, perr)
+	}
+	defer syscall.Kill(pid, syscall.SIGKILL)
+	if err := syscall.Kill(pid, 0); err != nil {
+		t.Fatalf("the orphaned script is already gone (%v): the test proves nothing", err)
 	}
 
 	for i := 0; i < 2; i++ {
@@ -189,7 +192,11 @@ func TestAgentKilledMidRunDoesNotRunTwice(t *testing.T) {
 			t.Fatalf("cycle after restart: %v", err)
 		}
 	}
-	b, _ := os.ReadFile(count)
+	// The restarted agent stopped the script the dead one left running.
+	if alive(pid) {
+		t.Fatalf("the interrupted script (pid %d) still runs after the agent restarted", pid)
+	}
+	b, _ = os.ReadFile(count)
 	if n := strings.Count(string(b), "run"); n != 1 {
 		t.Fatalf("script ran %d times, want exactly once", n)
 	}
@@ -197,4 +204,21 @@ func TestAgentKilledMidRunDoesNotRunTwice(t *testing.T) {
 	if len(rs) != 1 || rs[0].Status != protocol.StatusError || !strings.Contains(rs[0].Error, "interrupted") {
 		t.Fatalf("results = %+v, want one error result saying interrupted", rs)
 	}
+}
+
+// alive tells whether pid runs and is not a zombie waiting for its parent.
+func alive(pid int) bool {
+	for range 50 {
+		if syscall.Kill(pid, 0) != nil {
+			return false
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err == nil {
+			if f := strings.Fields(string(stat)); len(f) > 2 && f[2] == "Z" {
+				return false
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
 }

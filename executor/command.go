@@ -146,7 +146,8 @@ func buildEnv(req Request, token string) ([]string, error) {
 // currentUser is looked up once: the daemon's identity does not change.
 var currentUser = sync.OnceValues(user.Current)
 
-func newRunToken() (string, error) {
+// NewRunToken makes a fresh random run token.
+func NewRunToken() (string, error) {
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("make run token: %w", err)

@@ -64,6 +64,11 @@ type Request struct {
 	MaxOutput int               // bytes kept per stream (head half + tail half); 0 → 1024
 	RunAs     *User             // nil = current user (root in production)
 	TempDir   string            // parent for the private run dir; "" = os.TempDir(); must be searchable by RunAs
+	// RunToken is the value of RunTokenVar in the run's environment, which
+	// marks its processes; "" makes a fresh one. The agent records it before
+	// the run, so that after a crash it can stop what the run left behind
+	// (KillRun).
+	RunToken string
 }
 
 // Result is what the agent reports for a run.
@@ -106,9 +111,14 @@ func Run(ctx context.Context, req Request) (res Result) {
 	if err := validateArgs(req.Args); err != nil {
 		return fail(err)
 	}
-	token, err := newRunToken()
-	if err != nil {
-		return fail(err)
+	token := req.RunToken
+	if token == "" {
+		var err error
+		if token, err = NewRunToken(); err != nil {
+			return fail(err)
+		}
+	} else if !validToken.MatchString(token) {
+		return fail(fmt.Errorf("run token %q: want 16 to 64 hex digits", token))
 	}
 	env, err := buildEnv(req, token)
 	if err != nil {
@@ -192,12 +202,14 @@ func Run(ctx context.Context, req Request) (res Result) {
 	defer timer.Stop()
 	var waitErr error
 	var killReason string
+	interrupted := false
 	select {
 	case waitErr = <-waitDone:
 	case <-timer.C:
 		killReason = "timed out"
 	case <-ctx.Done():
-		killReason = fmt.Sprintf("cancelled (%v)", context.Cause(ctx))
+		killReason = fmt.Sprintf("interrupted: the agent is stopping (%v)", context.Cause(ctx))
+		interrupted = true
 	}
 	stopTracking()
 
@@ -232,6 +244,10 @@ func Run(ctx context.Context, req Request) (res Result) {
 		res.Status = Error
 		res.ExitCode = -1
 		notes = append([]string{err.Error()}, notes...)
+	case interrupted:
+		// Not the script's fault: it did not run out of time.
+		res.Status = Error
+		res.ExitCode = code
 	case killReason != "":
 		res.Status = TimedOut
 		res.ExitCode = code

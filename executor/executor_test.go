@@ -3,10 +3,12 @@ package executor
 import (
 	"context"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -323,11 +325,43 @@ func TestCancelledContext(t *testing.T) {
 		if took := time.Since(begin); took > 5*time.Second {
 			t.Errorf("Run took %s after cancel", took)
 		}
-		if res.Status != TimedOut || res.ExitCode != 128+15 || !strings.Contains(res.Error, "cancelled") {
+		// The script did not run out of time: the agent stopped it.
+		if res.Status != Error || res.ExitCode != 128+15 || !strings.Contains(res.Error, "interrupted") {
 			t.Fatalf("status %s/%d error %q", res.Status, res.ExitCode, res.Error)
 		}
 		if res.Stdout != "started\n" {
 			t.Errorf("stdout %q", res.Stdout)
 		}
 	})
+}
+
+// KillRun stops what carries a run's token, and nothing else.
+func TestKillRun(t *testing.T) {
+	token, err := NewRunToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tagged := exec.Command("sleep", "30")
+	tagged.Env = append(os.Environ(), RunTokenVar+"="+token)
+	other := exec.Command("sleep", "30")
+	other.Env = append(os.Environ(), RunTokenVar+"=0123456789abcdef0123456789abcdef")
+	for _, c := range []*exec.Cmd{tagged, other} {
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer other.Process.Kill()
+	n, err := KillRun(token)
+	if err != nil || n != 1 {
+		t.Fatalf("KillRun = %d, %v; want the one tagged process", n, err)
+	}
+	if err := tagged.Wait(); err == nil {
+		t.Fatal("the tagged process was not killed")
+	}
+	if err := other.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("a process of another run was touched: %v", err)
+	}
+	if _, err := KillRun("not-a-token; rm -rf /"); err == nil {
+		t.Fatal("a malformed token was accepted")
+	}
 }

@@ -3,6 +3,7 @@ package executor
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"slices"
 	"sync"
 	"syscall"
@@ -202,4 +203,34 @@ func (t *tracker) terminate(pgid int, grace time.Duration) string {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return fmt.Sprintf("SIGKILL after %s grace (%d processes)", grace, survivors)
+}
+
+// validToken is what a run token looks like; anything else is refused
+// rather than matched against other processes' environments.
+var validToken = regexp.MustCompile(`^[0-9a-f]{16,64}$`)
+
+// KillRun stops, with SIGKILL, every process still carrying the run token:
+// what a run left behind when the agent that started it died (kill -9, a
+// crash), so that a run reported "interrupted" is really over. It returns
+// how many processes it killed.
+func KillRun(token string) (int, error) { return killRun(systemProcesses, token) }
+
+func killRun(table processTable, token string) (int, error) {
+	if !validToken.MatchString(token) {
+		return 0, fmt.Errorf("kill run: token %q is not a run token", token)
+	}
+	procs, err := table.List()
+	if err != nil {
+		return 0, fmt.Errorf("kill run: %w", err)
+	}
+	self, kv, n := os.Getpid(), RunTokenVar+"="+token, 0
+	for _, p := range procs {
+		if p.Zombie || p.PID == self || p.PID <= 1 || !table.HasEnv(p.PID, kv) {
+			continue
+		}
+		if err := syscall.Kill(p.PID, syscall.SIGKILL); err == nil {
+			n++
+		}
+	}
+	return n, nil
 }

@@ -24,6 +24,9 @@ type Started struct {
 	// ScriptSHA256 is the verified body that started, so a run the agent
 	// did not live to finish is still reported with what ran.
 	ScriptSHA256 string `json:"script_sha256,omitempty"`
+	// RunToken marks the run's processes (executor.RunTokenVar), so that
+	// after a crash the agent can stop what the run left behind.
+	RunToken string `json:"run_token,omitempty"`
 }
 
 // Entry is the state of one assignment on this device.
