@@ -75,6 +75,9 @@ type Agent struct {
 	receivers []Receiver
 	runMu     sync.Mutex // one script at a time
 
+	unsavedMu sync.Mutex
+	unsaved   []unsavedResult // results the outbox could not take yet
+
 	// The Mobile@Work configuration of the latest payload run, to log
 	// only its changes.
 	cfgMu   sync.Mutex

@@ -24,6 +24,7 @@ import (
 // are never blocked behind it. Anything else (the network, a 5xx) stops the
 // flush: the results stay queued for the next one.
 func (a *Agent) Flush(ctx context.Context) (int, error) {
+	a.saveUnsaved()
 	delivered := 0
 	// A second pass sends the short reports queued for refused results.
 	for pass := 0; pass < 2; pass++ {

@@ -7,9 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/mobileatwork/mobileatwork/agent/outbox"
+	"github.com/mobileatwork/mobileatwork/executor"
+	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
 	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
@@ -117,4 +122,57 @@ func keys(m map[string]store.StoredResult) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// A result that could not be saved (the disk was full) is saved and
+// delivered at a later check-in, without a restart, and the run is not
+// repeated meanwhile.
+func TestResultSavedOnceTheDiskHasRoom(t *testing.T) {
+	e := newTestEnv(t)
+	var full atomic.Bool
+	full.Store(true)
+	a := e.agent(t, Options{Exec: func(context.Context, executor.Request) executor.Result {
+		now := time.Now()
+		return executor.Result{Status: executor.Succeeded, Stdout: "done\n", StartedAt: now, FinishedAt: now}
+	}})
+	ob, err := outbox.OpenWith(filepath.Join(e.state, outboxDir), func(name string, data []byte, mode os.FileMode) error {
+		if full.Load() {
+			return syscall.ENOSPC
+		}
+		return atomicfile.WriteFile(name, data, mode)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.outbox = ob
+	p := assignedCheckin(t, e, a, "echo done\n", protocol.RunAsRoot, &protocol.ConfigurationRef{ID: "cfg_default", Name: "default", Version: 1})
+	if err := a.RunDue(context.Background(), p); err == nil || !strings.Contains(err.Error(), "queue result") {
+		t.Fatalf("RunDue on a full disk = %v, want the save error", err)
+	}
+	// Still full: nothing reaches the server, and the run is not due again.
+	if _, err := a.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := serverResults(t, e); len(got) != 0 {
+		t.Fatalf("%d results on the server while the disk is full", len(got))
+	}
+	if due, _ := a.dueNow(p, time.Now()); len(due) != 0 {
+		t.Fatalf("the run is due again while its result waits: %+v", due)
+	}
+	full.Store(false)
+	if n, err := a.Flush(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Flush once there is room = %d, %v; want the result delivered", n, err)
+	}
+	got := serverResults(t, e)
+	if len(got) != 1 {
+		t.Fatalf("%d results on the server, want 1", len(got))
+	}
+	for _, r := range got {
+		if r.Stdout != "done\n" || r.Status != protocol.StatusSucceeded {
+			t.Fatalf("result %+v", r)
+		}
+	}
+	if due, _ := a.dueNow(p, time.Now()); len(due) != 0 {
+		t.Fatalf("run-once due again after its result was saved: %+v", due)
+	}
 }

@@ -256,10 +256,48 @@ func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 	res.Truncated, res.InvalidUTF8, res.Error = out.Truncated, out.InvalidUTF8, out.Error
 	log.Info("script finished", zap.String("run_id", res.RunID), zap.String("status", res.Status),
 		zap.Int("exit_code", res.ExitCode), zap.Int64("duration_ms", res.DurationMS))
+	return a.keep(res, settle(e, d.occurrence))
+}
+
+// unsavedResult is a result the outbox could not take (a full disk), with
+// the ledger entry that settles its run once it is saved.
+type unsavedResult struct {
+	res   protocol.Result
+	entry ledger.Entry
+}
+
+// keep saves a finished run's result and then settles its ledger entry.
+// When the disk is full it keeps both in memory and tries again at each
+// flush, so the run is reported once space is back, without a restart;
+// until then the entry stays "started" and the run is not due again.
+func (a *Agent) keep(res protocol.Result, settled ledger.Entry) error {
 	if err := a.outbox.Put(res); err != nil {
-		return fmt.Errorf("queue result: %w", err) // recovery reports the run as interrupted
+		a.unsavedMu.Lock()
+		a.unsaved = append(a.unsaved, unsavedResult{res, settled})
+		a.unsavedMu.Unlock()
+		a.o.Log.Error("the result could not be saved; it is kept in memory and saved again at each check-in",
+			zap.String("run_id", res.RunID), zap.Error(err))
+		return fmt.Errorf("queue result: %w", err)
 	}
-	return a.ledger.Put(settle(e, d.occurrence))
+	return a.ledger.Put(settled)
+}
+
+// saveUnsaved retries the results the outbox could not take.
+func (a *Agent) saveUnsaved() {
+	a.unsavedMu.Lock()
+	defer a.unsavedMu.Unlock()
+	left := a.unsaved[:0]
+	for _, u := range a.unsaved {
+		if err := a.outbox.Put(u.res); err != nil {
+			left = append(left, u)
+			continue
+		}
+		if err := a.ledger.Put(u.entry); err != nil {
+			a.o.Log.Warn("result saved, run not yet settled", zap.String("run_id", u.res.RunID), zap.Error(err))
+		}
+		a.o.Log.Info("a result kept in memory is saved", zap.String("run_id", u.res.RunID))
+	}
+	a.unsaved = left
 }
 
 // recoverInterrupted settles runs that were started but never recorded as

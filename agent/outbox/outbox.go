@@ -26,14 +26,21 @@ var validRunID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 const suffix = ".json"
 
 // Outbox is a directory of pending results.
-type Outbox struct{ dir string }
+type Outbox struct {
+	dir   string
+	write func(name string, data []byte, mode os.FileMode) error
+}
 
 // Open makes the directory (0700) if needed.
-func Open(dir string) (*Outbox, error) {
+func Open(dir string) (*Outbox, error) { return OpenWith(dir, atomicfile.WriteFile) }
+
+// OpenWith is Open with the function that writes a result durably, which
+// tests replace to play a full disk.
+func OpenWith(dir string, write func(name string, data []byte, mode os.FileMode) error) (*Outbox, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open outbox: %w", err)
 	}
-	return &Outbox{dir: dir}, nil
+	return &Outbox{dir: dir, write: write}, nil
 }
 
 func (o *Outbox) path(runID string) (string, error) {
@@ -56,7 +63,7 @@ func (o *Outbox) Put(r protocol.Result) error {
 	if err != nil {
 		return fmt.Errorf("encode result %s: %w", r.RunID, err)
 	}
-	return atomicfile.WriteFile(p, b, 0o600)
+	return o.write(p, b, 0o600)
 }
 
 // Has tells whether a result with this run id is pending.
