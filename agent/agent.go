@@ -58,6 +58,9 @@ type Options struct {
 	RecentLog *logging.Recent
 }
 
+// minAnswer is the smallest answer size the agent asks for.
+const minAnswer = 256 << 10
+
 // Receiver acts on a verified check-in payload. Receivers run one after the
 // other; a failing or panicking receiver does not stop the others.
 type Receiver interface {
@@ -74,6 +77,10 @@ type Agent struct {
 	ledger    *ledger.Ledger
 	receivers []Receiver
 	runMu     sync.Mutex // one script at a time
+
+	// maxAnswer is the check-in answer size the agent asks for: the limit it
+	// reads, halved after each answer that was over it.
+	maxAnswer atomic.Int64
 
 	unsavedMu sync.Mutex
 	unsaved   []unsavedResult // results the outbox could not take yet
@@ -145,6 +152,7 @@ func New(o Options) (*Agent, error) {
 		return nil, err
 	}
 	a := &Agent{o: o, id: id, client: newHTTPClient(deviceTLS(id, host), o.Retries), outbox: ob, ledger: lg}
+	a.maxAnswer.Store(protocol.MaxResponseBody)
 	a.ui, a.uiWake = newUIOffer(a, UISessionDir), make(chan struct{}, 1)
 	if o.CatalogPage != nil {
 		a.catalogPage = o.CatalogPage(a)
@@ -166,6 +174,14 @@ func (a *Agent) Checkin(ctx context.Context) (*protocol.CheckinPayload, error) {
 		return nil, err
 	}
 	body, err := do(ctx, a.client, "POST", a.url(protocol.PathCheckin), a.checkinRequest(nonce), protocol.MaxResponseBody)
+	if errors.Is(err, ErrAnswerTooLarge) {
+		// Never lock ourselves out: ask for less next time; the server
+		// sends the rest in later answers.
+		if n := a.maxAnswer.Load() / 2; n >= minAnswer {
+			a.maxAnswer.Store(n)
+		}
+		a.o.Log.Warn("the check-in answer was over the limit: asking the server for smaller ones", zap.Int64("max_response_bytes", a.maxAnswer.Load()))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("check in with %s: %w", a.id.ServerURL, err)
 	}
@@ -186,7 +202,7 @@ func (a *Agent) checkinRequest(nonce []byte) protocol.CheckinRequest {
 	return protocol.CheckinRequest{
 		ProtocolVersion: protocol.Version, DeviceID: a.id.DeviceID, AgentVersion: a.o.Version,
 		Capabilities: a.o.Capabilities, Nonce: nonce, Facts: a.o.Facts(), RecentLog: a.o.RecentLog.Lines(),
-		MaxResponseBytes: protocol.MaxResponseBody,
+		MaxResponseBytes: int(a.maxAnswer.Load()),
 	}
 }
 

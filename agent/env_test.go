@@ -27,6 +27,7 @@ type testEnv struct {
 	mu       sync.Mutex
 	checkins []protocol.CheckinRequest
 	tamper   bool
+	oversize int // answer the next check-ins with this many bytes of nothing
 }
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -51,7 +52,15 @@ func newTestEnv(t *testing.T) *testEnv {
 			}
 			e.mu.Lock()
 			e.checkins = append(e.checkins, req)
+			over := e.oversize
+			if over > 0 {
+				e.oversize = 0
+			}
 			e.mu.Unlock()
+			if over > 0 {
+				w.Write(make([]byte, over))
+				return
+			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		case strings.HasPrefix(r.URL.Path, protocol.PathBlob) && e.tampering():
 			rec := httptest.NewRecorder()

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -174,5 +175,27 @@ func TestResultSavedOnceTheDiskHasRoom(t *testing.T) {
 	}
 	if due, _ := a.dueNow(p, time.Now()); len(due) != 0 {
 		t.Fatalf("run-once due again after its result was saved: %+v", due)
+	}
+}
+
+// An answer over the agent's limit is refused, and the agent asks for half
+// as much next time, so it never locks itself out.
+func TestOversizedAnswerAsksForLess(t *testing.T) {
+	e := newTestEnv(t)
+	a := e.agent(t, Options{})
+	e.mu.Lock()
+	e.oversize = protocol.MaxResponseBody + 1
+	e.mu.Unlock()
+	if _, err := a.Checkin(context.Background()); !errors.Is(err, ErrAnswerTooLarge) {
+		t.Fatalf("oversized answer: %v, want ErrAnswerTooLarge", err)
+	}
+	if got := e.lastCheckin(t).MaxResponseBytes; got != protocol.MaxResponseBody {
+		t.Fatalf("first check-in asked for %d", got)
+	}
+	if _, err := a.Checkin(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.lastCheckin(t).MaxResponseBytes; got != protocol.MaxResponseBody/2 {
+		t.Fatalf("after an oversized answer the agent asks for %d, want %d", got, protocol.MaxResponseBody/2)
 	}
 }

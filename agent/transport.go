@@ -137,6 +137,9 @@ func serverName(raw string) (string, error) {
 	return u.Hostname(), nil
 }
 
+// ErrAnswerTooLarge is an answer over the limit the agent reads.
+var ErrAnswerTooLarge = errors.New("answer too large")
+
 // HTTPError is a non-2xx answer of the server.
 type HTTPError struct {
 	Status  int
@@ -183,7 +186,7 @@ func send(c *http.Client, req *http.Request, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("read answer: %w", err)
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("answer larger than %d bytes", limit)
+		return nil, fmt.Errorf("%w: answer larger than %d bytes", ErrAnswerTooLarge, limit)
 	}
 	if resp.StatusCode/100 != 2 {
 		var e protocol.Error
