@@ -173,13 +173,7 @@ func TestWithdrawnDailyStopsRunning(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := e.assign(server.ScriptRequest{Script: e.addScript("echo run >> "+counter+"\n", nil).ID, Schedule: &spec}, "all")
-	cycle := func(at time.Time) {
-		t.Helper()
-		c.Set(at)
-		if err := scheduledAgent(t, state, c, time.UTC, "1.80.0", []string{protocol.CapSchedule}).Cycle(ctx); err != nil {
-			t.Fatalf("cycle at %s: %v", at, err)
-		}
-	}
+	cycle := cycleAt(t, state, c, time.UTC)
 	runs := func() int {
 		b, _ := os.ReadFile(counter)
 		return strings.Count(string(b), "run")

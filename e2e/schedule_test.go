@@ -25,6 +25,18 @@ type clock struct {
 func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
+// cycleAt returns a function that sets the clock and runs one check-in
+// cycle in a fresh agent, as a restarted process would.
+func cycleAt(t *testing.T, state string, c *clock, loc *time.Location) func(time.Time) {
+	return func(at time.Time) {
+		t.Helper()
+		c.Set(at)
+		if err := scheduledAgent(t, state, c, loc, "1.80.0", []string{protocol.CapSchedule}).Cycle(context.Background()); err != nil {
+			t.Fatalf("cycle at %s: %v", at, err)
+		}
+	}
+}
+
 func scheduledAgent(t *testing.T, state string, c *clock, loc *time.Location, version string, caps []string) *agent.Agent {
 	t.Helper()
 	a, err := agent.New(agent.Options{
@@ -66,13 +78,7 @@ func TestDailyScheduleAcrossDSTRestartAndDowntime(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.assignScheduled("echo run >> "+counter+"\n", spec)
-	cycle := func(at time.Time) {
-		t.Helper()
-		c.Set(at)
-		if err := scheduledAgent(t, state, c, paris, "1.80.0", []string{protocol.CapSchedule}).Cycle(context.Background()); err != nil {
-			t.Fatalf("cycle at %s: %v", at, err)
-		}
-	}
+	cycle := cycleAt(t, state, c, paris)
 	day := func(d, h, m int) time.Time { return time.Date(2027, 3, d, h, m, 0, 0, paris) }
 
 	cycle(day(26, 8, 0)) // received before the first occurrence: nothing due
@@ -184,13 +190,7 @@ func TestScheduleRecoversFromAClockThatWasAhead(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.assignScheduled("echo run >> "+counter+"\n", spec)
-	cycle := func(at time.Time) {
-		t.Helper()
-		c.Set(at)
-		if err := scheduledAgent(t, state, c, time.UTC, "1.80.0", []string{protocol.CapSchedule}).Cycle(context.Background()); err != nil {
-			t.Fatalf("cycle at %s: %v", at, err)
-		}
-	}
+	cycle := cycleAt(t, state, c, time.UTC)
 	runs := func() int { b, _ := os.ReadFile(counter); return strings.Count(string(b), "run") }
 	cycle(ahead.Add(-2 * time.Hour)) // received while the clock is a year ahead
 	cycle(ahead)                     // runs the (future) 3 May 2028 occurrence
