@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -293,12 +294,15 @@ func TestOnboardingPageInBrowser(t *testing.T) {
 	if err := b.eval(`(() => { const bar = document.getElementById('bar'), cur = document.getElementById('current');
 		return {role: bar.getAttribute('role'), max: bar.getAttribute('aria-valuemax'), now: bar.getAttribute('aria-valuenow'),
 			text: bar.getAttribute('aria-valuetext'), live: cur.getAttribute('aria-live'), current: cur.textContent,
+			waiting: document.getElementById('waiting').textContent,
 			left: document.getElementById('time-left').textContent,
 			detail: document.querySelector('#stages li .detail').textContent}; })()`, &a11y); err != nil {
 		t.Fatal(err)
 	}
+	// MDM installs the VPN profile and Slack: the agent waits for them and
+	// installs nothing itself.
 	for k, want := range map[string]string{"role": "progressbar", "max": "3", "now": "1", "text": "1 of 3 stages done",
-		"live": "polite", "current": "Now installing: VPN"} {
+		"live": "polite", "current": "", "waiting": "Waiting for: VPN, Slack"} {
 		if a11y[k] != want {
 			t.Errorf("page %s = %q, want %q", k, a11y[k], want)
 		}
@@ -319,8 +323,10 @@ func TestOnboardingPageInBrowser(t *testing.T) {
 	check([]string{"Configurations=installed", "Example Tools=installed", "Slack=installed"})
 	var outcome string
 	b.eval(`document.getElementById('outcome').hidden ? '' : document.getElementById('outcome').textContent`, &outcome)
-	if !strings.Contains(outcome, "Everything is installed") {
-		t.Errorf("outcome = %q", outcome)
+	var title string
+	b.eval(`document.getElementById('title').textContent`, &title)
+	if !strings.Contains(outcome, "Everything is installed") || title != "Your Mac is ready" {
+		t.Errorf("title %q, outcome %q", title, outcome)
 	}
 	b.waitFor("bar full", `document.getElementById('bar-fill').getAnimations().length === 0 &&
 		document.getElementById('bar-fill').getBoundingClientRect().width >= document.getElementById('bar').clientWidth - 1`)
@@ -359,30 +365,42 @@ func TestOnboardingTamperedPackageFails(t *testing.T) {
 	if it := r.Stages[1].Items[0]; !strings.Contains(it.Error, "download Example Tools") {
 		t.Errorf("failed item error = %q, want the refused download", it.Error)
 	}
-	if b := startCDPIfAvailable(t); b != nil {
+	br := startCDPIfAvailable(t)
+	if br != nil {
 		s, _ := onboarding.ReadUISession(f.session, os.Getuid(), "")
-		b.navigate(s.URL)
-		b.waitFor("the failed stage", `document.querySelector('#stages li[data-stage="2"]').dataset.status === 'failed'`)
+		br.navigate(s.URL)
+		br.waitFor("the failed stage", `document.querySelector('#stages li[data-stage="2"]').dataset.status === 'failed'`)
 		var detail string
-		b.eval(`document.querySelector('#stages li[data-stage="2"] .detail').textContent`, &detail)
+		br.eval(`document.querySelector('#stages li[data-stage="2"] .detail').textContent`, &detail)
 		if !strings.Contains(detail, "Could not be installed") || strings.Contains(detail, "SHA-256") {
 			t.Errorf("failed stage detail = %q, want a plain message (the reason is for the tenant's log)", detail)
 		}
-		b.waitFor("bar still", `document.getElementById('bar-fill').getAnimations().length === 0`)
-		t.Logf("screenshot: %s", b.screenshot(onboardingShotDir(t), "onboarding-failed.png"))
+		br.waitFor("bar still", `document.getElementById('bar-fill').getAnimations().length === 0`)
+		t.Logf("screenshot: %s", br.screenshot(onboardingShotDir(t), "onboarding-failed.png"))
 	}
 	if err := invtest.WriteApp(f.root, "Applications/Slack.app", invtest.AppInfo("com.tinyspeck.slackmacgap", "Slack", "4.41.97"), false); err != nil {
 		t.Fatal(err)
 	}
 	f.cycle(t)
 	r = waitPage(t, page, "done", func(r protocol.OnboardingReport) bool { return r.Final() })
-	if r.State != protocol.OnboardingDone {
-		t.Errorf("state = %s, want done: a failed app does not hold the Mac", r.State)
+	if r.State != protocol.OnboardingDone || r.Progress.Outcome != protocol.OutcomeDoneWithFailures {
+		t.Errorf("state = %s, outcome %+v; want done with failures: a failed app does not hold the Mac", r.State, r.Progress)
+	}
+	if br != nil {
+		br.waitFor("the outcome", `document.getElementById('main').dataset.outcome === 'done_with_failures'`)
+		var got map[string]string
+		br.eval(`({title: document.getElementById('title').textContent, outcome: document.getElementById('outcome').textContent,
+			progress: document.getElementById('progress-text').textContent})`, &got)
+		if got["title"] == "Your Mac is ready" || strings.Contains(got["outcome"], "Everything is installed") ||
+			!strings.Contains(got["outcome"], "Example Tools could not be installed.") || !strings.Contains(got["outcome"], "IT team") ||
+			got["progress"] != "2 of 3 stages done" {
+			t.Errorf("page after a failed stage = %q", got)
+		}
+		t.Logf("screenshot: %s", br.screenshot(onboardingShotDir(t), "onboarding-done-with-failures.png"))
 	}
 	if _, err := os.Stat(filepath.Join(f.root, "var/db/receipts/com.example.tools.plist")); err == nil {
 		t.Error("the tampered package was installed")
 	}
-
 }
 
 // startCDPIfAvailable is startCDP for tests that also run without a browser.
@@ -392,4 +410,123 @@ func startCDPIfAvailable(t *testing.T) *cdpBrowser {
 		return nil
 	}
 	return startCDP(t, 1280, 800)
+}
+
+// TestOnboardingOutcomesInBrowser shows the page for states a real run
+// reaches only after minutes (a timeout) or by chance (an install caught
+// in flight), read from a state file as `mobileatwork onboarding ui` reads
+// it: the words must match what is on the Mac.
+func TestOnboardingOutcomesInBrowser(t *testing.T) {
+	b := startCDP(t, 1280, 800) // skips without Chromium
+	profile := func(name, status string) map[string]any {
+		return map[string]any{"id": "prf_" + name, "name": name, "kind": protocol.ItemKindProfile, "status": status, "identifier": "com.example." + name}
+	}
+	inhouse := func(name, status string) map[string]any {
+		return map[string]any{"id": "app_" + name, "name": name, "kind": protocol.AppKindInHouse, "status": status,
+			"package_id": "com.example." + name, "package": map[string]any{"url": "/v1/assets/" + name, "sha256": strings.Repeat("a", 64), "size": 10}}
+	}
+	books := func(name, status string) map[string]any {
+		return map[string]any{"id": "app_" + name, "name": name, "kind": protocol.AppKindAppsAndBooks, "status": status, "bundle_id": "com.example." + name}
+	}
+	stage := func(name string, items ...map[string]any) map[string]any {
+		return map[string]any{"name": name, "items": items}
+	}
+	started := time.Now().Add(-3 * time.Minute).UTC()
+	tests := []struct {
+		name, state string
+		stages      []map[string]any
+		want        map[string]string // element id → text it must contain
+		not         []string          // text the page must not show
+	}{
+		{
+			name: "timed-out", state: protocol.OnboardingTimedOut,
+			stages: []map[string]any{
+				stage(onboarding.ConfigurationsStage, profile("Wi-Fi", protocol.ItemPending), profile("VPN", protocol.ItemPending), profile("Mail", protocol.ItemPending)),
+				stage("Example Tools", inhouse("Example Tools", protocol.ItemInstalled)),
+				stage("Slack", books("Slack", protocol.ItemPending)),
+			},
+			want: map[string]string{
+				"title": "Setup continues in the background", "progress-text": "1 of 3 stages done",
+				"outcome": "Still to come: Wi-Fi, VPN, Mail, Slack. They install in the background while you work.",
+			},
+			not: []string{"settings are in place", "Your Mac is ready", "Everything is installed"},
+		},
+		{
+			name: "failed", state: protocol.OnboardingDone,
+			stages: []map[string]any{
+				stage(onboarding.ConfigurationsStage, profile("Wi-Fi", protocol.ItemInstalled)),
+				stage("Example Tools", inhouse("Example Tools", protocol.ItemFailed)),
+			},
+			want: map[string]string{
+				"title": "Setup finished, with problems", "progress-text": "1 of 2 stages done",
+				"outcome": "Example Tools could not be installed. Your IT team can see what went wrong; contact them if you need help.",
+			},
+			not: []string{"Your Mac is ready", "Everything is installed"},
+		},
+		{
+			// An install under way settles its stage but is no stage done;
+			// profiles and Apps & Books apps are awaited, not installed.
+			name: "running-nothing-installed", state: protocol.OnboardingRunning,
+			stages: []map[string]any{
+				stage(onboarding.ConfigurationsStage, profile("Wi-Fi", protocol.ItemPending), profile("VPN", protocol.ItemPending)),
+				stage("Example Tools", inhouse("Example Tools", protocol.ItemInstalling)),
+				stage("Slack", books("Slack", protocol.ItemPending)),
+			},
+			want: map[string]string{
+				"title": "Setting up your Mac", "progress-text": "0 of 3 stages done",
+				"current": "Now installing: Example Tools", "waiting": "Waiting for: Wi-Fi, VPN, Slack",
+			},
+			not: []string{"Now installing: Wi-Fi", "1 of 3"},
+		},
+		{
+			name: "skipped", state: protocol.OnboardingSkipped,
+			want: map[string]string{"title": "Nothing to set up", "outcome": "There is nothing to set up on this Mac."},
+			not:  []string{"Your Mac is ready"},
+		},
+	}
+	shots := onboardingShotDir(t)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			doc := map[string]any{"version": 1, "state": tc.state, "started_at": started, "deadline": started.Add(10 * time.Minute),
+				"stages": tc.stages, "background": []any{}, "log": []any{}}
+			if tc.stages == nil {
+				doc["stages"] = []any{}
+			}
+			if tc.state != protocol.OnboardingRunning {
+				doc["ended_at"] = started.Add(2 * time.Minute)
+			}
+			raw, err := json.Marshal(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, onboarding.StateFile), raw, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			t.Cleanup(cancel)
+			srv := servePage(t, onboarding.NewPage(ctx, onboarding.FileSource{StateDir: dir}))
+			b.navigate(srv.URL())
+			b.waitFor("the report rendered", fmt.Sprintf(`document.getElementById('main').dataset.state === %q`, tc.state))
+			var page map[string]string
+			if err := b.eval(`(() => { const out = {body: document.body.innerText};
+				for (const id of ['title', 'progress-text', 'current', 'waiting', 'outcome']) {
+					const el = document.getElementById(id); out[id] = el.hidden ? '' : el.textContent; }
+				return out; })()`, &page); err != nil {
+				t.Fatal(err)
+			}
+			for id, want := range tc.want {
+				if !strings.Contains(page[id], want) {
+					t.Errorf("#%s = %q, want %q", id, page[id], want)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(page["body"], n) {
+					t.Errorf("page says %q:\n%s", n, page["body"])
+				}
+			}
+			b.waitFor("bar still", `document.getElementById('bar-fill').getAnimations().length === 0`)
+			t.Logf("screenshot: %s", b.screenshot(shots, "onboarding-"+tc.name+".png"))
+		})
+	}
 }

@@ -216,8 +216,8 @@ func (m *Machine) tick(ctx context.Context) error {
 	})
 	m.startNextInstall(ctx)
 	if m.st.State == protocol.OnboardingRunning {
-		switch {
-		case m.stagesSettled():
+		switch p := m.st.progress(); {
+		case p.StagesSettled == p.StagesTotal:
 			m.finish(ctx, protocol.OnboardingDone, "onboarding done: every stage is installed or installing")
 		case !now.Before(m.st.Deadline):
 			m.finish(ctx, protocol.OnboardingTimedOut, "setup timeout reached: remaining apps keep installing in the background")
@@ -268,15 +268,6 @@ func (m *Machine) each(fn func(*item)) {
 	for i := range m.st.Background {
 		fn(&m.st.Background[i])
 	}
-}
-
-func (m *Machine) stagesSettled() bool {
-	for _, s := range m.st.Stages {
-		if !s.settled() {
-			return false
-		}
-	}
-	return true
 }
 
 func (m *Machine) setStatus(it *item, status, errText string) {
@@ -517,31 +508,24 @@ func (m *Machine) Run(ctx context.Context, every time.Duration) {
 
 // report renders the state for the page, the CLI and the tenant.
 func (st state) report(deviceID string) protocol.OnboardingReport {
+	p := st.progress()
 	r := protocol.OnboardingReport{
 		DeviceID: deviceID, State: st.State, StartedAt: st.StartedAt, Deadline: st.Deadline, EndedAt: st.EndedAt,
 		LandingURL: st.LandingURL, Stages: []protocol.OnboardingStage{}, Background: []protocol.OnboardingItem{},
-		Log: slices.Clone(st.Log),
+		Log: slices.Clone(st.Log), Progress: &p,
+	}
+	if len(p.NowInstalling) > 0 {
+		r.Current = p.NowInstalling[0]
 	}
 	for _, s := range st.Stages {
 		ps := protocol.OnboardingStage{Name: s.Name, Status: s.status(), Items: make([]protocol.OnboardingItem, 0, len(s.Items))}
 		for _, it := range s.Items {
 			ps.Items = append(ps.Items, it.OnboardingItem)
-			if r.Current == "" && st.State == protocol.OnboardingRunning && it.Status != protocol.ItemInstalled && it.Status != protocol.ItemFailed {
-				r.Current = it.Name
-			}
 		}
 		r.Stages = append(r.Stages, ps)
 	}
 	for _, it := range st.Background {
 		r.Background = append(r.Background, it.OnboardingItem)
-	}
-	if r.Current == "" {
-		for _, it := range st.Background {
-			if it.Status == protocol.ItemInstalling {
-				r.Current = it.Name
-				break
-			}
-		}
 	}
 	return r
 }

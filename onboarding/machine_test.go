@@ -262,8 +262,9 @@ func TestCompletes(t *testing.T) {
 	if want := []string{"Configurations=pending", "Example Tools=installed", "Slack=pending"}; !slices.Equal(statuses(r), want) {
 		t.Fatalf("stages = %q, want %q", statuses(r), want)
 	}
-	if r.State != protocol.OnboardingRunning || r.Current != "Wi-Fi" {
-		t.Errorf("state %s, current %q; want running, Wi-Fi", r.State, r.Current)
+	// Nothing is being installed: the agent waits for MDM's profiles and app.
+	if r.State != protocol.OnboardingRunning || r.Current != "" || !slices.Equal(r.Progress.WaitingFor, []string{"Wi-Fi", "VPN", "Slack"}) {
+		t.Errorf("state %s, current %q, progress %+v; want running, nothing installing, waiting for Wi-Fi, VPN, Slack", r.State, r.Current, r.Progress)
 	}
 	d.mu.Lock()
 	d.profiles["com.example.wifi"] = true

@@ -74,7 +74,7 @@ type FileSource struct {
 func (f FileSource) Report() protocol.OnboardingReport {
 	r, err := ReadReport(f.StateDir)
 	if err != nil {
-		return protocol.OnboardingReport{State: protocol.OnboardingPending, Stages: []protocol.OnboardingStage{}, Background: []protocol.OnboardingItem{}}
+		return state{Version: stateVersion, State: protocol.OnboardingPending}.report("")
 	}
 	return r
 }

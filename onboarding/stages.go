@@ -35,13 +35,6 @@ func (it item) installable() bool {
 	return it.Kind == protocol.AppKindInHouse && it.Package != nil
 }
 
-// settled reports whether the item counts as done for its stage: the
-// documentation counts an app as installed once its install has started,
-// and a failure must not hold the Mac in kiosk mode.
-func settled(status string) bool {
-	return status == protocol.ItemInstalling || status == protocol.ItemInstalled || status == protocol.ItemFailed
-}
-
 type stage struct {
 	Name  string `json:"name"`
 	Items []item `json:"items"`
@@ -69,15 +62,6 @@ func (s stage) status() string {
 		return protocol.ItemInstalling
 	}
 	return protocol.ItemPending
-}
-
-func (s stage) settled() bool {
-	for _, it := range s.Items {
-		if !settled(it.Status) {
-			return false
-		}
-	}
-	return true
 }
 
 // buildStages lays the plan out as the documentation describes: stage 1 is

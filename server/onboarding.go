@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -135,6 +136,14 @@ var (
 	validItemStatus = map[string]bool{
 		protocol.ItemPending: true, protocol.ItemInstalling: true, protocol.ItemInstalled: true, protocol.ItemFailed: true,
 	}
+	// outcomeOfState lists the outcomes each state may report.
+	outcomeOfState = map[string][]string{
+		protocol.OnboardingPending:  {protocol.OutcomePending},
+		protocol.OnboardingRunning:  {protocol.OutcomeRunning},
+		protocol.OnboardingDone:     {protocol.OutcomeDone, protocol.OutcomeDoneWithFailures},
+		protocol.OnboardingTimedOut: {protocol.OutcomeTimedOut},
+		protocol.OnboardingSkipped:  {protocol.OutcomeSkipped},
+	}
 )
 
 // checkOnboardingReport refuses a report the admin views could not show
@@ -183,6 +192,34 @@ func checkOnboardingReport(r *protocol.OnboardingReport) error {
 	for i := range r.Log {
 		if long(r.Log[i].Message) {
 			return errors.New("log line too long")
+		}
+	}
+	if r.Progress != nil {
+		return checkOnboardingProgress(r.State, len(r.Stages), *r.Progress, long)
+	}
+	return nil
+}
+
+// checkOnboardingProgress refuses a progress that contradicts the report
+// it came with: the admin views show it as the device's word.
+func checkOnboardingProgress(state string, stages int, p protocol.OnboardingProgress, long func(...string) bool) error {
+	if !slices.Contains(outcomeOfState[state], p.Outcome) {
+		return fmt.Errorf("onboarding outcome %.64q does not fit state %s", p.Outcome, state)
+	}
+	if p.StagesTotal != stages || p.StagesDone < 0 || p.StagesDone > p.StagesSettled || p.StagesSettled > p.StagesTotal {
+		return fmt.Errorf("progress counts %d done, %d settled of %d do not fit %d stages", p.StagesDone, p.StagesSettled, p.StagesTotal, stages)
+	}
+	if n := len(p.NowInstalling) + len(p.WaitingFor) + len(p.Queued) + len(p.Failed); n > protocol.MaxOnboardingItems {
+		return fmt.Errorf("progress larger than the server accepts (%d names)", n)
+	}
+	for _, names := range [][]string{p.NowInstalling, p.WaitingFor, p.Queued} {
+		if long(names...) {
+			return errors.New("progress name too long")
+		}
+	}
+	for _, f := range p.Failed {
+		if long(f.Name, f.Stage, f.Message) {
+			return fmt.Errorf("failure %.64q: value too long", f.Name)
 		}
 	}
 	return nil

@@ -84,7 +84,7 @@ func TestCheckOnboardingReport(t *testing.T) {
 		return protocol.OnboardingReport{State: protocol.OnboardingRunning, Stages: []protocol.OnboardingStage{{
 			Name: "Configurations", Status: protocol.ItemPending,
 			Items: []protocol.OnboardingItem{{Name: "Wi-Fi", Kind: protocol.ItemKindProfile, Status: protocol.ItemPending}},
-		}}}
+		}}, Progress: &protocol.OnboardingProgress{Outcome: protocol.OutcomeRunning, StagesTotal: 1, WaitingFor: []string{"Wi-Fi"}}}
 	}
 	tests := []struct {
 		name   string
@@ -106,6 +106,27 @@ func TestCheckOnboardingReport(t *testing.T) {
 		{"long log is cut, not refused", func(r *protocol.OnboardingReport) {
 			r.Log = make([]protocol.OnboardingLogLine, protocol.MaxOnboardingLog+10)
 		}, true},
+		{"no progress, from an older agent", func(r *protocol.OnboardingReport) { r.Progress = nil }, true},
+		{"done with failures", func(r *protocol.OnboardingReport) {
+			r.State, r.Stages[0].Status, r.Stages[0].Items[0].Status = protocol.OnboardingDone, protocol.ItemFailed, protocol.ItemFailed
+			r.Progress = &protocol.OnboardingProgress{Outcome: protocol.OutcomeDoneWithFailures, StagesSettled: 1, StagesTotal: 1,
+				Failed: []protocol.OnboardingFailure{{Name: "Wi-Fi", Stage: "Configurations", Message: "Wi-Fi was not installed."}}}
+		}, true},
+		{"unknown outcome", func(r *protocol.OnboardingReport) { r.Progress.Outcome = "exploded" }, false},
+		{"outcome of another state", func(r *protocol.OnboardingReport) { r.Progress.Outcome = protocol.OutcomeDone }, false},
+		{"more stages done than there are", func(r *protocol.OnboardingReport) { r.Progress.StagesDone, r.Progress.StagesSettled = 2, 2 }, false},
+		{"done but not settled", func(r *protocol.OnboardingReport) { r.Progress.StagesDone = 1 }, false},
+		{"negative count", func(r *protocol.OnboardingReport) { r.Progress.StagesDone = -1 }, false},
+		{"total not the stages", func(r *protocol.OnboardingReport) { r.Progress.StagesTotal = 4 }, false},
+		{"too many names", func(r *protocol.OnboardingReport) {
+			r.Progress.WaitingFor = make([]string, protocol.MaxOnboardingItems+1)
+		}, false},
+		{"long name waited for", func(r *protocol.OnboardingReport) {
+			r.Progress.WaitingFor = []string{strings.Repeat("x", protocol.MaxOnboardingString+1)}
+		}, false},
+		{"long failure message", func(r *protocol.OnboardingReport) {
+			r.Progress.Failed = []protocol.OnboardingFailure{{Name: "Wi-Fi", Message: strings.Repeat("x", protocol.MaxOnboardingString+1)}}
+		}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

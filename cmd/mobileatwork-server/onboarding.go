@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -119,7 +121,7 @@ func onboardingJSON(o store.StoredOnboarding) map[string]any {
 	m := map[string]any{
 		"device_id": o.DeviceID, "state": o.State, "started_at": nil, "deadline": nil, "ended_at": nil,
 		"current": o.Current, "landing_url": o.LandingURL, "stages": o.Stages, "background": o.Background,
-		"log": log, "received_at": o.ReceivedAt,
+		"log": log, "received_at": o.ReceivedAt, "progress": o.Progress,
 	}
 	for k, t := range map[string]time.Time{"started_at": o.StartedAt, "deadline": o.Deadline, "ended_at": o.EndedAt} {
 		if !t.IsZero() {
@@ -127,6 +129,31 @@ func onboardingJSON(o store.StoredOnboarding) map[string]any {
 		}
 	}
 	return m
+}
+
+// printProgress shows the device's own reading of its stages, so the
+// admin reads what the user's page said.
+func printProgress(w io.Writer, r protocol.OnboardingReport) {
+	p := r.Progress
+	if p == nil {
+		fmt.Fprintln(w, "outcome:    - (not reported by this agent version)")
+		if r.Current != "" {
+			fmt.Fprintf(w, "current:    %s\n", r.Current)
+		}
+		return
+	}
+	fmt.Fprintf(w, "outcome:    %s\nprogress:   %d of %d stages done, %d settled\n", p.Outcome, p.StagesDone, p.StagesTotal, p.StagesSettled)
+	for _, l := range []struct {
+		label string
+		names []string
+	}{{"installing:", p.NowInstalling}, {"awaiting:", p.WaitingFor}, {"queued:", p.Queued}} {
+		if len(l.names) > 0 {
+			fmt.Fprintf(w, "%-12s%s\n", l.label, strings.Join(l.names, ", "))
+		}
+	}
+	for _, f := range p.Failed {
+		fmt.Fprintf(w, "failed:     %s\n", f.Message)
+	}
 }
 
 func printOnboarding(cmd *cobra.Command, o store.StoredOnboarding) error {
@@ -139,9 +166,7 @@ func printOnboarding(cmd *cobra.Command, o store.StoredOnboarding) error {
 	}
 	fmt.Fprintf(w, "device:     %s\nstate:      %s\nstarted:    %s\ndeadline:   %s\nended:      %s\nreported:   %s\n",
 		o.DeviceID, o.State, when(o.StartedAt), when(o.Deadline), when(o.EndedAt), when(o.ReceivedAt))
-	if o.Current != "" {
-		fmt.Fprintf(w, "current:    %s\n", o.Current)
-	}
+	printProgress(w, o.OnboardingReport)
 	fmt.Fprintln(w)
 	rows := [][]string{}
 	for i, st := range o.Stages {

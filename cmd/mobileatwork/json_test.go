@@ -38,7 +38,7 @@ func TestJSONOutputsAreClean(t *testing.T) {
 		{"version", []string{"version", "--json"}, []string{`"capabilities"`}, nil},
 		{"inventory", []string{"inventory", "--json", "--root", invRoot}, []string{`"install_date": "2026-01-02T03:04:05Z"`, `"com.example.undated"`, `"bundle_id": "com.example.app"`}, nil},
 		{"onboarding status, pending", []string{"onboarding", "status", "--json", "--state-dir", t.TempDir()}, []string{`"state": "pending"`}, []string{"started_at"}},
-		{"onboarding status, running", []string{"onboarding", "status", "--json", "--state-dir", obState}, []string{`"started_at"`, `"deadline"`, `"current": "Wi-Fi"`}, []string{"ended_at", `"log"`}},
+		{"onboarding status, running", []string{"onboarding", "status", "--json", "--state-dir", obState}, []string{`"started_at"`, `"deadline"`, `"outcome": "running"`, `"waiting_for": [`}, []string{"ended_at", `"log"`, `"current"`}},
 		{"schedule preview", []string{"schedule", "preview", "--json", "--daily", "09:00", "--from", "2027-01-01T00:00:00Z", "--count", "2"}, []string{`"runs"`}, nil},
 		{"catalog list", []string{"catalog", "list", "--json", "--state-dir", t.TempDir(), "--root", t.TempDir()}, []string{`"apps"`}, []string{"received_at"}},
 		{"uninstall dry run", []string{"uninstall", "--dry-run", "--json", "--root", t.TempDir()}, []string{`"dry_run": true`}, nil},

@@ -92,28 +92,47 @@ prints one JSON document per change, one per line.`,
 	return cmd
 }
 
+// outcomeWords say how a finished onboarding ended.
+var outcomeWords = map[string]string{
+	protocol.OutcomeDone:             "done: setup is complete",
+	protocol.OutcomeDoneWithFailures: "done, with failures: the IT team sees the reasons in the device's log",
+	protocol.OutcomeTimedOut:         "timed out: what is left keeps installing in the background",
+	protocol.OutcomeSkipped:          "skipped: nothing to set up on this Mac",
+}
+
 // printOnboarding is the terminal view: state, a progress bar over the
-// stages, time left, then each stage and its items.
+// stages, time left, what is installing, awaited and failed, then each
+// stage and its items. Every count and list comes from the report's
+// progress, as on the page and the server.
 func printOnboarding(w io.Writer, r protocol.OnboardingReport, now time.Time) {
-	done := 0
-	for _, st := range r.Stages {
-		if st.Status != protocol.ItemPending && settledStage(st) {
-			done++
-		}
+	p := protocol.OnboardingProgress{Outcome: r.State, StagesTotal: len(r.Stages)}
+	if r.Progress != nil {
+		p = *r.Progress
 	}
 	const width = 30
 	fill := 0
-	if len(r.Stages) > 0 {
-		fill = width * done / len(r.Stages)
+	if p.StagesTotal > 0 {
+		fill = width * min(p.StagesDone, p.StagesTotal) / p.StagesTotal
 	}
 	fmt.Fprintf(w, "onboarding: %s\n", r.State)
-	fmt.Fprintf(w, "[%s%s] %d/%d stages", strings.Repeat("#", fill), strings.Repeat("-", width-fill), done, len(r.Stages))
+	if words, ok := outcomeWords[p.Outcome]; ok {
+		fmt.Fprintf(w, "outcome: %s\n", words)
+	}
+	fmt.Fprintf(w, "[%s%s] %d/%d stages done", strings.Repeat("#", fill), strings.Repeat("-", width-fill), p.StagesDone, p.StagesTotal)
 	if r.State == protocol.OnboardingRunning && !r.Deadline.IsZero() {
 		fmt.Fprintf(w, ", %s left", max(0, r.Deadline.Sub(now)).Round(time.Second))
 	}
 	fmt.Fprintln(w)
-	if r.Current != "" {
-		fmt.Fprintf(w, "now: %s\n", r.Current)
+	list := func(label string, names []string) {
+		if len(names) > 0 {
+			fmt.Fprintf(w, "%-12s %s\n", label, strings.Join(names, ", "))
+		}
+	}
+	list("installing:", p.NowInstalling)
+	list("waiting for:", p.WaitingFor)
+	list("queued:", p.Queued)
+	for _, f := range p.Failed {
+		fmt.Fprintf(w, "%-12s %s\n", "failed:", f.Message)
 	}
 	for i, st := range r.Stages {
 		fmt.Fprintf(w, "%d. %-40s %s\n", i+1, st.Name, st.Status)
@@ -131,15 +150,6 @@ func printOnboarding(w io.Writer, r protocol.OnboardingReport, now time.Time) {
 			fmt.Fprintf(w, "   - %-39s %s%s\n", it.Name, it.Status, errSuffix(it))
 		}
 	}
-}
-
-func settledStage(st protocol.OnboardingStage) bool {
-	for _, it := range st.Items {
-		if it.Status == protocol.ItemPending {
-			return false
-		}
-	}
-	return true
 }
 
 func errSuffix(it protocol.OnboardingItem) string {

@@ -1,17 +1,44 @@
 // Onboarding progress: renders /api/status, live through server-sent
-// events, with polling as the fallback when the stream drops.
+// events, with polling as the fallback when the stream drops. Every count,
+// list and outcome comes from the report's progress, computed by the agent
+// (package onboarding), so the page says what the terminal and the server
+// say: this file only words it.
 "use strict";
 (function () {
   var LABELS = { pending: "Pending", installing: "Installing", installed: "Installed", failed: "Failed" };
-  var INTROS = {
-    done: "Your organisation's settings and apps are installed.",
-    timed_out: "Your organisation's settings are in place; some apps are still on their way.",
-    skipped: "Your organisation has nothing to set up on this Mac right now."
-  };
-  var OUTCOMES = {
-    done: "Everything is installed. You can start working.",
-    timed_out: "Setup is taking longer than planned. You can start working: the remaining apps keep installing in the background.",
-    skipped: "There is nothing to set up on this Mac."
+  var HELP = "Your IT team can see what went wrong; contact them if you need help.";
+  // Copy for each finished outcome; lists are filled in from the report.
+  var COPY = {
+    done: {
+      title: "Your Mac is ready",
+      intro: "Setup is complete.",
+      outcome: function (p) {
+        return p.now_installing.length ? "You can start working. Still installing: " + names(p.now_installing) + "."
+          : "Everything is installed. You can start working.";
+      }
+    },
+    done_with_failures: {
+      title: "Setup finished, with problems",
+      intro: "Not everything could be installed.",
+      outcome: function (p) {
+        return failures(p) + " " + HELP + " You can start working." + still(p, " Still installing: ");
+      }
+    },
+    timed_out: {
+      title: "Setup continues in the background",
+      intro: "Setup is taking longer than planned. You can start working now.",
+      outcome: function (p) {
+        var left = p.now_installing.concat(p.queued, p.waiting_for);
+        var s = left.length ? "Still to come: " + names(left) + ". They install in the background while you work."
+          : "What is left installs in the background while you work.";
+        return s + (p.failed.length ? " " + failures(p) + " " + HELP : "");
+      }
+    },
+    skipped: {
+      title: "Nothing to set up",
+      intro: "Your organisation has nothing to set up on this Mac right now.",
+      outcome: function () { return "There is nothing to set up on this Mac. You can start working."; }
+    }
   };
   var last = null;
 
@@ -19,11 +46,17 @@
 
   function text(el, s) { if (el.textContent !== s) el.textContent = s; }
 
-  function settled(status) { return status === "installing" || status === "installed" || status === "failed"; }
+  function names(list) { return list.join(", "); }
 
-  function stageDone(st) {
-    for (var i = 0; i < st.items.length; i++) { if (!settled(st.items[i].status)) return false; }
-    return true;
+  function failures(p) { return p.failed.map(function (f) { return f.message; }).join(" "); }
+
+  function still(p, label) { return p.now_installing.length ? label + names(p.now_installing) + "." : ""; }
+
+  // progress gives the lists the report leaves out when empty.
+  function progress(r) {
+    var p = r.progress || { outcome: "pending", stages_done: 0, stages_total: 0 };
+    ["now_installing", "waiting_for", "queued", "failed"].forEach(function (k) { if (!p[k]) p[k] = []; });
+    return p;
   }
 
   // The user reads what happened; the reason (a digest, installer output)
@@ -76,28 +109,31 @@
 
   function render(r) {
     last = r;
+    var p = progress(r);
     var main = $("main");
     main.setAttribute("data-state", r.state);
+    main.setAttribute("data-outcome", p.outcome);
     renderStages(r);
-    var total = r.stages.length, done = 0;
-    r.stages.forEach(function (st) { if (stageDone(st)) done++; });
+    var total = p.stages_total, done = p.stages_done;
     var bar = $("bar");
-    var summary = total === 0 ? (r.state === "pending" ? "Waiting to start" : "Nothing to install")
+    var summary = total === 0 ? (p.outcome === "pending" ? "Waiting to start" : "Nothing to install")
       : done + " of " + total + " stages done";
     bar.setAttribute("aria-valuemax", String(total));
     bar.setAttribute("aria-valuenow", String(done));
     bar.setAttribute("aria-valuetext", summary);
-    $("bar-fill").style.width = (total ? Math.round(100 * done / total) : (r.state === "pending" ? 0 : 100)) + "%";
+    $("bar-fill").style.width = (total ? Math.round(100 * done / total) : (p.outcome === "pending" ? 0 : 100)) + "%";
     text($("progress-text"), summary);
-    text($("current"), r.state === "running" && r.current ? "Now installing: " + r.current : "");
+    var running = p.outcome === "running";
+    text($("current"), running && p.now_installing.length ? "Now installing: " + names(p.now_installing) : "");
+    text($("waiting"), running && p.waiting_for.length ? "Waiting for: " + names(p.waiting_for) : "");
     text($("time-left"), timeLeft(r));
-    var outcome = $("outcome");
-    if (OUTCOMES[r.state]) {
-      text(outcome, OUTCOMES[r.state]);
+    var outcome = $("outcome"), copy = COPY[p.outcome];
+    if (copy) {
+      text(outcome, copy.outcome(p));
       outcome.hidden = false;
-      text($("title"), r.state === "done" ? "Your Mac is ready" : "Setting up your Mac");
-      text($("intro"), INTROS[r.state]);
-      document.title = $("title").textContent;
+      text($("title"), copy.title);
+      text($("intro"), copy.intro);
+      document.title = copy.title;
     } else {
       outcome.hidden = true;
     }
