@@ -145,8 +145,12 @@ func printDeviceDetail(cmd *cobra.Command, d server.DeviceDetail) error {
 		field(w, "Mobile@Work config", "none distributed to this device: it runs no script")
 	}
 	field(w, "settings", fmt.Sprintf("check-in every %s min, scripts up to %s s, output up to %s KB", d.Settings["checkin_interval_minutes"], d.Settings["max_execution_seconds"], d.Settings["max_response_kb"]))
-	if d.Onboarding != nil {
-		field(w, "onboarding", fmt.Sprintf("%s (%d stages, reported %s)", d.Onboarding.State, len(d.Onboarding.Stages), stamp(d.Onboarding.ReceivedAt)))
+	if o := d.Onboarding; o != nil {
+		state := o.State
+		if o.Progress != nil && o.Progress.Outcome != "" && o.Progress.Outcome != o.State {
+			state += ", " + o.Progress.Outcome
+		}
+		field(w, "onboarding", fmt.Sprintf("%s (%d stages, reported %s)", state, len(o.Stages), stamp(o.ReceivedAt)))
 	} else {
 		field(w, "onboarding", "not reported")
 	}

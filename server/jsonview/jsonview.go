@@ -194,6 +194,7 @@ type DeviceDetail struct {
 // Onboarding is a device's onboarding state in its page.
 type Onboarding struct {
 	State      string     `json:"state"`
+	Outcome    string     `json:"outcome,omitempty"` // done, done_with_failures, timed_out, ... (agents that report it)
 	Stages     int        `json:"stages"`
 	ReceivedAt *time.Time `json:"received_at,omitempty"`
 }
@@ -220,6 +221,9 @@ func NewDeviceDetail(d server.DeviceDetail) DeviceDetail {
 	}
 	if d.Onboarding != nil {
 		out.Onboarding = &Onboarding{State: d.Onboarding.State, Stages: len(d.Onboarding.Stages), ReceivedAt: when(d.Onboarding.ReceivedAt)}
+		if pr := d.Onboarding.Progress; pr != nil {
+			out.Onboarding.Outcome = pr.Outcome
+		}
 	}
 	for _, r := range d.Results {
 		out.Results = append(out.Results, NewResult(r, ""))
