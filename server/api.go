@@ -207,7 +207,8 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	}
 	t, err := s.Store.RedeemToken(r.Context(), tok.SecretHash(), now)
 	switch {
-	case errors.Is(err, store.ErrTokenUnknown), errors.Is(err, store.ErrTokenUsed), errors.Is(err, store.ErrTokenExpired):
+	case errors.Is(err, store.ErrTokenUnknown), errors.Is(err, store.ErrTokenUsed), errors.Is(err, store.ErrTokenExpired),
+		errors.Is(err, store.ErrTokenRevoked):
 		s.fail(w, r, http.StatusUnauthorized, "enrollment token refused: "+err.Error())
 		return
 	case err != nil:

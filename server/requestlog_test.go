@@ -2,11 +2,8 @@ package server
 
 import (
 	"bytes"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -32,14 +29,7 @@ func TestOneLogLinePerRequest(t *testing.T) {
 	h := s.Handler()
 	ctx := t.Context()
 
-	key, err := rsa.GenerateKey(rand.Reader, 3072)
-	if err != nil {
-		t.Fatal(err)
-	}
-	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "mac"}}, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	csr := testCSR(t)
 	token, err := s.CreateToken(ctx, "ada@example.com", 1, time.Hour)
 	if err != nil {
 		t.Fatal(err)
