@@ -195,7 +195,18 @@ func (a *Agent) Checkin(ctx context.Context) (*protocol.CheckinPayload, error) {
 	if p.Resend {
 		a.o.Log.Info("server redistributed the whole configuration", zap.String("version", a.o.Version))
 	}
+	a.o.Log.Debug("checked in", configurationField(p.Configuration), zap.Int("assignments", len(p.Assignments)),
+		zap.Bool("more", p.More), zap.Bool("resend", p.Resend), zap.Int("apps", len(p.Apps)),
+		zap.Bool("onboarding", p.Onboarding != nil), zap.Int("checkin_interval_minutes", p.Config.CheckinIntervalMinutes))
 	return &p, nil
+}
+
+// configurationField names the Mobile@Work configuration in effect in a log line.
+func configurationField(ref *protocol.ConfigurationRef) zap.Field {
+	if ref == nil {
+		return zap.String("configuration", "none: no script runs")
+	}
+	return zap.String("configuration", fmt.Sprintf("%s (%s, version %d)", ref.Name, ref.ID, ref.Version))
 }
 
 func (a *Agent) checkinRequest(nonce []byte) protocol.CheckinRequest {

@@ -46,6 +46,7 @@ func (a *Agent) Flush(ctx context.Context) (int, error) {
 			break
 		}
 	}
+	a.o.Log.Debug("results delivered", zap.Int("delivered", delivered))
 	return delivered, nil
 }
 

@@ -41,10 +41,18 @@ func (a *Agent) dueNow(p *protocol.CheckinPayload, now time.Time) ([]due, error)
 			continue
 		}
 		if e.Started != nil {
-			continue // settled by recovery
+			a.explain(asg, "not due: its last run is not settled yet (interrupted, or its result not saved yet)", zap.String("run_id", e.Started.RunID))
+			continue
 		}
 		if !asg.Schedule.Recurring() {
-			if !e.Done {
+			switch {
+			case e.Done:
+				a.explain(asg, "not due: run-once, already run")
+			case e.Waiting == protocol.WaitingConsoleUser:
+				a.explain(asg, "due: run-once, waiting for a console user to log in")
+				out = append(out, due{asg: asg, entry: e})
+			default:
+				a.explain(asg, "due: run-once, not run yet")
 				out = append(out, due{asg: asg, entry: e})
 			}
 			continue
@@ -57,12 +65,30 @@ func (a *Agent) dueNow(p *protocol.CheckinPayload, now time.Time) ([]due, error)
 		if last.IsZero() {
 			last = e.ReceivedAt
 		}
-		if occ, ok, _, _ := asg.Schedule.Due(last, now, a.o.Location); ok {
+		occ, ok, next, hasNext := asg.Schedule.Due(last, now, a.o.Location)
+		switch {
+		case ok:
+			a.explain(asg, "due: scheduled occurrence", zap.String("schedule", asg.Schedule.String()), zap.String("occurrence", a.instant(occ)))
 			out = append(out, due{asg: asg, entry: e, occurrence: occ})
+		case hasNext:
+			a.explain(asg, "not due yet", zap.String("schedule", asg.Schedule.String()), zap.String("last", a.instant(last)), zap.String("next", a.instant(next)))
+		default:
+			a.explain(asg, "not due: the schedule has ended", zap.String("schedule", asg.Schedule.String()))
 		}
 	}
 	return out, errors.Join(errs...)
 }
+
+// explain logs, at debug, what the agent decided about an assignment and why.
+func (a *Agent) explain(asg protocol.Assignment, msg string, fields ...zap.Field) {
+	if ce := a.o.Log.Check(zap.DebugLevel, msg); ce != nil {
+		ce.Write(append([]zap.Field{zap.String("assignment", asg.ID), zap.String("name", asg.Name), zap.Int("version", asg.Version)}, fields...)...)
+	}
+}
+
+// instant shows t in the device's zone with its date and offset, which the
+// console log's clock-only times leave out.
+func (a *Agent) instant(t time.Time) string { return t.In(a.o.Location).Format(time.RFC3339) }
 
 // clockWasAhead repairs an entry whose last run (or receipt) lies in the
 // future: the clock was wrongly ahead then, and was corrected since. Left
@@ -94,9 +120,11 @@ func (a *Agent) RunDue(ctx context.Context, p *protocol.CheckinPayload) error {
 	a.runMu.Lock()
 	defer a.runMu.Unlock()
 	if !a.configured(p) {
+		a.o.Log.Debug("no Mobile@Work configuration in effect: no assignment is considered", zap.Int("assignments", len(p.Assignments)))
 		return nil
 	}
 	items, err := a.dueNow(p, a.o.Now())
+	a.o.Log.Debug("assignments due now", zap.Int("due", len(items)), zap.Int("assignments", len(p.Assignments)))
 	errs := []error{err}
 	for _, d := range items {
 		if ctx.Err() != nil {
@@ -210,6 +238,7 @@ func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 				d.entry.Waiting = protocol.WaitingConsoleUser
 				return a.ledger.Put(d.entry)
 			}
+			log.Debug("skipped: still no console user; it runs when a user logs in", zap.Error(err))
 			return nil
 		}
 		runAs = &u

@@ -33,7 +33,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST "+protocol.PathLeave, s.device(s.handleLeave))
 	mux.HandleFunc("POST "+protocol.PathOnboarding, s.device(s.handleOnboarding))
 	mux.HandleFunc(appAssetRoute, s.device(s.handleAppAsset))
-	return mux
+	return s.logRequests(mux)
 }
 
 // TLSConfig is the listener's TLS: TLS 1.2 minimum, client certificates
@@ -93,6 +93,9 @@ func (s *Server) device(h deviceHandler) http.HandlerFunc {
 			return
 		}
 		cert := r.TLS.VerifiedChains[0][0]
+		// The tenant CA issued this certificate: its name is a device id
+		// even when the device is refused below.
+		noteDevice(r, cert.Subject.CommonName)
 		d, err := s.Store.Device(r.Context(), cert.Subject.CommonName)
 		if err != nil {
 			s.fail(w, r, http.StatusForbidden, "unknown device")
@@ -110,8 +113,14 @@ func (s *Server) device(h deviceHandler) http.HandlerFunc {
 	}
 }
 
+// fail answers a refusal. Its reason goes into the request's log line;
+// outside logRequests it is logged on its own.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, code int, msg string) {
-	s.Log.Info("device request refused", zap.String("path", r.URL.Path), zap.Int("status", code), zap.String("reason", msg))
+	if rl := requestLog(r); rl != nil {
+		rl.reason = msg
+	} else {
+		s.Log.Info("device request refused", zap.String("path", r.URL.Path), zap.Int("status", code), zap.String("reason", msg))
+	}
 	writeJSON(w, code, protocol.Error{Error: msg})
 }
 
@@ -198,7 +207,8 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	}
 	t, err := s.Store.RedeemToken(r.Context(), tok.SecretHash(), now)
 	switch {
-	case errors.Is(err, store.ErrTokenUnknown), errors.Is(err, store.ErrTokenUsed), errors.Is(err, store.ErrTokenExpired):
+	case errors.Is(err, store.ErrTokenUnknown), errors.Is(err, store.ErrTokenUsed), errors.Is(err, store.ErrTokenExpired),
+		errors.Is(err, store.ErrTokenRevoked):
 		s.fail(w, r, http.StatusUnauthorized, "enrollment token refused: "+err.Error())
 		return
 	case err != nil:
@@ -216,6 +226,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, "internal error")
 		return
 	}
+	noteDevice(r, id)
 	s.Log.Info("device enrolled", zap.String("device", id), zap.String("serial", req.Facts.SerialNumber), zap.String("user", t.User))
 	writeJSON(w, http.StatusOK, protocol.EnrollResponse{
 		DeviceID: id, Certificate: cert.Raw, SigningCert: s.Tenant.Signing.Cert.Raw, CACert: s.Tenant.CA.Raw,
