@@ -42,8 +42,11 @@ func TestAppsAtWorkInChromium(t *testing.T) {
 	shots := screenshotDir(t)
 	// The browser app's icon is changed on the server after it was signed:
 	// the page must show it as refused, not display it.
-	icon := f.browser.Details.Icon
-	if err := os.WriteFile(filepath.Join(f.e.data, "apps", f.browser.ID, icon.SHA256), pngImage(t, 128, 128, color.RGBA{255, 0, 0, 255}), 0o600); err != nil {
+	iconPath, err := f.e.srv.Files.Path(f.browser.Details.Icon.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(iconPath, pngImage(t, 128, 128, color.RGBA{255, 0, 0, 255}), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	srv := servePage(t, f.svc.Handler())
@@ -132,7 +135,10 @@ func TestAppsAtWorkInChromium(t *testing.T) {
 
 	// A package changed on the server after it was signed: the install
 	// fails visibly and nothing is installed.
-	pkgPath := filepath.Join(f.e.data, "apps", f.notes.ID+".pkg")
+	pkgPath, err := f.e.srv.Files.Path(f.notes.FileSHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
 	pkg, err := os.ReadFile(pkgPath)
 	if err != nil {
 		t.Fatal(err)

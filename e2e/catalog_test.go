@@ -309,7 +309,10 @@ func TestCatalogInstallInHouseApp(t *testing.T) {
 func TestTamperedPackageIsRefusedAndNothingInstalled(t *testing.T) {
 	f := newCatalogFixture(t)
 	// Same size, one byte changed, on the server's disk.
-	p := filepath.Join(f.e.data, "apps", f.tools.ID+".pkg")
+	p, err := f.e.srv.Files.Path(f.tools.FileSHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
 	b, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
@@ -347,8 +350,10 @@ func TestTamperedPackageIsRefusedAndNothingInstalled(t *testing.T) {
 
 func TestTamperedImageIsRefusedAndShownAsError(t *testing.T) {
 	f := newCatalogFixture(t)
-	icon := f.tools.Details.Icon
-	p := filepath.Join(f.e.data, "apps", f.tools.ID, icon.SHA256)
+	p, err := f.e.srv.Files.Path(f.tools.Details.Icon.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// A valid PNG of the same kind, but not the one the tenant signed.
 	if err := os.WriteFile(p, pngImage(t, 128, 128, color.RGBA{255, 0, 0, 255}), 0o600); err != nil {
 		t.Fatal(err)

@@ -83,7 +83,14 @@ func TestTamperedBlobIsRejectedAndNotRun(t *testing.T) {
 	state := e.enroll()
 	marker := filepath.Join(t.TempDir(), "ran")
 	sid, _ := e.script("touch "+marker+"\n", nil)
-	blob := filepath.Join(e.data, "blobs", sid+".blob")
+	sc, err := e.srv.Store.Script(context.Background(), sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob, err := e.srv.Files.Path(sc.BlobSHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
 	b, err := os.ReadFile(blob)
 	if err != nil {
 		t.Fatal(err)

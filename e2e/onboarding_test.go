@@ -339,11 +339,11 @@ func TestOnboardingPageInBrowser(t *testing.T) {
 // hold the Mac for it.
 func TestOnboardingTamperedPackageFails(t *testing.T) {
 	f := newOnboardingFixture(t)
-	files, err := f.e.srv.AppFiles()
+	a, err := f.e.srv.Store.App(context.Background(), f.apps["Example Tools"])
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := files.Path(f.apps["Example Tools"])
+	p, err := f.e.srv.Files.Path(a.FileSHA256)
 	if err != nil {
 		t.Fatal(err)
 	}

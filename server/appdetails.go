@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
+	"io"
+	"net/http"
+	"os"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/mobileatwork/mobileatwork/server/appimages"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
@@ -24,12 +25,53 @@ const (
 	offerReviews = 20
 )
 
-// AppImages opens the tree of app icons and screenshots, DATA/apps/<app id>/.
-func (s *Server) AppImages() (*appimages.Dir, error) {
-	if s.Data == "" {
-		return nil, fmt.Errorf("open app images: the server has no data directory")
+// maxImage bounds one icon or screenshot.
+const maxImage = 2 << 20
+
+// Why an image is refused, tested with errors.Is.
+var (
+	errImageTooLarge = errors.New("image larger than 2 MB")
+	errImageType     = errors.New("image is not a PNG or JPEG")
+	errImageEmpty    = errors.New("image file is empty")
+)
+
+// checkImage returns the sniffed type of an image, or why it is refused.
+// Images end up rendered by a browser on every managed Mac, so only PNG and
+// JPEG are kept, decided by the bytes, never by the file name.
+func checkImage(b []byte) (string, error) {
+	switch {
+	case len(b) == 0:
+		return "", errImageEmpty
+	case len(b) > maxImage:
+		return "", fmt.Errorf("%w (%d bytes)", errImageTooLarge, len(b))
 	}
-	return appimages.Open(filepath.Join(s.Data, appsDir))
+	ct := http.DetectContentType(b)
+	if ct != "image/png" && ct != "image/jpeg" {
+		return "", fmt.Errorf("%w (the file looks like %s)", errImageType, ct)
+	}
+	return ct, nil
+}
+
+// importImage checks the image file at src and keeps it in the file store.
+func (s *Server) importImage(src, alt string) (store.Image, error) {
+	f, err := os.Open(src)
+	if err != nil {
+		return store.Image{}, fmt.Errorf("read image: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxImage+1))
+	if err != nil {
+		return store.Image{}, fmt.Errorf("read image %s: %w", src, err)
+	}
+	ct, err := checkImage(b)
+	if err != nil {
+		return store.Image{}, err
+	}
+	sum, err := s.Files.Put(b)
+	if err != nil {
+		return store.Image{}, fmt.Errorf("store image: %w", err)
+	}
+	return store.Image{SHA256: sum, Size: int64(len(b)), ContentType: ct, Alt: alt}, nil
 }
 
 // ScreenshotFile is one screenshot to import, with its text alternative.
@@ -129,18 +171,12 @@ func (s *Server) SetApp(ctx context.Context, id string, req SetAppRequest) (AppI
 			return AppInfo{}, err
 		}
 	}
-	var images *appimages.Dir
-	if req.Icon != nil || req.Screenshots != nil {
-		if images, err = s.AppImages(); err != nil {
-			return AppInfo{}, err
-		}
-	}
 	if req.Icon != nil {
 		alt := a.Name + " icon"
 		if req.IconAlt != nil {
 			alt = strings.TrimSpace(*req.IconAlt)
 		}
-		img, err := images.Import(id, *req.Icon, alt)
+		img, err := s.importImage(*req.Icon, alt)
 		if err != nil {
 			return AppInfo{}, fmt.Errorf("%w: --icon %s: %v", ErrInvalid, *req.Icon, err)
 		}
@@ -151,7 +187,7 @@ func (s *Server) SetApp(ctx context.Context, id string, req SetAppRequest) (AppI
 	if req.Screenshots != nil {
 		d.Screenshots = d.Screenshots[:0:0]
 		for _, sh := range req.Screenshots {
-			img, err := images.Import(id, sh.Path, strings.TrimSpace(sh.Alt))
+			img, err := s.importImage(sh.Path, strings.TrimSpace(sh.Alt))
 			if err != nil {
 				return AppInfo{}, fmt.Errorf("%w: --screenshot %s: %v", ErrInvalid, sh.Path, err)
 			}

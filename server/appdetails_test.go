@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -198,5 +199,62 @@ func TestAverageRating(t *testing.T) {
 		if got := averageRating(tt.in); got != tt.want {
 			t.Errorf("averageRating(%v) = %v, want %v", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestCheckImage(t *testing.T) {
+	tests := []struct {
+		name string
+		b    []byte
+		ct   string
+		want error
+	}{
+		{"png", testPNG, "image/png", nil},
+		{"jpeg", testJPEG, "image/jpeg", nil},
+		{"svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"></svg>`), "", errImageType},
+		{"html named .png", []byte("<html><script>alert(1)</script>"), "", errImageType},
+		{"gif", []byte("GIF89a\x01\x00"), "", errImageType},
+		{"empty", nil, "", errImageEmpty},
+		{"too large png", append(bytes.Clone(testPNG), make([]byte, maxImage)...), "", errImageTooLarge},
+		{"exactly the limit", append(bytes.Clone(testPNG), make([]byte, maxImage-len(testPNG))...), "image/png", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ct, err := checkImage(tt.b)
+			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) || ct != tt.ct {
+				t.Fatalf("checkImage = %q, %v; want %q, %v", ct, err, tt.ct, tt.want)
+			}
+		})
+	}
+}
+
+// Images are kept by digest: the same icon for two apps is one file, and
+// what a device is served is what was imported.
+func TestImagesInTheFileStore(t *testing.T) {
+	s, files := newTestServer(t)
+	ctx := t.Context()
+	var apps []store.App
+	for _, id := range []string{"com.example.one", "com.example.two"} {
+		a, err := s.AddApp(ctx, AddAppRequest{Name: id, Kind: protocol.AppKindPackager, PackageID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		apps = append(apps, a)
+	}
+	icon := writeTemp(t, "icon.png", testPNG)
+	for _, a := range apps {
+		info, err := s.SetApp(ctx, a.ID, SetAppRequest{Icon: &icon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img := info.Details.Icon; img == nil || img.SHA256 != protocol.SHA256Hex(testPNG) || img.ContentType != "image/png" {
+			t.Fatalf("icon = %+v", img)
+		}
+	}
+	if left := storedFiles(t, s); len(left) != 1 || left[0] != protocol.SHA256Hex(testPNG) {
+		t.Fatalf("file store holds %v, want the one icon", left)
+	}
+	if b, err := files.Get(protocol.SHA256Hex(testPNG), maxImage); err != nil || !bytes.Equal(b, testPNG) {
+		t.Fatalf("stored icon %q, %v", b, err)
 	}
 }

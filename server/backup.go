@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
 	"github.com/mobileatwork/mobileatwork/server/pki"
@@ -20,8 +21,10 @@ type snapshotter interface {
 }
 
 // fileDirs are the data directory's file trees a backup copies beside the
-// database: the keys, the sealed scripts and the catalog's files.
-var fileDirs = []string{pkiDir, blobsDir, appsDir}
+// database: the keys and the file store, and the trees the file store
+// replaced, so a backup made before it restores (the next Open moves their
+// files into the store) and nothing left in them is lost.
+var fileDirs = []string{pkiDir, filesDir, legacyBlobsDir, legacyAppsDir}
 
 // Backup writes a consistent copy of the tenant to out, a directory that
 // must not exist, while the server keeps serving: the database first (one
@@ -106,6 +109,9 @@ func copyTree(src, dst string) error {
 		}
 		if !d.Type().IsRegular() {
 			return nil // no links or devices in a data directory
+		}
+		if strings.HasPrefix(d.Name(), ".") && strings.Contains(d.Name(), ".tmp-") {
+			return nil // a write in progress, not a file yet
 		}
 		if _, err := os.Stat(target); err == nil {
 			return nil

@@ -62,7 +62,7 @@ func TestLostDatabaseIsRefusedAndRestored(t *testing.T) {
 			if _, err := s.Store.Device(ctx, "dev_1"); err != nil {
 				t.Fatalf("device lost in the restore: %v", err)
 			}
-			if _, err := s.Blobs.Get(blobName(sc.ID, 1), 1<<20); err != nil {
+			if _, err := s.Files.Get(sc.BlobSHA256, 1<<20); err != nil {
 				t.Fatalf("script blob after restore: %v", err)
 			}
 			s.Close()

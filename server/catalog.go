@@ -1,29 +1,77 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
-	"path/filepath"
+	"os"
 	"regexp"
 	"strings"
 	"unicode"
 
 	"github.com/mobileatwork/mobileatwork/protocol"
-	"github.com/mobileatwork/mobileatwork/server/pkgfiles"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
-// appsDir holds the catalog's PKG files, beside the database.
-const appsDir = "apps"
+// ErrNotPKG is returned for an app file that is not a flat PKG.
+var ErrNotPKG = errors.New("not a flat PKG (xar archive)")
 
-// AppFiles opens the directory of the catalog's PKGs, DATA/apps.
-func (s *Server) AppFiles() (*pkgfiles.Dir, error) {
-	if s.Data == "" {
-		return nil, fmt.Errorf("open app files: the server has no data directory")
+// xarMagic opens every flat package: productbuild and pkgbuild write xar
+// archives. A bundle package (a directory) or a disk image is refused.
+var xarMagic = []byte("xar!")
+
+// importPKG checks that src is a flat PKG and keeps it in the file store,
+// streamed (PKGs run to gigabytes) and hashed on the way.
+func (s *Server) importPKG(src string) (sum string, size int64, err error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return "", 0, fmt.Errorf("read package: %w", err)
 	}
-	return pkgfiles.Open(filepath.Join(s.Data, appsDir))
+	defer in.Close()
+	if fi, err := in.Stat(); err != nil {
+		return "", 0, fmt.Errorf("read package: %w", err)
+	} else if !fi.Mode().IsRegular() {
+		return "", 0, fmt.Errorf("read package %s: %w", src, ErrNotPKG)
+	}
+	head := make([]byte, len(xarMagic))
+	if _, err := io.ReadFull(in, head); err != nil || !bytes.Equal(head, xarMagic) {
+		return "", 0, fmt.Errorf("read package %s: %w", src, ErrNotPKG)
+	}
+	if _, err := in.Seek(0, io.SeekStart); err != nil {
+		return "", 0, fmt.Errorf("read package: %w", err)
+	}
+	return s.Files.PutFrom(in)
+}
+
+// appFileInUse reports whether a catalog app names the file sum as its PKG
+// or as an image: the file store keeps one file per content, which apps
+// may share.
+func (s *Server) appFileInUse(ctx context.Context, sum string) (bool, error) {
+	apps, err := s.Store.Apps(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, a := range apps {
+		if a.FileSHA256 == sum {
+			return true, nil
+		}
+		d, err := s.Store.AppDetails(ctx, a.ID)
+		if err != nil {
+			return false, err
+		}
+		if d.Icon != nil && d.Icon.SHA256 == sum {
+			return true, nil
+		}
+		for _, img := range d.Screenshots {
+			if img.SHA256 == sum {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 // AddAppRequest is what `app add` asks for.
@@ -63,21 +111,19 @@ func (s *Server) AddApp(ctx context.Context, req AddAppRequest) (store.App, erro
 		}
 	}
 	a.ID, a.CreatedAt = newID("app"), s.now()
-	var files *pkgfiles.Dir
 	if req.File != "" {
-		if files, err = s.AppFiles(); err != nil {
-			return store.App{}, err
-		}
-		a.FileSHA256, a.FileSize, err = files.Import(a.ID, req.File)
-		if errors.Is(err, pkgfiles.ErrNotPKG) || errors.Is(err, fs.ErrNotExist) {
+		a.FileSHA256, a.FileSize, err = s.importPKG(req.File)
+		if errors.Is(err, ErrNotPKG) || errors.Is(err, fs.ErrNotExist) {
 			return store.App{}, fmt.Errorf("%w: --file: %v", ErrInvalid, err)
 		} else if err != nil {
 			return store.App{}, err
 		}
 	}
 	if err := s.Store.CreateApp(ctx, a); err != nil {
-		if files != nil {
-			files.Remove(a.ID)
+		if a.FileSHA256 != "" {
+			if used, uerr := s.appFileInUse(ctx, a.FileSHA256); uerr == nil && !used {
+				s.Files.Delete(a.FileSHA256)
+			}
 		}
 		return store.App{}, fmt.Errorf("store app: %w", err)
 	}

@@ -17,7 +17,7 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/protocol/schedule"
-	"github.com/mobileatwork/mobileatwork/server/blobs"
+	"github.com/mobileatwork/mobileatwork/server/cas"
 	"github.com/mobileatwork/mobileatwork/server/distribution"
 	"github.com/mobileatwork/mobileatwork/server/settings"
 	"github.com/mobileatwork/mobileatwork/server/store"
@@ -485,8 +485,8 @@ func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request, d store.Devi
 		s.internal(w, r, "read script version", err)
 		return
 	}
-	b, err := s.Blobs.Get(blobName(sv.ScriptID, sv.Version), protocol.MaxBlobBody)
-	if errors.Is(err, blobs.ErrNotFound) {
+	b, err := s.Files.Get(sv.BlobSHA256, protocol.MaxBlobBody)
+	if errors.Is(err, cas.ErrNotFound) {
 		s.fail(w, r, http.StatusNotFound, "script blob missing")
 		return
 	} else if err != nil {

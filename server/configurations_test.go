@@ -240,10 +240,10 @@ func TestEditVersions(t *testing.T) {
 	if got.Version != 2 || got.SHA256 == sc.SHA256 {
 		t.Fatalf("script after a new body: %+v", got)
 	}
-	if _, err := s.Blobs.Get(blobName(sc.ID, 2), 1<<20); err != nil {
+	if _, err := s.Files.Get(got.BlobSHA256, 1<<20); err != nil {
 		t.Fatalf("version 2 blob: %v", err)
 	}
-	if _, err := s.Blobs.Get(blobName(sc.ID, 1), 1<<20); err != nil {
+	if _, err := s.Files.Get(sc.BlobSHA256, 1<<20); err != nil {
 		t.Fatalf("version 1 blob must stay for devices told about it: %v", err)
 	}
 }

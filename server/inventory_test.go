@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mobileatwork/mobileatwork/protocol"
-	"github.com/mobileatwork/mobileatwork/server/pkgfiles"
+	"github.com/mobileatwork/mobileatwork/server/cas"
 	"github.com/mobileatwork/mobileatwork/server/store"
 	"github.com/mobileatwork/mobileatwork/server/store/sqlite"
 )
@@ -21,7 +22,7 @@ var t0 = time.Date(2026, time.March, 14, 9, 0, 0, 0, time.UTC)
 
 // newTestServer is a server with a store and a clock: enough for the admin
 // operations, which need no keys.
-func newTestServer(t *testing.T) (*Server, *pkgfiles.Dir) {
+func newTestServer(t *testing.T) (*Server, *cas.Store) {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := sqlite.Open(filepath.Join(dir, "tenant.db"))
@@ -29,11 +30,11 @@ func newTestServer(t *testing.T) (*Server, *pkgfiles.Dir) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s := &Server{Store: st, Data: dir, Log: zap.NewNop(), Now: func() time.Time { return t0 }}
-	files, err := s.AppFiles()
+	files, err := cas.Open(filepath.Join(dir, filesDir))
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := &Server{Store: st, Files: files, Data: dir, Log: zap.NewNop(), Now: func() time.Time { return t0 }}
 	return s, files
 }
 
@@ -207,12 +208,16 @@ func TestAddApp(t *testing.T) {
 	if a.Name != "Tools" || a.FileSize != int64(len(body)) || len(a.FileSHA256) != 64 || !a.CreatedAt.Equal(t0) || !strings.HasPrefix(a.ID, "app_") {
 		t.Fatalf("app = %+v", a)
 	}
-	if p, _ := files.Path(a.ID); !fileExists(p) {
-		t.Fatalf("package not kept at %s", p)
+	if got, err := files.Get(a.FileSHA256, 1<<20); err != nil || string(got) != string(body) {
+		t.Fatalf("package not kept: %q, %v", got, err)
 	}
 
 	notPKG := filepath.Join(t.TempDir(), "x.dmg")
 	os.WriteFile(notPKG, []byte("not a package"), 0o644)
+	short := filepath.Join(t.TempDir(), "short.pkg")
+	os.WriteFile(short, []byte("xa"), 0o644)
+	bundle := filepath.Join(t.TempDir(), "Bundle.pkg")
+	os.Mkdir(bundle, 0o755)
 	tests := []struct {
 		name string
 		req  AddAppRequest
@@ -227,6 +232,8 @@ func TestAddApp(t *testing.T) {
 		{"apps and books with a file", AddAppRequest{Name: "x", Kind: "appsandbooks", BundleID: "a.b", File: pkg}, "--file"},
 		{"duplicate package id", AddAppRequest{Name: "x", Kind: "packager", PackageID: "COM.example.tools"}, a.ID},
 		{"not a package", AddAppRequest{Name: "x", Kind: "packager", PackageID: "a.b", File: notPKG}, "flat PKG"},
+		{"shorter than the magic", AddAppRequest{Name: "x", Kind: "packager", PackageID: "a.b", File: short}, "flat PKG"},
+		{"bundle package directory", AddAppRequest{Name: "x", Kind: "packager", PackageID: "a.b", File: bundle}, "flat PKG"},
 		{"missing file", AddAppRequest{Name: "x", Kind: "packager", PackageID: "a.b", File: filepath.Join(t.TempDir(), "nope.pkg")}, "no such file"},
 	}
 	for _, tt := range tests {
@@ -241,22 +248,23 @@ func TestAddApp(t *testing.T) {
 	if err != nil || len(apps) != 1 {
 		t.Fatalf("catalog after refusals = %v, %v; want the one app", apps, err)
 	}
-	left, _ := os.ReadDir(filepath.Dir(mustPath(t, files, a.ID)))
-	if len(left) != 1 {
-		t.Fatalf("package dir holds %d files, want 1", len(left))
+	if left := storedFiles(t, s); len(left) != 1 {
+		t.Fatalf("file store holds %v, want the one package", left)
 	}
 }
 
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
-
-func mustPath(t *testing.T, d *pkgfiles.Dir, id string) string {
+// storedFiles lists every file below the file store, unfinished writes too.
+func storedFiles(t *testing.T, s *Server) []string {
 	t.Helper()
-	p, err := d.Path(id)
+	var out []string
+	err := filepath.WalkDir(filepath.Join(s.Data, filesDir), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			out = append(out, d.Name())
+		}
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p
+	return out
 }

@@ -6,14 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 
 	"go.uber.org/zap"
 
 	"github.com/mobileatwork/mobileatwork/protocol"
-	"github.com/mobileatwork/mobileatwork/server/appimages"
+	"github.com/mobileatwork/mobileatwork/server/cas"
 	"github.com/mobileatwork/mobileatwork/server/distribution"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
@@ -153,18 +152,7 @@ func (s *Server) servePackage(w http.ResponseWriter, r *http.Request, a store.Ap
 		s.fail(w, r, http.StatusNotFound, "this app has no package to download")
 		return
 	}
-	files, err := s.AppFiles()
-	if err != nil {
-		s.Log.Error("app package", zap.Error(err))
-		s.fail(w, r, http.StatusInternalServerError, "internal error")
-		return
-	}
-	p, err := files.Path(a.ID)
-	if err != nil {
-		s.fail(w, r, http.StatusNotFound, "package file missing")
-		return
-	}
-	f, err := os.Open(p)
+	f, err := s.Files.Open(a.FileSHA256)
 	if err != nil {
 		s.Log.Error("app package", zap.String("app", a.ID), zap.Error(err))
 		s.fail(w, r, http.StatusNotFound, "package file missing")
@@ -202,14 +190,10 @@ func (s *Server) serveImage(w http.ResponseWriter, r *http.Request, a store.App,
 		s.fail(w, r, http.StatusNotFound, "no such image")
 		return
 	}
-	images, err := s.AppImages()
-	if err != nil {
-		s.Log.Error("app image", zap.Error(err))
-		s.fail(w, r, http.StatusInternalServerError, "internal error")
-		return
-	}
-	b, err := images.Read(a.ID, sum)
-	if errors.Is(err, appimages.ErrNotFound) {
+	// The bytes as they are on disk: the device, not the server, checks
+	// them against the signed digest.
+	b, err := s.Files.Get(sum, maxImage)
+	if errors.Is(err, cas.ErrNotFound) {
 		s.fail(w, r, http.StatusNotFound, "image file missing")
 		return
 	} else if err != nil {

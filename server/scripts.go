@@ -12,15 +12,6 @@ import (
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
-// blobName is where a script version's sealed blob lives under DATA/blobs:
-// version 1 keeps the name scripts always had.
-func blobName(scriptID string, version int) string {
-	if version <= 1 {
-		return scriptID
-	}
-	return fmt.Sprintf("%s-v%d", scriptID, version)
-}
-
 // checkScriptBody refuses what cannot be a shell script.
 func checkScriptBody(body []byte) error {
 	switch {
@@ -54,8 +45,12 @@ func (s *Server) seal(sc *store.Script, body []byte) error {
 	if err != nil {
 		return fmt.Errorf("seal script: %w", err)
 	}
-	sc.BlobSHA256, sc.BlobKey = protocol.SHA256Hex(blob), key
-	return s.Blobs.Put(blobName(sc.ID, sc.Version), blob)
+	sum, err := s.Files.Put(blob)
+	if err != nil {
+		return fmt.Errorf("seal script: %w", err)
+	}
+	sc.BlobSHA256, sc.BlobKey = sum, key
+	return nil
 }
 
 // AddScript validates a script, seals it (signed by the tenant, encrypted
@@ -245,17 +240,70 @@ func (s *Server) DeleteScript(ctx context.Context, ref string) (store.Script, er
 	if len(using) > 0 {
 		return store.Script{}, invalid("script %q is used by %s; delete those configurations first", sc.Name, configList(using))
 	}
+	blobs, err := s.scriptBlobs(ctx, sc)
+	if err != nil {
+		return store.Script{}, err
+	}
 	if err := s.Store.DeleteScript(ctx, sc.ID); errors.Is(err, store.ErrInUse) {
 		return store.Script{}, invalid("script %q is in use by a configuration added meanwhile; see `mobileatwork-server configs`", sc.Name)
 	} else if err != nil {
 		return store.Script{}, err
 	}
-	for v := 1; v <= sc.Version; v++ {
-		if err := s.Blobs.Delete(blobName(sc.ID, v)); err != nil {
-			s.Log.Sugar().Warnf("delete blob of script %s version %d: %v", sc.ID, v, err)
+	if len(blobs) == 0 {
+		return sc, nil
+	}
+	// The script is gone: a blob another script's version names (the file
+	// store keeps one file per content) stays.
+	used, err := s.scriptBlobsInUse(ctx)
+	if err != nil {
+		s.Log.Sugar().Warnf("script %s deleted, its blobs kept: %v", sc.ID, err)
+		return sc, nil
+	}
+	for sum := range blobs {
+		if used[sum] {
+			continue
+		}
+		if err := s.Files.Delete(sum); err != nil {
+			s.Log.Sugar().Warnf("delete blob %s of script %s: %v", sum, sc.ID, err)
 		}
 	}
 	return sc, nil
+}
+
+// scriptBlobs are the digests of the blobs of every version of sc.
+func (s *Server) scriptBlobs(ctx context.Context, sc store.Script) (map[string]bool, error) {
+	sums := map[string]bool{}
+	for v := 1; v <= sc.Version; v++ {
+		sv, err := s.Store.ScriptVersion(ctx, sc.ID, v)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("read script %s version %d: %w", sc.ID, v, err)
+		}
+		if sv.BlobSHA256 != "" {
+			sums[sv.BlobSHA256] = true
+		}
+	}
+	return sums, nil
+}
+
+// scriptBlobsInUse are the digests of the blobs the scripts in the store name.
+func (s *Server) scriptBlobsInUse(ctx context.Context) (map[string]bool, error) {
+	all, err := s.Store.Scripts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	used := map[string]bool{}
+	for _, sc := range all {
+		sums, err := s.scriptBlobs(ctx, sc)
+		if err != nil {
+			return nil, err
+		}
+		for sum := range sums {
+			used[sum] = true
+		}
+	}
+	return used, nil
 }
 
 // ScriptInfo is a script with the configurations that use it.

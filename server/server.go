@@ -14,7 +14,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/mobileatwork/mobileatwork/server/blobs"
+	"github.com/mobileatwork/mobileatwork/server/cas"
 	"github.com/mobileatwork/mobileatwork/server/pki"
 	"github.com/mobileatwork/mobileatwork/server/store"
 	"github.com/mobileatwork/mobileatwork/server/store/sqlite"
@@ -25,17 +25,21 @@ var ErrNotInitialised = errors.New("no tenant in the data directory")
 
 // Layout of the data directory.
 const (
-	dbFile   = "tenant.db"
-	pkiDir   = "pki"
-	blobsDir = "blobs"
+	dbFile = "tenant.db"
+	pkiDir = "pki"
+	// filesDir is the content-addressed store of sealed script blobs,
+	// catalog PKGs, icons and screenshots.
+	filesDir = "files"
 )
 
 // Server is one tenant, opened from its data directory.
 type Server struct {
 	Store  store.AllStorage
 	Tenant *pki.Tenant
-	Blobs  *blobs.Dir
-	// Data is the data directory (app files and images live below it).
+	// Files keeps sealed script blobs, catalog PKGs, icons and
+	// screenshots, each by the SHA-256 the store records for it.
+	Files *cas.Store
+	// Data is the data directory.
 	Data string
 	Log  *zap.Logger
 	// Now is the clock; tests replace it.
@@ -88,12 +92,16 @@ func open(dir string, creating bool) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open tenant %s: %w", dir, err)
 	}
-	b, err := blobs.Open(filepath.Join(dir, blobsDir))
+	files, err := cas.Open(filepath.Join(dir, filesDir))
 	if err != nil {
 		st.Close()
-		return nil, err
+		return nil, fmt.Errorf("open tenant %s: %w", dir, err)
 	}
-	return &Server{Store: st, Tenant: t, Blobs: b, Data: dir, Log: zap.NewNop(), Now: time.Now, ResponseTTL: 5 * time.Minute}, nil
+	if err := migrateFiles(dir, files); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("open tenant %s: %w", dir, err)
+	}
+	return &Server{Store: st, Tenant: t, Files: files, Data: dir, Log: zap.NewNop(), Now: time.Now, ResponseTTL: 5 * time.Minute}, nil
 }
 
 // Close releases the store.
