@@ -20,7 +20,7 @@ func appCatalogCmds() []*cobra.Command {
 		Short: "Set what Apps@Work shows about an app",
 		Long: `set changes the details of a catalog app; flags not given keep their value.
 Images must be PNG or JPEG (checked from their bytes) of at most 2 MB; they are
-kept under DATA/apps/APP_ID/ and devices fetch them over mutual TLS, checked
+kept in the file store (DATA/files/) and devices fetch them over mutual TLS, checked
 against the SHA-256 in the signed check-in response. --screenshot replaces the
 whole gallery; each needs a description (its text alternative).`,
 		Args: cli.ExactArgs(1),

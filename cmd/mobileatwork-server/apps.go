@@ -22,7 +22,7 @@ bundles; an app counts as installed on a device when a receipt with its
 --package-id or a bundle with its --bundle-id is there, at --version or newer
 when one is given (versions compare part by part: 1.10 is newer than 1.9).
 --priority makes it an onboarding stage of its own. --file keeps a flat PKG
-with the entry, under DATA/apps/.`,
+with the entry, in the file store (DATA/files/, by SHA-256).`,
 		Args: cli.NoArgs,
 		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
 			a, err := s.AddApp(cmd.Context(), server.AddAppRequest{

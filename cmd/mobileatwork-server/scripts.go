@@ -20,7 +20,7 @@ func scriptCmds() []*cobra.Command {
 		Short: "Store a script, signed and encrypted at rest; prints its id last",
 		Long: `add stores a shell script (text, at most 1 MB) under a unique name. It is signed
 with the tenant signing certificate and encrypted with a fresh AES-256 key
-under DATA/blobs/. Inputs are declared in order; scripts receive them as
+in the file store (DATA/files/, by SHA-256). Inputs are declared in order; scripts receive them as
 positional arguments and as MAW_INPUT_<NAME> variables. Defaults may hold
 {$variables}. A script runs on devices through a script configuration.`,
 		Args: cli.NoArgs,
