@@ -8,19 +8,27 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
 	"github.com/mobileatwork/mobileatwork/packaging"
 )
 
-func main() {
-	if err := run(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
-		os.Exit(1)
+func main() { os.Exit(exitCode(run(os.Args[1:]), os.Stderr)) }
+
+// exitCode prints err as one error line and says how to exit: -h printed
+// the usage and is not an error.
+func exitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
 	}
+	fmt.Fprintln(stderr, "error:", err)
+	return 1
 }
 
 func run(args []string) error {

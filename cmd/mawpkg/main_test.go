@@ -54,3 +54,14 @@ func TestRun(t *testing.T) {
 		t.Errorf("Verify = %v, want an intact unsigned package", err)
 	}
 }
+
+func TestExitCode(t *testing.T) {
+	var b bytes.Buffer
+	if code := exitCode(run([]string{"-h"}), &b); code != 0 || b.Len() != 0 {
+		t.Fatalf("-h: exit %d, stderr %q; want 0 and no error line", code, b.String())
+	}
+	b.Reset()
+	if code := exitCode(run([]string{"--version", "1"}), &b); code != 1 || !bytes.HasPrefix(b.Bytes(), []byte("error: --version, --arm64")) {
+		t.Fatalf("missing flags: exit %d, stderr %q", code, b.String())
+	}
+}
