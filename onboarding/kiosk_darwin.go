@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"structs"
 	"sync"
 
@@ -14,9 +13,10 @@ import (
 	"github.com/ebitengine/purego/objc"
 )
 
-// AppKit must run on the process's main thread; the main goroutine starts
-// there, and locking it here keeps it there for CocoaKiosk.Show.
-func init() { runtime.LockOSThread() }
+// AppKit must run on the process's main thread: CocoaKiosk.Show must be
+// called from the main goroutine of a program whose main package locked it
+// to that thread in an init function (cmd/mobileatwork does), so a library
+// does not pin the main goroutine of every program that imports it.
 
 // NSApplicationPresentationOptions of the kiosk: no Dock or menu bar to
 // reach other apps, no Cmd-Tab or Mission Control switching, no Force Quit
