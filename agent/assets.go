@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -34,30 +33,19 @@ func (a *Agent) FetchAsset(ctx context.Context, as protocol.Asset, limit int64) 
 // DownloadAsset streams an asset to dst (a PKG can be large) and renames it
 // into place, durably, only once its size and SHA-256 match: a refused
 // download leaves nothing at dst.
-func (a *Agent) DownloadAsset(ctx context.Context, as protocol.Asset, limit int64, dst string) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".part-*")
+func (a *Agent) DownloadAsset(ctx context.Context, as protocol.Asset, limit int64, dst string) error {
+	f, err := atomicfile.Create(filepath.Dir(dst), filepath.Base(dst), 0o600)
 	if err != nil {
 		return fmt.Errorf("download %s: %w", as.URL, err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = a.fetchAsset(ctx, as, limit, f); err != nil {
+	defer f.Abort()
+	if err := a.fetchAsset(ctx, as, limit, f); err != nil {
 		return err
 	}
-	if err = f.Sync(); err != nil {
+	if err := f.Commit(dst); err != nil {
 		return fmt.Errorf("download %s: %w", as.URL, err)
 	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("download %s: %w", as.URL, err)
-	}
-	if err = os.Rename(f.Name(), dst); err != nil {
-		return fmt.Errorf("download %s: %w", as.URL, err)
-	}
-	return atomicfile.SyncDir(filepath.Dir(dst))
+	return nil
 }
 
 // fetchAsset copies the verified body of as into w.

@@ -84,37 +84,23 @@ func WriteUISession(dir string, uid int, s UISession) (err error) {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".session-*")
+	f, err := atomicfile.Create(dir, "session", 0o600)
 	if err != nil {
 		return fmt.Errorf("write session: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		return fmt.Errorf("write session: %w", err)
-	}
+	defer f.Abort()
 	if uid != os.Geteuid() {
-		if err = f.Chown(uid, -1); err != nil {
+		if err := f.Chown(uid, -1); err != nil {
 			return fmt.Errorf("write session: give it to uid %d: %w", uid, err)
 		}
 	}
-	if _, err = f.Write(b); err != nil {
+	if _, err := f.Write(b); err != nil {
 		return fmt.Errorf("write session: %w", err)
 	}
-	if err = f.Sync(); err != nil {
+	if err := f.Commit(sessionPath(dir, uid)); err != nil {
 		return fmt.Errorf("write session: %w", err)
 	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("write session: %w", err)
-	}
-	if err = os.Rename(f.Name(), sessionPath(dir, uid)); err != nil {
-		return fmt.Errorf("write session: %w", err)
-	}
-	return atomicfile.SyncDir(dir)
+	return nil
 }
 
 // ReadUISession returns the session offered to uid in this boot.

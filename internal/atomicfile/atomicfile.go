@@ -18,34 +18,104 @@ const tmpMarker = ".tmp-"
 
 // WriteFile replaces name with data, durably, with the given mode.
 func WriteFile(name string, data []byte, mode os.FileMode) (err error) {
-	dir := filepath.Dir(name)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+tmpMarker+"*")
+	f, err := Create(filepath.Dir(name), filepath.Base(name), mode)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(mode); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
+	defer f.Abort()
 	if _, err = f.Write(data); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", name, err)
+	if err = f.Commit(name); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
 	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", name, err)
+	return nil
+}
+
+// File is a file being written durably: a temp file in the directory of
+// its final name, moved into place by Commit (replacing) or CommitNew
+// (never replacing) once synced. Until then readers see the old content or
+// nothing; Abort, or a crash, leaves only a temp file that Sweep removes.
+type File struct {
+	f    *os.File
+	done bool
+}
+
+// Create starts a file to be committed in dir; base names its temp file
+// (".BASE.tmp-RANDOM", what Sweep recognises).
+func Create(dir, base string, mode os.FileMode) (*File, error) {
+	f, err := os.CreateTemp(dir, "."+base+tmpMarker+"*")
+	if err != nil {
+		return nil, err
 	}
-	if err = os.Rename(tmp, name); err != nil {
-		return fmt.Errorf("rename %s: %w", name, err)
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
 	}
-	return SyncDir(dir)
+	return &File{f: f}, nil
+}
+
+// Write writes to the temp file.
+func (f *File) Write(p []byte) (int, error) { return f.f.Write(p) }
+
+// Chown gives the file to uid (and gid, -1 to keep), before it is visible.
+func (f *File) Chown(uid, gid int) error { return f.f.Chown(uid, gid) }
+
+// Commit syncs the file and renames it over name, then syncs the
+// directories involved. name may be in another directory of the same file
+// system.
+func (f *File) Commit(name string) error {
+	if err := f.finish(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.f.Name(), name); err != nil {
+		return err
+	}
+	f.done = true
+	return syncDirs(filepath.Dir(f.f.Name()), filepath.Dir(name))
+}
+
+// CommitNew is Commit that never replaces: it fails with an error
+// satisfying errors.Is(err, fs.ErrExist) when name exists, and then leaves
+// name as it was.
+func (f *File) CommitNew(name string) error {
+	if err := f.finish(); err != nil {
+		return err
+	}
+	if err := os.Link(f.f.Name(), name); err != nil {
+		return err
+	}
+	f.Abort() // the temp name goes; the content stays under name
+	return syncDirs(filepath.Dir(f.f.Name()), filepath.Dir(name))
+}
+
+func (f *File) finish() error {
+	if err := f.f.Sync(); err != nil {
+		return err
+	}
+	return f.f.Close()
+}
+
+// Abort gives up the file: nothing replaces the final name. It is a no-op
+// after a commit, so it can be deferred.
+func (f *File) Abort() {
+	if f.done {
+		return
+	}
+	f.f.Close()
+	os.Remove(f.f.Name())
+	f.done = true
+}
+
+func syncDirs(a, b string) error {
+	if err := SyncDir(a); err != nil {
+		return err
+	}
+	if b != a {
+		return SyncDir(b)
+	}
+	return nil
 }
 
 // WriteJSON marshals v (indented, for humans reading the state dir) and

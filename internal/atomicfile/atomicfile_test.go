@@ -1,6 +1,8 @@
 package atomicfile
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -109,5 +111,50 @@ func TestSweep(t *testing.T) {
 	os.Chtimes(f.Name(), old, old)
 	if n, _ := Sweep(dir, 10*time.Minute, now); n != 1 {
 		t.Fatalf("WriteFile's temp name not swept")
+	}
+}
+
+func TestFileCommitNewAbort(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "ca.key")
+	f, err := Create(dir, "ca.key", 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("first"))
+	if err := f.CommitNew(name); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := Create(dir, "ca.key", 0o600)
+	g.Write([]byte("second"))
+	if err := g.CommitNew(name); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("CommitNew over an existing file = %v, want fs.ErrExist", err)
+	}
+	g.Abort()
+	if b, _ := os.ReadFile(name); string(b) != "first" {
+		t.Fatalf("CommitNew replaced the file: %q", b)
+	}
+	h, _ := Create(dir, "x", 0o644)
+	h.Write([]byte("never"))
+	h.Abort()
+	h.Abort() // twice is fine
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Fatalf("temp files left behind: %v", ents)
+	}
+	if fi, _ := os.Stat(name); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v", fi.Mode().Perm())
+	}
+	// Commit into another directory of the same file system.
+	sub := filepath.Join(dir, "ab")
+	os.Mkdir(sub, 0o700)
+	k, _ := Create(dir, "put", 0o600)
+	k.Write([]byte("content"))
+	if err := k.Commit(filepath.Join(sub, "id")); err != nil {
+		t.Fatal(err)
+	}
+	k.Abort() // after a commit: no-op
+	if b, _ := os.ReadFile(filepath.Join(sub, "id")); string(b) != "content" {
+		t.Fatalf("committed content %q", b)
 	}
 }

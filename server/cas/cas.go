@@ -114,39 +114,23 @@ func (s *Store) Put(b []byte) (string, error) {
 // PutFrom keeps what r yields, streamed to disk and hashed on the way (a
 // PKG can be gigabytes), and returns its id and size. Nothing is left
 // behind on error.
-func (s *Store) PutFrom(r io.Reader) (id string, size int64, err error) {
-	tmp, err := os.CreateTemp(s.root, ".put.tmp-*")
+func (s *Store) PutFrom(r io.Reader) (string, int64, error) {
+	f, err := atomicfile.Create(s.root, "put", 0o600)
 	if err != nil {
 		return "", 0, fmt.Errorf("store file: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
+	defer f.Abort()
 	h := sha256.New()
-	if size, err = io.Copy(io.MultiWriter(tmp, h), r); err != nil {
+	size, err := io.Copy(io.MultiWriter(f, h), r)
+	if err != nil {
 		return "", 0, fmt.Errorf("store file: %w", err)
 	}
-	if err = tmp.Chmod(0o600); err != nil {
-		return "", 0, fmt.Errorf("store file: %w", err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return "", 0, fmt.Errorf("store file: %w", err)
-	}
-	if err = tmp.Close(); err != nil {
-		return "", 0, fmt.Errorf("store file: %w", err)
-	}
-	id = hex.EncodeToString(h.Sum(nil))
+	id := hex.EncodeToString(h.Sum(nil))
 	dir, err := s.fanOut(id)
 	if err != nil {
 		return "", 0, err
 	}
-	if err = os.Rename(tmp.Name(), filepath.Join(dir, id)); err != nil {
-		return "", 0, fmt.Errorf("store file: %w", err)
-	}
-	if err = atomicfile.SyncDir(dir); err != nil {
+	if err := f.Commit(filepath.Join(dir, id)); err != nil {
 		return "", 0, fmt.Errorf("store file: %w", err)
 	}
 	return id, size, nil

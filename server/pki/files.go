@@ -9,50 +9,28 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
 )
 
 // writeNew durably creates dir/name with data and mode, and never replaces
-// an existing file: the content goes to a temporary file that is synced,
-// then hard-linked to its final name, which fails if the name is taken.
-func writeNew(dir, name string, data []byte, mode fs.FileMode) (err error) {
-	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
+// an existing file: keys are made once.
+func writeNew(dir, name string, data []byte, mode fs.FileMode) error {
+	f, err := atomicfile.Create(dir, name, mode)
 	if err != nil {
 		return err
 	}
-	tmpName := tmp.Name()
-	defer os.Remove(tmpName)
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
+	defer f.Abort()
+	if _, err := f.Write(data); err != nil {
 		return err
 	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Link(tmpName, filepath.Join(dir, name)); err != nil {
+	if err := f.CommitNew(filepath.Join(dir, name)); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("%w: %s", ErrExists, filepath.Join(dir, name))
 		}
 		return err
 	}
 	return nil
-}
-
-// syncDir makes the directory entries created so far durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 func certPEM(certs ...*x509.Certificate) []byte {

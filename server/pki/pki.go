@@ -29,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -210,7 +211,7 @@ func (t *Tenant) write(dir string) error {
 		}
 		written = append(written, f.name)
 	}
-	return syncDir(dir)
+	return atomicfile.SyncDir(dir)
 }
 
 // Load reads the tenant in dir and checks that its parts belong together.
