@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
 	"github.com/mobileatwork/mobileatwork/protocol"
@@ -16,11 +15,8 @@ import (
 // catalog page and `catalog list` work between check-ins and offline.
 const catalogFile = "catalog.json"
 
-// Catalog is the set of apps the tenant distributes to this device.
-type Catalog struct {
-	ReceivedAt time.Time           `json:"received_at"`
-	Apps       []protocol.AppOffer `json:"apps"`
-}
+// Catalog is the Apps@Work catalog as the device last received it.
+type Catalog = protocol.Catalog
 
 // catalogReceiver saves the offers of each verified check-in.
 type catalogReceiver struct{ a *Agent }

@@ -66,3 +66,10 @@ type OnboardingPlan struct {
 	LandingURL          string    `json:"landing_url,omitempty"`
 	Profiles            []Profile `json:"profiles"`
 }
+
+// Catalog is the Apps@Work catalog as a device last received it: the
+// offers of its latest verified check-in, kept in its state directory.
+type Catalog struct {
+	ReceivedAt time.Time  `json:"received_at"`
+	Apps       []AppOffer `json:"apps"`
+}

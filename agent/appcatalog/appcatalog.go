@@ -18,7 +18,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/mobileatwork/mobileatwork/agent"
 	"github.com/mobileatwork/mobileatwork/agent/assets"
 	"github.com/mobileatwork/mobileatwork/agent/installer"
 	"github.com/mobileatwork/mobileatwork/agent/managed"
@@ -49,9 +48,9 @@ const MaxPackage = 8 << 30
 // installTimeout bounds one download and install.
 const installTimeout = 30 * time.Minute
 
-// Source is where offers and their files come from; *agent.Agent is one.
+// Source is where offers and their files come from; the agent is one.
 type Source interface {
-	Catalog() (agent.Catalog, error)
+	Catalog() (protocol.Catalog, error)
 	FetchAsset(ctx context.Context, a protocol.Asset, limit int64) ([]byte, error)
 	DownloadAsset(ctx context.Context, a protocol.Asset, limit int64, dst string) error
 }

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mobileatwork/mobileatwork/agent"
 	"github.com/mobileatwork/mobileatwork/agent/installer"
 	"github.com/mobileatwork/mobileatwork/agent/installer/installertest"
 	"github.com/mobileatwork/mobileatwork/protocol"
@@ -24,8 +23,8 @@ type fakeSource struct {
 	files map[string][]byte // URL → body, returned unverified
 }
 
-func (f fakeSource) Catalog() (agent.Catalog, error) {
-	return agent.Catalog{ReceivedAt: time.Unix(1, 0), Apps: f.apps}, nil
+func (f fakeSource) Catalog() (protocol.Catalog, error) {
+	return protocol.Catalog{ReceivedAt: time.Unix(1, 0), Apps: f.apps}, nil
 }
 
 func (f fakeSource) FetchAsset(_ context.Context, a protocol.Asset, _ int64) ([]byte, error) {

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mobileatwork/mobileatwork/agent"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -21,11 +20,11 @@ type changingSource struct {
 	reads int
 }
 
-func (c *changingSource) Catalog() (agent.Catalog, error) {
+func (c *changingSource) Catalog() (protocol.Catalog, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.reads++
-	return agent.Catalog{ReceivedAt: time.Unix(1, 0), Apps: c.apps}, nil
+	return protocol.Catalog{ReceivedAt: time.Unix(1, 0), Apps: c.apps}, nil
 }
 
 func (c *changingSource) set(apps []protocol.AppOffer) {
