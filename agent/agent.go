@@ -76,6 +76,9 @@ type Agent struct {
 	outbox    *outbox.Outbox
 	ledger    *ledger.Ledger
 	receivers []Receiver
+	// onboarding is also in receivers: a one-shot check-in waits for the
+	// installs it starts.
+	onboarding *onboardingReceiver
 	runMu     sync.Mutex // one script at a time
 
 	// maxAnswer is the check-in answer size the agent asks for: the limit it
@@ -157,7 +160,8 @@ func New(o Options) (*Agent, error) {
 	if o.CatalogPage != nil {
 		a.catalogPage = o.CatalogPage(a)
 	}
-	a.receivers = []Receiver{scriptsReceiver{a}, inventoryReceiver{a}, catalogReceiver{a}, newOnboardingReceiver(a)}
+	a.onboarding = newOnboardingReceiver(a)
+	a.receivers = []Receiver{scriptsReceiver{a}, inventoryReceiver{a}, catalogReceiver{a}, a.onboarding}
 	return a, nil
 }
 
@@ -265,6 +269,9 @@ func (a *Agent) Cycle(ctx context.Context) error {
 	st.LastCheckin, st.LastError = a.o.Now().UTC(), ""
 	a.saveStatus(st)
 	rerr := a.Receive(ctx, p)
+	// The process exits after a one-shot check-in: never with an install
+	// half done.
+	a.onboarding.drain(ctx)
 	if _, err := a.Flush(ctx); err != nil {
 		return errors.Join(rerr, err)
 	}

@@ -86,6 +86,7 @@ func (r *onboardingReceiver) Receive(ctx context.Context, p *protocol.CheckinPay
 	if err != nil {
 		return err
 	}
+	m.Resume() // a drain ended with the check-in that asked for it
 	if err := m.Update(ctx, p.Onboarding, p.Apps); err != nil {
 		return err
 	}
@@ -125,6 +126,44 @@ func (r *onboardingReceiver) start(ctx context.Context, m *onboarding.Machine) {
 			stopPage()
 		}
 	}()
+}
+
+// drainEvery is how often a one-shot check-in says it still waits for an
+// install.
+const drainEvery = 15 * time.Second
+
+// drain stops new onboarding installs and waits for those in flight,
+// saying what it waits for; cancelling ctx (Ctrl-C) stops them, and they
+// remove their partial download. The next check-in starts them again.
+func (r *onboardingReceiver) drain(ctx context.Context) {
+	r.mu.Lock()
+	m := r.m
+	r.mu.Unlock()
+	if m == nil {
+		return
+	}
+	done := m.Drain()
+	log := r.a.o.Log.Named("onboarding")
+	t := time.NewTicker(drainEvery)
+	defer t.Stop()
+	announced := false
+	for {
+		if name := m.Installing(); name != "" && !announced {
+			log.Info("waiting for an install to finish before exiting (Ctrl-C stops it; the next check-in installs it again)", zap.String("app", name))
+			announced = true
+		}
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			<-done // the install sees the same cancellation and cleans up
+			return
+		case <-t.C:
+			if name := m.Installing(); name != "" {
+				log.Info("still installing", zap.String("app", name))
+			}
+		}
+	}
 }
 
 // servePage serves the progress page and offers it to the console user's

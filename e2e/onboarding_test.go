@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -529,4 +531,31 @@ func TestOnboardingOutcomesInBrowser(t *testing.T) {
 			t.Logf("screenshot: %s", b.screenshot(shots, "onboarding-"+tc.name+".png"))
 		})
 	}
+}
+
+// A one-shot check-in waits for the onboarding install it started: it
+// never returns (and its process never exits) with the item "installing"
+// and a partial download left behind.
+func TestOneShotCheckinFinishesItsInstalls(t *testing.T) {
+	f := newOnboardingFixture(t)
+	f.e.setIntercept(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		if strings.HasSuffix(r.URL.Path, "/package") {
+			time.Sleep(1500 * time.Millisecond) // a slow download
+		}
+		next.ServeHTTP(w, r)
+	})
+	f.cycle(t)
+	o, err := f.e.srv.DeviceOnboarding(context.Background(), f.a.DeviceID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stageStatuses(o.Stages); !slices.Contains(got, "Example Tools=installed") {
+		t.Fatalf("right after the check-in returned: %q; want Example Tools installed", got)
+	}
+	filepath.WalkDir(f.state, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.Contains(d.Name(), ".tmp-") || strings.Contains(d.Name(), ".part-")) {
+			t.Errorf("partial file left behind: %s", p)
+		}
+		return nil
+	})
 }

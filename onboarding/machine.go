@@ -88,6 +88,9 @@ type Machine struct {
 	toReport    *protocol.OnboardingReport
 	reportMu    sync.Mutex // one report at a time, in order
 	installs    sync.WaitGroup
+	// draining stops new installs from starting: a one-shot check-in waits
+	// for the installs in flight, then exits.
+	draining bool
 }
 
 // Open loads the machine's state from the state directory; a missing file
@@ -289,7 +292,7 @@ func (m *Machine) setStatus(it *item, status, errText string) {
 // stage order, then background apps. An item left "installing" by a
 // restart is installed again: installer(8) reinstalls idempotently.
 func (m *Machine) startNextInstall(ctx context.Context) {
-	if m.installing != "" {
+	if m.installing != "" || m.draining {
 		return
 	}
 	var next *item
@@ -483,6 +486,33 @@ func (m *Machine) Busy() bool {
 // Wait blocks until installs in flight have finished.
 func (m *Machine) Wait() { m.installs.Wait() }
 
+// Drain stops new installs from starting and returns a channel closed when
+// the ones in flight have finished; Resume starts them again. A process
+// that is about to exit drains first, so it never leaves an install half
+// done (a partial download, an item "installing" for good).
+func (m *Machine) Drain() <-chan struct{} {
+	m.mu.Lock()
+	m.draining = true
+	m.mu.Unlock()
+	done := make(chan struct{})
+	go func() { m.installs.Wait(); close(done) }()
+	return done
+}
+
+// Resume undoes Drain.
+func (m *Machine) Resume() {
+	m.mu.Lock()
+	m.draining = false
+	m.mu.Unlock()
+}
+
+// Installing names the install in flight, if any.
+func (m *Machine) Installing() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.installing
+}
+
 // Run ticks every interval while the machine is Busy or ctx is done.
 func (m *Machine) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
@@ -500,6 +530,9 @@ func (m *Machine) Run(ctx context.Context, every time.Duration) {
 		}
 		select {
 		case <-ctx.Done():
+			// Installs see the same context: let them clean up (remove
+			// their partial download) before the loop's owner moves on.
+			m.Wait()
 			return
 		case <-t.C:
 		}
