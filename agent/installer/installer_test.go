@@ -125,3 +125,15 @@ func TestTwinRefusesBadPackages(t *testing.T) {
 		})
 	}
 }
+
+// The twin never writes the host's own /var/db: without a stand-in volume
+// it refuses.
+func TestTwinNeedsAStandInVolume(t *testing.T) {
+	p := writePKG(t, "com.example.tools", "2.1.0", "Applications/Tools.app")
+	for _, root := range []string{"", "/", "//"} {
+		err := Twin{Root: root}.Install(context.Background(), p)
+		if err == nil || !strings.Contains(err.Error(), "--root") {
+			t.Errorf("Twin{Root: %q}.Install = %v; want a refusal naming --root", root, err)
+		}
+	}
+}

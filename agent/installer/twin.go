@@ -22,7 +22,8 @@ const TwinLog = "var/db/mobileatwork-twin-installs.json"
 // writes the receipt Installer would leave, so the inventory sees the
 // package as installed, and appends the install to a JSON log.
 type Twin struct {
-	// Root is the volume the inventory reads ("" is "/").
+	// Root is the directory that plays the device's volume, where the
+	// inventory reads; it must be set (the twin never writes to "/").
 	Root string
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
@@ -54,9 +55,12 @@ func (t Twin) Install(ctx context.Context, pkgPath string) error {
 	if err != nil {
 		return fmt.Errorf("install: %w", err)
 	}
-	root := t.Root
-	if root == "" {
-		root = "/"
+	// The twin stands in for installer(8) off macOS: it writes receipts
+	// into a directory that plays the device's volume, never into the
+	// host's own /var/db.
+	root := filepath.Clean(t.Root)
+	if t.Root == "" || root == "/" {
+		return fmt.Errorf("install %s: off macOS packages install into a stand-in volume: give the agent --root DIR (its inventory root)", filepath.Base(pkgPath))
 	}
 	now := time.Now
 	if t.Now != nil {
