@@ -79,7 +79,7 @@ type Agent struct {
 	// onboarding is also in receivers: a one-shot check-in waits for the
 	// installs it starts.
 	onboarding *onboardingReceiver
-	runMu     sync.Mutex // one script at a time
+	runMu      sync.Mutex // one script at a time
 
 	// maxAnswer is the check-in answer size the agent asks for: the limit it
 	// reads, halved after each answer that was over it.
