@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"time"
-	"unicode/utf8"
 
 	"go.uber.org/zap"
 
@@ -109,7 +108,7 @@ func inventoryReport(deviceID, hash string, at time.Time, facts protocol.Facts, 
 	addError := func(path, msg string) {
 		if len(out.Errors) < protocol.MaxInventoryItems {
 			out.Errors = append(out.Errors, protocol.InventoryError{
-				Path: clip(path, protocol.MaxInventoryString), Error: clip(msg, protocol.MaxInventoryError),
+				Path: protocol.Clip(path, protocol.MaxInventoryString), Error: protocol.Clip(msg, protocol.MaxInventoryError),
 			})
 		}
 	}
@@ -157,17 +156,6 @@ func inventoryReport(deviceID, hash string, at time.Time, facts protocol.Facts, 
 		addError("/Applications", fmt.Sprintf("%d apps beyond the first %d left out", droppedApps, protocol.MaxInventoryItems))
 	}
 	return out
-}
-
-// clip shortens s to at most n bytes without splitting a character.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // postGzip posts v as gzip-compressed JSON and returns the answer, at most

@@ -4,34 +4,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/mobileatwork/mobileatwork/inventory"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
-
-func TestClip(t *testing.T) {
-	tests := []struct {
-		in   string
-		n    int
-		want string
-	}{
-		{"short", 10, "short"},
-		{"exact", 5, "exact"},
-		{"abcdef", 3, "abc"},
-		{"ab日本", 4, "ab"}, // 日 is 3 bytes: cutting at 4 would split it
-		{"ab日本", 5, "ab日"},
-		{"日", 2, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got := clip(tt.in, tt.n)
-			if got != tt.want || !utf8.ValidString(got) {
-				t.Errorf("clip(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
-			}
-		})
-	}
-}
 
 func TestInventoryReportStaysWithinServerLimits(t *testing.T) {
 	long := strings.Repeat("é", protocol.MaxInventoryString) // twice the limit in bytes

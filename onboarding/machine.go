@@ -396,7 +396,7 @@ func (m *Machine) logf(format string, args ...any) {
 	// One line per entry: tools such as xdg-open explain failures over
 	// several lines.
 	msg := strings.Join(strings.Fields(fmt.Sprintf(format, args...)), " ")
-	msg = clip(msg, protocol.MaxOnboardingString)
+	msg = protocol.Clip(msg, protocol.MaxOnboardingString)
 	m.o.Log.Info(msg)
 	m.st.Log = append(m.st.Log, protocol.OnboardingLogLine{At: m.o.Now().UTC(), Message: msg})
 	if over := len(m.st.Log) - protocol.MaxOnboardingLog; over > 0 {
@@ -561,15 +561,4 @@ func (st state) report(deviceID string) protocol.OnboardingReport {
 		r.Background = append(r.Background, it.OnboardingItem)
 	}
 	return r
-}
-
-// clip shortens s to at most n bytes on a character boundary.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
 }

@@ -25,9 +25,9 @@ type Refusal struct {
 	Reason string `json:"reason"`
 }
 
-// EncodedSize is the size of r as it goes on the wire.
-func EncodedSize(r Result) int {
-	b, err := json.Marshal(r)
+// EncodedSize is the size of v as it goes on the wire, as JSON.
+func EncodedSize(v any) int {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return 0
 	}
@@ -79,15 +79,23 @@ func cutMiddle(s string, n int) string {
 		return ""
 	}
 	keep := (n - len(fitMarker)) / 2
-	head := keep
-	for head > 0 && !utf8.RuneStart(s[head]) {
-		head--
-	}
 	tail := len(s) - keep
 	for tail < len(s) && !utf8.RuneStart(s[tail]) {
 		tail++
 	}
-	return s[:head] + fitMarker + s[tail:]
+	return Clip(s, keep) + fitMarker + s[tail:]
+}
+
+// Clip shortens s to at most n bytes without splitting a character: the
+// length limits both sides apply to texts cut, not refuse, what is over.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // UndeliveredResult is what the agent reports in place of a result the

@@ -60,3 +60,26 @@ func TestUndeliveredResult(t *testing.T) {
 		t.Fatalf("undelivered = %+v", u)
 	}
 }
+
+func TestClip(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exact", 5, "exact"},
+		{"abcdef", 3, "abc"},
+		{"ab日本", 4, "ab"}, // 日 is 3 bytes: cutting at 4 would split it
+		{"ab日本", 5, "ab日"},
+		{"日", 2, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got := Clip(tt.in, tt.n)
+			if got != tt.want || !utf8.ValidString(got) {
+				t.Errorf("Clip(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+			}
+		})
+	}
+}

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.uber.org/zap"
 
@@ -192,22 +190,11 @@ func cleanLog(in []protocol.LogLine) []protocol.LogLine {
 	}
 	out := make([]protocol.LogLine, 0, len(in))
 	for _, l := range in {
-		l.Level = cut(strings.ToLower(strings.TrimSpace(l.Level)), 16)
-		l.Message = cut(strings.ToValidUTF8(l.Message, "\uFFFD"), protocol.MaxLogLineBytes)
+		l.Level = protocol.Clip(strings.ToLower(strings.TrimSpace(l.Level)), 16)
+		l.Message = protocol.Clip(strings.ToValidUTF8(l.Message, "\uFFFD"), protocol.MaxLogLineBytes)
 		out = append(out, l)
 	}
 	return out
-}
-
-// cut shortens s to at most n bytes without splitting a character.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // variableValues are the per-device values of the input variables. The
@@ -282,7 +269,7 @@ func (s *Server) deviceAssignments(ctx context.Context, d store.Device, scripts 
 			BlobURL:    protocol.PathBlob + c.ID + "/" + strconv.Itoa(sc.Version),
 			BlobSHA256: sc.BlobSHA256, KeyEnvelope: env,
 		}
-		size := encodedSize(asg)
+		size := protocol.EncodedSize(asg)
 		if used+size > budget && len(out) > 0 {
 			return out, true, nil
 		}
@@ -290,14 +277,6 @@ func (s *Server) deviceAssignments(ctx context.Context, d store.Device, scripts 
 		out = append(out, asg)
 	}
 	return out, false, nil
-}
-
-func encodedSize(v any) int {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return 0
-	}
-	return len(b)
 }
 
 // responseBudget is how many bytes of assignments one signed response may
@@ -551,7 +530,7 @@ func resultProblem(res protocol.Result, deviceID string) string {
 	case res.DeviceID != deviceID:
 		return "the result names another device"
 	case !validStatus[res.Status]:
-		return fmt.Sprintf("unknown status %q", cut(res.Status, 32))
+		return fmt.Sprintf("unknown status %q", protocol.Clip(res.Status, 32))
 	case len(res.Stdout) > maxResultOutput || len(res.Stderr) > maxResultOutput:
 		return fmt.Sprintf("output over %d bytes per stream", maxResultOutput)
 	case res.ScriptSHA256 != "" && !sha256Hex.MatchString(res.ScriptSHA256):

@@ -62,7 +62,7 @@ func TestCheckinPagesAndSkipsFinished(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if size := encodedSize(p.Assignments); size > req.MaxResponseBytes {
+		if size := protocol.EncodedSize(p.Assignments); size > req.MaxResponseBytes {
 			t.Fatalf("round %d: %d bytes of assignments for an agent that takes %d", rounds, size, req.MaxResponseBytes)
 		}
 		for _, a := range p.Assignments {

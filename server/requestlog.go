@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
 // reqLog is what a request's log line carries beyond what logRequests sees
@@ -47,12 +49,12 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		// The mux sets the pattern it matched on r, the request it was given.
 		_, route, _ := strings.Cut(r.Pattern, " ")
 		fields := make([]zap.Field, 0, 8)
-		fields = append(fields, zap.String("method", cut(r.Method, 16)))
+		fields = append(fields, zap.String("method", protocol.Clip(r.Method, 16)))
 		switch {
 		case route == "":
-			fields = append(fields, zap.String("route", "unmatched"), zap.String("path", cut(r.URL.Path, 256)))
+			fields = append(fields, zap.String("route", "unmatched"), zap.String("path", protocol.Clip(r.URL.Path, 256)))
 		case strings.Contains(route, "{"):
-			fields = append(fields, zap.String("route", route), zap.String("path", cut(r.URL.Path, 256)))
+			fields = append(fields, zap.String("route", route), zap.String("path", protocol.Clip(r.URL.Path, 256)))
 		default:
 			fields = append(fields, zap.String("route", route))
 		}

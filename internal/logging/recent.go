@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"go.uber.org/zap/zapcore"
 
@@ -87,9 +86,10 @@ func (c *recentCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.C
 
 func (c *recentCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
 	c.r.add(protocol.LogLine{
-		Time:    e.Time.UTC(),
-		Level:   e.Level.String(),
-		Message: clip(render(e, append(slices.Clip(c.fields), fields...)), c.r.maxBytes),
+		Time:  e.Time.UTC(),
+		Level: e.Level.String(),
+		// Bytes that are not UTF-8 are replaced first, as JSON would.
+		Message: protocol.Clip(strings.ToValidUTF8(render(e, append(slices.Clip(c.fields), fields...)), "\uFFFD"), c.r.maxBytes),
 	})
 	return nil
 }
@@ -126,17 +126,4 @@ func value(v any) string {
 		return strconv.Quote(s)
 	}
 	return s
-}
-
-// clip cuts s to at most n bytes without splitting a UTF-8 sequence; bytes
-// that are not UTF-8 are replaced first, as JSON would.
-func clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
