@@ -141,10 +141,11 @@ func (s *Server) checkin(ctx context.Context, d store.Device, req protocol.Check
 	if err != nil {
 		return protocol.CheckinPayload{}, "", fmt.Errorf("resolve configurations: %w", err)
 	}
+	cfg := dc.settings()
 	p := protocol.CheckinPayload{
 		ProtocolVersion: protocol.Version, DeviceID: d.ID, Nonce: req.Nonce,
 		IssuedAt: now, ExpiresAt: now.Add(s.ResponseTTL),
-		Config: settings.DeviceConfig(dc.settings()), Assignments: []protocol.Assignment{},
+		Config: settings.DeviceConfig(cfg), Assignments: []protocol.Assignment{},
 		// A new agent version gets its whole configuration again.
 		Resend: prev != "" && prev != req.AgentVersion,
 	}
@@ -152,7 +153,7 @@ func (s *Server) checkin(ctx context.Context, d store.Device, req protocol.Check
 	if err != nil {
 		return protocol.CheckinPayload{}, "", fmt.Errorf("read statuses: %w", err)
 	}
-	delivered := map[string]bool{}
+	sent := map[string]bool{}
 	if dc.inEffect != nil {
 		// A device that no Mobile@Work configuration reaches runs no script.
 		p.Configuration = &protocol.ConfigurationRef{ID: dc.inEffect.ID, Name: dc.inEffect.Name, Version: dc.inEffect.Version}
@@ -161,16 +162,16 @@ func (s *Server) checkin(ctx context.Context, d store.Device, req protocol.Check
 			return protocol.CheckinPayload{}, "", fmt.Errorf("build assignments: %w", err)
 		}
 		for _, a := range p.Assignments {
-			delivered[a.ID] = true
+			sent[a.ID] = true
 		}
 	}
 	if p.Apps, err = s.deviceOffers(ctx, dc.audience); err != nil {
 		return protocol.CheckinPayload{}, "", fmt.Errorf("build app offers: %w", err)
 	}
 	if dc.inEffect != nil {
-		p.Onboarding = s.onboardingPlan(ctx, dc.settings(), d, dc.audience)
+		p.Onboarding = s.onboardingPlan(ctx, cfg, d, dc.audience)
 	}
-	if err := s.recordDelivery(ctx, d, dc, held, delivered, now); err != nil {
+	if err := s.recordDelivery(ctx, d, dc, held, sent, now); err != nil {
 		// Statuses are the admin's view; a failure to write them must not
 		// keep the device from its configuration.
 		s.Log.Error("record configuration statuses", zap.String("device", d.ID), zap.Error(err))
@@ -236,7 +237,6 @@ func (s *Server) deviceAssignments(ctx context.Context, d store.Device, scripts 
 		}
 	}
 	vals := variableValues(d, displayName)
-	canSchedule := slices.Contains(d.Capabilities, protocol.CapSchedule)
 	out = []protocol.Assignment{}
 	used := 0
 	for _, c := range scripts {
@@ -252,11 +252,6 @@ func (s *Server) deviceAssignments(ctx context.Context, d store.Device, scripts 
 			}
 			inputs = append(inputs, protocol.Input{Label: decl.Label, Name: decl.Name, Value: variables.Resolve(v, vals)})
 		}
-		spec := c.Script.Schedule
-		if spec.Recurring() && !canSchedule {
-			// Clients before schedules existed run a scheduled script once.
-			spec = schedule.Spec{Kind: schedule.Once}
-		}
 		env, err := protocol.SealKeyGrant(protocol.KeyGrant{
 			AssignmentID: c.ID, BlobSHA256: sc.BlobSHA256, Key: sc.BlobKey,
 		}, cert, s.Tenant.Signing)
@@ -265,7 +260,7 @@ func (s *Server) deviceAssignments(ctx context.Context, d store.Device, scripts 
 		}
 		asg := protocol.Assignment{
 			ID: c.ID, Version: c.Version, ScriptID: sc.ID, Name: c.Name,
-			Inputs: inputs, Schedule: spec, RunAs: c.Script.RunAs,
+			Inputs: inputs, Schedule: scheduleOn(c, d), RunAs: c.Script.RunAs,
 			BlobURL:    protocol.PathBlob + c.ID + "/" + strconv.Itoa(sc.Version),
 			BlobSHA256: sc.BlobSHA256, KeyEnvelope: env,
 		}
@@ -308,10 +303,20 @@ func unfinished(scripts []store.Configuration, d store.Device, held []store.Devi
 	return out
 }
 
+// scheduleOn is the schedule a script configuration follows on the device:
+// agents that do not announce schedules (clients before 1.66) run a
+// recurring script once.
+func scheduleOn(c store.Configuration, d store.Device) schedule.Spec {
+	if c.Script.Schedule.Recurring() && !slices.Contains(d.Capabilities, protocol.CapSchedule) {
+		return schedule.Spec{Kind: schedule.Once}
+	}
+	return c.Script.Schedule
+}
+
 // finished tells whether the device ran a run-once configuration (or one
 // it runs once, lacking schedules) at its current version, for good.
 func finished(c store.Configuration, d store.Device, st store.DeviceStatus) bool {
-	once := !c.Script.Schedule.Recurring() || !slices.Contains(d.Capabilities, protocol.CapSchedule)
+	once := !scheduleOn(c, d).Recurring()
 	return once && st.Version == c.Version && st.Status != store.StatusRunning && ranOrRunning(st) &&
 		!strings.HasPrefix(st.Detail, DetailWaitingPrefix)
 }
@@ -330,10 +335,11 @@ func deviceZone(d store.Device) *time.Location {
 // nextRun is when a script configuration runs next on the device, zero for
 // run-once, for an agent that cannot schedule, or when no run is left.
 func nextRun(c store.Configuration, d store.Device, now time.Time) time.Time {
-	if !c.Script.Schedule.Recurring() || !slices.Contains(d.Capabilities, protocol.CapSchedule) {
+	spec := scheduleOn(c, d)
+	if !spec.Recurring() {
 		return time.Time{}
 	}
-	next, ok := c.Script.Schedule.Next(now, deviceZone(d))
+	next, ok := spec.Next(now, deviceZone(d))
 	if !ok {
 		return time.Time{}
 	}
@@ -370,10 +376,7 @@ func (s *Server) recordDelivery(ctx context.Context, d store.Device, dc deviceCo
 		var next time.Time
 		if r == roleScript {
 			next = nextRun(c, d, now)
-			if !slices.Contains(d.Capabilities, protocol.CapSchedule) {
-				// The agent runs a recurring script once: so does its status.
-				c.Script.Schedule = schedule.Spec{Kind: schedule.Once}
-			}
+			c.Script.Schedule = scheduleOn(c, d) // the status follows what the device runs
 		}
 		st := delivered(p, c, r, dc.inEffect, latest, next, now)
 		st.DeviceID = d.ID
