@@ -49,15 +49,11 @@ func (dc deviceConfigs) settings() map[string]string {
 }
 
 func (s *Server) audience(ctx context.Context, d store.Device) (distribution.Audience, error) {
-	a := distribution.Audience{DeviceID: d.ID, DeviceGroups: d.Groups, User: strings.ToLower(d.User)}
-	if a.User != "" {
-		gs, err := s.Store.UserGroupsOf(ctx, a.User)
-		if err != nil {
-			return a, err
-		}
-		a.UserGroups = gs
+	if d.User == "" {
+		return newAudience(d, nil), nil
 	}
-	return a, nil
+	gs, err := s.Store.UserGroupsOf(ctx, strings.ToLower(d.User))
+	return newAudience(d, gs), err
 }
 
 // configsFor resolves what reaches the device: candidates come from the

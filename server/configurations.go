@@ -326,15 +326,11 @@ func (s *Server) Distribute(ctx context.Context, ref string, words []string, dry
 	if err != nil {
 		return Reach{}, err
 	}
-	targets, err := s.parseTargets(ctx, words)
+	targets, reached, err := s.targetsAndReach(ctx, words)
 	if err != nil {
 		return Reach{}, err
 	}
 	c.Targets = targets
-	reached, err := s.DevicesReached(ctx, targets)
-	if err != nil {
-		return Reach{}, err
-	}
 	if dryRun {
 		return Reach{Config: c, Devices: reached}, nil
 	}
@@ -346,41 +342,67 @@ func (s *Server) Distribute(ctx context.Context, ref string, words []string, dry
 }
 
 // parseTargets reads --to words and checks that what they name exists,
-// listing what does when it does not.
+// listing what does when it does not. The tenant's directory is read only
+// when a target names something.
 func (s *Server) parseTargets(ctx context.Context, words []string) ([]distribution.Target, error) {
 	ts, err := distribution.Parse(words)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	var known *tenantDirectory
+	if len(ts) == 0 || (len(ts) == 1 && ts[0].Kind == distribution.All) {
+		return ts, nil
+	}
+	dir, err := s.directory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return ts, dir.check(ts)
+}
+
+// targetsAndReach is parseTargets and the devices the targets reach, from
+// one read of the tenant's directory.
+func (s *Server) targetsAndReach(ctx context.Context, words []string) ([]distribution.Target, []store.Device, error) {
+	ts, err := distribution.Parse(words)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if len(ts) == 0 {
+		return ts, []store.Device{}, nil
+	}
+	dir, err := s.directory(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := dir.check(ts); err != nil {
+		return nil, nil, err
+	}
+	return ts, dir.reached(ts), nil
+}
+
+// check refuses a target that names nothing the tenant has.
+func (d *tenantDirectory) check(ts []distribution.Target) error {
 	for _, t := range ts {
-		if t.Kind == distribution.All {
-			continue
-		}
-		if known == nil {
-			if known, err = s.directory(ctx); err != nil {
-				return nil, err
-			}
-		}
 		var names []string
 		var ok bool
 		switch t.Kind {
+		case distribution.All:
+			continue
 		case distribution.Device:
-			_, ok = known.devices[t.Value]
-			names = sortedKeys(known.devices)
+			_, ok = d.devices[t.Value]
+			names = sortedKeys(d.devices)
 		case distribution.DeviceGroup:
-			ok, names = known.deviceGroups[t.Value], sortedKeys(known.deviceGroups)
+			ok, names = d.deviceGroups[t.Value], sortedKeys(d.deviceGroups)
 		case distribution.User:
-			ok, names = known.users[t.Value], sortedKeys(known.users)
+			ok, names = d.users[t.Value], sortedKeys(d.users)
 		case distribution.UserGroup:
-			_, ok = known.userGroups[t.Value]
-			names = sortedKeys(known.userGroups)
+			_, ok = d.userGroups[t.Value]
+			names = sortedKeys(d.userGroups)
 		}
 		if !ok {
-			return nil, invalid("--to %s: unknown %s; known: %s", t, kindWord(t.Kind), knownList(names))
+			return invalid("--to %s: unknown %s; known: %s", t, kindWord(t.Kind), knownList(names))
 		}
 	}
-	return ts, nil
+	return nil
 }
 
 func kindWord(kind string) string {
@@ -459,28 +481,52 @@ func (s *Server) directory(ctx context.Context) (*tenantDirectory, error) {
 	return d, nil
 }
 
-func (d *tenantDirectory) audience(dev store.Device) distribution.Audience {
-	return distribution.Audience{DeviceID: dev.ID, DeviceGroups: dev.Groups, User: strings.ToLower(dev.User), UserGroups: d.groupsOf[strings.ToLower(dev.User)]}
+// newAudience is what the resolver knows of a device whose user is in
+// userGroups.
+func newAudience(d store.Device, userGroups []string) distribution.Audience {
+	return distribution.Audience{DeviceID: d.ID, DeviceGroups: d.Groups, User: strings.ToLower(d.User), UserGroups: userGroups}
 }
 
-// DevicesReached lists the enrolled devices (not those that left) the
-// targets reach, as the check-in decides it.
-func (s *Server) DevicesReached(ctx context.Context, targets []distribution.Target) ([]store.Device, error) {
+// reached lists the enrolled devices (not those that left) the targets
+// reach, as the check-in decides it, the earliest enrolled first.
+func (d *tenantDirectory) reached(targets []distribution.Target) []store.Device {
 	out := []store.Device{}
 	if len(targets) == 0 {
-		return out, nil
+		return out
+	}
+	for _, id := range sortedKeys(d.devices) {
+		dev := d.devices[id]
+		if !dev.Left && distribution.Reaches(targets, newAudience(dev, d.groupsOf[strings.ToLower(dev.User)])) {
+			out = append(out, dev)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b store.Device) int { return a.EnrolledAt.Compare(b.EnrolledAt) })
+	return out
+}
+
+// DevicesReached lists the enrolled devices the targets reach.
+func (s *Server) DevicesReached(ctx context.Context, targets []distribution.Target) ([]store.Device, error) {
+	if len(targets) == 0 {
+		return []store.Device{}, nil
 	}
 	dir, err := s.directory(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for _, id := range sortedKeys(dir.devices) {
-		dev := dir.devices[id]
-		if !dev.Left && distribution.Reaches(targets, dir.audience(dev)) {
-			out = append(out, dev)
-		}
+	return dir.reached(targets), nil
+}
+
+// ReachCounts is how many devices each configuration reaches, from one
+// read of the tenant's directory.
+func (s *Server) ReachCounts(ctx context.Context, cs []store.Configuration) (map[string]int, error) {
+	dir, err := s.directory(ctx)
+	if err != nil {
+		return nil, err
 	}
-	slices.SortFunc(out, func(a, b store.Device) int { return a.EnrolledAt.Compare(b.EnrolledAt) })
+	out := make(map[string]int, len(cs))
+	for _, c := range cs {
+		out[c.ID] = len(dir.reached(c.Targets))
+	}
 	return out, nil
 }
 

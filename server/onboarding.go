@@ -74,11 +74,7 @@ func (s *Server) DistributeProfile(ctx context.Context, id string, to []string, 
 	if p == nil {
 		return store.Profile{}, nil, invalid("no profile %q; see `mobileatwork-server profile list`", id)
 	}
-	ts, err := s.parseTargets(ctx, to)
-	if err != nil {
-		return store.Profile{}, nil, err
-	}
-	reached, err := s.DevicesReached(ctx, ts)
+	ts, reached, err := s.targetsAndReach(ctx, to)
 	if err != nil {
 		return store.Profile{}, nil, err
 	}

@@ -40,13 +40,9 @@ func listConfigs(s *server.Server, cmd *cobra.Command, kind string) error {
 	if err != nil {
 		return err
 	}
-	reached := map[string]int{}
-	for _, c := range cs {
-		ds, err := s.DevicesReached(cmd.Context(), c.Targets)
-		if err != nil {
-			return err
-		}
-		reached[c.ID] = len(ds)
+	reached, err := s.ReachCounts(cmd.Context(), cs)
+	if err != nil {
+		return err
 	}
 	if v.GetBool("json") {
 		out := []any{}
