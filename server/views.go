@@ -14,11 +14,11 @@ import (
 // fetched yet at its current version.
 const DetailNotFetched = "not yet fetched by the device"
 
-// statusOn is the status of c on a device from what the server holds:
-// pending unless the device fetched the current version.
-func statusOn(c store.Configuration, deviceID string, held map[string]store.DeviceStatus) store.DeviceStatus {
-	if st, ok := held[c.ID]; ok && st.Version == c.Version {
-		return st
+// statusOn is the status of c on a device from what the server holds
+// (held, ok): pending unless the device fetched the current version.
+func statusOn(c store.Configuration, deviceID string, held store.DeviceStatus, ok bool) store.DeviceStatus {
+	if ok && held.Version == c.Version {
+		return held
 	}
 	return store.DeviceStatus{ConfigID: c.ID, DeviceID: deviceID, Version: c.Version, Status: store.StatusPending, Detail: DetailNotFetched}
 }
@@ -90,12 +90,13 @@ func (s *Server) ConfigDetail(ctx context.Context, ref string) (ConfigDetail, er
 	if err != nil {
 		return ConfigDetail{}, err
 	}
-	held := map[string]map[string]store.DeviceStatus{}
+	held := map[string]store.DeviceStatus{} // by device
 	for _, st := range sts {
-		held[st.DeviceID] = map[string]store.DeviceStatus{st.ConfigID: st}
+		held[st.DeviceID] = st
 	}
 	for _, d := range devs {
-		st := statusOn(c, d.ID, held[d.ID])
+		h, ok := held[d.ID]
+		st := statusOn(c, d.ID, h, ok)
 		out.Devices = append(out.Devices, DeviceStatusRow{Device: d, Status: st})
 		out.Summary.add(st.Status)
 	}
@@ -151,12 +152,13 @@ func (s *Server) DeviceDetail(ctx context.Context, id string) (DeviceDetail, err
 	if err != nil {
 		return DeviceDetail{}, err
 	}
-	held := map[string]store.DeviceStatus{}
+	held := map[string]store.DeviceStatus{} // by configuration
 	for _, st := range sts {
 		held[st.ConfigID] = st
 	}
 	for _, c := range dc.all() {
-		out.Configurations = append(out.Configurations, ConfigStatusRow{Config: c, Status: statusOn(c, d.ID, held)})
+		h, ok := held[c.ID]
+		out.Configurations = append(out.Configurations, ConfigStatusRow{Config: c, Status: statusOn(c, d.ID, h, ok)})
 	}
 	if inv, err := s.DeviceInventory(ctx, d.ID); err == nil {
 		out.PackagerApps, out.InventoryAt = inv.PackagerApps, inv.ReceivedAt

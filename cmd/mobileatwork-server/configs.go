@@ -141,7 +141,7 @@ Keys of Mobile@Work configurations:
 				ref, args = args[0], args[1:]
 			}
 			u := server.ConfigUpdate{Settings: args, Name: optString(cmd.Flags(), "name"), Description: optString(cmd.Flags(), "description")}
-			if anyScriptFlag(cmd.Flags()) {
+			if givenScriptFlag(cmd.Flags()) != "" {
 				req, err := scriptRequest(cmd.Flags())
 				if err != nil {
 					return err

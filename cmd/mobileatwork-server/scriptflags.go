@@ -17,13 +17,24 @@ func scriptFlags(f *pflag.FlagSet) {
 	cli.ScheduleFlags(f)
 }
 
-var scheduleFlagNames = []string{"once", "daily", "weekly", "days", "tz", "start", "end"}
+var (
+	scheduleFlagNames = []string{"once", "daily", "weekly", "days", "tz", "start", "end"}
+	scriptFlagNames   = append([]string{"script", "input", "run-as"}, scheduleFlagNames...)
+)
+
+// givenScriptFlag names the first script flag given, or "".
+func givenScriptFlag(f *pflag.FlagSet) string {
+	for _, n := range scriptFlagNames {
+		if f.Changed(n) {
+			return n
+		}
+	}
+	return ""
+}
 
 func noScriptFlags(f *pflag.FlagSet) error {
-	for _, n := range append([]string{"script", "input", "run-as"}, scheduleFlagNames...) {
-		if f.Changed(n) {
-			return fmt.Errorf("--%s belongs to script configurations, not Mobile@Work ones", n)
-		}
+	if n := givenScriptFlag(f); n != "" {
+		return fmt.Errorf("--%s belongs to script configurations, not Mobile@Work ones", n)
 	}
 	return nil
 }
@@ -42,15 +53,6 @@ func scriptRequest(f *pflag.FlagSet) (server.ScriptRequest, error) {
 		}
 	}
 	return req, nil
-}
-
-func anyScriptFlag(f *pflag.FlagSet) bool {
-	for _, n := range append([]string{"script", "input", "run-as"}, scheduleFlagNames...) {
-		if f.Changed(n) {
-			return true
-		}
-	}
-	return false
 }
 
 // optString is the flag's value when it was given, nil otherwise: edits

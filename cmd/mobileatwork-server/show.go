@@ -17,8 +17,6 @@ import (
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
-func lower(s string) string { return strings.ToLower(s) }
-
 func mergedSettings(c store.Configuration) map[string]string { return settings.Merge(c.Settings) }
 
 // field prints "label: value" lines, aligned.
@@ -67,7 +65,7 @@ func printConfigDetail(cmd *cobra.Command, d server.ConfigDetail) error {
 	fmt.Fprintln(w)
 	rows := [][]string{}
 	for _, r := range d.Devices {
-		rows = append(rows, []string{r.Device.ID, r.Device.Facts.SerialNumber, orDash(r.Device.User), r.Status.Status, r.Status.Detail, nextOrDash(r.Status.NextRun), stampOrDash(r.Status.UpdatedAt)})
+		rows = append(rows, []string{r.Device.ID, r.Device.Facts.SerialNumber, orDash(r.Device.User), r.Status.Status, r.Status.Detail, stampOrDash(r.Status.NextRun), stampOrDash(r.Status.UpdatedAt)})
 	}
 	return cli.Table(w, []string{"DEVICE", "SERIAL", "USER", "STATUS", "DETAIL", "NEXT RUN", "SINCE"}, rows)
 }
@@ -78,13 +76,6 @@ func distributionText(ts []distribution.Target) string {
 		return l
 	}
 	return "custom: " + distribution.String(ts)
-}
-
-func nextOrDash(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return stamp(t)
 }
 
 func stampOrDash(t time.Time) string {
@@ -157,7 +148,7 @@ func printDeviceDetail(cmd *cobra.Command, d server.DeviceDetail) error {
 	fmt.Fprintln(w, "\nConfigurations:")
 	rows := [][]string{}
 	for _, r := range d.Configurations {
-		rows = append(rows, []string{r.Config.ID, r.Config.Kind, r.Config.Name, fmt.Sprint(r.Config.Version), r.Status.Status, r.Status.Detail, nextOrDash(r.Status.NextRun)})
+		rows = append(rows, []string{r.Config.ID, r.Config.Kind, r.Config.Name, fmt.Sprint(r.Config.Version), r.Status.Status, r.Status.Detail, stampOrDash(r.Status.NextRun)})
 	}
 	if err := cli.Table(w, []string{"ID", "KIND", "NAME", "VERSION", "STATUS", "DETAIL", "NEXT RUN"}, rows); err != nil {
 		return err
