@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
 	"github.com/mobileatwork/mobileatwork/server/pki"
@@ -110,7 +109,7 @@ func copyTree(src, dst string) error {
 		if !d.Type().IsRegular() {
 			return nil // no links or devices in a data directory
 		}
-		if strings.HasPrefix(d.Name(), ".") && strings.Contains(d.Name(), ".tmp-") {
+		if atomicfile.IsTemp(d.Name()) {
 			return nil // a write in progress, not a file yet
 		}
 		if _, err := os.Stat(target); err == nil {
@@ -125,10 +124,15 @@ func copyTree(src, dst string) error {
 			return err
 		}
 		defer in.Close()
-		b, err := io.ReadAll(in)
+		// Streamed: a catalog PKG can be gigabytes.
+		out, err := atomicfile.Create(filepath.Dir(target), filepath.Base(target), fi.Mode().Perm())
 		if err != nil {
 			return err
 		}
-		return atomicfile.WriteFile(target, b, fi.Mode().Perm())
+		defer out.Abort()
+		if _, err := io.Copy(out, in); err != nil {
+			return err
+		}
+		return out.Commit(target)
 	})
 }

@@ -153,6 +153,12 @@ func SyncDir(dir string) error {
 	return nil
 }
 
+// IsTemp tells whether a file name is one of the temp files File writes
+// before it commits: not a file yet.
+func IsTemp(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.Contains(name, tmpMarker)
+}
+
 // Sweep removes, from dir (not below it), the temp files that WriteFile
 // leaves behind when the process dies between create and rename, if they
 // are older than minAge (younger ones may belong to a writer still at
@@ -169,7 +175,7 @@ func Sweep(dir string, minAge time.Duration, now time.Time) (int, error) {
 	var errs []error
 	for _, e := range ents {
 		name := e.Name()
-		if !e.Type().IsRegular() || !strings.HasPrefix(name, ".") || !strings.Contains(name, tmpMarker) {
+		if !e.Type().IsRegular() || !IsTemp(name) {
 			continue
 		}
 		fi, err := e.Info()
