@@ -198,8 +198,35 @@ func TestBuildLayout(t *testing.T) {
 				t.Errorf("%s: bom size/cksum %d/%d disagree with payload", e.Path, e.Size, e.Checksum)
 			}
 		}
-		if strings.Join(got, "\n") != strings.Join(wantPayload, "\n") {
+		// Key order, (parent id, name), with ids numbered depth-first: the
+		// two plists come after the three directories of /Library.
+		keyOrder := []string{
+			".", "./Library", "./Library/LaunchAgents", "./Library/LaunchDaemons", "./Library/MobileAtWork",
+			"./Library/LaunchAgents/com.mobileatwork.agent.ui.plist",
+			"./Library/LaunchDaemons/com.mobileatwork.agent.plist",
+			"./Library/MobileAtWork/bin", "./Library/MobileAtWork/bin/mobileatwork",
+		}
+		if strings.Join(got, "\n") != strings.Join(keyOrder, "\n") {
 			t.Errorf("bom paths:\n%s", strings.Join(got, "\n"))
+		}
+		sorted := append([]string(nil), got...)
+		sort.Strings(sorted)
+		if strings.Join(sorted, "\n") != strings.Join(wantPayload, "\n") {
+			t.Errorf("bom holds:\n%s\nwant the payload's paths", strings.Join(sorted, "\n"))
+		}
+	})
+
+	t.Run("bom lookup by key finds every payload path", func(t *testing.T) {
+		b := readMember(t, a, "mobileatwork.pkg/Bom")
+		for _, p := range wantPayload {
+			e, err := bom.Lookup(b, p)
+			if err != nil {
+				t.Errorf("lookup %s: %v", p, err)
+				continue
+			}
+			if m := payload[p]; !e.Mode.IsDir() && e.Size != uint64(len(m.data)) {
+				t.Errorf("lookup %s: size %d, payload has %d", p, e.Size, len(m.data))
+			}
 		}
 	})
 

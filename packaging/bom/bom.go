@@ -162,7 +162,26 @@ func treeHeader(root, blockSize, count uint32) []byte {
 	return b.Bytes()
 }
 
+// pair is one entry of a tree node. In the Paths tree a leaf's pair points
+// at the path's (id, metadata) block and at its key, the (parent id, name)
+// block; an index node's pair points at a child node and at the last key
+// below that child.
 type pair struct{ key, value uint32 }
+
+// pathKey is a Paths entry with its key decoded, for sorting.
+type pathKey struct {
+	parent uint32
+	name   string
+	pair
+}
+
+// keyLess orders Paths keys: by parent id, then by the name's bytes.
+func keyLess(parentA uint32, nameA string, parentB uint32, nameB string) bool {
+	if parentA != parentB {
+		return parentA < parentB
+	}
+	return nameA < nameB
+}
 
 func node(leaf bool, pairs []pair, forward, backward uint32, size int) []byte {
 	var b buf
@@ -237,7 +256,9 @@ func parentOf(p string) string {
 }
 
 // Marshal encodes entries as a BOMStore. Every entry's parent directory must be
-// among the entries; they are written parents first in lexical path order.
+// among the entries. Ids are numbered depth-first in lexical path order and
+// the Paths leaves are stored in key order, (parent id, name), as pkgbuild
+// and mkbom write them.
 func Marshal(entries []Entry) ([]byte, error) {
 	sorted := append([]Entry(nil), entries...)
 	for i := range sorted {
@@ -251,7 +272,7 @@ func Marshal(entries []Entry) ([]byte, error) {
 
 	var s store
 	ids := map[string]uint32{}
-	var paths []pair
+	var keyed []pathKey
 	var totalSize uint32
 	for i, e := range sorted {
 		if _, dup := ids[e.Path]; dup {
@@ -269,29 +290,37 @@ func Marshal(entries []Entry) ([]byte, error) {
 			}
 			name = path.Base(e.Path)
 		}
+		// Ids are handed out depth-first, as pkgbuild does.
 		id := uint32(i + 1)
 		ids[e.Path] = id
 		md, err := metadata(e)
 		if err != nil {
 			return nil, err
 		}
-		var key buf
-		key.u32(id)
-		key.u32(s.add(md))
-		var val buf
-		val.u32(parent)
-		val.WriteString(name)
-		val.u8(0)
-		paths = append(paths, pair{s.add(key.Bytes()), s.add(val.Bytes())})
+		var info buf
+		info.u32(id)
+		info.u32(s.add(md))
+		var file buf
+		file.u32(parent)
+		file.WriteString(name)
+		file.u8(0)
+		keyed = append(keyed, pathKey{parent, name, pair{s.add(info.Bytes()), s.add(file.Bytes())}})
 		if !e.Mode.IsDir() {
 			totalSize += uint32(e.Size)
 		}
 	}
+	// The tree is searched by its key, (parent id, name): its leaves must be
+	// in key order, not in the depth-first order of the ids.
+	sort.Slice(keyed, func(i, j int) bool { return keyLess(keyed[i].parent, keyed[i].name, keyed[j].parent, keyed[j].name) })
+	paths := make([]pair, len(keyed))
+	for i, k := range keyed {
+		paths[i] = k.pair
+	}
 
 	var info buf
 	info.u32(1)
-	info.u32(uint32(len(sorted)))
-	info.u32(1) // one statistics entry: cpu type 0, i.e. all files
+	info.u32(uint32(len(sorted) + 1)) // what mkbom and pkgbuild write
+	info.u32(1)                       // one statistics entry: cpu type 0, i.e. all files
 	info.u32(0)
 	info.u32(0)
 	info.u32(totalSize)
