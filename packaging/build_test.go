@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"debug/macho"
 	"encoding/binary"
+	"encoding/json"
 	"encoding/pem"
 	"encoding/xml"
 	"errors"
@@ -269,7 +270,67 @@ func TestBuildLayout(t *testing.T) {
 		if d.Outline.Lines[0].Lines[0].Choice != Identifier {
 			t.Errorf("choices-outline does not reference %s", Identifier)
 		}
+		if v := d.AllowedOS.Versions; len(v) != 1 || v[0].Min != "12.0" {
+			t.Errorf("allowed-os-versions %+v, want one os-version min=12.0", v)
+		}
+		if !bytes.Contains(raw, []byte("<allowed-os-versions>\n        <os-version min=\"12.0\"></os-version>")) ||
+			!bytes.Contains(raw, []byte(`<installation-check script="mawCheckOS()"></installation-check>`)) ||
+			!bytes.Contains(raw, []byte("<script><![CDATA[")) {
+			t.Errorf("Distribution lacks the OS requirement elements:\n%s", raw)
+		}
+		runInstallationCheck(t, d)
 	})
+}
+
+// runInstallationCheck runs the Distribution's installation-check with
+// node, against the objects Installer gives it, for systems on either side
+// of the minimum.
+func runInstallationCheck(t *testing.T, d distribution) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Log("node not installed: installation-check script not run")
+		return
+	}
+	harness := `
+const [os] = process.argv.slice(1);
+function cmp(a, b) {
+  const x = a.split('.').map(Number), y = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] || 0) - (y[i] || 0);
+    if (d) return d < 0 ? -1 : 1;
+  }
+  return 0;
+}
+const system = {version: {ProductVersion: os}, compareVersions: cmp};
+const my = {result: {}};
+` + d.Script.Text + `
+const ok = ` + d.Check.Script + `;
+console.log(JSON.stringify({ok, ...my.result}));
+`
+	for _, tc := range []struct {
+		os string
+		ok bool
+	}{{"11.7.10", false}, {"12.0", true}, {"12.0.1", true}, {"14.5", true}, {"10.15.7", false}} {
+		out, err := exec.Command(node, "-e", harness, tc.os).CombinedOutput()
+		if err != nil {
+			t.Fatalf("node: %v\n%s", err, out)
+		}
+		var r struct {
+			OK      bool   `json:"ok"`
+			Type    string `json:"type"`
+			Title   string `json:"title"`
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal(out, &r); err != nil {
+			t.Fatalf("%s: %v", out, err)
+		}
+		if r.OK != tc.ok {
+			t.Errorf("macOS %s: check says %v, want %v", tc.os, r.OK, tc.ok)
+		}
+		if !tc.ok && (r.Type != "Fatal" || !strings.Contains(r.Message, "macOS Monterey (12.0) or later") || !strings.Contains(r.Message, tc.os)) {
+			t.Errorf("macOS %s: result %+v", tc.os, r)
+		}
+	}
 }
 
 func TestBuildIsReproducible(t *testing.T) {

@@ -47,6 +47,9 @@ type distribution struct {
 	Title          string       `xml:"title"`
 	Options        distOptions  `xml:"options"`
 	Domains        domains      `xml:"domains"`
+	AllowedOS      allowedOS    `xml:"allowed-os-versions"`
+	Check          installCheck `xml:"installation-check"`
+	Script         cdata        `xml:"script"`
 	Outline        outline      `xml:"choices-outline"`
 	Choices        []choice     `xml:"choice"`
 	PkgRefs        []distPkgRef `xml:"pkg-ref"`
@@ -63,6 +66,25 @@ type domains struct {
 	EnableAnywhere        bool `xml:"enable_anywhere,attr"`
 	EnableCurrentUserHome bool `xml:"enable_currentUserHome,attr"`
 	EnableLocalSystem     bool `xml:"enable_localSystem,attr"`
+}
+
+// allowedOS is checked by Installer against the target volume before it
+// runs anything; installation-check gives the user a sentence instead of
+// Installer's generic refusal.
+type allowedOS struct {
+	Versions []osVersion `xml:"os-version"`
+}
+
+type osVersion struct {
+	Min string `xml:"min,attr"`
+}
+
+type installCheck struct {
+	Script string `xml:"script,attr"`
+}
+
+type cdata struct {
+	Text string `xml:",cdata"`
 }
 
 type outline struct {
@@ -119,6 +141,24 @@ func packageInfo(id, version string, files int, kbytes int64) ([]byte, error) {
 	})
 }
 
+// MinimumOS is the oldest macOS the agent runs on: the Go toolchain stamps
+// both slices with LC_BUILD_VERSION minos 12.0.
+const MinimumOS = "12.0"
+
+// minOSCheck is the installation-check script. system.version is the booted
+// system, the one a local-system-only package installs onto.
+const minOSCheck = `
+function mawCheckOS() {
+    if (system.compareVersions(system.version.ProductVersion, '` + MinimumOS + `') < 0) {
+        my.result.title = 'macOS ` + MinimumOS + ` or later required';
+        my.result.message = 'Mobile@Work needs macOS Monterey (` + MinimumOS + `) or later. This Mac runs macOS ' + system.version.ProductVersion + '. Update macOS, then open this package again.';
+        my.result.type = 'Fatal';
+        return false;
+    }
+    return true;
+}
+`
+
 func distributionXML(title, id, version, componentDir string, kbytes int64) ([]byte, error) {
 	hidden := false
 	return marshalXML(distribution{
@@ -126,6 +166,9 @@ func distributionXML(title, id, version, componentDir string, kbytes int64) ([]b
 		Title:          title,
 		Options:        distOptions{Customize: "never", RequireScripts: false, HostArchitectures: "arm64,x86_64"},
 		Domains:        domains{EnableLocalSystem: true},
+		AllowedOS:      allowedOS{Versions: []osVersion{{Min: MinimumOS}}},
+		Check:          installCheck{Script: "mawCheckOS()"},
+		Script:         cdata{Text: minOSCheck},
 		Outline:        outline{Lines: []line{{Choice: "default", Lines: []line{{Choice: id}}}}},
 		Choices: []choice{
 			{ID: "default"},
