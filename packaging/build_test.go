@@ -378,9 +378,10 @@ func identity(t *testing.T, pkcs8 bool) (certPEM, keyPEM []byte, key *rsa.Privat
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(42),
 		Subject:      pkix.Name{CommonName: "Developer ID Installer: Example (TEAM123456)"},
-		NotBefore:    created.Add(-time.Hour),
-		NotAfter:     created.Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
+		// Valid now: the CMS signature carries the signing time.
+		NotBefore: time.Now().Add(-time.Hour),
+		NotAfter:  time.Now().Add(time.Hour),
+		KeyUsage:  x509.KeyUsageDigitalSignature,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
@@ -414,6 +415,9 @@ func TestSignedPackageVerifies(t *testing.T) {
 	}
 	// One flipped byte inside the Payload must be caught.
 	toc, _ := a.TOC()
+	if !bytes.Contains(toc, []byte(`<signature style="RSA">`)) || !bytes.Contains(toc, []byte(`<x-signature style="CMS">`)) {
+		t.Errorf("signed package lacks one of productsign's two signatures:\n%s", toc)
+	}
 	zlen := binary.BigEndian.Uint64(pkg[8:])
 	idx := bytes.Index(toc, []byte("<name>Payload</name>"))
 	if idx < 0 {

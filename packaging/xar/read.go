@@ -8,6 +8,7 @@ import (
 	"crypto/sha1"
 	"crypto/subtle"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -17,6 +18,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/smallstep/pkcs7"
 )
 
 // Member is a regular file listed in the TOC.
@@ -221,28 +224,25 @@ func checkDigest(ref digestRef, b []byte) error {
 }
 
 // Signature returns the certificate chain embedded in the TOC and checks that
-// the leaf's RSA key signed the TOC checksum. It returns ErrNotSigned when the
-// archive has no signature. Trust in the chain is the caller's decision (for
-// example x509.Certificate.Verify against Apple's roots).
+// the leaf's RSA key signed the TOC checksum and, when the TOC has a CMS
+// x-signature (productsign writes both), that the CMS SignedData is a valid
+// signature of the checksum by the same leaf. It returns ErrNotSigned when
+// the archive has no signature. Trust in the chain is the caller's decision
+// (for example x509.Certificate.Verify against Apple's roots).
 func (a *Archive) Signature() ([]*x509.Certificate, error) {
 	s := a.doc.TOC.Signature
 	if s == nil {
+		if a.doc.TOC.XSignature != nil {
+			return nil, fmt.Errorf("xar: CMS signature without the RSA one: %w", ErrFormat)
+		}
 		return nil, ErrNotSigned
 	}
-	if s.Style != "RSA" || len(s.KeyInfo.Certificates) == 0 {
-		return nil, fmt.Errorf("xar: signature style %q with %d certificates: %w", s.Style, len(s.KeyInfo.Certificates), ErrFormat)
+	if s.Style != "RSA" {
+		return nil, fmt.Errorf("xar: signature style %q: %w", s.Style, ErrFormat)
 	}
-	var chain []*x509.Certificate
-	for i, enc := range s.KeyInfo.Certificates {
-		der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(enc), ""))
-		if err != nil {
-			return nil, fmt.Errorf("xar: certificate %d: %w: %w", i, ErrFormat, err)
-		}
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			return nil, fmt.Errorf("xar: certificate %d: %w: %w", i, ErrFormat, err)
-		}
-		chain = append(chain, c)
+	chain, err := parseChain(s.KeyInfo)
+	if err != nil {
+		return nil, err
 	}
 	pub, ok := chain[0].PublicKey.(*rsa.PublicKey)
 	if !ok {
@@ -255,7 +255,71 @@ func (a *Archive) Signature() ([]*x509.Certificate, error) {
 	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA1, a.tocSum, sig); err != nil {
 		return nil, fmt.Errorf("xar: %w: %w", ErrSignature, err)
 	}
+	if x := a.doc.TOC.XSignature; x != nil {
+		if err := a.verifyCMS(x, chain[0]); err != nil {
+			return nil, err
+		}
+	}
 	return chain, nil
+}
+
+// parseChain decodes the base64 DER certificates of a KeyInfo, leaf first.
+func parseChain(k keyInfo) ([]*x509.Certificate, error) {
+	if len(k.Certificates) == 0 {
+		return nil, fmt.Errorf("xar: signature carries no certificate: %w", ErrFormat)
+	}
+	var chain []*x509.Certificate
+	for i, enc := range k.Certificates {
+		der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(enc), ""))
+		if err != nil {
+			return nil, fmt.Errorf("xar: certificate %d: %w: %w", i, ErrFormat, err)
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, fmt.Errorf("xar: certificate %d: %w: %w", i, ErrFormat, err)
+		}
+		chain = append(chain, c)
+	}
+	return chain, nil
+}
+
+// verifyCMS checks the x-signature: a detached CMS SignedData over the TOC
+// checksum bytes, followed in its heap room by zero padding, made by leaf.
+func (a *Archive) verifyCMS(x *signature, leaf *x509.Certificate) error {
+	if x.Style != "CMS" {
+		return fmt.Errorf("xar: x-signature style %q: %w", x.Style, ErrFormat)
+	}
+	xchain, err := parseChain(x.KeyInfo)
+	if err != nil {
+		return err
+	}
+	if !xchain[0].Equal(leaf) {
+		return fmt.Errorf("xar: CMS and RSA signatures name different certificates: %w", ErrSignature)
+	}
+	room, err := a.heap(x.Offset, x.Size)
+	if err != nil {
+		return fmt.Errorf("xar: CMS signature: %w", err)
+	}
+	var outer asn1.RawValue
+	pad, err := asn1.Unmarshal(room, &outer)
+	if err != nil || len(bytes.Trim(pad, "\x00")) > 0 {
+		return fmt.Errorf("xar: CMS signature is not one DER value and zero padding: %w", ErrFormat)
+	}
+	p7, err := pkcs7.Parse(outer.FullBytes)
+	if err != nil {
+		return fmt.Errorf("xar: CMS signature: %w: %w", ErrFormat, err)
+	}
+	if len(p7.Signers) != 1 || len(p7.Content) != 0 {
+		return fmt.Errorf("xar: CMS signature must be detached with one signer: %w", ErrFormat)
+	}
+	if signer := p7.GetOnlySigner(); signer == nil || !signer.Equal(leaf) {
+		return fmt.Errorf("xar: CMS signer is not the leaf certificate: %w", ErrSignature)
+	}
+	p7.Content = a.tocSum
+	if err := p7.Verify(); err != nil {
+		return fmt.Errorf("xar: CMS: %w: %w", ErrSignature, err)
+	}
+	return nil
 }
 
 // Verify checks a whole archive: the TOC checksum, every member's checksums,

@@ -3,8 +3,9 @@
 //
 // The writer follows what pkgbuild/productbuild produce: a zlib-compressed XML
 // table of contents (TOC) protected by a SHA-1 checksum stored at the start of
-// the heap, optionally followed by an RSA PKCS#1 v1.5 signature of that
-// checksum. SHA-1 is used for the TOC and file checksums because it is what
+// the heap, optionally followed by the two signatures of that checksum that
+// productsign writes: RSA PKCS#1 v1.5 (<signature style="RSA">), then a
+// detached CMS SignedData (<x-signature style="CMS">). SHA-1 is used for the TOC and file checksums because it is what
 // Installer, pkgutil and libarchive's bsdtar all accept; the digest is only a
 // content address under the signature, which is what carries trust.
 package xar
@@ -25,6 +26,7 @@ var (
 	// ErrNotSigned reports an intact archive that carries no signature.
 	ErrNotSigned = errors.New("xar: archive is not signed")
 	// ErrNotFound reports a member name absent from the TOC.
+	// (ErrSignature also covers a CMS signature that does not verify.)
 	ErrNotFound = errors.New("xar: no such file")
 )
 
@@ -52,17 +54,20 @@ type document struct {
 	TOC     toc      `xml:"toc"`
 }
 
+// toc keeps the element order of productsign's output: checksum,
+// creation-time, the RSA signature, then the CMS one.
 type toc struct {
-	CreationTime string     `xml:"creation-time"`
 	Checksum     heapRef    `xml:"checksum"`
+	CreationTime string     `xml:"creation-time"`
 	Signature    *signature `xml:"signature,omitempty"`
+	XSignature   *signature `xml:"x-signature,omitempty"`
 	Files        []*tocFile `xml:"file"`
 }
 
 type heapRef struct {
 	Style  string `xml:"style,attr"`
-	Offset int64  `xml:"offset"`
 	Size   int64  `xml:"size"`
+	Offset int64  `xml:"offset"`
 }
 
 type signature struct {

@@ -17,6 +17,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/smallstep/pkcs7"
 )
 
 // File is one regular file of the archive. Parent directories are created
@@ -43,7 +45,7 @@ type Options struct {
 
 // Build returns a complete xar archive holding files in the given order.
 func Build(files []File, opt Options) ([]byte, error) {
-	var sigSize int64
+	var sigSize, cmsSize int64
 	doc := document{TOC: toc{
 		CreationTime: opt.Created.UTC().Format(timeFmt),
 		Checksum:     heapRef{Style: "sha1", Offset: 0, Size: sha1.Size},
@@ -56,12 +58,22 @@ func Build(files []File, opt Options) ([]byte, error) {
 		if !ok || !pub.Equal(&s.Key.PublicKey) {
 			return nil, fmt.Errorf("xar: leaf certificate does not match the signing key")
 		}
-		sigSize = int64(s.Key.Size())
-		sig := &signature{Style: "RSA", Offset: sha1.Size, Size: sigSize}
-		for _, c := range s.Chain {
-			sig.KeyInfo.Certificates = append(sig.KeyInfo.Certificates, base64.StdEncoding.EncodeToString(c.Raw))
+		rsaSize := int64(s.Key.Size())
+		// The CMS signature's length is only known once it is made, but
+		// the TOC that it signs records it: reserve room, as productsign
+		// does, from a trial signature.
+		trial, err := cmsSign(s, make([]byte, sha1.Size))
+		if err != nil {
+			return nil, err
 		}
-		doc.TOC.Signature = sig
+		cmsSize = cmsReserve(len(trial))
+		var chain keyInfo
+		for _, c := range s.Chain {
+			chain.Certificates = append(chain.Certificates, base64.StdEncoding.EncodeToString(c.Raw))
+		}
+		doc.TOC.Signature = &signature{Style: "RSA", Offset: sha1.Size, Size: rsaSize, KeyInfo: chain}
+		doc.TOC.XSignature = &signature{Style: "CMS", Offset: sha1.Size + rsaSize, Size: cmsSize, KeyInfo: chain}
+		sigSize = rsaSize + cmsSize
 	}
 
 	heap := make([]byte, sha1.Size+sigSize)
@@ -151,6 +163,15 @@ func Build(files []File, opt Options) ([]byte, error) {
 			return nil, fmt.Errorf("xar: sign toc: %w", err)
 		}
 		copy(heap[sha1.Size:], sig)
+		cms, err := cmsSign(s, sum[:])
+		if err != nil {
+			return nil, err
+		}
+		if int64(len(cms)) > cmsSize {
+			return nil, fmt.Errorf("xar: CMS signature of %d bytes overflows the %d reserved", len(cms), cmsSize)
+		}
+		// The rest of the reserved room stays zero, as productsign leaves it.
+		copy(heap[sha1.Size+len(sig):], cms)
 	}
 
 	out := make([]byte, headerSize, headerSize+ztoc.Len()+len(heap))
@@ -162,6 +183,39 @@ func Build(files []File, opt Options) ([]byte, error) {
 	binary.BigEndian.PutUint32(out[24:], cksumSHA1)
 	out = append(out, ztoc.Bytes()...)
 	return append(out, heap...), nil
+}
+
+// cmsReservedSize is the room productsign leaves for the CMS signature (a
+// Developer ID chain of three certificates is about 5 KB).
+const cmsReservedSize = 9216
+
+// cmsReserve returns the heap room for a CMS signature of about n bytes.
+func cmsReserve(n int) int64 {
+	const slack = 512 // signatures vary by a few bytes between runs
+	if n+slack <= cmsReservedSize {
+		return cmsReservedSize
+	}
+	return int64((n + slack + 1023) / 1024 * 1024)
+}
+
+// cmsSign makes the detached CMS SignedData of the TOC checksum: SHA-256
+// digest, signed attributes (content type, message digest, signing time),
+// and the whole chain in its certificates.
+func cmsSign(s *Signer, checksum []byte) ([]byte, error) {
+	sd, err := pkcs7.NewSignedData(checksum)
+	if err != nil {
+		return nil, fmt.Errorf("xar: CMS signature: %w", err)
+	}
+	sd.SetDigestAlgorithm(pkcs7.OIDDigestAlgorithmSHA256)
+	if err := sd.AddSignerChain(s.Chain[0], s.Key, s.Chain[1:], pkcs7.SignerInfoConfig{}); err != nil {
+		return nil, fmt.Errorf("xar: CMS signature: %w", err)
+	}
+	sd.Detach()
+	der, err := sd.Finish()
+	if err != nil {
+		return nil, fmt.Errorf("xar: CMS signature: %w", err)
+	}
+	return der, nil
 }
 
 func node(id int, name, typ string, mode fs.FileMode, mtime time.Time) *tocFile {

@@ -8,9 +8,13 @@ import (
 	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/pem"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
 	"math/big"
 	"os"
@@ -32,30 +36,54 @@ func testFiles() []File {
 	}
 }
 
-// testSigner returns a throwaway self-signed RSA 2048 code-signing identity.
+var update = flag.Bool("update", false, "rewrite testdata/signed-toc.xml")
+
+// testSigner returns a throwaway code-signing identity shaped like a
+// Developer ID one: leaf, intermediate CA, root CA, all RSA 2048, valid now
+// (a CMS signature carries the signing time, which the leaf must cover).
 func testSigner(t *testing.T) *Signer {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
+	s, _ := testChain(t)
+	return s
+}
+
+func testChain(t *testing.T) (*Signer, *x509.Certificate) {
+	t.Helper()
+	now := time.Now()
+	issue := func(tmpl, parent *x509.Certificate, parentKey *rsa.PrivateKey) (*x509.Certificate, *rsa.PrivateKey) {
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl.NotBefore, tmpl.NotAfter = now.Add(-time.Hour), now.Add(24*time.Hour)
+		if parent == nil {
+			parent, parentKey = tmpl, key
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, key
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
+	ca := func(serial int64, name string) *x509.Certificate {
+		return &x509.Certificate{
+			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
+			IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+		}
+	}
+	root, rootKey := issue(ca(1, "Test Root CA"), nil, nil)
+	inter, interKey := issue(ca(2, "Test Developer ID Certification Authority"), root, rootKey)
+	leaf, key := issue(&x509.Certificate{
+		SerialNumber: big.NewInt(3),
 		Subject:      pkix.Name{CommonName: "Developer ID Installer: Test (TEAMID1234)"},
-		NotBefore:    created.Add(-time.Hour),
-		NotAfter:     created.Add(24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &Signer{Key: key, Chain: []*x509.Certificate{cert}}
+	}, inter, interKey)
+	return &Signer{Key: key, Chain: []*x509.Certificate{leaf, inter, root}}, root
 }
 
 func build(t *testing.T, s *Signer) []byte {
@@ -121,7 +149,7 @@ func TestReadBack(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
-			if len(chain) != 1 || !chain[0].Equal(s.Chain[0]) {
+			if len(chain) != 3 || !chain[0].Equal(s.Chain[0]) || !chain[2].Equal(s.Chain[2]) {
 				t.Errorf("chain %v", chain)
 			}
 		})
@@ -165,6 +193,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		t.Fatal(err)
 	}
 	payload, _ := a.Stat("agent.pkg/Payload")
+	cmsLen := len(cmsOf(t, good))
 	tests := []struct {
 		name   string
 		mutate func([]byte) []byte
@@ -176,6 +205,8 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			return rewriteTOC(t, b, func(s string) string { return strings.Replace(s, "<mode>0644</mode>", "<mode>4755</mode>", 1) })
 		}, ErrSignature},
 		{"signature byte", func(b []byte) []byte { b[heapOff+20+100] ^= 1; return b }, ErrSignature},
+		{"CMS signature byte", func(b []byte) []byte { b[heapOff+276+cmsLen-100] ^= 1; return b }, nil},
+		{"CMS padding", func(b []byte) []byte { b[heapOff+276+cmsLen+1] = 1; return b }, ErrFormat},
 		{"payload byte", func(b []byte) []byte { b[heapOff+int(payload.data.Offset)+5] ^= 1; return b }, ErrChecksum},
 		{"certificate swapped", func(b []byte) []byte {
 			other := testSigner(t)
@@ -266,5 +297,116 @@ func TestBsdtarReadsArchive(t *testing.T) {
 		if !bytes.Equal(got, f.Data) {
 			t.Errorf("%s: bsdtar extracted different bytes", f.Name)
 		}
+	}
+}
+
+// cmsOf returns the DER CMS signature of a signed archive, without its
+// zero padding, found through the TOC as any reader would.
+func cmsOf(t *testing.T, b []byte) []byte {
+	t.Helper()
+	a, err := Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := a.doc.TOC.XSignature
+	if x == nil {
+		t.Fatal("no x-signature in the TOC")
+	}
+	room, err := a.heap(x.Offset, x.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v asn1.RawValue
+	if _, err := asn1.Unmarshal(room, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.FullBytes
+}
+
+// TestSignedTOCGolden pins the TOC of a signed archive: checksum at 0 (20
+// bytes), RSA signature at 20 (256), CMS signature at 276 (9216), each
+// signature with the full chain, as in a package signed by productsign.
+// Certificates differ per run and are replaced by their position.
+func TestSignedTOCGolden(t *testing.T) {
+	s := testSigner(t)
+	b := build(t, s)
+	a, err := Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	toc, err := a.TOC()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(toc)
+	for i, c := range s.Chain {
+		enc := encodeCert(c)
+		if n := strings.Count(got, enc); n != 2 {
+			t.Errorf("certificate %d appears %d times, want once per signature", i, n)
+		}
+		got = strings.ReplaceAll(got, enc, fmt.Sprintf("CERTIFICATE-%d", i))
+	}
+	golden := filepath.Join("testdata", "signed-toc.xml")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("signed TOC differs from %s (go test -update after review):\n%s", golden, got)
+	}
+}
+
+// TestOpenSSLVerifiesCMSSignature has openssl check the CMS signature
+// against the TOC checksum bytes and the test root, independently of pkcs7.
+func TestOpenSSLVerifiesCMSSignature(t *testing.T) {
+	openssl, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Skip("openssl not installed")
+	}
+	s, root := testChain(t)
+	b := build(t, s)
+	a, err := Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cms := write("cms.der", cmsOf(t, b))
+	sum := write("checksum", a.tocSum)
+	ca := write("root.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: root.Raw}))
+	certs := filepath.Join(dir, "certs.pem")
+	out, err := exec.Command(openssl, "cms", "-verify", "-inform", "DER", "-in", cms, "-binary", "-content", sum,
+		"-CAfile", ca, "-purpose", "any", "-certsout", certs, "-out", os.DevNull).CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl cms -verify: %v\n%s", err, out)
+	}
+	if pems, _ := os.ReadFile(certs); bytes.Count(pems, []byte("BEGIN CERTIFICATE")) != 3 {
+		t.Errorf("CMS carries %d certificates, want the chain of 3", bytes.Count(pems, []byte("BEGIN CERTIFICATE")))
+	}
+	out, err = exec.Command(openssl, "cms", "-cmsout", "-print", "-inform", "DER", "-in", cms).CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl cms -print: %v\n%s", err, out)
+	}
+	for _, want := range []string{"contentType: pkcs7-signedData", "eContentType: pkcs7-data", "eContent: <ABSENT>", "algorithm: sha256", "signingTime"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("openssl cms -print lacks %q", want)
+		}
+	}
+	// Other content must not verify.
+	other := write("other", bytes.Repeat([]byte{1}, 20))
+	if out, err := exec.Command(openssl, "cms", "-verify", "-inform", "DER", "-in", cms, "-binary", "-content", other,
+		"-CAfile", ca, "-purpose", "any", "-out", os.DevNull).CombinedOutput(); err == nil {
+		t.Errorf("openssl verified the CMS signature over other bytes:\n%s", out)
 	}
 }
