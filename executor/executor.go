@@ -3,7 +3,9 @@
 // capped output. It is the code that runs admin scripts as root on every
 // managed Mac, so it favours predictable behaviour over features: inputs are
 // only ever passed as argv/env entries, never spliced into text, and a timed
-// out script is removed together with every process it started.
+// out script is removed together with every process it started. On macOS a
+// script run as the console user starts in that user's login session (see
+// session.go).
 package executor
 
 import (
@@ -142,6 +144,10 @@ func Run(ctx context.Context, req Request) (res Result) {
 		}
 	}
 
+	argv, attr, err := runAsCommand(commandLine(script, req.Script, req.Args), req.RunAs)
+	if err != nil {
+		return fail(err)
+	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		return fail(fmt.Errorf("create stdout pipe: %w", err))
@@ -152,7 +158,6 @@ func Run(ctx context.Context, req Request) (res Result) {
 		outW.Close()
 		return fail(fmt.Errorf("create stderr pipe: %w", err))
 	}
-	argv := commandLine(script, req.Script, req.Args)
 	newCmd := func() *exec.Cmd {
 		return &exec.Cmd{
 			Path:        argv[0],
@@ -162,7 +167,7 @@ func Run(ctx context.Context, req Request) (res Result) {
 			Stdin:       nil, // os/exec connects /dev/null
 			Stdout:      outW,
 			Stderr:      errW,
-			SysProcAttr: sysProcAttr(req.RunAs),
+			SysProcAttr: attr,
 		}
 	}
 	cmd, err := start(newCmd)
@@ -295,6 +300,9 @@ func start(newCmd func() *exec.Cmd) (*exec.Cmd, error) {
 		time.Sleep(time.Duration(attempt) * 5 * time.Millisecond)
 	}
 }
+
+// runAsCommand is userCommand; tests on Linux swap in the macOS wrapping.
+var runAsCommand = userCommand
 
 func sysProcAttr(u *User) *syscall.SysProcAttr {
 	attr := &syscall.SysProcAttr{Setpgid: true}
