@@ -16,6 +16,7 @@ import (
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/internal/localweb"
 	"github.com/mobileatwork/mobileatwork/onboarding"
+	"github.com/mobileatwork/mobileatwork/packaging/launchd"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -40,6 +41,7 @@ func uiCmd() *cobra.Command {
 			if !v.GetBool("session") {
 				return fmt.Errorf("ui is run by the UI LaunchAgent with --session; to see the progress use `mobileatwork onboarding ui`")
 			}
+			logToUserFile(cmd.ErrOrStderr())
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			dir, err := appcatalog.DefaultShownDir()
@@ -69,6 +71,26 @@ func uiCmd() *cobra.Command {
 	cmd.Flags().Bool("session", false, "run in the console user's GUI session (required)")
 	cmd.Flags().Duration("wait", 15*time.Second, "how long to wait for the daemon's offer")
 	return cmd
+}
+
+// logToUserFile sends the command's stdout and stderr to the user's
+// ~/Library/Logs/MobileAtWork/ui.log: launchd gives the UI agent no log of
+// its own (it does not expand ~ in StandardOutPath). Without a log the
+// session still runs.
+func logToUserFile(stderr io.Writer) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		fmt.Fprintf(stderr, "no log file: %v\n", err)
+		return
+	}
+	f, err := launchd.OpenUserLog(home)
+	if err == nil {
+		err = launchd.RedirectStdio(f)
+		f.Close() // fds 1 and 2 hold it now
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "no log file: %v\n", err)
+	}
 }
 
 // shownMarks remember that Apps@Work was opened for an enrollment;
