@@ -182,12 +182,10 @@ func TestBackgroundProcessHoldingOutput(t *testing.T) {
 	}
 }
 
-// TestRunAs drops to another account; only root can do that.
-func TestRunAs(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("running as another user needs root")
-	}
-	// The run dir parent must be reachable by the target user.
+// nobody returns the account nobody and a parent for run dirs that it can
+// reach (t.TempDir's parent is private to root).
+func nobody(t *testing.T) (string, *User) {
+	t.Helper()
 	parent, err := os.MkdirTemp("", "maw-runas-")
 	if err != nil {
 		t.Fatal(err)
@@ -196,8 +194,15 @@ func TestRunAs(t *testing.T) {
 	if err := os.Chmod(parent, 0o711); err != nil {
 		t.Fatal(err)
 	}
-	const uid, gid = 65534, 65534
-	u := &User{UID: uid, GID: gid, Groups: []uint32{gid}, Name: "nobody", Home: "/nonexistent"}
+	return parent, &User{UID: 65534, GID: 65534, Groups: []uint32{65534}, Name: "nobody", Home: "/nonexistent"}
+}
+
+// TestRunAs drops to another account; only root can do that.
+func TestRunAs(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("running as another user needs root")
+	}
+	parent, u := nobody(t)
 	res := run(t, Request{
 		Script:  []byte(`id -u; id -g; id -G; echo "$HOME $USER $LOGNAME"; touch written && echo can-write`),
 		RunAs:   u,

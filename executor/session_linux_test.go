@@ -78,17 +78,7 @@ func TestRunInSessionKeepsGuarantees(t *testing.T) {
 		return sessionArgv(launchctl, os.Args[0], u, argv), sysProcAttr(nil), nil
 	}
 	t.Cleanup(func() { runAsCommand = userCommand })
-	// The run dir's parent must be reachable by the user; t.TempDir's
-	// parent is not.
-	parent, err := os.MkdirTemp("", "maw-session-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(parent) })
-	if err := os.Chmod(parent, 0o711); err != nil {
-		t.Fatal(err)
-	}
-	u := &User{UID: 65534, GID: 65534, Groups: []uint32{65534}, Name: "nobody", Home: "/nonexistent"}
+	parent, u := nobody(t)
 
 	t.Run("identity and environment", func(t *testing.T) {
 		res := run(t, Request{

@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -41,10 +42,19 @@ var update = flag.Bool("update", false, "rewrite testdata/signed-toc.xml")
 // testSigner returns a throwaway code-signing identity shaped like a
 // Developer ID one: leaf, intermediate CA, root CA, all RSA 2048, valid now
 // (a CMS signature carries the signing time, which the leaf must cover).
+// It is made once per test binary: three RSA keys are slow to generate.
 func testSigner(t *testing.T) *Signer {
 	t.Helper()
-	s, _ := testChain(t)
-	return s
+	shared.once.Do(func() { shared.signer, _ = testChain(t) })
+	if shared.signer == nil {
+		t.Fatal("no test signing identity")
+	}
+	return shared.signer
+}
+
+var shared struct {
+	once   sync.Once
+	signer *Signer
 }
 
 func testChain(t *testing.T) (*Signer, *x509.Certificate) {
@@ -209,7 +219,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		{"CMS padding", func(b []byte) []byte { b[heapOff+276+cmsLen+1] = 1; return b }, ErrFormat},
 		{"payload byte", func(b []byte) []byte { b[heapOff+int(payload.data.Offset)+5] ^= 1; return b }, ErrChecksum},
 		{"certificate swapped", func(b []byte) []byte {
-			other := testSigner(t)
+			other, _ := testChain(t)
 			return rewriteTOC(t, b, func(s string) string {
 				enc := s[strings.Index(s, "<X509Certificate>")+len("<X509Certificate>") : strings.Index(s, "</X509Certificate>")]
 				return strings.Replace(s, enc, encodeCert(other.Chain[0]), 1)
@@ -234,7 +244,7 @@ func encodeCert(c *x509.Certificate) string { return base64.StdEncoding.EncodeTo
 
 func TestBuildRejects(t *testing.T) {
 	s := testSigner(t)
-	other := testSigner(t)
+	other, _ := testChain(t)
 	tests := []struct {
 		name  string
 		files []File
