@@ -119,9 +119,12 @@ func become(c credentials) error {
 	return nil
 }
 
-// The drop runs before anything else of the program: launchctl execs the
-// agent's binary (or a test binary of this package) with dropMode.
-func init() {
+// ExecAsUserIfAsked performs the drop when the program was started in drop
+// mode (launchctl execs the agent's binary that way) and never returns
+// then; otherwise it does nothing. The agent's main calls it first, before
+// anything else of the program runs: a library init would give the mode to
+// every binary that imports this package.
+func ExecAsUserIfAsked() {
 	if len(os.Args) > 1 && os.Args[1] == dropMode {
 		os.Exit(dropAndExec(os.Args[2:], os.Stderr))
 	}
