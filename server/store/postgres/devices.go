@@ -131,9 +131,9 @@ func (s *Store) MarkDeviceLeft(ctx context.Context, id string, at time.Time) err
 
 func scanDevice(r pgx.Row) (store.Device, error) {
 	var (
-		d                                  store.Device
-		facts, groups, caps, recentLog     []byte
-		lastCheckin, leftAt                *time.Time
+		d                              store.Device
+		facts, groups, caps, recentLog []byte
+		lastCheckin, leftAt            *time.Time
 	)
 	if err := r.Scan(&d.ID, &facts, &d.User, &groups, &caps, &d.AgentVersion, &d.CertSerial,
 		&d.EnrolledAt, &lastCheckin, &leftAt, &recentLog); err != nil {

@@ -276,6 +276,9 @@ func (s *Store) migrate(ctx context.Context, create bool) error {
 		if err := tx.QueryRow(ctx, `SELECT to_regclass('schema_version') IS NOT NULL`).Scan(&exists); err != nil {
 			return fmt.Errorf("read schema version: %w", err)
 		}
+		if exists && create {
+			return ErrSchemaExists
+		}
 		if !exists {
 			if !create {
 				return ErrNoSchema

@@ -29,9 +29,13 @@ import (
 var _ store.AllStorage = (*Store)(nil)
 
 // ErrNoSchema is returned by Open, unless told to create it, when the
-// database lacks the tenant's schema: a database that was lost or never
-// restored, which serving would turn into an empty tenant.
-var ErrNoSchema = errors.New("the database holds no Mobile@Work schema")
+// database lacks the tenant's schema.
+var ErrNoSchema = store.ErrNoSchema
+
+// ErrSchemaExists is returned by Open told to create the schema when the
+// database already holds one: another tenant's, which a new tenant's keys
+// must not take over.
+var ErrSchemaExists = errors.New("the database already holds a Mobile@Work schema")
 
 // openTimeout bounds connecting and migrating, so a server pointed at an
 // unreachable database fails at start instead of hanging.
@@ -39,8 +43,9 @@ const openTimeout = 30 * time.Second
 
 // Options tune Open.
 type Options struct {
-	// Create makes the schema in a database that has none (init); without
-	// it such a database is ErrNoSchema.
+	// Create makes the schema in a database that has none (init): one
+	// that has it is ErrSchemaExists. Without Create, a database without
+	// the schema is ErrNoSchema.
 	Create bool
 }
 

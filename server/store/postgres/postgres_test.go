@@ -35,6 +35,9 @@ func TestOpenWithoutSchema(t *testing.T) {
 	if _, err := s.Configuration(t.Context(), store.DefaultConfigID); err != nil {
 		t.Fatalf("the default configuration is missing after create: %v", err)
 	}
-	// Once made, the schema opens without Create.
+	// Once made, the schema opens without Create, and not with it.
 	openTest(t, dsn, Options{})
+	if _, err := Open(t.Context(), dsn, Options{Create: true}); !errors.Is(err, ErrSchemaExists) {
+		t.Fatalf("Open with Create of a database with the schema = %v, want ErrSchemaExists", err)
+	}
 }
