@@ -10,40 +10,13 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/server/distribution"
 	"github.com/mobileatwork/mobileatwork/server/store"
+	"github.com/mobileatwork/mobileatwork/server/store/internal/rows"
 )
 
 const configColumns = `id, kind, name, description, version, priority, settings, script_id, inputs, schedule, run_as, created_at, updated_at`
 
-// configRow holds a configuration's columns in their stored form.
-type configRow struct {
-	settings, inputs, schedule string
-	scriptID                   any
-}
-
-func encodeConfig(c store.Configuration) (configRow, error) {
-	var r configRow
-	settings := c.Settings
-	if settings == nil {
-		settings = map[string]string{}
-	}
-	inputs := c.Script.Inputs
-	if inputs == nil {
-		inputs = map[string]string{}
-	}
-	var err error
-	if r.settings, err = marshalJSON(settings); err != nil {
-		return r, err
-	}
-	if r.inputs, err = marshalJSON(inputs); err != nil {
-		return r, err
-	}
-	if r.schedule, err = marshalJSON(c.Script.Schedule); err != nil {
-		return r, err
-	}
-	if c.Script.ScriptID != "" {
-		r.scriptID = c.Script.ScriptID
-	}
-	return r, nil
+func encodeConfig(c store.Configuration) (rows.Config, error) {
+	return rows.EncodeConfig(c, marshalJSON)
 }
 
 // CreateConfiguration stores c and its targets in one transaction.
@@ -55,7 +28,7 @@ func (s *Store) CreateConfiguration(ctx context.Context, c store.Configuration) 
 	err = s.tx(ctx, func(q db) error {
 		_, err := q.Exec(ctx, `INSERT INTO configurations (`+configColumns+`)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-			c.ID, c.Kind, c.Name, c.Description, c.Version, c.Priority, r.settings, r.scriptID, r.inputs, r.schedule,
+			c.ID, c.Kind, c.Name, c.Description, c.Version, c.Priority, r.Settings, r.ScriptID, r.Inputs, r.Schedule,
 			c.Script.RunAs, c.CreatedAt, c.UpdatedAt)
 		if err != nil {
 			return configWriteError(err)
@@ -79,7 +52,7 @@ func (s *Store) UpdateConfiguration(ctx context.Context, c store.Configuration) 
 UPDATE configurations SET kind = $1, name = $2, description = $3, version = $4, priority = $5, settings = $6,
 	script_id = $7, inputs = $8, schedule = $9, run_as = $10, updated_at = $11
 WHERE id = $12`,
-			c.Kind, c.Name, c.Description, c.Version, c.Priority, r.settings, r.scriptID, r.inputs, r.schedule,
+			c.Kind, c.Name, c.Description, c.Version, c.Priority, r.Settings, r.ScriptID, r.Inputs, r.Schedule,
 			c.Script.RunAs, c.UpdatedAt, c.ID)
 		if err != nil {
 			return configWriteError(err)

@@ -7,8 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/server/store"
+	"github.com/mobileatwork/mobileatwork/server/store/internal/rows"
 )
 
 const deviceColumns = `id, facts, "user", groups, capabilities, agent_version, cert_serial, enrolled_at, last_checkin, left_at, recent_log`
@@ -75,19 +75,7 @@ func (s *Store) Devices(ctx context.Context) ([]store.Device, error) {
 // check-ins of one device (on two replicas) each see the version the
 // other one replaced.
 func (s *Store) RecordCheckin(ctx context.Context, id string, c store.Checkin) (string, error) {
-	factsJSON, err := marshalJSON(c.Facts)
-	if err != nil {
-		return "", fmt.Errorf("record check-in of device %s: %w", id, err)
-	}
-	capsJSON, err := marshalJSON(nonNil(c.Capabilities))
-	if err != nil {
-		return "", fmt.Errorf("record check-in of device %s: %w", id, err)
-	}
-	logLines := c.RecentLog
-	if logLines == nil {
-		logLines = []protocol.LogLine{}
-	}
-	logJSON, err := marshalJSON(logLines)
+	enc, err := rows.EncodeCheckin(c, marshalJSON)
 	if err != nil {
 		return "", fmt.Errorf("record check-in of device %s: %w", id, err)
 	}
@@ -99,7 +87,7 @@ func (s *Store) RecordCheckin(ctx context.Context, id string, c store.Checkin) (
 		_, err := q.Exec(ctx, `
 UPDATE devices SET serial = $1, facts = $2, capabilities = $3, agent_version = $4, last_checkin = $5, recent_log = $6
 WHERE id = $7`,
-			c.Facts.SerialNumber, factsJSON, capsJSON, c.Facts.AgentVersion, c.At, logJSON, id)
+			c.Facts.SerialNumber, enc.Facts, enc.Capabilities, c.Facts.AgentVersion, c.At, enc.RecentLog, id)
 		return err
 	})
 	if err != nil {
