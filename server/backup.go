@@ -29,39 +29,82 @@ var fileDirs = []string{pkiDir, filesDir, legacyBlobsDir, legacyAppsDir}
 // must not exist, while the server keeps serving: the database first (one
 // transaction's view), then the files. Files are written before the rows
 // that name them, so every file the copied database names is copied too.
+//
+// A PostgreSQL database is not copied: its own tools (pg_dump) do that
+// while it serves. Backup still copies the keys, the files and the store
+// record, then fails with one line saying so, so that no one takes the
+// directory for a whole backup.
 func (s *Server) Backup(ctx context.Context, out string) error {
-	snap, ok := s.Store.(snapshotter)
-	if !ok {
-		return fmt.Errorf("backup: this store cannot copy itself; use the database's own backup tools")
-	}
 	if _, err := os.Stat(out); err == nil {
 		return invalid("backup: %s exists; give a new directory", out)
 	}
 	if err := os.MkdirAll(out, 0o700); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	if err := snap.Snapshot(ctx, filepath.Join(out, dbFile)); err != nil {
-		return fmt.Errorf("backup: %w", err)
+	snap, ok := s.Store.(snapshotter)
+	if ok {
+		if err := snap.Snapshot(ctx, filepath.Join(out, dbFile)); err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
 	}
 	for _, d := range fileDirs {
 		if err := copyTree(filepath.Join(s.Data, d), filepath.Join(out, d)); err != nil {
 			return fmt.Errorf("backup %s: %w", d, err)
 		}
 	}
-	return atomicfile.SyncDir(out)
+	if err := copyStoreRecord(s.Data, out); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if err := atomicfile.SyncDir(out); err != nil {
+		return err
+	}
+	if !ok {
+		return invalid("backup: keys and files copied to %s, but not the database, which is in PostgreSQL: back it up with pg_dump (e.g. pg_dump --format=custom --file %s)", out, filepath.Join(out, "tenant.dump"))
+	}
+	return nil
+}
+
+// copyStoreRecord copies the store record, if src has one and dst not.
+func copyStoreRecord(src, dst string) error {
+	b, err := os.ReadFile(filepath.Join(src, storeFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dst, storeFile)); err == nil {
+		return nil
+	}
+	return atomicfile.WriteFile(filepath.Join(dst, storeFile), b, 0o600)
+}
+
+// BackupBackend tells which backend the tenant or backup in dir is kept
+// in, from its store record.
+func BackupBackend(dir string) (string, error) {
+	c, err := readStoreConfig(dir)
+	return c.Backend, err
 }
 
 // Restore brings a backup made by Backup into the data directory dir. It
 // refuses to replace a database that is there (move it aside first), and a
 // backup of another tenant (its CA differs from the keys in dir). Files the
-// data directory lacks are copied; those it has are kept.
+// data directory lacks are copied; those it has are kept. A backup of a
+// PostgreSQL tenant holds no database: Restore brings its keys, files and
+// store record, and the database is restored with pg_restore.
 func Restore(dir, from string) error {
-	if fi, err := os.Stat(filepath.Join(dir, dbFile)); err == nil && fi.Size() > 0 {
-		return invalid("restore: %s already holds a database; stop the server and move %s aside first", dir, dbFile)
-	}
-	src, err := os.ReadFile(filepath.Join(from, dbFile))
+	rec, err := readStoreConfig(from)
 	if err != nil {
 		return invalid("restore: %s is not a backup: %v", from, err)
+	}
+	var src []byte
+	if rec.Backend == BackendSQLite {
+		if fi, err := os.Stat(filepath.Join(dir, dbFile)); err == nil && fi.Size() > 0 {
+			return invalid("restore: %s already holds a database; stop the server and move %s aside first", dir, dbFile)
+		}
+		if src, err = os.ReadFile(filepath.Join(from, dbFile)); err != nil {
+			return invalid("restore: %s is not a backup: %v", from, err)
+		}
 	}
 	backupCA, err := os.ReadFile(filepath.Join(from, pkiDir, pki.CACertFile))
 	if err != nil {
@@ -77,6 +120,12 @@ func Restore(dir, from string) error {
 		if err := copyTree(filepath.Join(from, d), filepath.Join(dir, d)); err != nil {
 			return fmt.Errorf("restore %s: %w", d, err)
 		}
+	}
+	if err := copyStoreRecord(from, dir); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if rec.Backend != BackendSQLite {
+		return atomicfile.SyncDir(dir)
 	}
 	// Stale WAL files of the lost database must not be replayed into the
 	// restored one.

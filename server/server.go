@@ -4,6 +4,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -17,7 +18,6 @@ import (
 	"github.com/mobileatwork/mobileatwork/server/cas"
 	"github.com/mobileatwork/mobileatwork/server/pki"
 	"github.com/mobileatwork/mobileatwork/server/store"
-	"github.com/mobileatwork/mobileatwork/server/store/sqlite"
 )
 
 // ErrNotInitialised is returned when the data directory holds no tenant.
@@ -48,11 +48,25 @@ type Server struct {
 	ResponseTTL time.Duration
 }
 
-// Init creates a new tenant in dir: keys, certificates and the database. It
-// refuses a directory that already holds a tenant.
+// Init creates a new tenant in dir, kept in SQLite: keys, certificates and
+// the database. It refuses a directory that already holds a tenant.
 func Init(dir, tenantName string, hostnames []string) (*Server, error) {
-	if _, err := os.Stat(filepath.Join(dir, dbFile)); err == nil {
-		return nil, fmt.Errorf("init %s: a tenant already exists there; use another --data directory", dir)
+	return InitWith(dir, tenantName, hostnames, StoreOptions{})
+}
+
+// InitWith is Init with the database o chooses, recorded in the data
+// directory so that every later command opens the same one. The database
+// is made first: it is what most often cannot be reached, and a failure
+// there leaves the directory as it was.
+func InitWith(dir, tenantName string, hostnames []string, o StoreOptions) (*Server, error) {
+	c, err := initStoreConfig(o)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range []string{dbFile, storeFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return nil, invalid("init %s: a tenant already exists there; use another --data directory", dir)
+		}
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("init %s: %w", dir, err)
@@ -60,10 +74,23 @@ func Init(dir, tenantName string, hostnames []string) (*Server, error) {
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("init %s: %w", dir, err)
 	}
-	if _, err := pki.Create(filepath.Join(dir, pkiDir), tenantName, hostnames, time.Now()); err != nil {
+	open := openSQLite
+	if c.Backend != BackendSQLite {
+		open = o.Openers[c.Backend]
+	}
+	st, err := open(context.Background(), dir, c, true)
+	if err != nil {
 		return nil, fmt.Errorf("init %s: %w", dir, err)
 	}
-	return open(dir, true)
+	if _, err := pki.Create(filepath.Join(dir, pkiDir), tenantName, hostnames, time.Now()); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("init %s: %w", dir, err)
+	}
+	if err := writeStoreConfig(dir, c); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("init %s: %w", dir, err)
+	}
+	return finishOpen(dir, st)
 }
 
 // ErrDatabaseLost is returned when the data directory holds a tenant's keys
@@ -73,23 +100,36 @@ var ErrDatabaseLost = errors.New("the tenant's database is missing or empty")
 
 // Open loads the tenant in dir. It refuses a directory whose keys are there
 // but whose database is not: that is a restore, not a fresh start.
-func Open(dir string) (*Server, error) { return open(dir, false) }
+func Open(dir string) (*Server, error) { return OpenWith(dir, StoreOptions{}) }
 
-func open(dir string, creating bool) (*Server, error) {
+// OpenWith is Open with the backends and overrides of o.
+func OpenWith(dir string, o StoreOptions) (*Server, error) {
 	_, perr := os.Stat(filepath.Join(dir, pkiDir))
-	fi, derr := os.Stat(filepath.Join(dir, dbFile))
-	switch {
-	case perr != nil && derr != nil:
+	_, derr := os.Stat(filepath.Join(dir, dbFile))
+	_, serr := os.Stat(filepath.Join(dir, storeFile))
+	if perr != nil && derr != nil && serr != nil {
 		return nil, fmt.Errorf("%w %s: run `mobileatwork-server init --data %s` first", ErrNotInitialised, dir, dir)
-	case !creating && (derr != nil || fi.Size() == 0):
-		return nil, fmt.Errorf("open tenant %s: %w: restore it from a backup with `mobileatwork-server restore --data %s --from BACKUP`; starting without it would lose every device", dir, ErrDatabaseLost, dir)
 	}
-	t, err := pki.Load(filepath.Join(dir, pkiDir))
+	c, open, err := openStoreConfig(dir, o)
 	if err != nil {
 		return nil, fmt.Errorf("open tenant %s: %w", dir, err)
 	}
-	st, err := sqlite.Open(filepath.Join(dir, dbFile))
+	st, err := open(context.Background(), dir, c, false)
+	if errors.Is(err, store.ErrNoSchema) {
+		return nil, fmt.Errorf("open tenant %s: %w: the %s database holds no tenant schema; restore it (pg_restore of the dump made with the backup), or check the DSN and its search_path; starting without it would lose every device", dir, ErrDatabaseLost, c.Backend)
+	}
 	if err != nil {
+		return nil, fmt.Errorf("open tenant %s: %w", dir, err)
+	}
+	return finishOpen(dir, st)
+}
+
+// finishOpen loads the keys and the file store beside the opened store,
+// which it closes on failure.
+func finishOpen(dir string, st store.AllStorage) (*Server, error) {
+	t, err := pki.Load(filepath.Join(dir, pkiDir))
+	if err != nil {
+		st.Close()
 		return nil, fmt.Errorf("open tenant %s: %w", dir, err)
 	}
 	files, err := cas.Open(filepath.Join(dir, filesDir))

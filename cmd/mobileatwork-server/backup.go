@@ -16,7 +16,11 @@ func backupCmds() []*cobra.Command {
 		Long: `backup writes a consistent copy of the tenant to DIR, which must not exist: the
 database as of one instant (SQLite's VACUUM INTO, without stopping serve), then
 the keys, the sealed scripts and the catalog's files. DIR holds the tenant's
-private keys: keep it as safe as the data directory (it is made 0700).`,
+private keys: keep it as safe as the data directory (it is made 0700).
+
+A tenant kept in PostgreSQL gets its keys, files and store record copied, and
+backup then fails saying so: dump the database with pg_dump, which copies it
+consistently while serve runs.`,
 		Args: cli.NoArgs,
 		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
 			out := v.GetString("out")
@@ -38,7 +42,9 @@ private keys: keep it as safe as the data directory (it is made 0700).`,
 keys and files it lacks. It refuses to replace a database that is there (stop
 serve and move tenant.db aside first) and a backup of another tenant.
 Devices enrolled before the backup check in again as they were; results they
-sent after it are lost on the server unless the devices still hold them.`,
+sent after it are lost on the server unless the devices still hold them.
+For a tenant kept in PostgreSQL, restore brings the keys, files and store
+record; restore the database itself with pg_restore.`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			from := v.GetString("from")
@@ -49,6 +55,9 @@ sent after it are lost on the server unless the devices still hold them.`,
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "tenant restored from %s into %s\n", from, v.GetString("data"))
+			if b, err := server.BackupBackend(from); err == nil && b != server.BackendSQLite {
+				fmt.Fprintf(cmd.ErrOrStderr(), "the database is in %s: restore it with pg_restore before serve\n", b)
+			}
 			return nil
 		},
 	}

@@ -23,9 +23,10 @@ func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "mobileatwork-server",
 		Short: "Reference tenant server for Mobile@Work for macOS",
-		Long: `mobileatwork-server holds one tenant in a data directory (SQLite): its CA and
-signing keys, enrolled devices, users and groups, the script repository,
-configurations and their results.
+		Long: `mobileatwork-server holds one tenant in a data directory: its CA and signing
+keys, files, and the database (SQLite in the directory, or PostgreSQL chosen
+at init with --store postgres) of enrolled devices, users and groups, the
+script repository, configurations and their results.
 
 The administrator works with configurations: Mobile@Work configurations carry
 the agent's settings, script configurations run a script of the repository
@@ -43,6 +44,7 @@ tenant and works while "serve" runs.`,
 		},
 	}
 	root.PersistentFlags().String("data", "./maw-data", "tenant data directory (env MAW_SERVER_DATA)")
+	storeFlags(root)
 	root.AddCommand(initCmd(), serveCmd())
 	root.AddCommand(tokenCmds()...)
 	root.AddCommand(configCmds()...)
@@ -56,11 +58,13 @@ tenant and works while "serve" runs.`,
 	return root
 }
 
-func open() (*server.Server, error) { return server.Open(v.GetString("data")) }
-
 func withServer(fn func(*server.Server, *cobra.Command, []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		s, err := open()
+		o, err := storeOptions(cmd)
+		if err != nil {
+			return err
+		}
+		s, err := server.OpenWith(v.GetString("data"), o)
 		if err != nil {
 			return err
 		}
@@ -77,10 +81,19 @@ func initCmd() *cobra.Command {
 certificate and every device certificate), a tenant signing certificate (signs
 check-in responses, key envelopes and scripts), the server TLS certificate for
 127.0.0.1, ::1, localhost and each --hostname, and the database. It refuses to
-overwrite an existing tenant.`,
+overwrite an existing tenant.
+
+With --store postgres the database is PostgreSQL: give the DSN of an empty
+database (or schema, through search_path) with --dsn-file FILE or MAW_DSN.
+init records the choice and the DSN in store.json (0600) in the data
+directory, so every later command opens the same database without flags.`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := server.Init(v.GetString("data"), v.GetString("tenant"), v.GetStringSlice("hostname"))
+			o, err := storeOptions(cmd)
+			if err != nil {
+				return err
+			}
+			s, err := server.InitWith(v.GetString("data"), v.GetString("tenant"), v.GetStringSlice("hostname"), o)
 			if err != nil {
 				return err
 			}

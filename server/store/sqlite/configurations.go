@@ -9,40 +9,13 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/server/distribution"
 	"github.com/mobileatwork/mobileatwork/server/store"
+	"github.com/mobileatwork/mobileatwork/server/store/internal/rows"
 )
 
 const configColumns = `id, kind, name, description, version, priority, settings, script_id, inputs, schedule, run_as, created_at, updated_at`
 
-// configRow holds a configuration's columns in their stored form.
-type configRow struct {
-	settings, inputs, schedule string
-	scriptID                   any
-}
-
-func encodeConfig(c store.Configuration) (configRow, error) {
-	var r configRow
-	settings := c.Settings
-	if settings == nil {
-		settings = map[string]string{}
-	}
-	inputs := c.Script.Inputs
-	if inputs == nil {
-		inputs = map[string]string{}
-	}
-	var err error
-	if r.settings, err = marshalJSON(settings); err != nil {
-		return r, err
-	}
-	if r.inputs, err = marshalJSON(inputs); err != nil {
-		return r, err
-	}
-	if r.schedule, err = marshalJSON(c.Script.Schedule); err != nil {
-		return r, err
-	}
-	if c.Script.ScriptID != "" {
-		r.scriptID = c.Script.ScriptID
-	}
-	return r, nil
+func encodeConfig(c store.Configuration) (rows.Config, error) {
+	return rows.EncodeConfig(c, marshalJSON)
 }
 
 // CreateConfiguration stores c and its targets in one transaction.
@@ -53,7 +26,7 @@ func (s *Store) CreateConfiguration(ctx context.Context, c store.Configuration) 
 	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO configurations (`+configColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.ID, c.Kind, c.Name, c.Description, c.Version, c.Priority, r.settings, r.scriptID, r.inputs, r.schedule,
+			c.ID, c.Kind, c.Name, c.Description, c.Version, c.Priority, r.Settings, r.ScriptID, r.Inputs, r.Schedule,
 			c.Script.RunAs, formatTime(c.CreatedAt), formatTime(c.UpdatedAt))
 		if err != nil {
 			return configWriteError(err)
@@ -77,7 +50,7 @@ func (s *Store) UpdateConfiguration(ctx context.Context, c store.Configuration) 
 UPDATE configurations SET kind = ?, name = ?, description = ?, version = ?, priority = ?, settings = ?,
 	script_id = ?, inputs = ?, schedule = ?, run_as = ?, updated_at = ?
 WHERE id = ?`,
-			c.Kind, c.Name, c.Description, c.Version, c.Priority, r.settings, r.scriptID, r.inputs, r.schedule,
+			c.Kind, c.Name, c.Description, c.Version, c.Priority, r.Settings, r.ScriptID, r.Inputs, r.Schedule,
 			c.Script.RunAs, formatTime(c.UpdatedAt), c.ID)
 		if err != nil {
 			return configWriteError(err)

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/server/store"
+	"github.com/mobileatwork/mobileatwork/server/store/internal/rows"
 )
 
 const deviceColumns = `id, facts, user, groups, capabilities, agent_version, cert_serial, enrolled_at, last_checkin, left_at, recent_log`
@@ -89,20 +89,7 @@ func (s *Store) Devices(ctx context.Context) ([]store.Device, error) {
 // happen in one write transaction, so two concurrent check-ins of the same
 // device each see the version the other one replaced.
 func (s *Store) RecordCheckin(ctx context.Context, id string, c store.Checkin) (string, error) {
-	facts := c.Facts
-	factsJSON, err := marshalJSON(facts)
-	if err != nil {
-		return "", fmt.Errorf("record check-in of device %s: %w", id, err)
-	}
-	capsJSON, err := marshalJSON(nonNil(c.Capabilities))
-	if err != nil {
-		return "", fmt.Errorf("record check-in of device %s: %w", id, err)
-	}
-	logLines := c.RecentLog
-	if logLines == nil {
-		logLines = []protocol.LogLine{}
-	}
-	logJSON, err := marshalJSON(logLines)
+	enc, err := rows.EncodeCheckin(c, marshalJSON)
 	if err != nil {
 		return "", fmt.Errorf("record check-in of device %s: %w", id, err)
 	}
@@ -118,7 +105,7 @@ func (s *Store) RecordCheckin(ctx context.Context, id string, c store.Checkin) (
 		_, err = tx.ExecContext(ctx, `
 UPDATE devices SET serial = ?, facts = ?, capabilities = ?, agent_version = ?, last_checkin = ?, recent_log = ?
 WHERE id = ?`,
-			facts.SerialNumber, factsJSON, capsJSON, facts.AgentVersion, formatTime(c.At), logJSON, id)
+			c.Facts.SerialNumber, enc.Facts, enc.Capabilities, c.Facts.AgentVersion, formatTime(c.At), enc.RecentLog, id)
 		return err
 	})
 	if err != nil {

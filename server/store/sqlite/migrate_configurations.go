@@ -230,7 +230,7 @@ func insertMigrated(ctx context.Context, tx *sql.Tx, c store.Configuration, kind
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO configurations (`+configColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.Kind, c.Name, c.Description, c.Version, c.Priority, r.settings, r.scriptID, r.inputs, r.schedule,
+		c.ID, c.Kind, c.Name, c.Description, c.Version, c.Priority, r.Settings, r.ScriptID, r.Inputs, r.Schedule,
 		c.Script.RunAs, formatTime(c.CreatedAt), formatTime(c.UpdatedAt)); err != nil {
 		return fmt.Errorf("configuration %s: %w", c.ID, err)
 	}

@@ -133,10 +133,10 @@ func testDevices(t *testing.T, newStore NewStore) {
 		if got, err := s.Devices(ctx(t)); err != nil || len(got) != 0 {
 			t.Fatalf("Devices of an empty store = %v, %v; want none", got, err)
 		}
-		// Created out of order; the nanosecond apart pair checks precision.
+		// Created out of order; the tick apart pair checks precision.
 		for _, d := range []store.Device{
 			sampleDevice("c", at(2*time.Hour)),
-			sampleDevice("a", at(time.Hour+1)),
+			sampleDevice("a", at(time.Hour+tick)),
 			sampleDevice("b", at(time.Hour)),
 			sampleDevice("d", at(-48*time.Hour)),
 		} {

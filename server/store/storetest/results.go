@@ -129,7 +129,7 @@ func testResults(t *testing.T, newStore NewStore) {
 			{sampleResult("r2", "d2", "s2"), at(2 * time.Hour)},
 			{sampleResult("r6", "d1", "s1"), at(5 * time.Hour)},
 			{sampleResult("r5", "d2", "s1"), at(5 * time.Hour)},
-			{sampleResult("r0", "d3", "s3"), at(time.Hour - 1)},
+			{sampleResult("r0", "d3", "s3"), at(time.Hour - tick)},
 		}
 		puts[3].r.Status = protocol.StatusFailed
 		for _, p := range puts {

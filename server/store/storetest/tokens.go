@@ -32,7 +32,7 @@ func testTokens(t *testing.T, newStore NewStore) {
 			{name: "used", uses: 0, expires: at(time.Hour), redeem: "s", now: at(0), wantErr: store.ErrTokenUsed},
 			{name: "expired", uses: 1, expires: at(time.Hour), redeem: "s", now: at(2 * time.Hour), wantErr: store.ErrTokenExpired},
 			{name: "expires at this instant", uses: 1, expires: at(time.Hour), redeem: "s", now: at(time.Hour), wantErr: store.ErrTokenExpired},
-			{name: "one nanosecond before expiry", uses: 1, expires: at(time.Hour), redeem: "s", now: at(time.Hour - 1)},
+			{name: "one tick before expiry", uses: 1, expires: at(time.Hour), redeem: "s", now: at(time.Hour - tick)},
 			{name: "used and expired reports used", uses: 0, expires: at(time.Hour), redeem: "s", now: at(2 * time.Hour), wantErr: store.ErrTokenUsed},
 		}
 		for _, tt := range tests {

@@ -1,0 +1,151 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mobileatwork/mobileatwork/server/store"
+	"github.com/mobileatwork/mobileatwork/server/store/internal/rows"
+)
+
+const deviceColumns = `id, facts, "user", groups, capabilities, agent_version, cert_serial, enrolled_at, last_checkin, left_at, recent_log`
+
+// CreateDevice stores a newly enrolled device; an existing id is
+// store.ErrExists. LastCheckin and Left are stored as given.
+func (s *Store) CreateDevice(ctx context.Context, d store.Device) error {
+	facts, err := marshalJSON(d.Facts)
+	if err != nil {
+		return fmt.Errorf("create device %s: %w", d.ID, err)
+	}
+	groups, err := marshalJSON(nonNil(d.Groups))
+	if err != nil {
+		return fmt.Errorf("create device %s: %w", d.ID, err)
+	}
+	caps, err := marshalJSON(nonNil(d.Capabilities))
+	if err != nil {
+		return fmt.Errorf("create device %s: %w", d.ID, err)
+	}
+	var leftAt any
+	if d.Left {
+		// Device has no leaving time; enrollment time is the best we know.
+		leftAt = d.EnrolledAt
+	}
+	tag, err := s.db().Exec(ctx, `
+INSERT INTO devices (id, serial, facts, "user", groups, capabilities, agent_version, cert_serial, enrolled_at, last_checkin, left_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (id) DO NOTHING`,
+		d.ID, d.Facts.SerialNumber, facts, d.User, groups, caps, d.AgentVersion, d.CertSerial,
+		d.EnrolledAt, nullTime(d.LastCheckin), leftAt)
+	if err != nil {
+		return fmt.Errorf("create device %s: %w", d.ID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("create device %s: %w", d.ID, store.ErrExists)
+	}
+	return nil
+}
+
+// Device returns the device with this id, or store.ErrNotFound.
+func (s *Store) Device(ctx context.Context, id string) (store.Device, error) {
+	d, err := scanDevice(s.db().QueryRow(ctx, `SELECT `+deviceColumns+` FROM devices WHERE id = $1`, id))
+	if err != nil {
+		return store.Device{}, fmt.Errorf("get device %s: %w", id, notFound(err))
+	}
+	return d, nil
+}
+
+// Devices returns every device, the earliest enrolled first.
+func (s *Store) Devices(ctx context.Context) ([]store.Device, error) {
+	rows, err := s.db().Query(ctx, `SELECT `+deviceColumns+` FROM devices ORDER BY enrolled_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Device, error) { return scanDevice(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
+	}
+	return out, nil
+}
+
+// RecordCheckin updates what the device reported and returns the agent
+// version it had before. The row is locked while read, so two concurrent
+// check-ins of one device (on two replicas) each see the version the
+// other one replaced.
+func (s *Store) RecordCheckin(ctx context.Context, id string, c store.Checkin) (string, error) {
+	enc, err := rows.EncodeCheckin(c, marshalJSON)
+	if err != nil {
+		return "", fmt.Errorf("record check-in of device %s: %w", id, err)
+	}
+	var prev string
+	err = s.tx(ctx, func(q db) error {
+		if err := q.QueryRow(ctx, `SELECT agent_version FROM devices WHERE id = $1 FOR UPDATE`, id).Scan(&prev); err != nil {
+			return notFound(err)
+		}
+		_, err := q.Exec(ctx, `
+UPDATE devices SET serial = $1, facts = $2, capabilities = $3, agent_version = $4, last_checkin = $5, recent_log = $6
+WHERE id = $7`,
+			c.Facts.SerialNumber, enc.Facts, enc.Capabilities, c.Facts.AgentVersion, c.At, enc.RecentLog, id)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("record check-in of device %s: %w", id, err)
+	}
+	return prev, nil
+}
+
+// SetDeviceGroups replaces the groups of the device.
+func (s *Store) SetDeviceGroups(ctx context.Context, id string, groups []string) error {
+	g, err := marshalJSON(nonNil(groups))
+	if err != nil {
+		return fmt.Errorf("set groups of device %s: %w", id, err)
+	}
+	if err := rowsAffected(s.db().Exec(ctx, `UPDATE devices SET groups = $1 WHERE id = $2`, g, id)); err != nil {
+		return fmt.Errorf("set groups of device %s: %w", id, err)
+	}
+	return nil
+}
+
+// MarkDeviceLeft records that the device uninstalled the agent. Marking it
+// again keeps the first time it left.
+func (s *Store) MarkDeviceLeft(ctx context.Context, id string, at time.Time) error {
+	if err := rowsAffected(s.db().Exec(ctx, `UPDATE devices SET left_at = COALESCE(left_at, $1) WHERE id = $2`, at, id)); err != nil {
+		return fmt.Errorf("mark device left %s: %w", id, err)
+	}
+	return nil
+}
+
+func scanDevice(r pgx.Row) (store.Device, error) {
+	var (
+		d                              store.Device
+		facts, groups, caps, recentLog []byte
+		lastCheckin, leftAt            *time.Time
+	)
+	if err := r.Scan(&d.ID, &facts, &d.User, &groups, &caps, &d.AgentVersion, &d.CertSerial,
+		&d.EnrolledAt, &lastCheckin, &leftAt, &recentLog); err != nil {
+		return store.Device{}, err
+	}
+	for _, f := range []struct {
+		b []byte
+		v any
+	}{{facts, &d.Facts}, {groups, &d.Groups}, {caps, &d.Capabilities}, {recentLog, &d.RecentLog}} {
+		if err := unmarshalJSON(f.b, f.v); err != nil {
+			return store.Device{}, err
+		}
+	}
+	if len(d.RecentLog) == 0 {
+		d.RecentLog = nil
+	}
+	d.Groups, d.Capabilities = stringsOrNil(d.Groups), stringsOrNil(d.Capabilities)
+	d.EnrolledAt, d.LastCheckin, d.Left = d.EnrolledAt.UTC(), fromNull(lastCheckin), leftAt != nil
+	return d, nil
+}
+
+// deviceExists is ErrNotFound for an unknown device. FOR SHARE keeps the
+// device from being removed before the write that follows commits.
+func deviceExists(ctx context.Context, q db, id string) error {
+	var one int
+	return notFound(q.QueryRow(ctx, `SELECT 1 FROM devices WHERE id = $1 FOR SHARE`, id).Scan(&one))
+}

@@ -1,0 +1,99 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/server/store"
+)
+
+const resultColumns = `run_id, device_id, assignment_id, assignment_version, script_id, occurrence, status,
+exit_code, started_at, finished_at, duration_ms, stdout, stderr, stdout_bytes, stderr_bytes, truncated,
+invalid_utf8, error, received_at, script_sha256, waiting`
+
+// PutResult stores r unless its run id is already stored, and reports
+// whether it was new. The first delivery wins, on any replica: the unique
+// run id decides.
+func (s *Store) PutResult(ctx context.Context, r protocol.Result, receivedAt time.Time) (bool, error) {
+	tag, err := s.db().Exec(ctx, `
+INSERT INTO results (`+resultColumns+`)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+ON CONFLICT (run_id) DO NOTHING`,
+		r.RunID, r.DeviceID, r.AssignmentID, r.AssignmentVersion, r.ScriptID, nullTime(r.Occurrence), r.Status,
+		r.ExitCode, nullTime(r.StartedAt), nullTime(r.FinishedAt), r.DurationMS, []byte(r.Stdout), []byte(r.Stderr),
+		r.StdoutBytes, r.StderrBytes, r.Truncated, r.InvalidUTF8, r.Error, receivedAt, r.ScriptSHA256, r.Waiting)
+	if err != nil {
+		return false, fmt.Errorf("put result %s: %w", r.RunID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// Results returns the results that match f, the first received first; ties
+// keep the order in which they were stored.
+func (s *Store) Results(ctx context.Context, f store.ResultFilter) ([]store.StoredResult, error) {
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, cond+" $"+strconv.Itoa(len(args)))
+	}
+	if f.DeviceID != "" {
+		add("device_id =", f.DeviceID)
+	}
+	if f.ConfigID != "" {
+		add("assignment_id =", f.ConfigID)
+	}
+	if f.ScriptID != "" {
+		add("script_id =", f.ScriptID)
+	}
+	if f.Status != "" {
+		add("status =", f.Status)
+	}
+	if !f.Since.IsZero() {
+		add("received_at >=", f.Since)
+	}
+	q := `SELECT id, ` + resultColumns + ` FROM results`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	if f.Limit > 0 {
+		// The newest Limit rows, handed back oldest first.
+		args = append(args, f.Limit)
+		q += ` ORDER BY received_at DESC, id DESC LIMIT $` + strconv.Itoa(len(args))
+	}
+	q = `SELECT ` + resultColumns + ` FROM (` + q + `) r ORDER BY received_at, id`
+	rows, err := s.db().Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list results: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.StoredResult, error) { return scanResult(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list results: %w", err)
+	}
+	return out, nil
+}
+
+func scanResult(r pgx.Row) (store.StoredResult, error) {
+	var (
+		sr                            store.StoredResult
+		occurrence, started, finished *time.Time
+		stdout, stderr                []byte
+	)
+	if err := r.Scan(&sr.RunID, &sr.DeviceID, &sr.AssignmentID, &sr.AssignmentVersion, &sr.ScriptID, &occurrence,
+		&sr.Status, &sr.ExitCode, &started, &finished, &sr.DurationMS, &stdout, &stderr,
+		&sr.StdoutBytes, &sr.StderrBytes, &sr.Truncated, &sr.InvalidUTF8, &sr.Error, &sr.ReceivedAt, &sr.ScriptSHA256, &sr.Waiting); err != nil {
+		return store.StoredResult{}, err
+	}
+	sr.Stdout, sr.Stderr = string(stdout), string(stderr)
+	sr.Occurrence, sr.StartedAt, sr.FinishedAt = fromNull(occurrence), fromNull(started), fromNull(finished)
+	sr.ReceivedAt = sr.ReceivedAt.UTC()
+	return sr, nil
+}
