@@ -61,8 +61,12 @@ func (s *Server) Serve(ctx context.Context, addr string, ready func(net.Addr)) e
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          zap.NewStdLog(s.Log.Named("http")),
+		// Above the agents' 90 s, so the agent closes an idle connection
+		// first, and long enough for one cycle's requests to share it.
+		// Between cycles the agent resumes its TLS session (tickets are on
+		// by default) rather than holding the connection for the interval.
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    zap.NewStdLog(s.Log.Named("http")),
 	}
 	if ready != nil {
 		ready(ln.Addr())
