@@ -25,3 +25,6 @@ $go test -run '^$' -bench ParallelWrites -benchtime 2000x ./server/store/sqlite/
 
 section "server: one check-in of a device with 1,000 other devices' configurations in the tenant vs none (goal: ~1x, the work follows the device)"
 $go test -run '^$' -bench CheckinTenantSize -benchtime 200x ./server/ | grep -E '^Benchmark|^ok|FAIL'
+
+section "server: check-in + result upload from 16 agents per processor through the device handler (compare two commits; goal: 0 500s/op)"
+$go test -run '^$' -bench ParallelCheckins -benchtime 1000x ./server/ | grep -E '^Benchmark|^ok|FAIL'

@@ -24,7 +24,7 @@ import (
 // fakeDevice stores a device and returns the certificate its requests
 // present. Requests are served in process with r.TLS filled in, so the
 // certificate needs no key: nothing is sealed to it without scripts.
-func fakeDevice(t *testing.T, s *Server, id string, serial int64) *x509.Certificate {
+func fakeDevice(t testing.TB, s *Server, id string, serial int64) *x509.Certificate {
 	t.Helper()
 	cert := &x509.Certificate{Subject: pkix.Name{CommonName: id}, SerialNumber: big.NewInt(serial)}
 	d := store.Device{ID: id, CertSerial: hex.EncodeToString(cert.SerialNumber.Bytes()), EnrolledAt: time.Now()}
