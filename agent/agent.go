@@ -154,7 +154,8 @@ func New(o Options) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Agent{o: o, id: id, client: newHTTPClient(deviceTLS(id, host), o.Retries), outbox: ob, ledger: lg}
+	sessions := newSessionCache(filepath.Join(o.StateDir, sessionsFile), o.Log)
+	a := &Agent{o: o, id: id, client: newHTTPClient(deviceTLS(id, host, sessions), o.Retries), outbox: ob, ledger: lg}
 	a.maxAnswer.Store(protocol.MaxResponseBody)
 	a.ui, a.uiWake = newUIOffer(a, UISessionDir), make(chan struct{}, 1)
 	if o.CatalogPage != nil {

@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +25,10 @@ import (
 type testEnv struct {
 	srv   *server.Server
 	state string
+
+	// conns counts TLS connections accepted; resumed counts the requests
+	// that arrived on a resumed TLS session.
+	conns, resumed atomic.Int32
 
 	mu       sync.Mutex
 	checkins []protocol.CheckinRequest
@@ -43,6 +49,9 @@ func newTestEnv(t *testing.T) *testEnv {
 	e := &testEnv{srv: srv, state: filepath.Join(t.TempDir(), "state")}
 	h := srv.Handler()
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS != nil && r.TLS.DidResume {
+			e.resumed.Add(1)
+		}
 		switch {
 		case r.URL.Path == protocol.PathCheckin:
 			body, _ := io.ReadAll(r.Body)
@@ -76,6 +85,11 @@ func newTestEnv(t *testing.T) *testEnv {
 		h.ServeHTTP(w, r)
 	}))
 	ts.TLS = srv.TLSConfig()
+	ts.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			e.conns.Add(1)
+		}
+	}
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
 

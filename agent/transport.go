@@ -71,13 +71,17 @@ func verifyPinned(cs tls.ConnectionState, serverName string, pin [32]byte) error
 
 // deviceTLS is the mutual TLS of every request after enrollment: the server
 // must chain to the pinned tenant CA, and the device shows its certificate.
-func deviceTLS(id *Identity, serverName string) *tls.Config {
+// Sessions are resumed from sessions (nil: never), so a check-in after the
+// interval, when the connection is long closed, costs a resumption rather
+// than a full handshake on both sides.
+func deviceTLS(id *Identity, serverName string, sessions tls.ClientSessionCache) *tls.Config {
 	roots := x509.NewCertPool()
 	roots.AddCert(id.ca)
 	return &tls.Config{
-		MinVersion: tls.VersionTLS12,
-		ServerName: serverName,
-		RootCAs:    roots,
+		MinVersion:         tls.VersionTLS12,
+		ServerName:         serverName,
+		RootCAs:            roots,
+		ClientSessionCache: sessions,
 		Certificates: []tls.Certificate{{
 			Certificate: [][]byte{id.Certificate},
 			PrivateKey:  id.key,
@@ -118,8 +122,11 @@ func newHTTPClient(cfg *tls.Config, retries int) *http.Client {
 	rc.HTTPClient.Transport = &http.Transport{
 		TLSClientConfig:     cfg,
 		TLSHandshakeTimeout: 15 * time.Second,
-		IdleConnTimeout:     90 * time.Second,
-		ForceAttemptHTTP2:   true,
+		// One cycle (check-in, script downloads, result upload) reuses one
+		// connection. Below the server's idle timeout, so the agent closes
+		// an idle connection before the server can close it under a request.
+		IdleConnTimeout:   90 * time.Second,
+		ForceAttemptHTTP2: true,
 	}
 	// Errors are returned to the caller; do not turn 4xx into retries.
 	rc.CheckRetry = retryablehttp.DefaultRetryPolicy

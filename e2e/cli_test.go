@@ -101,6 +101,7 @@ func TestServerCLIRefusesBadInputAndChangesNothing(t *testing.T) {
 		{"groups of an unknown device", []string{"groups", "dev_nope", "lab"}, "no device"},
 		{"user group named none", []string{"user-group", "add", "none"}, "reserved"},
 		{"backup without --out", []string{"backup"}, "--out is required"},
+		{"serve with no room", []string{"serve", "--listen", "127.0.0.1:0", "--max-in-flight", "0"}, "--max-in-flight must be at least 1"},
 		{"restore from no backup", []string{"restore", "--from", t.TempDir()}, "already holds a database"},
 		{"distribute without --to", []string{"config", "distribute", "default"}, "--to is required"},
 		{"undeclared input", []string{"assign", "--script", sid, "--to", "all", "--input", "what=1"}, "declares no input"},

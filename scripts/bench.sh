@@ -18,7 +18,13 @@ section "protocol: verify+decrypt one assignment, sign one check-in; schedule: o
 $go test -run '^$' -bench . -benchtime 200x ./protocol/ ./protocol/schedule/ | grep -E '^Benchmark|^ok|FAIL'
 
 section "server store: one durable result insert"
-$go test -run '^$' -bench PutResult -benchtime 500x ./server/store/sqlite/ | grep -E '^Benchmark|^ok|FAIL'
+$go test -run '^$' -bench '^BenchmarkPutResult$' -benchtime 500x ./server/store/sqlite/ | grep -E '^Benchmark|^ok|FAIL'
+
+section "server store: concurrent check-in writes, group-commit writer vs a transaction per write on a pool (goal: writer >= 3x faster, 0 errors/op, 1 write connection)"
+$go test -run '^$' -bench ParallelWrites -benchtime 2000x ./server/store/sqlite/ | grep -E '^Benchmark|^ok|FAIL'
 
 section "server: one check-in of a device with 1,000 other devices' configurations in the tenant vs none (goal: ~1x, the work follows the device)"
 $go test -run '^$' -bench CheckinTenantSize -benchtime 200x ./server/ | grep -E '^Benchmark|^ok|FAIL'
+
+section "server: check-in + result upload from 16 agents per processor through the device handler (compare two commits; goal: 0 500s/op)"
+$go test -run '^$' -bench ParallelCheckins -benchtime 1000x ./server/ | grep -E '^Benchmark|^ok|FAIL'

@@ -33,7 +33,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST "+protocol.PathLeave, s.device(s.handleLeave))
 	mux.HandleFunc("POST "+protocol.PathOnboarding, s.device(s.handleOnboarding))
 	mux.HandleFunc(appAssetRoute, s.device(s.handleAppAsset))
-	return s.logRequests(mux)
+	return s.logRequests(s.limitInFlight(mux))
 }
 
 // TLSConfig is the listener's TLS: TLS 1.2 minimum, client certificates
@@ -61,8 +61,12 @@ func (s *Server) Serve(ctx context.Context, addr string, ready func(net.Addr)) e
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          zap.NewStdLog(s.Log.Named("http")),
+		// Above the agents' 90 s, so the agent closes an idle connection
+		// first, and long enough for one cycle's requests to share it.
+		// Between cycles the agent resumes its TLS session (tickets are on
+		// by default) rather than holding the connection for the interval.
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    zap.NewStdLog(s.Log.Named("http")),
 	}
 	if ready != nil {
 		ready(ln.Addr())
@@ -97,8 +101,11 @@ func (s *Server) device(h deviceHandler) http.HandlerFunc {
 		// even when the device is refused below.
 		noteDevice(r, cert.Subject.CommonName)
 		d, err := s.Store.Device(r.Context(), cert.Subject.CommonName)
-		if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
 			s.fail(w, r, http.StatusForbidden, "unknown device")
+			return
+		} else if err != nil {
+			s.internal(w, r, "read device", err)
 			return
 		}
 		if d.CertSerial != hex.EncodeToString(cert.SerialNumber.Bytes()) {
@@ -212,8 +219,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusUnauthorized, "enrollment token refused: "+err.Error())
 		return
 	case err != nil:
-		s.Log.Error("redeem token", zap.Error(err))
-		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		s.internal(w, r, "redeem token", err)
 		return
 	}
 	req.Facts.AgentVersion = strings.TrimSpace(req.Facts.AgentVersion)
@@ -222,8 +228,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		AgentVersion: req.Facts.AgentVersion, CertSerial: hex.EncodeToString(cert.SerialNumber.Bytes()), EnrolledAt: now,
 	}
 	if err := s.Store.CreateDevice(r.Context(), d); err != nil {
-		s.Log.Error("create device", zap.Error(err))
-		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		s.internal(w, r, "create device", err)
 		return
 	}
 	noteDevice(r, id)
@@ -235,8 +240,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleLeave(w http.ResponseWriter, r *http.Request, d store.Device, _ *x509.Certificate) {
 	if err := s.Store.MarkDeviceLeft(r.Context(), d.ID, s.now()); err != nil {
-		s.Log.Error("mark device left", zap.Error(err))
-		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		s.internal(w, r, "mark device left", err)
 		return
 	}
 	s.Log.Info("device left", zap.String("device", d.ID))

@@ -176,6 +176,10 @@ func (s *Server) checkin(ctx context.Context, d store.Device, req protocol.Check
 }
 
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, what string, err error) {
+	if errors.Is(err, store.ErrBusy) {
+		s.overloaded(w, r, what, err)
+		return
+	}
 	s.Log.Error(what, zap.String("path", r.URL.Path), zap.Error(err))
 	s.fail(w, r, http.StatusInternalServerError, "internal error")
 }
@@ -505,6 +509,12 @@ func (s *Server) handleResults(w http.ResponseWriter, r *http.Request, d store.D
 			continue
 		}
 		isNew, err := s.Store.PutResult(r.Context(), res, now)
+		if errors.Is(err, store.ErrBusy) {
+			// Nothing of this answer reaches the agent: it sends every
+			// result again, and those stored already are acknowledged then.
+			s.overloaded(w, r, "store result", err)
+			return
+		}
 		if err != nil {
 			s.Log.Error("store result", zap.Error(err))
 			continue // not acknowledged: the agent keeps it and retries

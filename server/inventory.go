@@ -31,8 +31,7 @@ func (s *Server) handleInventory(w http.ResponseWriter, r *http.Request, d store
 		return
 	}
 	if err := s.Store.PutInventory(r.Context(), d.ID, rep, s.now()); err != nil {
-		s.Log.Error("store inventory", zap.String("device", d.ID), zap.Error(err))
-		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		s.internal(w, r, "store inventory", err)
 		return
 	}
 	s.Log.Info("inventory", zap.String("device", d.ID), zap.Int("receipts", len(rep.Receipts)),

@@ -124,8 +124,7 @@ func (s *Server) handleAppAsset(w http.ResponseWriter, r *http.Request, d store.
 		ids, _, err = s.distributedApps(r.Context(), aud)
 	}
 	if err != nil {
-		s.Log.Error("app asset", zap.Error(err))
-		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		s.internal(w, r, "app asset", err)
 		return
 	}
 	a, err := s.Store.App(r.Context(), appID)
@@ -133,8 +132,7 @@ func (s *Server) handleAppAsset(w http.ResponseWriter, r *http.Request, d store.
 		s.fail(w, r, http.StatusNotFound, "no such app for this device")
 		return
 	} else if err != nil {
-		s.Log.Error("app asset", zap.Error(err))
-		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		s.internal(w, r, "app asset", err)
 		return
 	}
 	switch {
@@ -172,8 +170,7 @@ func (s *Server) servePackage(w http.ResponseWriter, r *http.Request, a store.Ap
 func (s *Server) serveImage(w http.ResponseWriter, r *http.Request, a store.App, sum string) {
 	det, err := s.Store.AppDetails(r.Context(), a.ID)
 	if err != nil {
-		s.Log.Error("app image", zap.Error(err))
-		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		s.internal(w, r, "app image", err)
 		return
 	}
 	// Only images the app shows now: an old screenshot is not served.
@@ -197,8 +194,7 @@ func (s *Server) serveImage(w http.ResponseWriter, r *http.Request, a store.App,
 		s.fail(w, r, http.StatusNotFound, "image file missing")
 		return
 	} else if err != nil {
-		s.Log.Error("app image", zap.Error(err))
-		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		s.internal(w, r, "app image", err)
 		return
 	}
 	w.Header().Set("Content-Type", img.ContentType)

@@ -231,8 +231,7 @@ func (s *Server) handleOnboarding(w http.ResponseWriter, r *http.Request, d stor
 		return
 	}
 	if err := s.Store.PutOnboarding(r.Context(), d.ID, rep, s.now()); err != nil {
-		s.Log.Error("store onboarding progress", zap.String("device", d.ID), zap.Error(err))
-		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		s.internal(w, r, "store onboarding progress", err)
 		return
 	}
 	s.Log.Info("onboarding progress", zap.String("device", d.ID), zap.String("state", rep.State))

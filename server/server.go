@@ -46,6 +46,9 @@ type Server struct {
 	Now func() time.Time
 	// ResponseTTL is how long a signed check-in response stays valid.
 	ResponseTTL time.Duration
+	// MaxInFlight bounds the device requests served at once; those over
+	// it are answered 503 with Retry-After. Zero is DefaultMaxInFlight.
+	MaxInFlight int
 }
 
 // Init creates a new tenant in dir, kept in SQLite: keys, certificates and

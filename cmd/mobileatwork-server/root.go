@@ -115,6 +115,9 @@ func serveCmd() *cobra.Command {
 		Short: "Serve the device API over TLS until SIGINT or SIGTERM",
 		Args:  cli.NoArgs,
 		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
+			if s.MaxInFlight = v.GetInt("max-in-flight"); s.MaxInFlight < 1 {
+				return fmt.Errorf("--max-in-flight must be at least 1, not %d", s.MaxInFlight)
+			}
 			log, sync, err := logging.New(logging.Options{Console: true, Level: v.GetString("log-level"), File: v.GetString("log-file")})
 			if err != nil {
 				return err
@@ -138,5 +141,6 @@ func serveCmd() *cobra.Command {
 	cmd.Flags().String("addr-file", "", "write the address actually bound to this file once listening")
 	cmd.Flags().String("log-level", "info", "debug, info, warn or error")
 	cmd.Flags().String("log-file", "", "also write JSON logs to this file")
+	cmd.Flags().Int("max-in-flight", server.DefaultMaxInFlight, "device requests served at once; those over it are answered 503 with Retry-After")
 	return cmd
 }

@@ -451,3 +451,48 @@ func TestIssueDeviceRefuses(t *testing.T) {
 		})
 	}
 }
+
+// New tenants serve TLS with an ECDSA P-256 key (cheaper handshakes than
+// RSA); a tenant whose TLS key is RSA, made before, keeps it on Load.
+func TestTLSKeyIsP256AndExistingKeysAreKept(t *testing.T) {
+	tn, dir := createTenant(t)
+	k, ok := tn.TLS.PrivateKey.(*ecdsa.PrivateKey)
+	if !ok || k.Curve != elliptic.P256() {
+		t.Fatalf("new tenant TLS key is %T, want ECDSA P-256", tn.TLS.PrivateKey)
+	}
+	loaded, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, ok := loaded.TLS.PrivateKey.(*ecdsa.PrivateKey); !ok || k.Curve != elliptic.P256() {
+		t.Fatalf("loaded TLS key is %T, want ECDSA P-256", loaded.TLS.PrivateKey)
+	}
+
+	// A tenant of an earlier server with an RSA TLS key.
+	rsaKey := testDeviceKey(t)
+	leaf, err := createCert(&x509.Certificate{
+		Subject: pkix.Name{CommonName: "localhost"}, NotBefore: testNow, NotAfter: testNow.Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames: []string{"localhost"},
+	}, tn.CA, rsaKey.Public(), tn.CAKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyBytes, err := keyPEM(rsaKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, TLSKeyFile), keyBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, TLSCertFile), certPEM(leaf, tn.CA), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old, err := Load(dir)
+	if err != nil {
+		t.Fatalf("load a tenant with an RSA TLS key: %v", err)
+	}
+	if k, ok := old.TLS.PrivateKey.(*rsa.PrivateKey); !ok || !k.Equal(rsaKey) {
+		t.Fatalf("loaded TLS key is %T, want the tenant's RSA key kept", old.TLS.PrivateKey)
+	}
+}

@@ -21,6 +21,10 @@ var (
 	ErrTokenRevoked = errors.New("enrollment token revoked")
 	// ErrInUse refuses to delete what something else still uses.
 	ErrInUse = errors.New("in use")
+	// ErrBusy is a store that cannot take more work now (its write queue
+	// is full, or the database stayed locked past a short wait). Nothing
+	// was written; the caller may retry later.
+	ErrBusy = errors.New("store busy")
 )
 
 // Token is a one-time (or N-time) enrollment token. Only the SHA-256 of its

@@ -70,7 +70,7 @@ func (s *Store) AppDetails(ctx context.Context, appID string) (store.AppDetails,
 		icon           sql.NullString
 		shots, updated string
 	)
-	err := s.db.QueryRowContext(ctx, `
+	err := s.read.QueryRowContext(ctx, `
 SELECT publisher, category, short_description, description, icon, screenshots, updated_at
 FROM app_details WHERE app_id = ?`, appID).Scan(
 		&d.Publisher, &d.Category, &d.ShortDescription, &d.Description, &icon, &shots, &updated)
@@ -119,7 +119,7 @@ ON CONFLICT (id) DO NOTHING`, r.ID, r.AppID, r.Author, r.Rating, r.Text, formatT
 
 // Reviews returns the reviews of an app, the newest first.
 func (s *Store) Reviews(ctx context.Context, appID string) ([]store.Review, error) {
-	rows, err := s.db.QueryContext(ctx, `
+	rows, err := s.read.QueryContext(ctx, `
 SELECT id, app_id, author, rating, text, created_at FROM app_reviews
 WHERE app_id = ? ORDER BY created_at DESC, id`, appID)
 	if err != nil {
@@ -191,7 +191,7 @@ ON CONFLICT DO NOTHING`, d.ID, d.AppID, d.Target, d.TargetID, formatTime(d.Creat
 
 // AppDistributions returns every distribution, oldest first.
 func (s *Store) AppDistributions(ctx context.Context) ([]store.AppDistribution, error) {
-	rows, err := s.db.QueryContext(ctx, `
+	rows, err := s.read.QueryContext(ctx, `
 SELECT id, app_id, target, target_id, created_at FROM app_distributions ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list app distributions: %w", err)

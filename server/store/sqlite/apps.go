@@ -32,7 +32,7 @@ ON CONFLICT (id) DO NOTHING`,
 
 // App returns the catalog entry with this id, or store.ErrNotFound.
 func (s *Store) App(ctx context.Context, id string) (store.App, error) {
-	a, err := scanApp(s.db.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps WHERE id = ?`, id))
+	a, err := scanApp(s.read.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}
@@ -44,7 +44,7 @@ func (s *Store) App(ctx context.Context, id string) (store.App, error) {
 
 // Apps returns the whole catalog, the oldest entry first.
 func (s *Store) Apps(ctx context.Context) ([]store.App, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+appColumns+` FROM apps ORDER BY created_at, id`)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+appColumns+` FROM apps ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list apps: %w", err)
 	}

@@ -199,7 +199,7 @@ func (s *Store) SetPriorities(ctx context.Context, ids []string, at time.Time) e
 // queryConfigs runs a query over configColumns and attaches each row's
 // targets with one more query.
 func (s *Store) queryConfigs(ctx context.Context, q string, args ...any) ([]store.Configuration, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +225,7 @@ func (s *Store) queryConfigs(ctx context.Context, q string, args ...any) ([]stor
 	for _, c := range out {
 		ids = append(ids, c.ID)
 	}
-	trows, err := s.db.QueryContext(ctx, `SELECT config_id, kind, value FROM config_targets WHERE config_id IN (?`+
+	trows, err := s.read.QueryContext(ctx, `SELECT config_id, kind, value FROM config_targets WHERE config_id IN (?`+
 		strings.Repeat(", ?", len(ids)-1)+`) ORDER BY config_id, kind, value`, ids...)
 	if err != nil {
 		return nil, err

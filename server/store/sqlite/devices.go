@@ -52,7 +52,7 @@ ON CONFLICT (id) DO NOTHING`,
 
 // Device returns the device with this id, or store.ErrNotFound.
 func (s *Store) Device(ctx context.Context, id string) (store.Device, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+deviceColumns+` FROM devices WHERE id = ?`, id)
+	row := s.read.QueryRowContext(ctx, `SELECT `+deviceColumns+` FROM devices WHERE id = ?`, id)
 	d, err := scanDevice(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
@@ -65,7 +65,7 @@ func (s *Store) Device(ctx context.Context, id string) (store.Device, error) {
 
 // Devices returns every device, the earliest enrolled first.
 func (s *Store) Devices(ctx context.Context) ([]store.Device, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+deviceColumns+` FROM devices ORDER BY enrolled_at, id`)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+deviceColumns+` FROM devices ORDER BY enrolled_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list devices: %w", err)
 	}
@@ -87,14 +87,15 @@ func (s *Store) Devices(ctx context.Context) ([]store.Device, error) {
 // RecordCheckin updates what the device reported and returns the agent
 // version it had before. Reading the old version and writing the new one
 // happen in one write transaction, so two concurrent check-ins of the same
-// device each see the version the other one replaced.
+// device each see the version the other one replaced. It is a group commit
+// of the writer: a check-in shares its fsync with the others of the moment.
 func (s *Store) RecordCheckin(ctx context.Context, id string, c store.Checkin) (string, error) {
 	enc, err := rows.EncodeCheckin(c, marshalJSON)
 	if err != nil {
 		return "", fmt.Errorf("record check-in of device %s: %w", id, err)
 	}
 	var prev string
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT agent_version FROM devices WHERE id = ?`, id).Scan(&prev)
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound

@@ -88,7 +88,7 @@ func (s *Store) Inventory(ctx context.Context, deviceID string) (store.StoredInv
 
 func (s *Store) inventory(ctx context.Context, deviceID string) (store.StoredInventory, error) {
 	// One read transaction, so the report and its rows come from one upload.
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return store.StoredInventory{}, err
 	}

@@ -17,7 +17,7 @@ func TestUpgradeAddsInventory(t *testing.T) {
 	if err := ensurePrivateFile(path); err != nil {
 		t.Fatal(err)
 	}
-	old, err := sql.Open("sqlite", dsn(path))
+	old, err := sql.Open("sqlite", dsn(path, connWrite))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ ON CONFLICT (device_id) DO UPDATE SET
 // Onboarding returns the device's latest onboarding progress.
 func (s *Store) Onboarding(ctx context.Context, deviceID string) (store.StoredOnboarding, error) {
 	var report, received string
-	err := s.db.QueryRowContext(ctx, `SELECT report, received_at FROM onboarding WHERE device_id = ?`, deviceID).Scan(&report, &received)
+	err := s.read.QueryRowContext(ctx, `SELECT report, received_at FROM onboarding WHERE device_id = ?`, deviceID).Scan(&report, &received)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}

@@ -63,7 +63,7 @@ func (s *Store) SetProfileTargets(ctx context.Context, id string, targets []dist
 
 // Profiles returns every configuration, the oldest first.
 func (s *Store) Profiles(ctx context.Context) ([]store.Profile, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, identifier, created_at FROM profiles ORDER BY created_at, id`)
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name, identifier, created_at FROM profiles ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list profiles: %w", err)
 	}
@@ -90,7 +90,7 @@ func (s *Store) Profiles(ctx context.Context) ([]store.Profile, error) {
 	for i, p := range out {
 		index[p.ID] = i
 	}
-	trows, err := s.db.QueryContext(ctx, `SELECT profile_id, kind, value FROM profile_targets ORDER BY profile_id, kind, value`)
+	trows, err := s.read.QueryContext(ctx, `SELECT profile_id, kind, value FROM profile_targets ORDER BY profile_id, kind, value`)
 	if err != nil {
 		return nil, fmt.Errorf("list profile targets: %w", err)
 	}

@@ -20,18 +20,25 @@ invalid_utf8, error, received_at, script_sha256, waiting`
 // PutResult stores r unless its run id is already stored, and reports
 // whether it was new. The first delivery wins: agents resend a result until
 // it is acknowledged, and a resend never replaces what was stored.
+//
+// It returns once the group commit that carried the result is durable, so
+// a result is acknowledged to the agent only when it survives a crash.
 func (s *Store) PutResult(ctx context.Context, r protocol.Result, receivedAt time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `
+	var n int64
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
 INSERT INTO results (`+resultColumns+`)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run_id) DO NOTHING`,
-		r.RunID, r.DeviceID, r.AssignmentID, r.AssignmentVersion, r.ScriptID, nullTime(r.Occurrence), r.Status,
-		r.ExitCode, nullTime(r.StartedAt), nullTime(r.FinishedAt), r.DurationMS, r.Stdout, r.Stderr,
-		r.StdoutBytes, r.StderrBytes, r.Truncated, r.InvalidUTF8, r.Error, formatTime(receivedAt), r.ScriptSHA256, r.Waiting)
-	if err != nil {
-		return false, fmt.Errorf("put result %s: %w", r.RunID, err)
-	}
-	n, err := res.RowsAffected()
+			r.RunID, r.DeviceID, r.AssignmentID, r.AssignmentVersion, r.ScriptID, nullTime(r.Occurrence), r.Status,
+			r.ExitCode, nullTime(r.StartedAt), nullTime(r.FinishedAt), r.DurationMS, r.Stdout, r.Stderr,
+			r.StdoutBytes, r.StderrBytes, r.Truncated, r.InvalidUTF8, r.Error, formatTime(receivedAt), r.ScriptSHA256, r.Waiting)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("put result %s: %w", r.RunID, err)
 	}
@@ -75,7 +82,7 @@ func (s *Store) Results(ctx context.Context, f store.ResultFilter) ([]store.Stor
 		args = append(args, f.Limit)
 	}
 	q = `SELECT ` + resultColumns + ` FROM (` + q + `) ORDER BY received_at, rid`
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list results: %w", err)
 	}

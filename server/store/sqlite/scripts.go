@@ -101,7 +101,7 @@ WHERE id = ?`,
 
 // Script returns the script with this id, or store.ErrNotFound.
 func (s *Store) Script(ctx context.Context, id string) (store.Script, error) {
-	sc, err := scanScript(s.db.QueryRowContext(ctx, `SELECT `+scriptColumns+` FROM scripts WHERE id = ?`, id))
+	sc, err := scanScript(s.read.QueryRowContext(ctx, `SELECT `+scriptColumns+` FROM scripts WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}
@@ -113,7 +113,7 @@ func (s *Store) Script(ctx context.Context, id string) (store.Script, error) {
 
 // Scripts returns every script, the oldest first.
 func (s *Store) Scripts(ctx context.Context) ([]store.Script, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+scriptColumns+` FROM scripts ORDER BY created_at, id`)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+scriptColumns+` FROM scripts ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list scripts: %w", err)
 	}
@@ -138,7 +138,7 @@ func (s *Store) ScriptVersion(ctx context.Context, id string, version int) (stor
 		v       store.ScriptVersion
 		created string
 	)
-	err := s.db.QueryRowContext(ctx, `
+	err := s.read.QueryRowContext(ctx, `
 SELECT script_id, version, sha256, size, blob_sha256, blob_key, created_at
 FROM script_versions WHERE script_id = ? AND version = ?`, id, version).
 		Scan(&v.ScriptID, &v.Version, &v.SHA256, &v.Size, &v.BlobSHA256, &v.BlobKey, &created)

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -238,7 +239,7 @@ func TestMigrations(t *testing.T) {
 func schemaVersion(t *testing.T, s *Store) int {
 	t.Helper()
 	var v int
-	if err := s.db.QueryRowContext(t.Context(), "PRAGMA user_version").Scan(&v); err != nil {
+	if err := s.read.QueryRowContext(t.Context(), "PRAGMA user_version").Scan(&v); err != nil {
 		t.Fatal(err)
 	}
 	return v
@@ -247,18 +248,24 @@ func schemaVersion(t *testing.T, s *Store) int {
 func TestPragmas(t *testing.T) {
 	s := openTemp(t, filepath.Join(t.TempDir(), "maw.db"))
 	tests := []struct {
+		conn   string
+		db     *sql.DB
 		pragma string
 		want   string
 	}{
-		{"journal_mode", "wal"},
-		{"foreign_keys", "1"},
-		{"busy_timeout", fmt.Sprint(busyTimeout.Milliseconds())},
-		{"synchronous", "2"},
+		{"write", s.db, "journal_mode", "wal"},
+		{"write", s.db, "foreign_keys", "1"},
+		{"write", s.db, "busy_timeout", fmt.Sprint(busyTimeout.Milliseconds())},
+		{"write", s.db, "synchronous", "2"},
+		{"write", s.db, "query_only", "0"},
+		{"read", s.read, "journal_mode", "wal"},
+		{"read", s.read, "busy_timeout", fmt.Sprint(busyTimeout.Milliseconds())},
+		{"read", s.read, "query_only", "1"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.pragma, func(t *testing.T) {
+		t.Run(tt.conn+"/"+tt.pragma, func(t *testing.T) {
 			var got string
-			if err := s.db.QueryRowContext(t.Context(), "PRAGMA "+tt.pragma).Scan(&got); err != nil {
+			if err := tt.db.QueryRowContext(t.Context(), "PRAGMA "+tt.pragma).Scan(&got); err != nil {
 				t.Fatal(err)
 			}
 			if got != tt.want {

@@ -11,12 +11,12 @@ import (
 
 const statusColumns = `config_id, device_id, version, status, detail, next_run, updated_at`
 
-// PutStatuses upserts each status in one transaction.
+// PutStatuses upserts each status, all or none, in a group commit.
 func (s *Store) PutStatuses(ctx context.Context, sts []store.DeviceStatus) error {
 	if len(sts) == 0 {
 		return nil
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for _, st := range sts {
 			_, err := tx.ExecContext(ctx, `
 INSERT INTO config_status (`+statusColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -56,7 +56,8 @@ func (s *Store) ConfigStatuses(ctx context.Context, configID string) ([]store.De
 	return out, nil
 }
 
-// DeleteStatuses removes the device's statuses of the configurations given.
+// DeleteStatuses removes the device's statuses of the configurations
+// given, in a group commit.
 func (s *Store) DeleteStatuses(ctx context.Context, deviceID string, configIDs []string) error {
 	if len(configIDs) == 0 {
 		return nil
@@ -65,8 +66,11 @@ func (s *Store) DeleteStatuses(ctx context.Context, deviceID string, configIDs [
 	for _, id := range configIDs {
 		args = append(args, id)
 	}
-	_, err := s.db.ExecContext(ctx, `DELETE FROM config_status WHERE device_id = ? AND config_id IN (?`+
-		strings.Repeat(", ?", len(configIDs)-1)+`)`, args...)
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM config_status WHERE device_id = ? AND config_id IN (?`+
+			strings.Repeat(", ?", len(configIDs)-1)+`)`, args...)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("delete statuses of device %s: %w", deviceID, err)
 	}
@@ -74,7 +78,7 @@ func (s *Store) DeleteStatuses(ctx context.Context, deviceID string, configIDs [
 }
 
 func (s *Store) queryStatuses(ctx context.Context, q string, args ...any) ([]store.DeviceStatus, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -84,7 +84,7 @@ func whyNotRedeemable(ctx context.Context, tx *sql.Tx, hash []byte) error {
 
 // Tokens returns every token, the oldest first.
 func (s *Store) Tokens(ctx context.Context) ([]store.Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT hash, user, uses_left, expires_at, created_at, revoked_at FROM tokens ORDER BY created_at, hash`)
+	rows, err := s.read.QueryContext(ctx, `SELECT hash, user, uses_left, expires_at, created_at, revoked_at FROM tokens ORDER BY created_at, hash`)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}

@@ -26,7 +26,7 @@ ON CONFLICT (email) DO UPDATE SET name = CASE WHEN excluded.name = '' THEN users
 func (s *Store) User(ctx context.Context, email string) (store.User, error) {
 	var u store.User
 	var created string
-	err := s.db.QueryRowContext(ctx, `SELECT email, name, created_at FROM users WHERE email = ?`, strings.ToLower(email)).
+	err := s.read.QueryRowContext(ctx, `SELECT email, name, created_at FROM users WHERE email = ?`, strings.ToLower(email)).
 		Scan(&u.Email, &u.Name, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
@@ -42,7 +42,7 @@ func (s *Store) User(ctx context.Context, email string) (store.User, error) {
 
 // Users returns every user, by email.
 func (s *Store) Users(ctx context.Context) ([]store.User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT email, name, created_at FROM users ORDER BY email`)
+	rows, err := s.read.QueryContext(ctx, `SELECT email, name, created_at FROM users ORDER BY email`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
@@ -140,7 +140,7 @@ func (s *Store) UserGroups(ctx context.Context) ([]store.UserGroup, error) {
 }
 
 func (s *Store) queryUserGroups(ctx context.Context, where string, args ...any) ([]store.UserGroup, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT name, description, created_at FROM user_groups `+where+` ORDER BY name`, args...)
+	rows, err := s.read.QueryContext(ctx, `SELECT name, description, created_at FROM user_groups `+where+` ORDER BY name`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +182,7 @@ func (s *Store) UserGroupsOf(ctx context.Context, email string) ([]string, error
 }
 
 func (s *Store) queryStrings(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
