@@ -33,8 +33,8 @@ import (
 func deliveryBasis(d store.Device, req protocol.CheckinRequest, cert *x509.Certificate) string {
 	b, _ := json.Marshal(struct {
 		User, Serial, Hostname, FullName, Agent, Cert string
-		Groups, Capabilities                         []string
-		Budget                                       int
+		Groups, Capabilities                          []string
+		Budget                                        int
 	}{
 		strings.ToLower(d.User), req.Facts.SerialNumber, req.Facts.Hostname, req.Facts.ConsoleUserFullName,
 		req.AgentVersion, certSerial(cert), d.Groups, req.Capabilities, responseBudget(req.MaxResponseBytes),

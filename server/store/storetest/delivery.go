@@ -82,7 +82,9 @@ func testGeneration(t *testing.T, newStore NewStore) {
 		{"change members", func() error { return s.SetUserGroupMembers(c, "eng", []string{"bob@example.com"}) }, true},
 		{"empty a group", func() error { return s.SetUserGroupMembers(c, "eng", nil) }, true},
 		{"create app", func() error { return s.CreateApp(c, sampleApp("a1", at(0))) }, true},
-		{"put app details", func() error { return s.PutAppDetails(c, store.AppDetails{AppID: "a1", Publisher: "Mozilla", UpdatedAt: at(0)}) }, true},
+		{"put app details", func() error {
+			return s.PutAppDetails(c, store.AppDetails{AppID: "a1", Publisher: "Mozilla", UpdatedAt: at(0)})
+		}, true},
 		{"add review", func() error {
 			return s.AddReview(c, store.Review{ID: "rv1", AppID: "a1", Author: "ada", Rating: 5, CreatedAt: at(0)})
 		}, true},
