@@ -22,3 +22,6 @@ $go test -run '^$' -bench PutResult -benchtime 500x ./server/store/sqlite/ | gre
 
 section "server: one check-in of a device with 1,000 other devices' configurations in the tenant vs none (goal: ~1x, the work follows the device)"
 $go test -run '^$' -bench CheckinTenantSize -benchtime 200x ./server/ | grep -E '^Benchmark|^ok|FAIL'
+
+section "server: unchanged vs full check-in with 0, 1, 10, 100 assignments, as ratios to a full one with none (goal: unchanged ~1x time and bytes whatever the count)"
+$go test -run '^$' -bench CheckinUnchanged -benchtime 50x ./server/ | grep -E '^Benchmark|^ok|FAIL'

@@ -114,7 +114,7 @@ func (s *Server) planFor(ctx context.Context, stored map[string]string, aud dist
 	if on, _ := strconv.ParseBool(cfg["onboarding.enabled"]); !on {
 		return nil, nil
 	}
-	profiles, err := s.Store.Profiles(ctx)
+	profiles, err := s.Store.ProfilesFor(ctx, aud)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -240,4 +242,90 @@ func testLatestResults(t *testing.T, newStore NewStore) {
 	if got, err := s.LatestResults(c, "d1", ids); err != nil || got["c4"].RunID != "r6" || len(got) != 1 {
 		t.Fatalf("latest of 2,101 configurations: %v, %v", got, err)
 	}
+}
+
+// The catalog and the onboarding plan are looked up per device too: like
+// ConfigurationsFor, the targets index proposes a superset of what reaches
+// the device and never misses one.
+func testCatalogReach(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	T := func(kind, value string) distribution.Target { return distribution.Target{Kind: kind, Value: value} }
+	dists := map[string][]distribution.Target{
+		"none": nil,
+		"all":  {T(distribution.All, "")},
+		"dev1": {T(distribution.Device, "d1")},
+		"lab":  {T(distribution.DeviceGroup, "lab")},
+		"ada":  {T(distribution.User, "ada@example.com")},
+		"eng":  {T(distribution.UserGroup, "eng")},
+		"mix":  {T(distribution.Device, "d9"), T(distribution.UserGroup, "sales"), T(distribution.DeviceGroup, "design")},
+	}
+	i := 0
+	for name, ts := range dists {
+		created := at(time.Duration(i) * time.Minute)
+		i++
+		app := sampleApp("a-"+name, created)
+		if err := s.CreateApp(ctx(t), app); err != nil {
+			t.Fatal(err)
+		}
+		var ds []store.AppDistribution
+		for j, tg := range ts {
+			ds = append(ds, store.AppDistribution{ID: app.ID + "-" + string(rune('a'+j)), AppID: app.ID, Target: tg.Kind, TargetID: tg.Value, CreatedAt: created})
+		}
+		if err := s.SetAppDistributions(ctx(t), app.ID, ds); err != nil {
+			t.Fatal(err)
+		}
+		p := store.Profile{ID: "p-" + name, Name: name, Identifier: "com.example." + name, Targets: ts, CreatedAt: created}
+		if err := s.CreateProfile(ctx(t), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allDists, err := s.AppDistributions(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	allProfiles, err := s.Profiles(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []distribution.Audience{
+		{DeviceID: "d1", DeviceGroups: []string{"lab"}, User: "ada@example.com", UserGroups: []string{"eng"}},
+		{DeviceID: "d2"},
+		{DeviceID: "d3", DeviceGroups: []string{"design", "lab"}, User: "bob@example.com", UserGroups: []string{"sales"}},
+	} {
+		t.Run(fmt.Sprint(a), func(t *testing.T) {
+			got, err := s.AppDistributionsFor(ctx(t), a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range allDists {
+				if distribution.Reaches([]distribution.Target{{Kind: d.Target, Value: d.TargetID}}, a) && !slices.ContainsFunc(got, func(g store.AppDistribution) bool { return reflect.DeepEqual(normDist(g), normDist(d)) }) {
+					t.Errorf("AppDistributionsFor misses %+v", d)
+				}
+			}
+			if len(got) == len(allDists) {
+				t.Errorf("AppDistributionsFor returned every distribution")
+			}
+			profiles, err := s.ProfilesFor(ctx(t), a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range allProfiles {
+				i := slices.IndexFunc(profiles, func(g store.Profile) bool { return g.ID == p.ID })
+				switch {
+				case distribution.Reaches(p.Targets, a) && i < 0:
+					t.Errorf("ProfilesFor misses %s", p.ID)
+				case i >= 0 && !reflect.DeepEqual(profiles[i].Targets, p.Targets):
+					t.Errorf("ProfilesFor returned %s with targets %v, want all of %v", p.ID, profiles[i].Targets, p.Targets)
+				}
+			}
+			if !slices.IsSortedFunc(profiles, func(x, y store.Profile) int { return x.CreatedAt.Compare(y.CreatedAt) }) {
+				t.Error("ProfilesFor not by creation")
+			}
+		})
+	}
+}
+
+func normDist(d store.AppDistribution) store.AppDistribution {
+	d.CreatedAt = utc(d.CreatedAt)
+	return d
 }

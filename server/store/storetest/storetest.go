@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.AllStorage) {
 	t.Run("Delivery", func(t *testing.T) { testDelivery(t, newStore) })
 	t.Run("KeyEnvelopes", func(t *testing.T) { testKeyEnvelopes(t, newStore) })
 	t.Run("LatestResults", func(t *testing.T) { testLatestResults(t, newStore) })
+	t.Run("CatalogReach", func(t *testing.T) { testCatalogReach(t, newStore) })
 }
 
 // base is an instant with nanoseconds in a zone other than UTC, so the
