@@ -47,21 +47,8 @@ func benchDevice(b testing.TB, s *Server, id string) (store.Device, *x509.Certif
 func BenchmarkCheckinTenantSize(b *testing.B) {
 	for _, others := range []int{0, 1000} {
 		b.Run(fmt.Sprintf("others=%d", others), func(b *testing.B) {
-			dir := b.TempDir()
-			s, err := Init(dir+"/data", "Bench", nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
+			s, d, cert, sc := benchServer(b)
 			ctx := context.Background()
-			if _, err := s.Distribute(ctx, "default", []string{"all"}, false); err != nil {
-				b.Fatal(err)
-			}
-			d, cert := benchDevice(b, s, "dev_bench")
-			sc, err := s.AddScript(ctx, "bench", "", []byte("true\n"), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
 			if _, _, err := s.Assign(ctx, "mine", "", ScriptRequest{Script: sc.ID}, []string{"device:dev_bench"}); err != nil {
 				b.Fatal(err)
 			}
@@ -95,9 +82,9 @@ func BenchmarkCheckinTenantSize(b *testing.B) {
 	}
 }
 
-// benchTenant is a tenant whose device n daily script configurations
-// reach, with a check-in request of an agent that holds no payload.
-func benchTenant(b *testing.B, n int) (*Server, store.Device, *x509.Certificate, protocol.CheckinRequest) {
+// benchServer is a tenant whose default Mobile@Work configuration reaches
+// every device, with one enrolled device and one script.
+func benchServer(b *testing.B) (*Server, store.Device, *x509.Certificate, store.Script) {
 	s, err := Init(b.TempDir()+"/data", "Bench", nil)
 	if err != nil {
 		b.Fatal(err)
@@ -112,6 +99,14 @@ func benchTenant(b *testing.B, n int) (*Server, store.Device, *x509.Certificate,
 	if err != nil {
 		b.Fatal(err)
 	}
+	return s, d, cert, sc
+}
+
+// benchTenant is a tenant whose device n daily script configurations
+// reach, with a check-in request of an agent that holds no payload.
+func benchTenant(b *testing.B, n int) (*Server, store.Device, *x509.Certificate, protocol.CheckinRequest) {
+	s, d, cert, sc := benchServer(b)
+	ctx := context.Background()
 	daily := schedule.Spec{Kind: schedule.Daily, At: "09:00"}
 	for i := range n {
 		if _, _, err := s.Assign(ctx, fmt.Sprintf("c%03d", i), "", ScriptRequest{Script: sc.ID, Schedule: &daily}, []string{"all"}); err != nil {

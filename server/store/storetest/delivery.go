@@ -249,18 +249,8 @@ func testLatestResults(t *testing.T, newStore NewStore) {
 // the device and never misses one.
 func testCatalogReach(t *testing.T, newStore NewStore) {
 	s := newStore(t)
-	T := func(kind, value string) distribution.Target { return distribution.Target{Kind: kind, Value: value} }
-	dists := map[string][]distribution.Target{
-		"none": nil,
-		"all":  {T(distribution.All, "")},
-		"dev1": {T(distribution.Device, "d1")},
-		"lab":  {T(distribution.DeviceGroup, "lab")},
-		"ada":  {T(distribution.User, "ada@example.com")},
-		"eng":  {T(distribution.UserGroup, "eng")},
-		"mix":  {T(distribution.Device, "d9"), T(distribution.UserGroup, "sales"), T(distribution.DeviceGroup, "design")},
-	}
 	i := 0
-	for name, ts := range dists {
+	for name, ts := range reachDistributions() {
 		created := at(time.Duration(i) * time.Minute)
 		i++
 		app := sampleApp("a-"+name, created)
@@ -287,11 +277,7 @@ func testCatalogReach(t *testing.T, newStore NewStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range []distribution.Audience{
-		{DeviceID: "d1", DeviceGroups: []string{"lab"}, User: "ada@example.com", UserGroups: []string{"eng"}},
-		{DeviceID: "d2"},
-		{DeviceID: "d3", DeviceGroups: []string{"design", "lab"}, User: "bob@example.com", UserGroups: []string{"sales"}},
-	} {
+	for _, a := range reachAudiences {
 		t.Run(fmt.Sprint(a), func(t *testing.T) {
 			got, err := s.AppDistributionsFor(ctx(t), a)
 			if err != nil {
