@@ -1,13 +1,19 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -168,5 +174,68 @@ func TestUnchangedCheckinsUntilTheAdministratorChangesSomething(t *testing.T) {
 		if got := answers.last(); got != "unchanged" {
 			t.Fatalf("after %s: answered %q, want unchanged", st.name, got)
 		}
+	}
+}
+
+// An "unchanged" answer vouches for one content: signed by the tenant but
+// naming content the agent does not hold, it is not acted on, and the agent
+// asks for its payload in full; replayed, it is refused like any answer.
+func TestUnchangedAnswerForOtherContentOrReplayedIsRefused(t *testing.T) {
+	e := newEnv(t)
+	state := e.enroll()
+	e.script("true\n", nil)
+	a := newAgent(t, state)
+	ctx := context.Background()
+	if _, err := a.Checkin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var withDigest, without int
+	var genuine []byte
+	e.setIntercept(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		if r.URL.Path != protocol.PathCheckin {
+			next.ServeHTTP(w, r)
+			return
+		}
+		var req protocol.CheckinRequest
+		body, _ := io.ReadAll(r.Body)
+		json.Unmarshal(body, &req)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if req.PayloadDigest == "" {
+			without++
+			next.ServeHTTP(w, r)
+			return
+		}
+		withDigest++
+		if genuine == nil { // keep a real unchanged answer for the replay below
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			genuine = rec.Body.Bytes()
+		}
+		now := time.Now()
+		forged, err := protocol.SignCheckin(protocol.Unchanged(protocol.CheckinPayload{DeviceID: req.DeviceID, Nonce: req.Nonce,
+			IssuedAt: now, ExpiresAt: now.Add(time.Minute)}, protocol.ContentDigest(protocol.CheckinPayload{})), e.srv.Tenant.Signing)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		w.Write(forged)
+	})
+	p, err := a.Checkin(ctx)
+	if err != nil {
+		t.Fatalf("check-in: %v", err)
+	}
+	if p.Unchanged || len(p.Assignments) != 1 || withDigest != 1 || without != 1 {
+		t.Fatalf("unchanged=%v, %d assignments, %d requests naming content, %d without; want the full payload asked for again",
+			p.Unchanged, len(p.Assignments), withDigest, without)
+	}
+	e.setIntercept(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		if r.URL.Path != protocol.PathCheckin {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Write(genuine)
+	})
+	if _, err := a.Checkin(ctx); !errors.Is(err, protocol.ErrNonceMismatch) {
+		t.Fatalf("replayed unchanged answer: %v, want ErrNonceMismatch", err)
 	}
 }
