@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mobileatwork/mobileatwork/internal/version"
 	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
@@ -29,15 +30,17 @@ import (
 // rather than from the tenant: its user and groups (whom distributions
 // reach), the capabilities and facts that input variables and schedules
 // use, the agent version, the answer size (how assignments page), and the
-// certificate envelopes are sealed to.
+// certificate envelopes are sealed to; and the server build, since another
+// build may build payloads otherwise from the same data.
 func deliveryBasis(d store.Device, req protocol.CheckinRequest, cert *x509.Certificate) string {
 	b, _ := json.Marshal(struct {
-		User, Serial, Hostname, FullName, Agent, Cert string
-		Groups, Capabilities                          []string
-		Budget                                        int
+		Server, User, Serial, Hostname, FullName, Agent, Cert string
+		Groups, Capabilities                                  []string
+		Budget                                                int
 	}{
-		strings.ToLower(d.User), req.Facts.SerialNumber, req.Facts.Hostname, req.Facts.ConsoleUserFullName,
-		req.AgentVersion, certSerial(cert), d.Groups, req.Capabilities, responseBudget(req.MaxResponseBytes),
+		version.Version + " " + version.Commit, strings.ToLower(d.User), req.Facts.SerialNumber, req.Facts.Hostname,
+		req.Facts.ConsoleUserFullName, req.AgentVersion, certSerial(cert), d.Groups, req.Capabilities,
+		responseBudget(req.MaxResponseBytes),
 	})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
