@@ -172,13 +172,28 @@ func (a *Agent) DeviceID() string { return a.id.DeviceID }
 func (a *Agent) url(path string) string { return a.id.ServerURL + path }
 
 // Checkin performs one signed check-in and returns the verified payload,
-// which is also saved for the scheduler and `status`.
+// which is also saved for the scheduler and `status`. The agent names the
+// content it holds; when the server answers that it is unchanged, the saved
+// payload stands, under the new answer's validity.
 func (a *Agent) Checkin(ctx context.Context) (*protocol.CheckinPayload, error) {
+	held, digest := a.heldPayload()
+	p, err := a.checkin(ctx, held, digest)
+	if errors.Is(err, protocol.ErrNotHeld) {
+		// Never stay on content the server does not vouch for: ask for it whole.
+		a.o.Log.Warn("the server answered unchanged for content this agent does not hold: asking for all of it", zap.Error(err))
+		p, err = a.checkin(ctx, nil, "")
+	}
+	return p, err
+}
+
+func (a *Agent) checkin(ctx context.Context, held *protocol.CheckinPayload, digest string) (*protocol.CheckinPayload, error) {
 	nonce := make([]byte, 32)
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	body, err := do(ctx, a.client, "POST", a.url(protocol.PathCheckin), a.checkinRequest(nonce), protocol.MaxResponseBody)
+	req := a.checkinRequest(nonce)
+	req.PayloadDigest = digest
+	body, err := do(ctx, a.client, "POST", a.url(protocol.PathCheckin), req, protocol.MaxResponseBody)
 	if errors.Is(err, ErrAnswerTooLarge) {
 		// Never lock ourselves out: ask for less next time; the server
 		// sends the rest in later answers.
@@ -190,17 +205,23 @@ func (a *Agent) Checkin(ctx context.Context) (*protocol.CheckinPayload, error) {
 	if err != nil {
 		return nil, fmt.Errorf("check in with %s: %w", a.id.ServerURL, err)
 	}
-	p, err := protocol.OpenCheckin(body, a.id.signing, a.id.DeviceID, nonce, a.o.Now())
+	answer, err := protocol.OpenCheckin(body, a.id.signing, a.id.DeviceID, nonce, a.o.Now())
 	if err != nil {
 		return nil, fmt.Errorf("check-in response refused: %w", err)
 	}
-	if err := atomicfile.WriteJSON(filepath.Join(a.o.StateDir, payloadFile), p, 0o600); err != nil {
-		return nil, err
+	p, err := protocol.Resolve(answer, held)
+	if err != nil {
+		return nil, fmt.Errorf("check-in response refused: %w", err)
+	}
+	if !answer.Unchanged {
+		if err := atomicfile.WriteJSON(filepath.Join(a.o.StateDir, payloadFile), p, 0o600); err != nil {
+			return nil, err
+		}
 	}
 	if p.Resend {
 		a.o.Log.Info("server redistributed the whole configuration", zap.String("version", a.o.Version))
 	}
-	a.o.Log.Debug("checked in", configurationField(p.Configuration), zap.Int("assignments", len(p.Assignments)),
+	a.o.Log.Debug("checked in", zap.Bool("unchanged", answer.Unchanged), configurationField(p.Configuration), zap.Int("assignments", len(p.Assignments)),
 		zap.Bool("more", p.More), zap.Bool("resend", p.Resend), zap.Int("apps", len(p.Apps)),
 		zap.Bool("onboarding", p.Onboarding != nil), zap.Int("checkin_interval_minutes", p.Config.CheckinIntervalMinutes))
 	return &p, nil
@@ -220,6 +241,16 @@ func (a *Agent) checkinRequest(nonce []byte) protocol.CheckinRequest {
 		Capabilities: a.o.Capabilities, Nonce: nonce, Facts: a.o.Facts(), RecentLog: a.o.RecentLog.Lines(),
 		MaxResponseBytes: int(a.maxAnswer.Load()),
 	}
+}
+
+// heldPayload is the saved payload the agent can name to the server, with
+// its content digest; nil and "" when none is saved.
+func (a *Agent) heldPayload() (*protocol.CheckinPayload, string) {
+	p, err := a.lastPayload()
+	if err != nil {
+		return nil, ""
+	}
+	return p, protocol.ContentDigest(*p)
 }
 
 // lastPayload is the payload of the latest successful check-in, if any.

@@ -86,6 +86,10 @@ type CheckinRequest struct {
 	// MaxResponseBytes is the largest signed response the agent accepts;
 	// the server keeps under it (0: MaxResponseBody).
 	MaxResponseBytes int `json:"max_response_bytes,omitempty"`
+	// PayloadDigest is the ContentDigest of the last payload the agent
+	// verified and holds; empty when it holds none. When the content is
+	// still current the server answers Unchanged instead of resending it.
+	PayloadDigest string `json:"payload_digest,omitempty"`
 }
 
 // Bounds of CheckinRequest.RecentLog.
@@ -127,6 +131,11 @@ type CheckinPayload struct {
 	// Run-once configurations the device finished are not sent again, so
 	// each round makes room for the next.
 	More bool `json:"more,omitempty"`
+	// Unchanged answers a request whose PayloadDigest is still current: the
+	// payload carries no content and Digest repeats the digest it vouches
+	// for; the agent acts on the payload it holds.
+	Unchanged bool   `json:"unchanged,omitempty"`
+	Digest    string `json:"digest,omitempty"`
 }
 
 // Config is the tenant's Mobile@Work configuration as it applies to the device.

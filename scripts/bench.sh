@@ -28,3 +28,6 @@ $go test -run '^$' -bench CheckinTenantSize -benchtime 200x ./server/ | grep -E 
 
 section "server: check-in + result upload from 16 agents per processor through the device handler (compare two commits; goal: 0 500s/op)"
 $go test -run '^$' -bench ParallelCheckins -benchtime 1000x ./server/ | grep -E '^Benchmark|^ok|FAIL'
+
+section "server: unchanged vs full check-in with 0, 1, 10, 100 assignments, as ratios to a full one with none (goal: unchanged ~1x time and bytes whatever the count)"
+$go test -run '^$' -bench CheckinUnchanged -benchtime 50x ./server/ | grep -E '^Benchmark|^ok|FAIL'

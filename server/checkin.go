@@ -111,6 +111,11 @@ func (s *Server) handleCheckin(w http.ResponseWriter, r *http.Request, d store.D
 		s.internal(w, r, "sign check-in", err)
 		return
 	}
+	answer := "full"
+	if p.Unchanged {
+		answer = "unchanged"
+	}
+	noteAnswer(r, answer)
 	if p.Resend {
 		s.Log.Info("agent upgraded: configuration redistributed", zap.String("device", d.ID), zap.String("from", prev), zap.String("to", req.AgentVersion))
 	}
@@ -118,11 +123,12 @@ func (s *Server) handleCheckin(w http.ResponseWriter, r *http.Request, d store.D
 	w.Write(signed)
 }
 
-// checkin records what the device reported and builds the payload it
-// receives: the Mobile@Work configuration in effect, the script
-// configurations reaching it (none without a Mobile@Work configuration),
-// its apps and onboarding plan. It returns the agent version the device had
-// reported before.
+// checkin records what the device reported and answers it: "unchanged"
+// when the content the device holds is still what it would be sent (see
+// delivery.go), else the payload in full: the Mobile@Work configuration in
+// effect, the script configurations reaching it (none without a Mobile@Work
+// configuration), its apps and onboarding plan. It returns the agent
+// version the device had reported before.
 func (s *Server) checkin(ctx context.Context, d store.Device, req protocol.CheckinRequest, cert *x509.Certificate) (protocol.CheckinPayload, string, error) {
 	now := s.now()
 	req.Facts.AgentVersion = req.AgentVersion
@@ -133,21 +139,59 @@ func (s *Server) checkin(ctx context.Context, d store.Device, req protocol.Check
 		return protocol.CheckinPayload{}, "", fmt.Errorf("record check-in: %w", err)
 	}
 	d.Facts, d.Capabilities, d.AgentVersion = req.Facts, req.Capabilities, req.AgentVersion
-	dc, err := s.configsFor(ctx, d)
-	if err != nil {
-		return protocol.CheckinPayload{}, "", fmt.Errorf("resolve configurations: %w", err)
-	}
-	cfg := dc.settings()
 	p := protocol.CheckinPayload{
 		ProtocolVersion: protocol.Version, DeviceID: d.ID, Nonce: req.Nonce,
 		IssuedAt: now, ExpiresAt: now.Add(s.ResponseTTL),
-		Config: settings.DeviceConfig(cfg), Assignments: []protocol.Assignment{},
 		// A new agent version gets its whole configuration again.
 		Resend: prev != "" && prev != req.AgentVersion,
 	}
+	basis := deliveryBasis(d, req, cert)
+	if req.PayloadDigest != "" && !p.Resend {
+		if s.stillCurrent(ctx, d.ID, req.PayloadDigest, basis, now) {
+			return protocol.Unchanged(p, req.PayloadDigest), prev, nil
+		}
+	}
+	// Read before anything the payload is built from: a change made while
+	// it is built makes the next check-in build again.
+	gen, err := s.Store.Generation(ctx)
+	if err != nil {
+		return protocol.CheckinPayload{}, "", fmt.Errorf("read generation: %w", err)
+	}
+	complete, after, refreshAt, err := s.fillPayload(ctx, &p, d, req, cert, now)
+	if err != nil {
+		return protocol.CheckinPayload{}, "", err
+	}
+	// The statuses as this build left them: a run reported meanwhile is not
+	// among them, and makes the next check-in build again.
+	del := store.Delivery{DeviceID: d.ID, Basis: basisWith(basis, after), Generation: gen, RefreshAt: refreshAt, SentAt: now}
+	if complete && !p.More && !p.Resend {
+		del.Digest = protocol.ContentDigest(p)
+	}
+	if err := s.Store.PutDelivery(ctx, del); err != nil {
+		// The device gets its payload; only the next check-in costs more.
+		s.Log.Warn("record delivery", zap.String("device", d.ID), zap.Error(err))
+	}
+	if del.Digest != "" && del.Digest == req.PayloadDigest {
+		return protocol.Unchanged(p, del.Digest), prev, nil
+	}
+	return p, prev, nil
+}
+
+// fillPayload builds the content of a full answer into p and records the
+// statuses it gives the configurations. complete is false when a part was
+// left out for a failure (the plan, the statuses) that the next check-in
+// must try again; after are the device's statuses once recorded, and
+// refreshAt is when they next change on their own.
+func (s *Server) fillPayload(ctx context.Context, p *protocol.CheckinPayload, d store.Device, req protocol.CheckinRequest, cert *x509.Certificate, now time.Time) (complete bool, after []store.DeviceStatus, refreshAt time.Time, err error) {
+	dc, err := s.configsFor(ctx, d)
+	if err != nil {
+		return false, nil, time.Time{}, fmt.Errorf("resolve configurations: %w", err)
+	}
+	cfg := dc.settings()
+	p.Config, p.Assignments = settings.DeviceConfig(cfg), []protocol.Assignment{}
 	held, err := s.Store.DeviceStatuses(ctx, d.ID)
 	if err != nil {
-		return protocol.CheckinPayload{}, "", fmt.Errorf("read statuses: %w", err)
+		return false, nil, time.Time{}, fmt.Errorf("read statuses: %w", err)
 	}
 	sent := map[string]bool{}
 	if dc.inEffect != nil {
@@ -155,24 +199,31 @@ func (s *Server) checkin(ctx context.Context, d store.Device, req protocol.Check
 		p.Configuration = &protocol.ConfigurationRef{ID: dc.inEffect.ID, Name: dc.inEffect.Name, Version: dc.inEffect.Version}
 		budget := responseBudget(req.MaxResponseBytes)
 		if p.Assignments, p.More, err = s.deviceAssignments(ctx, d, unfinished(dc.scripts, d, held), cert, budget); err != nil {
-			return protocol.CheckinPayload{}, "", fmt.Errorf("build assignments: %w", err)
+			return false, nil, time.Time{}, fmt.Errorf("build assignments: %w", err)
 		}
 		for _, a := range p.Assignments {
 			sent[a.ID] = true
 		}
 	}
 	if p.Apps, err = s.deviceOffers(ctx, dc.audience); err != nil {
-		return protocol.CheckinPayload{}, "", fmt.Errorf("build app offers: %w", err)
+		return false, nil, time.Time{}, fmt.Errorf("build app offers: %w", err)
 	}
+	complete = true
 	if dc.inEffect != nil {
-		p.Onboarding = s.onboardingPlan(ctx, cfg, d, dc.audience)
+		// A plan that cannot be built is left out: the check-in still
+		// delivers scripts, and the agent waits for the plan within its window.
+		if p.Onboarding, err = s.planFor(ctx, cfg, dc.audience); err != nil {
+			s.Log.Error("build onboarding plan", zap.String("device", d.ID), zap.Error(err))
+			complete = false
+		}
 	}
-	if err := s.recordDelivery(ctx, d, dc, held, sent, now); err != nil {
+	if after, refreshAt, err = s.recordDelivery(ctx, d, dc, held, sent, now); err != nil {
 		// Statuses are the admin's view; a failure to write them must not
 		// keep the device from its configuration.
 		s.Log.Error("record configuration statuses", zap.String("device", d.ID), zap.Error(err))
+		complete = false
 	}
-	return p, prev, nil
+	return complete, after, refreshAt, nil
 }
 
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, what string, err error) {
@@ -224,12 +275,17 @@ func variableValues(d store.Device, displayName string) map[string]string {
 
 // deviceAssignments builds what the device receives for its script
 // configurations: inputs resolved for it, schedules it can honour, and a key
-// envelope sealed to its certificate for the script's current version.
+// envelope sealed to its certificate for the script's current version,
+// sealed once and kept (see keptEnvelopes).
 //
 // Assignments are added, oldest configuration first, while their encoded
 // size stays within budget; more reports that some were left for a later
 // check-in.
 func (s *Server) deviceAssignments(ctx context.Context, d store.Device, scripts []store.Configuration, cert *x509.Certificate, budget int) (out []protocol.Assignment, more bool, err error) {
+	out = []protocol.Assignment{}
+	if len(scripts) == 0 {
+		return out, false, nil
+	}
 	var displayName string
 	if d.User != "" {
 		if u, err := s.Store.User(ctx, d.User); err == nil {
@@ -237,12 +293,20 @@ func (s *Server) deviceAssignments(ctx context.Context, d store.Device, scripts 
 		}
 	}
 	vals := variableValues(d, displayName)
-	out = []protocol.Assignment{}
+	envs, err := s.keptEnvelopes(ctx, d.ID, cert)
+	if err != nil {
+		return nil, false, err
+	}
+	defer envs.save(ctx, s)
+	byID := map[string]store.Script{} // many configurations share a script
 	used := 0
 	for _, c := range scripts {
-		sc, err := s.Store.Script(ctx, c.Script.ScriptID)
-		if err != nil {
-			return nil, false, fmt.Errorf("configuration %s: script %s: %w", c.ID, c.Script.ScriptID, err)
+		sc, ok := byID[c.Script.ScriptID]
+		if !ok {
+			if sc, err = s.Store.Script(ctx, c.Script.ScriptID); err != nil {
+				return nil, false, fmt.Errorf("configuration %s: script %s: %w", c.ID, c.Script.ScriptID, err)
+			}
+			byID[sc.ID] = sc
 		}
 		inputs := make([]protocol.Input, 0, len(sc.Inputs))
 		for _, decl := range sc.Inputs {
@@ -252,11 +316,9 @@ func (s *Server) deviceAssignments(ctx context.Context, d store.Device, scripts 
 			}
 			inputs = append(inputs, protocol.Input{Label: decl.Label, Name: decl.Name, Value: variables.Resolve(v, vals)})
 		}
-		env, err := protocol.SealKeyGrant(protocol.KeyGrant{
-			AssignmentID: c.ID, BlobSHA256: sc.BlobSHA256, Key: sc.BlobKey,
-		}, cert, s.Tenant.Signing)
+		env, err := envs.envelope(c, sc, s.Tenant.Signing, s.now())
 		if err != nil {
-			return nil, false, fmt.Errorf("seal key for configuration %s: %w", c.ID, err)
+			return nil, false, err
 		}
 		asg := protocol.Assignment{
 			ID: c.ID, Version: c.Version, ScriptID: sc.ID, Name: c.Name,
@@ -348,53 +410,32 @@ func nextRun(c store.Configuration, d store.Device, now time.Time) time.Time {
 
 // recordDelivery writes the statuses a check-in gives the configurations
 // reaching the device, only those that changed, and forgets the statuses
-// of configurations that no longer reach it.
+// of configurations that no longer reach it. It returns the statuses the
+// device has then, by config id, and the earliest next run of its
+// recurring scripts (zero when none), when they next change on their own.
 // Script configurations left out of this response for room (not
 // delivered, not finished) keep the status they had.
-func (s *Server) recordDelivery(ctx context.Context, d store.Device, dc deviceConfigs, held []store.DeviceStatus, sent map[string]bool, now time.Time) error {
+func (s *Server) recordDelivery(ctx context.Context, d store.Device, dc deviceConfigs, held []store.DeviceStatus, sent map[string]bool, now time.Time) ([]store.DeviceStatus, time.Time, error) {
 	prev := map[string]*store.DeviceStatus{}
 	for i := range held {
 		prev[held[i].ConfigID] = &held[i]
 	}
-	var put []store.DeviceStatus
-	reached := map[string]bool{}
-	add := func(c store.Configuration, r role) error {
-		reached[c.ID] = true
-		p := prev[c.ID]
-		var latest *store.StoredResult
-		if r == roleScript && (p == nil || p.Version != c.Version || !ranOrRunning(*p)) {
-			// A run reported before the server kept statuses (or before this
-			// status existed) still counts.
-			rs, err := s.Store.Results(ctx, store.ResultFilter{DeviceID: d.ID, ConfigID: c.ID, Limit: 1})
-			if err != nil {
-				return err
-			}
-			if len(rs) == 1 && rs[0].AssignmentVersion == c.Version {
-				latest = &rs[0]
-			}
-		}
-		var next time.Time
-		if r == roleScript {
-			next = nextRun(c, d, now)
-			c.Script.Schedule = scheduleOn(c, d) // the status follows what the device runs
-		}
-		st := delivered(p, c, r, dc.inEffect, latest, next, now)
-		st.DeviceID = d.ID
-		if changed(p, st) {
-			put = append(put, st)
-		}
-		return nil
+	type delivery struct {
+		c store.Configuration
+		r role
 	}
+	var todo []delivery
+	reached := map[string]bool{}
 	if dc.inEffect != nil {
-		if err := add(*dc.inEffect, roleInEffect); err != nil {
-			return err
-		}
+		todo = append(todo, delivery{*dc.inEffect, roleInEffect})
 	}
 	for _, c := range dc.superseded {
-		if err := add(c, roleSuperseded); err != nil {
-			return err
-		}
+		todo = append(todo, delivery{c, roleSuperseded})
 	}
+	// A run reported before the server kept statuses (or before this
+	// status existed) still counts: the newest results of the scripts the
+	// device has not run at their version, in one look-up.
+	var unrun []string
 	for _, c := range dc.scripts {
 		r := roleScript
 		switch {
@@ -404,8 +445,36 @@ func (s *Server) recordDelivery(ctx context.Context, d store.Device, dc deviceCo
 			reached[c.ID] = true // withheld for room: unchanged until sent
 			continue
 		}
-		if err := add(c, r); err != nil {
-			return err
+		todo = append(todo, delivery{c, r})
+		if p := prev[c.ID]; r == roleScript && (p == nil || p.Version != c.Version || !ranOrRunning(*p)) {
+			unrun = append(unrun, c.ID)
+		}
+	}
+	latest, err := s.Store.LatestResults(ctx, d.ID, unrun)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	var put []store.DeviceStatus
+	var refresh time.Time
+	for _, t := range todo {
+		c := t.c
+		reached[c.ID] = true
+		var last *store.StoredResult
+		if res, ok := latest[c.ID]; ok && res.AssignmentVersion == c.Version {
+			last = &res
+		}
+		var next time.Time
+		if t.r == roleScript {
+			next = nextRun(c, d, now)
+			c.Script.Schedule = scheduleOn(c, d) // the status follows what the device runs
+			if !next.IsZero() && (refresh.IsZero() || next.Before(refresh)) {
+				refresh = next
+			}
+		}
+		st := delivered(prev[c.ID], c, t.r, dc.inEffect, last, next, now)
+		st.DeviceID = d.ID
+		if changed(prev[c.ID], st) {
+			put = append(put, st)
 		}
 	}
 	var gone []string
@@ -415,9 +484,25 @@ func (s *Server) recordDelivery(ctx context.Context, d store.Device, dc deviceCo
 		}
 	}
 	if err := s.Store.PutStatuses(ctx, put); err != nil {
-		return err
+		return nil, time.Time{}, err
 	}
-	return s.Store.DeleteStatuses(ctx, d.ID, gone)
+	if err := s.Store.DeleteStatuses(ctx, d.ID, gone); err != nil {
+		return nil, time.Time{}, err
+	}
+	byConfig := map[string]store.DeviceStatus{}
+	for id, p := range prev {
+		if reached[id] {
+			byConfig[id] = *p
+		}
+	}
+	for _, st := range put {
+		byConfig[st.ConfigID] = st
+	}
+	after := make([]store.DeviceStatus, 0, len(byConfig))
+	for _, id := range sortedKeys(byConfig) {
+		after = append(after, byConfig[id])
+	}
+	return after, refresh, nil
 }
 
 // setRunStatus records what the device reports of a run of configuration

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/protocol/schedule"
 	"github.com/mobileatwork/mobileatwork/server/distribution"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
@@ -46,21 +47,8 @@ func benchDevice(b testing.TB, s *Server, id string) (store.Device, *x509.Certif
 func BenchmarkCheckinTenantSize(b *testing.B) {
 	for _, others := range []int{0, 1000} {
 		b.Run(fmt.Sprintf("others=%d", others), func(b *testing.B) {
-			dir := b.TempDir()
-			s, err := Init(dir+"/data", "Bench", nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
+			s, d, cert, sc := benchServer(b)
 			ctx := context.Background()
-			if _, err := s.Distribute(ctx, "default", []string{"all"}, false); err != nil {
-				b.Fatal(err)
-			}
-			d, cert := benchDevice(b, s, "dev_bench")
-			sc, err := s.AddScript(ctx, "bench", "", []byte("true\n"), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
 			if _, _, err := s.Assign(ctx, "mine", "", ScriptRequest{Script: sc.ID}, []string{"device:dev_bench"}); err != nil {
 				b.Fatal(err)
 			}
@@ -91,5 +79,100 @@ func BenchmarkCheckinTenantSize(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// benchServer is a tenant whose default Mobile@Work configuration reaches
+// every device, with one enrolled device and one script.
+func benchServer(b *testing.B) (*Server, store.Device, *x509.Certificate, store.Script) {
+	s, err := Init(b.TempDir()+"/data", "Bench", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+	if _, err := s.Distribute(ctx, "default", []string{"all"}, false); err != nil {
+		b.Fatal(err)
+	}
+	d, cert := benchDevice(b, s, "dev_bench")
+	sc, err := s.AddScript(ctx, "bench", "", []byte("true\n"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, d, cert, sc
+}
+
+// benchTenant is a tenant whose device n daily script configurations
+// reach, with a check-in request of an agent that holds no payload.
+func benchTenant(b *testing.B, n int) (*Server, store.Device, *x509.Certificate, protocol.CheckinRequest) {
+	s, d, cert, sc := benchServer(b)
+	ctx := context.Background()
+	daily := schedule.Spec{Kind: schedule.Daily, At: "09:00"}
+	for i := range n {
+		if _, _, err := s.Assign(ctx, fmt.Sprintf("c%03d", i), "", ScriptRequest{Script: sc.ID, Schedule: &daily}, []string{"all"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	req := protocol.CheckinRequest{ProtocolVersion: protocol.Version, DeviceID: d.ID, AgentVersion: "1.80.0",
+		Capabilities: d.Capabilities, Nonce: make([]byte, 32)}
+	return s, d, cert, req
+}
+
+// signedCheckin is the server's side of one check-in up to the signed
+// answer; it returns the answer's size.
+func signedCheckin(b *testing.B, s *Server, d store.Device, req protocol.CheckinRequest, cert *x509.Certificate) (protocol.CheckinPayload, int) {
+	p, _, err := s.checkin(context.Background(), d, req, cert)
+	if err != nil {
+		b.Fatal(err)
+	}
+	signed, err := protocol.SignCheckin(p, s.Tenant.Signing)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p, len(signed)
+}
+
+// BenchmarkCheckinUnchanged compares a check-in answered "unchanged" (the
+// agent holds the current payload) with a full one, for a device 0, 1, 10
+// or 100 script configurations reach. Besides ns/op and the signed answer's
+// bytes, each reports both as ratios to the first sub-benchmark, a full
+// check-in with no assignment, measured in the same run (x_full0_ns,
+// x_full0_bytes; absent when a -bench pattern leaves that one out).
+func BenchmarkCheckinUnchanged(b *testing.B) {
+	var baseNs, baseBytes float64
+	for _, unchanged := range []bool{false, true} {
+		for _, n := range []int{0, 1, 10, 100} {
+			name := fmt.Sprintf("full/assignments=%d", n)
+			if unchanged {
+				name = fmt.Sprintf("unchanged/assignments=%d", n)
+			}
+			b.Run(name, func(b *testing.B) {
+				s, d, cert, req := benchTenant(b, n)
+				p, _ := signedCheckin(b, s, d, req, cert) // seals the envelopes, records the statuses
+				if len(p.Assignments) != n {
+					b.Fatalf("%d assignments, want %d", len(p.Assignments), n)
+				}
+				if unchanged {
+					req.PayloadDigest = protocol.ContentDigest(p)
+				}
+				size := 0
+				b.ResetTimer()
+				for b.Loop() {
+					p, size = signedCheckin(b, s, d, req, cert)
+					if p.Unchanged != unchanged {
+						b.Fatalf("unchanged = %v, want %v", p.Unchanged, unchanged)
+					}
+				}
+				ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+				if !unchanged && n == 0 {
+					baseNs, baseBytes = ns, float64(size) // the last (longest) round's
+				}
+				b.ReportMetric(float64(size), "resp_bytes")
+				if baseNs > 0 && baseBytes > 0 {
+					b.ReportMetric(ns/baseNs, "x_full0_ns")
+					b.ReportMetric(float64(size)/baseBytes, "x_full0_bytes")
+				}
+			})
+		}
 	}
 }

@@ -26,19 +26,22 @@ const appAssetPrefix = "/v1/apps/"
 const appAssetRoute = "GET " + appAssetPrefix + "{app}/{asset...}"
 
 // distributedApps returns the ids of the apps distributed to the audience,
+// with the distributions that reach it: candidates from the targets index,
 // decided by the one resolver configurations use.
 func (s *Server) distributedApps(ctx context.Context, aud distribution.Audience) (map[string]bool, []store.AppDistribution, error) {
-	all, err := s.Store.AppDistributions(ctx)
+	cands, err := s.Store.AppDistributionsFor(ctx, aud)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list app distributions: %w", err)
 	}
 	ids := map[string]bool{}
-	for _, dist := range all {
+	var reaching []store.AppDistribution
+	for _, dist := range cands {
 		if distribution.Reaches([]distribution.Target{appTarget(dist)}, aud) {
 			ids[dist.AppID] = true
+			reaching = append(reaching, dist)
 		}
 	}
-	return ids, all, nil
+	return ids, reaching, nil
 }
 
 // appTarget is an app distribution as a distribution target: app
@@ -51,20 +54,23 @@ func appTarget(d store.AppDistribution) distribution.Target {
 // distributed to it, by name, with their details, the newest
 // reviews and the digests of every file it may fetch.
 func (s *Server) deviceOffers(ctx context.Context, aud distribution.Audience) ([]protocol.AppOffer, error) {
-	ids, all, err := s.distributedApps(ctx, aud)
+	ids, reaching, err := s.distributedApps(ctx, aud)
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	apps, err := s.Store.Apps(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list apps: %w", err)
+	apps := make([]store.App, 0, len(ids))
+	for _, id := range sortedKeys(ids) {
+		a, err := s.Store.App(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("app %s: %w", id, err)
+		}
+		apps = append(apps, a)
 	}
+	// Catalog order (oldest first) under the order by name below.
+	slices.SortStableFunc(apps, func(a, b store.App) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	var out []protocol.AppOffer
 	for _, a := range apps {
-		if !ids[a.ID] {
-			continue
-		}
-		info, err := s.appInfo(ctx, a, all)
+		info, err := s.appInfo(ctx, a, reaching)
 		if err != nil {
 			return nil, fmt.Errorf("app %s: %w", a.ID, err)
 		}

@@ -101,14 +101,22 @@ func (s *Server) Profiles(ctx context.Context) ([]store.Profile, error) {
 // beside it. A plan that cannot be built is left out and logged: the check-in
 // still delivers scripts, and the agent waits for the plan within its window.
 func (s *Server) onboardingPlan(ctx context.Context, stored map[string]string, d store.Device, aud distribution.Audience) *protocol.OnboardingPlan {
-	cfg := settings.Merge(stored)
-	if on, _ := strconv.ParseBool(cfg["onboarding.enabled"]); !on {
-		return nil
-	}
-	profiles, err := s.Store.Profiles(ctx)
+	plan, err := s.planFor(ctx, stored, aud)
 	if err != nil {
 		s.Log.Error("build onboarding plan", zap.String("device", d.ID), zap.Error(err))
-		return nil
+	}
+	return plan
+}
+
+// planFor is onboardingPlan's plan, or why it could not be built.
+func (s *Server) planFor(ctx context.Context, stored map[string]string, aud distribution.Audience) (*protocol.OnboardingPlan, error) {
+	cfg := settings.Merge(stored)
+	if on, _ := strconv.ParseBool(cfg["onboarding.enabled"]); !on {
+		return nil, nil
+	}
+	profiles, err := s.Store.ProfilesFor(ctx, aud)
+	if err != nil {
+		return nil, err
 	}
 	n := func(k string) int { v, _ := strconv.Atoi(cfg[k]); return v }
 	plan := &protocol.OnboardingPlan{
@@ -121,7 +129,7 @@ func (s *Server) onboardingPlan(ctx context.Context, stored map[string]string, d
 			plan.Profiles = append(plan.Profiles, protocol.Profile{ID: p.ID, Name: p.Name, Identifier: p.Identifier})
 		}
 	}
-	return plan
+	return plan, nil
 }
 
 var (

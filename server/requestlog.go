@@ -12,10 +12,12 @@ import (
 )
 
 // reqLog is what a request's log line carries beyond what logRequests sees
-// itself: the device the request comes from and why it was refused.
+// itself: the device the request comes from, why it was refused, and
+// for a check-in which answer it got.
 type reqLog struct {
 	device string
 	reason string
+	answer string
 }
 
 type reqLogKey struct{}
@@ -30,6 +32,13 @@ func requestLog(r *http.Request) *reqLog {
 func noteDevice(r *http.Request, id string) {
 	if rl := requestLog(r); rl != nil {
 		rl.device = id
+	}
+}
+
+// noteAnswer names the kind of check-in answer in the request's log line.
+func noteAnswer(r *http.Request, answer string) {
+	if rl := requestLog(r); rl != nil {
+		rl.answer = answer
 	}
 }
 
@@ -66,6 +75,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			zap.Int64("bytes", cw.bytes))
 		if rl.reason != "" {
 			fields = append(fields, zap.String("reason", rl.reason))
+		}
+		if rl.answer != "" {
+			fields = append(fields, zap.String("answer", rl.answer))
 		}
 		s.Log.Info("device request", fields...)
 	})

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/mobileatwork/mobileatwork/server/distribution"
 )
 
 // Image is an icon or screenshot of a catalog app, kept under the data
@@ -65,6 +67,10 @@ type AppCatalogStore interface {
 	AddAppDistribution(ctx context.Context, d AppDistribution) error
 	// AppDistributions returns every distribution, oldest first.
 	AppDistributions(ctx context.Context) ([]AppDistribution, error)
+	// AppDistributionsFor returns, through a targets index, oldest first,
+	// every distribution whose target may reach the audience: a superset of
+	// those distribution.Reaches accepts, never missing one.
+	AppDistributionsFor(ctx context.Context, a distribution.Audience) ([]AppDistribution, error)
 	// SetAppDistributions replaces all of an app's distributions with ds
 	// (all for appID), in one transaction; ErrNotFound if the app is unknown.
 	SetAppDistributions(ctx context.Context, appID string, ds []AppDistribution) error

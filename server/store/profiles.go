@@ -24,6 +24,10 @@ type ProfileStore interface {
 	// CreateProfile stores p; an existing id or identifier is ErrExists.
 	CreateProfile(ctx context.Context, p Profile) error
 	Profiles(ctx context.Context) ([]Profile, error) // ordered by CreatedAt
+	// ProfilesFor returns, through a targets index, ordered by CreatedAt and
+	// with all their targets, the profiles with a target that may reach the
+	// audience: a superset of those distribution.Reaches accepts.
+	ProfilesFor(ctx context.Context, a distribution.Audience) ([]Profile, error)
 	// SetProfileTargets replaces a profile's distribution; ErrNotFound for
 	// an unknown profile.
 	SetProfileTargets(ctx context.Context, id string, targets []distribution.Target) error

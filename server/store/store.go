@@ -193,6 +193,10 @@ type ResultStore interface {
 	// reports whether r was new. A second delivery is not an error.
 	PutResult(ctx context.Context, r protocol.Result, receivedAt time.Time) (bool, error)
 	Results(ctx context.Context, f ResultFilter) ([]StoredResult, error) // ordered by ReceivedAt
+	// LatestResults returns, for each of configIDs the device reported a
+	// run of, its newest result (as Results with Limit 1 would), in one
+	// look-up; configurations without a result are absent from the map.
+	LatestResults(ctx context.Context, deviceID string, configIDs []string) (map[string]StoredResult, error)
 }
 
 // AllStorage is everything the server needs.
@@ -209,5 +213,6 @@ type AllStorage interface {
 	AppCatalogStore
 	ProfileStore
 	OnboardingStore
+	DeliveryStore
 	Close() error
 }

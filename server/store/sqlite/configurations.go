@@ -126,29 +126,37 @@ func (s *Store) Configurations(ctx context.Context) ([]store.Configuration, erro
 	return cs, nil
 }
 
-// ConfigurationsFor looks up, through config_targets_reach, the
-// configurations with a target naming this device, its user, or one of
-// their groups, or everyone.
-func (s *Store) ConfigurationsFor(ctx context.Context, a distribution.Audience) ([]store.Configuration, error) {
-	conds := []string{`(kind = 'all')`, `(kind = 'device' AND value = ?)`}
+// reachWhere is the condition on a targets table (its kind and value
+// columns) that picks the rows naming this device, its user, one of their
+// groups, or everyone: what the reach indexes answer.
+func reachWhere(a distribution.Audience, kindCol, valueCol string) (string, []any) {
+	conds := []string{`(` + kindCol + ` = 'all')`, `(` + kindCol + ` = 'device' AND ` + valueCol + ` = ?)`}
 	args := []any{a.DeviceID}
 	if a.User != "" {
-		conds = append(conds, `(kind = 'user' AND value = ?)`)
+		conds = append(conds, `(`+kindCol+` = 'user' AND `+valueCol+` = ?)`)
 		args = append(args, strings.ToLower(a.User))
 	}
 	in := func(kind string, values []string) {
 		if len(values) == 0 {
 			return
 		}
-		conds = append(conds, `(kind = '`+kind+`' AND value IN (?`+strings.Repeat(", ?", len(values)-1)+`))`)
+		conds = append(conds, `(`+kindCol+` = '`+kind+`' AND `+valueCol+` IN (?`+strings.Repeat(", ?", len(values)-1)+`))`)
 		for _, v := range values {
 			args = append(args, v)
 		}
 	}
 	in(distribution.DeviceGroup, a.DeviceGroups)
 	in(distribution.UserGroup, a.UserGroups)
+	return strings.Join(conds, " OR "), args
+}
+
+// ConfigurationsFor looks up, through config_targets_reach, the
+// configurations with a target naming this device, its user, or one of
+// their groups, or everyone.
+func (s *Store) ConfigurationsFor(ctx context.Context, a distribution.Audience) ([]store.Configuration, error) {
+	where, args := reachWhere(a, "kind", "value")
 	q := `SELECT ` + configColumns + ` FROM configurations WHERE id IN (
-	SELECT config_id FROM config_targets WHERE ` + strings.Join(conds, " OR ") + `)
+	SELECT config_id FROM config_targets WHERE ` + where + `)
 ORDER BY kind, priority, created_at, id`
 	cs, err := s.queryConfigs(ctx, q, args...)
 	if err != nil {

@@ -212,6 +212,8 @@ CREATE TABLE onboarding (
 `},
 	// Configurations, see migrate_configurations.go.
 	{sql: configurationsSchema, data: migrateToConfigurations},
+	// Cheap check-ins, see delivery.go.
+	{sql: deliverySchema()},
 }
 
 // migrate applies the migrations the database lacks, each in its own

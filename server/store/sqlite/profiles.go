@@ -63,7 +63,24 @@ func (s *Store) SetProfileTargets(ctx context.Context, id string, targets []dist
 
 // Profiles returns every configuration, the oldest first.
 func (s *Store) Profiles(ctx context.Context) ([]store.Profile, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, name, identifier, created_at FROM profiles ORDER BY created_at, id`)
+	return s.queryProfiles(ctx, "")
+}
+
+// ProfilesFor looks up, through profile_targets_reach, the profiles with a
+// target naming this device, its user, one of their groups, or everyone.
+func (s *Store) ProfilesFor(ctx context.Context, a distribution.Audience) ([]store.Profile, error) {
+	where, args := reachWhere(a, "kind", "value")
+	return s.queryProfiles(ctx, "SELECT profile_id FROM profile_targets WHERE "+where, args...)
+}
+
+// queryProfiles lists the profiles whose id the subquery in returns (all
+// when it is empty), with their targets.
+func (s *Store) queryProfiles(ctx context.Context, in string, args ...any) ([]store.Profile, error) {
+	where := ""
+	if in != "" {
+		where = "WHERE id IN (" + in + ")"
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name, identifier, created_at FROM profiles `+where+` ORDER BY created_at, id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list profiles: %w", err)
 	}
@@ -90,7 +107,10 @@ func (s *Store) Profiles(ctx context.Context) ([]store.Profile, error) {
 	for i, p := range out {
 		index[p.ID] = i
 	}
-	trows, err := s.read.QueryContext(ctx, `SELECT profile_id, kind, value FROM profile_targets ORDER BY profile_id, kind, value`)
+	if in != "" {
+		where = "WHERE profile_id IN (" + in + ")"
+	}
+	trows, err := s.read.QueryContext(ctx, `SELECT profile_id, kind, value FROM profile_targets `+where+` ORDER BY profile_id, kind, value`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list profile targets: %w", err)
 	}

@@ -127,3 +127,45 @@ func scanResult(r scanner) (store.StoredResult, error) {
 	}
 	return sr, nil
 }
+
+// latestChunk bounds the configuration ids bound in one query, well below
+// SQLite's limit on parameters.
+const latestChunk = 500
+
+// LatestResults reads the newest result of each configuration for the
+// device through results_device_assignment, a few hundred configurations
+// a query.
+func (s *Store) LatestResults(ctx context.Context, deviceID string, configIDs []string) (map[string]store.StoredResult, error) {
+	out := map[string]store.StoredResult{}
+	for len(configIDs) > 0 {
+		n := min(len(configIDs), latestChunk)
+		chunk := configIDs[:n]
+		configIDs = configIDs[n:]
+		args := []any{deviceID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		q := `SELECT ` + resultColumns + ` FROM (
+	SELECT *, ROW_NUMBER() OVER (PARTITION BY assignment_id ORDER BY received_at DESC, rowid DESC) AS nth
+	FROM results WHERE device_id = ? AND assignment_id IN (?` + strings.Repeat(", ?", n-1) + `)
+) WHERE nth = 1`
+		rows, err := s.read.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("latest results of device %s: %w", deviceID, err)
+		}
+		for rows.Next() {
+			r, err := scanResult(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("latest results of device %s: %w", deviceID, err)
+			}
+			out[r.AssignmentID] = r
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("latest results of device %s: %w", deviceID, err)
+		}
+	}
+	return out, nil
+}

@@ -234,11 +234,10 @@ func mustConfigByID(t *testing.T, s store.AllStorage, id string) store.Configura
 
 // testReach checks that the indexed lookup never misses a configuration the
 // resolver says reaches the audience, and returns none that no target names.
-func testReach(t *testing.T, newStore NewStore) {
-	s := newStore(t)
-	mustCreateScript(t, s, sampleScript("s1", at(0)))
+// reachDistributions is one distribution of each kind, and mixes, by name.
+func reachDistributions() map[string][]distribution.Target {
 	T := func(kind, value string) distribution.Target { return distribution.Target{Kind: kind, Value: value} }
-	dists := map[string][]distribution.Target{
+	return map[string][]distribution.Target{
 		"none":      nil,
 		"all":       {T(distribution.All, "")},
 		"dev1":      {T(distribution.Device, "d1")},
@@ -248,21 +247,28 @@ func testReach(t *testing.T, newStore NewStore) {
 		"mix":       {T(distribution.Device, "d9"), T(distribution.UserGroup, "sales"), T(distribution.DeviceGroup, "design")},
 		"bob-or-d2": {T(distribution.User, "bob@example.com"), T(distribution.Device, "d2")},
 	}
+}
+
+// reachAudiences are devices some of reachDistributions reach.
+var reachAudiences = []distribution.Audience{
+	{DeviceID: "d1", DeviceGroups: []string{"lab"}, User: "ada@example.com", UserGroups: []string{"eng"}},
+	{DeviceID: "d2"},
+	{DeviceID: "d3", DeviceGroups: []string{"design", "lab"}, User: "bob@example.com", UserGroups: []string{"sales"}},
+	{DeviceID: "d4", User: "carol@example.com"},
+}
+
+func testReach(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	mustCreateScript(t, s, sampleScript("s1", at(0)))
 	var cs []store.Configuration
 	i := 0
-	for name, ts := range dists {
+	for name, ts := range reachDistributions() {
 		c := sampleScriptConfig("c-"+name, "Config "+name, "s1", at(time.Duration(i)*time.Minute), ts...)
 		mustCreateConfig(t, s, c)
 		cs = append(cs, c)
 		i++
 	}
-	audiences := []distribution.Audience{
-		{DeviceID: "d1", DeviceGroups: []string{"lab"}, User: "ada@example.com", UserGroups: []string{"eng"}},
-		{DeviceID: "d2"},
-		{DeviceID: "d3", DeviceGroups: []string{"design", "lab"}, User: "bob@example.com", UserGroups: []string{"sales"}},
-		{DeviceID: "d4", User: "carol@example.com"},
-	}
-	for _, a := range audiences {
+	for _, a := range reachAudiences {
 		t.Run(fmt.Sprint(a), func(t *testing.T) {
 			got, err := s.ConfigurationsFor(ctx(t), a)
 			if err != nil {

@@ -33,6 +33,11 @@ func Run(t *testing.T, newStore func(t *testing.T) store.AllStorage) {
 	t.Run("AppCatalog", func(t *testing.T) { testAppCatalog(t, newStore) })
 	t.Run("Profiles", func(t *testing.T) { testProfiles(t, newStore) })
 	t.Run("Onboarding", func(t *testing.T) { testOnboarding(t, newStore) })
+	t.Run("Generation", func(t *testing.T) { testGeneration(t, newStore) })
+	t.Run("Delivery", func(t *testing.T) { testDelivery(t, newStore) })
+	t.Run("KeyEnvelopes", func(t *testing.T) { testKeyEnvelopes(t, newStore) })
+	t.Run("LatestResults", func(t *testing.T) { testLatestResults(t, newStore) })
+	t.Run("CatalogReach", func(t *testing.T) { testCatalogReach(t, newStore) })
 }
 
 // tick is the finest time step every backend keeps: PostgreSQL's

@@ -1,0 +1,177 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/mobileatwork/mobileatwork/server/store"
+)
+
+// generationTables are the tables check-in payloads are built from: a
+// trigger bumps the generation at every insert, update and delete of
+// theirs, in the writer's transaction, so no write path can forget to. The
+// list is part of a released migration: a table added later gets its
+// triggers in a new one.
+var generationTables = []string{
+	"configurations", "config_targets", "scripts",
+	"apps", "app_details", "app_reviews", "app_distributions",
+	"profiles", "profile_targets", "user_groups", "user_group_members",
+}
+
+// deliverySchema is the generation with its triggers, what each device was
+// last sent, and the key envelopes sealed to devices.
+func deliverySchema() string {
+	var b strings.Builder
+	b.WriteString(`
+CREATE TABLE generation (
+	id INTEGER PRIMARY KEY CHECK (id = 1),
+	n  INTEGER NOT NULL
+);
+INSERT INTO generation (id, n) VALUES (1, 1);
+
+CREATE TABLE deliveries (
+	device_id  TEXT PRIMARY KEY REFERENCES devices (id),
+	digest     TEXT NOT NULL,
+	basis      TEXT NOT NULL,
+	generation INTEGER NOT NULL,
+	refresh_at TEXT,
+	sent_at    TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE key_envelopes (
+	device_id      TEXT NOT NULL REFERENCES devices (id),
+	config_id      TEXT NOT NULL REFERENCES configurations (id) ON DELETE CASCADE,
+	config_version INTEGER NOT NULL,
+	blob_sha256    TEXT NOT NULL,
+	cert_serial    TEXT NOT NULL,
+	envelope       BLOB NOT NULL,
+	created_at     TEXT NOT NULL,
+	PRIMARY KEY (device_id, config_id)
+);
+CREATE INDEX key_envelopes_config ON key_envelopes (config_id);
+
+-- Reaching a catalog app or a profile is looked up by target, as for
+-- configurations.
+CREATE INDEX app_distributions_reach ON app_distributions (target, target_id);
+CREATE INDEX profile_targets_reach ON profile_targets (kind, value);
+`)
+	bump := " BEGIN UPDATE generation SET n = n + 1 WHERE id = 1; END;\n"
+	for _, t := range generationTables {
+		for _, op := range []string{"INSERT", "UPDATE", "DELETE"} {
+			fmt.Fprintf(&b, "CREATE TRIGGER %s_generation_%s AFTER %s ON %s%s", t, strings.ToLower(op), op, t, bump)
+		}
+	}
+	// A user's name reaches payloads as an input variable; a user added
+	// without one (at enrollment) changes no payload.
+	b.WriteString("CREATE TRIGGER users_generation_insert AFTER INSERT ON users WHEN NEW.name <> ''" + bump)
+	b.WriteString("CREATE TRIGGER users_generation_update AFTER UPDATE ON users WHEN OLD.name IS NOT NEW.name" + bump)
+	b.WriteString("CREATE TRIGGER users_generation_delete AFTER DELETE ON users" + bump)
+	return b.String()
+}
+
+// Generation reads the counter the triggers bump.
+func (s *Store) Generation(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.read.QueryRowContext(ctx, `SELECT n FROM generation WHERE id = 1`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("read generation: %w", err)
+	}
+	return n, nil
+}
+
+// Delivery returns what the device was last sent.
+func (s *Store) Delivery(ctx context.Context, deviceID string) (store.Delivery, error) {
+	d := store.Delivery{DeviceID: deviceID}
+	var refresh sql.NullString
+	var sent string
+	err := s.read.QueryRowContext(ctx, `SELECT digest, basis, generation, refresh_at, sent_at FROM deliveries WHERE device_id = ?`, deviceID).
+		Scan(&d.Digest, &d.Basis, &d.Generation, &refresh, &sent)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Delivery{}, fmt.Errorf("delivery of device %s: %w", deviceID, store.ErrNotFound)
+	}
+	if err == nil {
+		d.RefreshAt, err = parseNullTime(refresh)
+	}
+	if err == nil {
+		d.SentAt, err = parseTime(sent)
+	}
+	if err != nil {
+		return store.Delivery{}, fmt.Errorf("delivery of device %s: %w", deviceID, err)
+	}
+	return d, nil
+}
+
+// PutDelivery replaces what the device was last sent.
+func (s *Store) PutDelivery(ctx context.Context, d store.Delivery) error {
+	_, err := s.db.ExecContext(ctx, `
+INSERT INTO deliveries (device_id, digest, basis, generation, refresh_at, sent_at) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (device_id) DO UPDATE SET digest = excluded.digest, basis = excluded.basis,
+	generation = excluded.generation, refresh_at = excluded.refresh_at, sent_at = excluded.sent_at`,
+		d.DeviceID, d.Digest, d.Basis, d.Generation, nullTime(d.RefreshAt), formatTime(d.SentAt))
+	if isForeignKeyViolation(err) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("put delivery of device %s: %w", d.DeviceID, err)
+	}
+	return nil
+}
+
+// KeyEnvelopes returns the envelopes sealed to the device.
+func (s *Store) KeyEnvelopes(ctx context.Context, deviceID string) ([]store.KeyEnvelope, error) {
+	rows, err := s.read.QueryContext(ctx, `
+SELECT config_id, config_version, blob_sha256, cert_serial, envelope, created_at
+FROM key_envelopes WHERE device_id = ? ORDER BY config_id`, deviceID)
+	if err != nil {
+		return nil, fmt.Errorf("key envelopes of device %s: %w", deviceID, err)
+	}
+	defer rows.Close()
+	var out []store.KeyEnvelope
+	for rows.Next() {
+		e := store.KeyEnvelope{DeviceID: deviceID}
+		var created string
+		if err := rows.Scan(&e.ConfigID, &e.ConfigVersion, &e.BlobSHA256, &e.CertSerial, &e.Envelope, &created); err != nil {
+			return nil, fmt.Errorf("key envelopes of device %s: %w", deviceID, err)
+		}
+		if e.CreatedAt, err = parseTime(created); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("key envelopes of device %s: %w", deviceID, err)
+	}
+	return out, nil
+}
+
+// PutKeyEnvelopes stores envelopes, replacing those of the same device and
+// configuration.
+func (s *Store) PutKeyEnvelopes(ctx context.Context, envs []store.KeyEnvelope) error {
+	if len(envs) == 0 {
+		return nil
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `
+INSERT INTO key_envelopes (device_id, config_id, config_version, blob_sha256, cert_serial, envelope, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (device_id, config_id) DO UPDATE SET config_version = excluded.config_version,
+	blob_sha256 = excluded.blob_sha256, cert_serial = excluded.cert_serial, envelope = excluded.envelope,
+	created_at = excluded.created_at`)
+		if err != nil {
+			return fmt.Errorf("put key envelopes: %w", err)
+		}
+		defer st.Close()
+		for _, e := range envs {
+			_, err := st.ExecContext(ctx, e.DeviceID, e.ConfigID, e.ConfigVersion, e.BlobSHA256, e.CertSerial, e.Envelope, formatTime(e.CreatedAt))
+			if isForeignKeyViolation(err) {
+				err = store.ErrNotFound
+			}
+			if err != nil {
+				return fmt.Errorf("put key envelope of %s for %s: %w", e.ConfigID, e.DeviceID, err)
+			}
+		}
+		return nil
+	})
+}
