@@ -10,16 +10,11 @@ import (
 	"time"
 )
 
-// opener records what it was asked to open and answers err.
-type opener struct {
-	opened []string
-	err    error
-}
+// opener is a browser that records the pages it was asked to open, as
+// fakeWindow does.
+type opener struct{ fakeWindow }
 
-func (o *opener) Open(_ context.Context, u string) error {
-	o.opened = append(o.opened, u)
-	return o.err
-}
+func (o *opener) Open(ctx context.Context, u string) error { return o.Show(ctx, u) }
 
 func TestBrowserWindow(t *testing.T) {
 	const page = "http://127.0.0.1:5001/?s=c"
@@ -29,7 +24,7 @@ func TestBrowserWindow(t *testing.T) {
 		wantPrint bool
 	}{
 		{"browser opens it", &opener{}, false},
-		{"browser fails: address printed", &opener{err: errors.New("xdg-open: not found")}, true},
+		{"browser fails: address printed", &opener{fakeWindow{err: errors.New("xdg-open: not found")}}, true},
 		{"no browser: address printed", nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -41,8 +36,8 @@ func TestBrowserWindow(t *testing.T) {
 			if err := w.Show(t.Context(), page); err != nil {
 				t.Fatalf("Show = %v", err)
 			}
-			if tc.opener != nil && (len(tc.opener.opened) != 1 || tc.opener.opened[0] != page) {
-				t.Errorf("browser asked for %q, want %q once", tc.opener.opened, page)
+			if tc.opener != nil && (len(tc.opener.shown) != 1 || tc.opener.shown[0] != page) {
+				t.Errorf("browser asked for %q, want %q once", tc.opener.shown, page)
 			}
 			if printed := strings.Contains(out.String(), page); printed != tc.wantPrint {
 				t.Errorf("printed %q; want the address printed: %v", out.String(), tc.wantPrint)
