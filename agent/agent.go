@@ -21,6 +21,7 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/agent/ledger"
 	"github.com/mobileatwork/mobileatwork/agent/outbox"
+	"github.com/mobileatwork/mobileatwork/desktop"
 	"github.com/mobileatwork/mobileatwork/executor"
 	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
 	"github.com/mobileatwork/mobileatwork/internal/logging"
@@ -94,8 +95,8 @@ type Agent struct {
 	cfgSeen bool
 	cfgRef  *protocol.ConfigurationRef
 
-	ui          *uiOffer    // the console user's offer of the local pages
-	catalogPage CatalogPage // nil: Apps@Work not served
+	ui          *desktop.OfferKeeper // the console user's offer of the local pages
+	catalogPage CatalogPage          // nil: Apps@Work not served
 	catalogURL  atomic.Value
 	// settled is set once a check-in went through onboarding; uiWake
 	// then tells serveUI that Apps@Work may be offered.

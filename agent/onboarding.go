@@ -12,6 +12,7 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/agent/installer"
 	"github.com/mobileatwork/mobileatwork/agent/managed"
+	"github.com/mobileatwork/mobileatwork/desktop"
 	"github.com/mobileatwork/mobileatwork/internal/localweb"
 	"github.com/mobileatwork/mobileatwork/inventory"
 	"github.com/mobileatwork/mobileatwork/onboarding"
@@ -19,9 +20,9 @@ import (
 )
 
 // UISessionDir is where the daemon hands its pages (onboarding progress,
-// Apps@Work) to the console user's session (see onboarding.WriteUISession).
+// Apps@Work) to the console user's session (see desktop.WriteOffer).
 // Tests point it elsewhere before New.
-var UISessionDir = onboarding.DefaultSessionDir
+var UISessionDir = desktop.DefaultOfferDir
 
 const (
 	// onboardingTick is how often a running onboarding looks at the device.
@@ -186,7 +187,7 @@ func (r *onboardingReceiver) servePage(ctx context.Context, m *onboarding.Machin
 	r.mu.Lock()
 	r.pageURL = srv.URL()
 	r.mu.Unlock()
-	r.a.ui.setOnboarding(pageCtx, srv.URL())
+	r.a.ui.SetOnboarding(pageCtx, srv.URL())
 	watch := make(chan struct{})
 	go func() {
 		defer close(watch)
@@ -198,7 +199,7 @@ func (r *onboardingReceiver) servePage(ctx context.Context, m *onboarding.Machin
 				return
 			case <-t.C:
 				if !m.Report().Final() {
-					r.a.ui.refresh(pageCtx)
+					r.a.ui.Refresh(pageCtx)
 				}
 			}
 		}
@@ -212,7 +213,7 @@ func (r *onboardingReceiver) servePage(ctx context.Context, m *onboarding.Machin
 		<-watch
 		// The offer goes on with Apps@Work alone, if the daemon serves it:
 		// the user's side then opens the catalog the kiosk held back.
-		r.a.ui.setOnboarding(ctx, "")
+		r.a.ui.SetOnboarding(ctx, "")
 		r.mu.Lock()
 		r.pageURL = ""
 		r.mu.Unlock()

@@ -6,179 +6,32 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"slices"
-	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.uber.org/zap"
 
+	"github.com/mobileatwork/mobileatwork/desktop"
 	"github.com/mobileatwork/mobileatwork/executor"
 	"github.com/mobileatwork/mobileatwork/internal/localweb"
-	"github.com/mobileatwork/mobileatwork/onboarding"
 )
 
-// fakeConsole is the user at the console; ErrNoConsoleUser is the login
-// window.
-type fakeConsole struct {
-	mu  sync.Mutex
-	uid uint32
-	err error
-}
+// console is the uid at the console; -1 is the login window.
+type console struct{ uid atomic.Int64 }
 
-func (c *fakeConsole) set(uid uint32, err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.uid, c.err = uid, err
-}
-
-func (c *fakeConsole) user() (executor.User, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return executor.User{UID: c.uid, Name: "ada"}, c.err
-}
-
-// startLog records the UI agent starts: the uid, "!" for a restart.
-type startLog struct {
-	mu   sync.Mutex
-	uids []string
-}
-
-func (s *startLog) start(_ context.Context, uid int, restart bool) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e := strconv.Itoa(uid)
-	if restart {
-		e += "!"
+func (c *console) user() (executor.User, error) {
+	uid := c.uid.Load()
+	if uid < 0 {
+		return executor.User{}, executor.ErrNoConsoleUser
 	}
-	s.uids = append(s.uids, e)
-	return nil
-}
-
-func (s *startLog) get() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.uids)
-}
-
-// consoleUID is a user the tests can give offer files to: this one, or,
-// when the tests run as root, another, to see the file change hands.
-func consoleUID() int {
-	if uid := os.Geteuid(); uid != 0 {
-		return uid
-	}
-	return 501
-}
-
-func newTestOffer(t *testing.T, c *fakeConsole, starts *startLog) *uiOffer {
-	t.Helper()
-	return &uiOffer{
-		dir: t.TempDir(), deviceID: "dev-1", uid: -1,
-		now:     func() time.Time { return time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) },
-		console: c.user, startUI: starts.start, log: zap.NewNop(),
-	}
-}
-
-// eventually waits up to 5 s for cond; the assertions after it say what
-// was wrong if it never held.
-func eventually(t *testing.T, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond() && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-func readOffer(t *testing.T, o *uiOffer, uid int) (onboarding.UISession, error) {
-	t.Helper()
-	return onboarding.ReadUISession(o.dir, uid, "")
-}
-
-func TestUIOffer(t *testing.T) {
-	me := consoleUID()
-	ctx := context.Background()
-
-	t.Run("catalog then onboarding share one file", func(t *testing.T) {
-		c, starts := &fakeConsole{uid: uint32(me)}, &startLog{}
-		o := newTestOffer(t, c, starts)
-		o.setCatalog(ctx, "http://127.0.0.1:5001/?s=c")
-		s, err := readOffer(t, o, me)
-		if err != nil || s.CatalogURL != "http://127.0.0.1:5001/?s=c" || s.Onboarding() || s.DeviceID != "dev-1" {
-			t.Fatalf("catalog offer = %+v, %v", s, err)
-		}
-		o.setOnboarding(ctx, "http://127.0.0.1:5000/?s=p")
-		s, err = readOffer(t, o, me)
-		if err != nil || s.URL != "http://127.0.0.1:5000/?s=p" || s.CatalogURL == "" {
-			t.Fatalf("with onboarding = %+v, %v; want both pages", s, err)
-		}
-		o.refresh(ctx) // nothing changed: no new start
-		o.setOnboarding(ctx, "")
-		s, err = readOffer(t, o, me)
-		if err != nil || s.Onboarding() || s.CatalogURL == "" {
-			t.Fatalf("after onboarding = %+v, %v; want Apps@Work alone", s, err)
-		}
-		id := strconv.Itoa(me)
-		if got, want := starts.get(), []string{id, id + "!", id}; !slices.Equal(got, want) {
-			t.Errorf("UI agent starts %q, want %q: once per change, the kiosk replacing Apps@Work", got, want)
-		}
-		o.close()
-		if _, err := readOffer(t, o, me); !errors.Is(err, onboarding.ErrNoSession) {
-			t.Errorf("after close: %v, want ErrNoSession", err)
-		}
-		o.setOnboarding(ctx, "http://127.0.0.1:5000/?s=p")
-		if _, err := readOffer(t, o, me); !errors.Is(err, onboarding.ErrNoSession) {
-			t.Errorf("offered after close: %v", err)
-		}
-	})
-
-	t.Run("nothing offered at the login window", func(t *testing.T) {
-		c, starts := &fakeConsole{err: executor.ErrNoConsoleUser}, &startLog{}
-		o := newTestOffer(t, c, starts)
-		o.setCatalog(ctx, "http://127.0.0.1:5001/?s=c")
-		if _, err := readOffer(t, o, me); !errors.Is(err, onboarding.ErrNoSession) {
-			t.Errorf("offer with nobody logged in: %v", err)
-		}
-		o.refresh(ctx)
-		if len(starts.get()) != 0 {
-			t.Errorf("UI agent started for %v with nobody logged in", starts.get())
-		}
-		c.set(uint32(me), nil)
-		o.refresh(ctx)
-		if _, err := readOffer(t, o, me); err != nil {
-			t.Errorf("after login: %v", err)
-		}
-		if got := starts.get(); !slices.Equal(got, []string{strconv.Itoa(me)}) {
-			t.Errorf("UI agent starts %q, want %d at login", got, me)
-		}
-	})
-
-	t.Run("fast user switch moves the offer", func(t *testing.T) {
-		if os.Geteuid() != 0 {
-			t.Skip("giving the file to another user needs root")
-		}
-		c, starts := &fakeConsole{uid: 501}, &startLog{}
-		o := newTestOffer(t, c, starts)
-		o.setCatalog(ctx, "http://127.0.0.1:5001/?s=c")
-		if _, err := readOffer(t, o, 501); err != nil {
-			t.Fatal(err)
-		}
-		c.set(502, nil)
-		o.refresh(ctx)
-		if _, err := readOffer(t, o, 501); !errors.Is(err, onboarding.ErrNoSession) {
-			t.Errorf("previous user still holds the offer: %v", err)
-		}
-		if _, err := readOffer(t, o, 502); err != nil {
-			t.Errorf("new user: %v", err)
-		}
-		if got := starts.get(); !slices.Equal(got, []string{"501", "502"}) {
-			t.Errorf("UI agent starts %q, want 501 then 502", got)
-		}
-	})
+	return executor.User{UID: uint32(uid), Name: "ada"}, nil
 }
 
 // fakeCatalog is Apps@Work with a page that answers.
 type fakeCatalog struct {
+	started  chan struct{} // receives once per Watch
 	watching atomic.Int32
 	waited   atomic.Bool
 }
@@ -189,99 +42,142 @@ func (*fakeCatalog) Handler() http.Handler {
 
 func (f *fakeCatalog) Watch(ctx context.Context, _ time.Duration) {
 	f.watching.Add(1)
+	f.started <- struct{}{}
 	<-ctx.Done()
 	f.watching.Add(-1)
 }
 
 func (f *fakeCatalog) Wait() { f.waited.Store(true) }
 
-func TestServeUIServesCatalogOnceAUserIsAtTheConsoleAfterCheckin(t *testing.T) {
-	me := consoleUID()
-	c, starts := &fakeConsole{err: executor.ErrNoConsoleUser}, &startLog{}
-	page := &fakeCatalog{}
-	a := &Agent{o: Options{Log: zap.NewNop(), ConsoleUser: c.user}, id: &Identity{DeviceID: "dev-1"}, catalogPage: page, uiWake: make(chan struct{}, 1)}
-	a.ui = newTestOffer(t, c, starts)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	wait := a.serveUI(ctx, 5*time.Millisecond)
+// uiWorld is an agent serving its pages with the clock in the test's hand;
+// starts receives the uid of each UI agent start.
+type uiWorld struct {
+	a      *Agent
+	clock  *clockwork.FakeClock
+	user   *console
+	page   *fakeCatalog
+	starts chan int
+}
 
-	time.Sleep(50 * time.Millisecond)
-	if u := a.CatalogPageURL(); u != "" {
+func newUIWorld(t *testing.T) *uiWorld {
+	t.Helper()
+	w := &uiWorld{clock: clockwork.NewFakeClock(), user: &console{}, page: &fakeCatalog{started: make(chan struct{}, 4)}, starts: make(chan int, 4)}
+	w.user.uid.Store(-1)
+	w.a = &Agent{o: Options{Log: zap.NewNop(), ConsoleUser: w.user.user}, id: &Identity{DeviceID: "dev-1"}, catalogPage: w.page, uiWake: make(chan struct{}, 1)}
+	w.a.ui = desktop.NewKeeper(desktop.KeeperOptions{
+		Dir: t.TempDir(), DeviceID: "dev-1", ConsoleUser: w.user.user, Clock: w.clock,
+		StartUI: func(_ context.Context, uid int, _ bool) error { w.starts <- uid; return nil },
+	})
+	return w
+}
+
+// idle returns once serveUI finished its pass and waits for the next.
+func (w *uiWorld) idle(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := w.clock.BlockUntilContext(ctx, 1); err != nil {
+		t.Fatalf("serveUI never waited for its next look: %v", err)
+	}
+}
+
+// next returns what ch receives; the daemon's goroutines send it.
+func next[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no %s", what)
+		panic("unreachable")
+	}
+}
+
+func (w *uiWorld) offer() (desktop.Offer, error) {
+	return desktop.ReadOffer(w.a.ui.Dir(), os.Geteuid(), "")
+}
+
+func TestServeUIServesCatalogOnceAUserIsAtTheConsoleAfterCheckin(t *testing.T) {
+	w := newUIWorld(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	stop := w.a.serveUI(ctx, uiEvery)
+	defer stop()
+
+	w.idle(t)
+	if u := w.a.CatalogPageURL(); u != "" {
 		t.Fatalf("served %s with nobody logged in: no listener until a user is there", u)
 	}
-	c.set(uint32(me), nil)
-	time.Sleep(50 * time.Millisecond)
-	if u := a.CatalogPageURL(); u != "" {
+	w.user.uid.Store(int64(os.Geteuid()))
+	w.clock.Advance(uiEvery)
+	w.idle(t)
+	if u := w.a.CatalogPageURL(); u != "" {
 		t.Fatalf("served %s before a check-in went through onboarding: its kiosk comes first", u)
 	}
-	a.onboardingSettled()
-	var (
-		s   onboarding.UISession
-		err error
-	)
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if s, err = readOffer(t, a.ui, me); err == nil {
-			break
-		}
+	w.a.onboardingSettled()
+	if uid := next(t, w.starts, "UI agent start"); uid != os.Geteuid() {
+		t.Errorf("UI agent started for %d, want %d", uid, os.Geteuid())
 	}
+	next(t, w.page.started, "catalog watcher")
+	s, err := w.offer()
 	if err != nil {
 		t.Fatalf("Apps@Work not offered: %v", err)
 	}
-	if s.CatalogURL != a.CatalogPageURL() || s.DeviceID != "dev-1" || s.Onboarding() {
-		t.Errorf("offer = %+v, want the served page %s alone", s, a.CatalogPageURL())
+	if s.CatalogURL != w.a.CatalogPageURL() || s.DeviceID != "dev-1" || s.Onboarding() {
+		t.Errorf("offer = %+v, want the served page %s alone", s, w.a.CatalogPageURL())
 	}
 	if err := localweb.Probe(ctx, s.CatalogURL); err != nil {
 		t.Errorf("offered page does not answer: %v", err)
 	}
-	// The UI agent start and the watcher follow the offer asynchronously.
-	eventually(t, func() bool { return len(starts.get()) > 0 && page.watching.Load() == 1 })
-	if got := starts.get(); !slices.Equal(got, []string{strconv.Itoa(me)}) {
-		t.Errorf("UI agent starts %q, want %d once", got, me)
-	}
-	if page.watching.Load() != 1 {
-		t.Errorf("catalog watchers = %d, want 1", page.watching.Load())
+	w.idle(t)
+	w.clock.Advance(uiEvery) // a look that finds nothing new starts nothing
+	w.idle(t)
+	if len(w.starts) != 0 || w.page.watching.Load() != 1 {
+		t.Errorf("after a quiet look: %d more UI agent starts, %d watchers; want none and 1", len(w.starts), w.page.watching.Load())
 	}
 
 	cancel()
-	wait()
-	if _, err := readOffer(t, a.ui, me); !errors.Is(err, onboarding.ErrNoSession) {
+	stop()
+	if _, err := w.offer(); !errors.Is(err, desktop.ErrNoOffer) {
 		t.Errorf("offer left behind at shutdown: %v", err)
 	}
 	if err := localweb.Probe(context.Background(), s.CatalogURL); !errors.Is(err, localweb.ErrPageDown) {
 		t.Errorf("page still answers after shutdown: %v", err)
 	}
-	if page.watching.Load() != 0 || !page.waited.Load() || a.CatalogPageURL() != "" {
-		t.Errorf("shutdown: watchers %d, waited %v, url %q", page.watching.Load(), page.waited.Load(), a.CatalogPageURL())
+	if w.page.watching.Load() != 0 || !w.page.waited.Load() || w.a.CatalogPageURL() != "" {
+		t.Errorf("shutdown: watchers %d, waited %v, url %q", w.page.watching.Load(), w.page.waited.Load(), w.a.CatalogPageURL())
 	}
 }
 
 // Apps@Work comes right after the check-in, not at the next look for a
-// console user.
+// console user; stopping serveUI without the daemon's context ending takes
+// the page and the offer down all the same.
 func TestServeUIWakesAfterCheckin(t *testing.T) {
-	me := consoleUID()
-	c, starts := &fakeConsole{uid: uint32(me)}, &startLog{}
-	a := &Agent{o: Options{Log: zap.NewNop(), ConsoleUser: c.user}, id: &Identity{DeviceID: "dev-1"}, catalogPage: &fakeCatalog{}, uiWake: make(chan struct{}, 1)}
-	a.ui = newTestOffer(t, c, starts)
-	ctx, cancel := context.WithCancel(context.Background())
-	wait := a.serveUI(ctx, time.Hour)
-	defer func() { cancel(); wait() }()
-	time.Sleep(20 * time.Millisecond)
-	if u := a.CatalogPageURL(); u != "" {
+	w := newUIWorld(t)
+	w.user.uid.Store(int64(os.Geteuid()))
+	stop := w.a.serveUI(t.Context(), time.Hour)
+	defer stop()
+	w.idle(t)
+	if u := w.a.CatalogPageURL(); u != "" {
 		t.Fatalf("served %s before the check-in", u)
 	}
-	a.onboardingSettled()
-	a.onboardingSettled() // later check-ins change nothing
-	// The page starts first, then the offer is written: wait for both.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		u := a.CatalogPageURL()
-		s, err := readOffer(t, a.ui, me)
-		if u != "" && err == nil && s.CatalogURL == u {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Apps@Work not offered after the check-in: url %q, offer %+v, %v", u, s, err)
-		}
-		time.Sleep(5 * time.Millisecond)
+	w.a.onboardingSettled()
+	w.a.onboardingSettled() // later check-ins change nothing
+	// The clock never moves: the check-in wakes serveUI.
+	next(t, w.starts, "UI agent start")
+	s, err := w.offer()
+	if err != nil || s.CatalogURL == "" || s.CatalogURL != w.a.CatalogPageURL() {
+		t.Fatalf("Apps@Work not offered after the check-in: url %q, offer %+v, %v", w.a.CatalogPageURL(), s, err)
+	}
+	w.idle(t)
+	if len(w.starts) != 0 {
+		t.Errorf("a second check-in started the UI agent again")
+	}
+
+	stop()
+	if _, err := w.offer(); !errors.Is(err, desktop.ErrNoOffer) {
+		t.Errorf("offer left behind after stop: %v", err)
+	}
+	if err := localweb.Probe(context.Background(), s.CatalogURL); !errors.Is(err, localweb.ErrPageDown) {
+		t.Errorf("page still answers after stop: %v", err)
 	}
 }

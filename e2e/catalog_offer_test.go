@@ -15,9 +15,9 @@ import (
 	"github.com/mobileatwork/mobileatwork/agent"
 	"github.com/mobileatwork/mobileatwork/agent/appcatalog"
 	"github.com/mobileatwork/mobileatwork/agent/installer"
+	"github.com/mobileatwork/mobileatwork/desktop"
 	"github.com/mobileatwork/mobileatwork/executor"
 	"github.com/mobileatwork/mobileatwork/internal/localweb"
-	"github.com/mobileatwork/mobileatwork/onboarding"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -65,11 +65,11 @@ func TestDaemonOffersCatalogToConsoleUser(t *testing.T) {
 	}()
 
 	var (
-		s   onboarding.UISession
+		s   desktop.Offer
 		err error
 	)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if s, err = onboarding.ReadUISession(offers, os.Getuid(), ""); err == nil {
+		if s, err = desktop.ReadOffer(offers, os.Getuid(), ""); err == nil {
 			break
 		}
 	}
@@ -102,7 +102,7 @@ func TestDaemonOffersCatalogToConsoleUser(t *testing.T) {
 	}
 
 	stop()
-	if _, err := onboarding.ReadUISession(offers, os.Getuid(), ""); !errors.Is(err, onboarding.ErrNoSession) {
+	if _, err := desktop.ReadOffer(offers, os.Getuid(), ""); !errors.Is(err, desktop.ErrNoOffer) {
 		t.Errorf("offer left after the daemon stopped: %v", err)
 	}
 	if err := localweb.Probe(context.Background(), s.CatalogURL); !errors.Is(err, localweb.ErrPageDown) {

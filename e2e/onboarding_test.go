@@ -16,6 +16,7 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/agent"
 	"github.com/mobileatwork/mobileatwork/agent/installer/installertest"
+	"github.com/mobileatwork/mobileatwork/desktop"
 	"github.com/mobileatwork/mobileatwork/executor"
 	"github.com/mobileatwork/mobileatwork/inventory/invtest"
 	"github.com/mobileatwork/mobileatwork/onboarding"
@@ -110,12 +111,12 @@ func (f *onboardingFixture) profile(t *testing.T, id string) {
 func (f *onboardingFixture) page(t *testing.T) *onboarding.PageClient {
 	t.Helper()
 	var (
-		s   onboarding.UISession
+		s   desktop.Offer
 		err error
 	)
 	// The daemon starts the page beside the check-in: wait for the offer.
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if s, err = onboarding.ReadUISession(f.session, os.Getuid(), ""); err == nil {
+		if s, err = desktop.ReadOffer(f.session, os.Getuid(), ""); err == nil {
 			break
 		}
 	}
@@ -268,7 +269,7 @@ func TestOnboardingPageInBrowser(t *testing.T) {
 	waitPage(t, page, "the in-house app installed", func(r protocol.OnboardingReport) bool {
 		return r.Stages[1].Status == protocol.ItemInstalled
 	})
-	s, err := onboarding.ReadUISession(f.session, os.Getuid(), "")
+	s, err := desktop.ReadOffer(f.session, os.Getuid(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +370,7 @@ func TestOnboardingTamperedPackageFails(t *testing.T) {
 	}
 	br := startCDPIfAvailable(t)
 	if br != nil {
-		s, _ := onboarding.ReadUISession(f.session, os.Getuid(), "")
+		s, _ := desktop.ReadOffer(f.session, os.Getuid(), "")
 		br.navigate(s.URL)
 		br.waitFor("the failed stage", `document.querySelector('#stages li[data-stage="2"]').dataset.status === 'failed'`)
 		var detail string

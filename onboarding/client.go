@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/mobileatwork/mobileatwork/desktop"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -74,7 +75,7 @@ func (c *PageClient) get(ctx context.Context, u string) (*http.Response, error) 
 // kiosk then closes after linger, so the user reads the outcome) or the
 // page stops answering for gone. It returns nil when onboarding ended and
 // ErrPageGone when the page went away while onboarding was not over.
-func ShowUntilDone(ctx context.Context, k Kiosk, pageURL string, status func(context.Context) (protocol.OnboardingReport, error), every, linger, gone time.Duration) error {
+func ShowUntilDone(ctx context.Context, k desktop.Kiosk, pageURL string, status func(context.Context) (protocol.OnboardingReport, error), every, linger, gone time.Duration) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	result := make(chan error, 1)

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mobileatwork/mobileatwork/agent"
+	"github.com/mobileatwork/mobileatwork/desktop"
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/internal/localweb"
 	"github.com/mobileatwork/mobileatwork/onboarding"
@@ -176,7 +177,7 @@ daemon offers to that user.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if v.GetBool("kiosk") {
-				if s, err := currentUISession(); err == nil && s.Onboarding() {
+				if s, err := desktop.UserInbox(agent.UISessionDir).Read(); err == nil && s.Onboarding() {
 					return showKiosk(ctx, s.URL)
 				}
 			}
@@ -194,7 +195,7 @@ daemon offers to that user.`,
 			errc := make(chan error, 1)
 			go func() { errc <- srv.Serve(ctx) }()
 			if v.GetBool("kiosk") {
-				err := onboarding.ShowUntilDone(ctx, onboarding.DefaultKiosk(), srv.URL(), func(context.Context) (protocol.OnboardingReport, error) {
+				err := onboarding.ShowUntilDone(ctx, desktop.DefaultKiosk(), srv.URL(), func(context.Context) (protocol.OnboardingReport, error) {
 					return src.Report(), nil
 				}, time.Second, 5*time.Second, time.Minute)
 				stop()
@@ -210,17 +211,11 @@ daemon offers to that user.`,
 	return cmd
 }
 
-// currentUISession is what the daemon offers to this user in this boot.
-func currentUISession() (onboarding.UISession, error) {
-	boot, _ := onboarding.BootID()
-	return onboarding.ReadUISession(agent.UISessionDir, os.Getuid(), boot)
-}
-
 // showKiosk shows the daemon's page until onboarding ends.
 func showKiosk(ctx context.Context, pageURL string) error {
 	c, err := onboarding.NewPageClient(pageURL)
 	if err != nil {
 		return err
 	}
-	return onboarding.ShowUntilDone(ctx, onboarding.DefaultKiosk(), pageURL, c.Status, time.Second, 5*time.Second, 30*time.Second)
+	return onboarding.ShowUntilDone(ctx, desktop.DefaultKiosk(), pageURL, c.Status, time.Second, 5*time.Second, 30*time.Second)
 }

@@ -1,188 +1,26 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"io"
-	"slices"
+	"strings"
 	"testing"
-
-	"github.com/mobileatwork/mobileatwork/onboarding"
-	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
-const (
-	progressURL = "http://127.0.0.1:5000/?s=progress"
-	catalogURL  = "http://127.0.0.1:5001/?s=catalog"
-)
-
-// fakeMarks keeps the markers in memory.
-type fakeMarks struct {
-	shown map[string]bool
-	err   error // of Shown
-}
-
-func (m *fakeMarks) Shown(id string) (bool, error) { return m.shown[id], m.err }
-func (m *fakeMarks) Mark(id string) error          { m.shown[id] = true; return nil }
-func (m *fakeMarks) Unmark(id string) error        { delete(m.shown, id); return nil }
-
-// fakeWindow records the pages it showed.
-type fakeWindow struct {
-	shown []string
-	err   error
-}
-
-func (w *fakeWindow) Show(_ context.Context, u string) error {
-	w.shown = append(w.shown, u)
-	return w.err
-}
-
-// loginWorld is what the user's side sees: the offer, the pages' answers.
-type loginWorld struct {
-	offer      onboarding.UISession
-	offerErr   error
-	after      onboarding.UISession // the offer once onboarding ended
-	state      string               // the progress page's state
-	statusErr  error
-	kioskErr   error
-	probeErr   error
-	windowErr  error
-	shown      map[string]bool
-	marksErr   error
-	wantKiosk  bool
-	wantWindow []string
-	wantErr    bool
-	wantShown  bool // dev-1 marked afterwards
-}
-
-func TestLoginUI(t *testing.T) {
-	both := onboarding.UISession{URL: progressURL, CatalogURL: catalogURL, DeviceID: "dev-1"}
-	catalogOnly := onboarding.UISession{CatalogURL: catalogURL, DeviceID: "dev-1"}
+// The UI agent's command refuses to run outside the UI LaunchAgent, and a
+// bad flag, on one line.
+func TestUIRefusesOnOneLine(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		w    loginWorld
+		args []string
+		want string
 	}{
-		{"no offer", loginWorld{offerErr: onboarding.ErrNoSession}},
-		{"offer of an earlier boot", loginWorld{offerErr: fmt.Errorf("%w (written yesterday)", onboarding.ErrStaleSession)}},
-		{"offer unreadable", loginWorld{offerErr: errors.New("permission denied"), wantErr: true}},
-		{"onboarding running: kiosk, then Apps@Work", loginWorld{
-			offer: both, after: catalogOnly, state: protocol.OnboardingRunning,
-			wantKiosk: true, wantWindow: []string{catalogURL}, wantShown: true,
-		}},
-		{"onboarding running, catalog already shown: kiosk only", loginWorld{
-			offer: both, after: catalogOnly, state: protocol.OnboardingRunning, shown: map[string]bool{"dev-1": true},
-			wantKiosk: true, wantShown: true,
-		}},
-		{"kiosk loses its page: restart by launchd", loginWorld{
-			offer: both, state: protocol.OnboardingRunning, kioskErr: onboarding.ErrPageGone,
-			wantKiosk: true, wantErr: true,
-		}},
-		{"offer withdrawn after onboarding: nothing more", loginWorld{
-			offer: both, state: protocol.OnboardingRunning, wantKiosk: true,
-		}},
-		{"onboarding already over: Apps@Work", loginWorld{
-			offer: both, state: protocol.OnboardingDone, wantWindow: []string{catalogURL}, wantShown: true,
-		}},
-		{"onboarding page not answering: Apps@Work", loginWorld{
-			offer: both, statusErr: errors.New("connection refused"), wantWindow: []string{catalogURL}, wantShown: true,
-		}},
-		{"Apps@Work not yet shown: open it", loginWorld{
-			offer: catalogOnly, wantWindow: []string{catalogURL}, wantShown: true,
-		}},
-		{"Apps@Work already shown: nothing", loginWorld{
-			offer: catalogOnly, shown: map[string]bool{"dev-1": true}, wantShown: true,
-		}},
-		{"shown for an earlier enrollment: open it", loginWorld{
-			offer: catalogOnly, shown: map[string]bool{"dev-0": true}, wantWindow: []string{catalogURL}, wantShown: true,
-		}},
-		{"Apps@Work not answering: nothing, not marked", loginWorld{
-			offer: catalogOnly, probeErr: errors.New("connection refused"),
-		}},
-		{"marker unreadable: nothing rather than at every login", loginWorld{
-			offer: catalogOnly, marksErr: errors.New("permission denied"),
-		}},
-		{"window fails: error, not marked", loginWorld{
-			offer: catalogOnly, windowErr: errors.New("no window server"), wantWindow: []string{catalogURL}, wantErr: true,
-		}},
-		{"progress page only (earlier daemon), over: nothing", loginWorld{
-			offer: onboarding.UISession{URL: progressURL}, state: protocol.OnboardingDone,
-		}},
+		{[]string{"ui"}, "error: ui is run by the UI LaunchAgent with --session; to see the progress use `mobileatwork onboarding ui`"},
+		{[]string{"ui", "extra", "--session"}, `error: mobileatwork ui takes no arguments, got ["extra"]`},
+		{[]string{"ui", "--session", "--wait", "soon"}, `error: invalid argument "soon" for "--wait" flag`},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			w := tc.w
-			if w.shown == nil {
-				w.shown = map[string]bool{}
-			}
-			marks := &fakeMarks{shown: w.shown, err: w.marksErr}
-			win := &fakeWindow{err: w.windowErr}
-			kiosk := false
-			u := loginUI{
-				offer: func(context.Context) (onboarding.UISession, error) { return w.offer, w.offerErr },
-				current: func() (onboarding.UISession, error) {
-					if w.after == (onboarding.UISession{}) {
-						return w.after, onboarding.ErrNoSession
-					}
-					return w.after, nil
-				},
-				status: func(_ context.Context, u string) (protocol.OnboardingReport, error) {
-					if u != progressURL {
-						t.Errorf("status of %q, want the progress page", u)
-					}
-					return protocol.OnboardingReport{State: w.state}, w.statusErr
-				},
-				kiosk: func(_ context.Context, u string) error {
-					if u != progressURL {
-						t.Errorf("kiosk on %q, want the progress page", u)
-					}
-					kiosk = true
-					return w.kioskErr
-				},
-				probe: func(_ context.Context, u string) error {
-					if u != catalogURL {
-						t.Errorf("probe of %q, want the catalog", u)
-					}
-					return w.probeErr
-				},
-				window: win,
-				marks:  marks,
-				log:    io.Discard,
-			}
-			err := u.run(context.Background())
-			if (err != nil) != w.wantErr {
-				t.Errorf("run = %v, want error %v", err, w.wantErr)
-			}
-			if kiosk != w.wantKiosk {
-				t.Errorf("kiosk shown = %v, want %v", kiosk, w.wantKiosk)
-			}
-			if !slices.Equal(win.shown, w.wantWindow) {
-				t.Errorf("window showed %q, want %q", win.shown, w.wantWindow)
-			}
-			if marks.shown["dev-1"] != w.wantShown {
-				t.Errorf("dev-1 marked shown = %v, want %v", marks.shown["dev-1"], w.wantShown)
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, out, errOut := runMain(t, tc.args...)
+			if code != 1 || out != "" || !strings.HasPrefix(errOut, tc.want) || strings.Count(errOut, "\n") != 1 {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and one line starting %q", code, out, errOut, tc.want)
 			}
 		})
-	}
-}
-
-// Apps@Work opens once per enrollment, however often the daemon starts the
-// command (each login, each change of its offer).
-func TestLoginUIOpensCatalogOnce(t *testing.T) {
-	marks := &fakeMarks{shown: map[string]bool{}}
-	win := &fakeWindow{}
-	u := loginUI{
-		offer: func(context.Context) (onboarding.UISession, error) {
-			return onboarding.UISession{CatalogURL: catalogURL, DeviceID: "dev-1"}, nil
-		},
-		probe:  func(context.Context, string) error { return nil },
-		window: win, marks: marks, log: io.Discard,
-	}
-	for range 3 {
-		if err := u.run(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if len(win.shown) != 1 {
-		t.Errorf("Apps@Work opened %d times, want once", len(win.shown))
 	}
 }

@@ -1,6 +1,6 @@
 //go:build !darwin
 
-package onboarding
+package desktop
 
 import (
 	"os"

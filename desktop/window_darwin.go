@@ -1,6 +1,6 @@
 //go:build darwin
 
-package onboarding
+package desktop
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 
 	"github.com/ebitengine/purego"
 	"github.com/ebitengine/purego/objc"
+
+	"github.com/mobileatwork/mobileatwork/internal/routines"
 )
 
 // AppKit must run on the process's main thread: CocoaKiosk.Show must be
@@ -234,10 +236,17 @@ func showPage(ctx context.Context, pageURL string, w webWindow) error {
 	}
 	app.Send(sel("activateIgnoringOtherApps:"), true)
 
-	go func() {
-		<-ctx.Done()
-		app.Send(sel("performSelectorOnMainThread:withObject:waitUntilDone:"), sel("terminate:"), objc.ID(0), false)
-	}()
+	// The watcher ends the event loop when ctx is done. It belongs to this
+	// call: should the loop ever return, Close stops and waits for it,
+	// without terminating an application ctx did not end.
+	g := routines.New(ctx)
+	defer g.Close()
+	g.Go(func(gctx context.Context) {
+		<-gctx.Done()
+		if ctx.Err() != nil {
+			app.Send(sel("performSelectorOnMainThread:withObject:waitUntilDone:"), sel("terminate:"), objc.ID(0), false)
+		}
+	})
 	app.Send(sel("run"))
 	return nil
 }

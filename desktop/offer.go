@@ -1,6 +1,11 @@
-package onboarding
+// Package desktop is what the agent shows a Mac user: the offer of the
+// daemon's local pages to the console user, the hand-off to the UI
+// LaunchAgent in that user's GUI login, and the windows (the onboarding
+// kiosk, the regular Apps@Work window) that show the pages there.
+package desktop
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -21,7 +26,7 @@ import (
 //   - the daemon serves the progress page on loopback behind a random
 //     per-run secret (internal/localweb);
 //   - it hands the page's address, secret included, to that user only: a
-//     file named after the uid in SessionDir, a root-owned 0755 directory
+//     file named after the uid in DefaultOfferDir, a root-owned 0755 directory
 //     on the boot-time-cleared /var/run (macOS) or /run (Linux), the file
 //     owned by the user and 0600. Nobody else can read it, and since only
 //     root can write in the directory, the user cannot plant a link there
@@ -39,14 +44,14 @@ import (
 // earlier version (progress page only) still reads, and a reader of an
 // earlier version sees a catalog-only file as "no onboarding".
 
-// ErrNoSession is returned when the daemon offers no page to the user.
-var ErrNoSession = errors.New("no page offered to this user")
+// ErrNoOffer is returned when the daemon offers no page to the user.
+var ErrNoOffer = errors.New("no page offered to this user")
 
-// ErrStaleSession is returned for a session file of an earlier boot.
-var ErrStaleSession = errors.New("onboarding session file is from an earlier boot")
+// ErrStaleOffer is returned for an offer file of an earlier boot.
+var ErrStaleOffer = errors.New("the offer file is from an earlier boot")
 
-// UISession tells the console user's session where the daemon's pages are.
-type UISession struct {
+// Offer tells the console user's session where the daemon's pages are.
+type Offer struct {
 	// URL is the onboarding progress page, secret included; "" when no
 	// onboarding runs.
 	URL string `json:"url"`
@@ -59,74 +64,75 @@ type UISession struct {
 	WrittenAt time.Time `json:"written_at"`
 }
 
-func sessionPath(dir string, uid int) string {
+func offerPath(dir string, uid int) string {
 	return filepath.Join(dir, strconv.Itoa(uid)+".json")
 }
 
-// WriteUISession hands s to the user uid, readable by that user alone.
-func WriteUISession(dir string, uid int, s UISession) (err error) {
+// WriteOffer hands s to the user uid, readable by that user alone.
+func WriteOffer(dir string, uid int, s Offer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("session directory %s: %w", dir, err)
+		return fmt.Errorf("offer directory %s: %w", dir, err)
 	}
 	fi, err := os.Lstat(dir)
 	if err != nil {
-		return fmt.Errorf("session directory %s: %w", dir, err)
+		return fmt.Errorf("offer directory %s: %w", dir, err)
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); !fi.IsDir() || !ok || int(st.Uid) != os.Geteuid() {
-		return fmt.Errorf("session directory %s: not a directory of this user (a link or someone else's)", dir)
+		return fmt.Errorf("offer directory %s: not a directory of this user (a link or someone else's)", dir)
 	}
 	if fi.Mode().Perm() != 0o755 {
 		if err := os.Chmod(dir, 0o755); err != nil {
-			return fmt.Errorf("session directory %s: %w", dir, err)
+			return fmt.Errorf("offer directory %s: %w", dir, err)
 		}
 	}
-	b, err := jsonBytes(s)
+	b, err := json.Marshal(s)
 	if err != nil {
-		return err
+		return fmt.Errorf("write offer: %w", err)
 	}
-	f, err := atomicfile.Create(dir, "session", 0o600)
+	f, err := atomicfile.Create(dir, "offer", 0o600)
 	if err != nil {
-		return fmt.Errorf("write session: %w", err)
+		return fmt.Errorf("write offer: %w", err)
 	}
 	defer f.Abort()
 	if uid != os.Geteuid() {
 		if err := f.Chown(uid, -1); err != nil {
-			return fmt.Errorf("write session: give it to uid %d: %w", uid, err)
+			return fmt.Errorf("write offer: give it to uid %d: %w", uid, err)
 		}
 	}
 	if _, err := f.Write(b); err != nil {
-		return fmt.Errorf("write session: %w", err)
+		return fmt.Errorf("write offer: %w", err)
 	}
-	if err := f.Commit(sessionPath(dir, uid)); err != nil {
-		return fmt.Errorf("write session: %w", err)
+	if err := f.Commit(offerPath(dir, uid)); err != nil {
+		return fmt.Errorf("write offer: %w", err)
 	}
 	return nil
 }
 
-// ReadUISession returns the session offered to uid in this boot.
-func ReadUISession(dir string, uid int, bootID string) (UISession, error) {
-	var s UISession
-	err := atomicfile.ReadJSON(sessionPath(dir, uid), &s)
+// ReadOffer returns the offer made to uid in the boot bootID; "" accepts
+// any boot.
+func ReadOffer(dir string, uid int, bootID string) (Offer, error) {
+	var s Offer
+	err := atomicfile.ReadJSON(offerPath(dir, uid), &s)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return UISession{}, ErrNoSession
+		return Offer{}, ErrNoOffer
 	case err != nil:
-		return UISession{}, fmt.Errorf("read session: %w", err)
+		return Offer{}, fmt.Errorf("read offer: %w", err)
 	case s.URL == "" && s.CatalogURL == "":
-		return UISession{}, ErrNoSession
+		return Offer{}, ErrNoOffer
 	case bootID != "" && s.BootID != bootID:
-		return UISession{}, fmt.Errorf("%w (written %s)", ErrStaleSession, s.WrittenAt.Format(time.RFC3339))
+		return Offer{}, fmt.Errorf("%w (written %s)", ErrStaleOffer, s.WrittenAt.Format(time.RFC3339))
 	}
 	return s, nil
 }
 
 // Onboarding reports whether the offer includes an onboarding page.
-func (s UISession) Onboarding() bool { return s.URL != "" }
+func (s Offer) Onboarding() bool { return s.URL != "" }
 
-// RemoveUISession withdraws the pages from uid; a missing file is fine.
-func RemoveUISession(dir string, uid int) error {
-	if err := os.Remove(sessionPath(dir, uid)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove session: %w", err)
+// RemoveOffer withdraws the pages from uid; a missing file is fine.
+func RemoveOffer(dir string, uid int) error {
+	if err := os.Remove(offerPath(dir, uid)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove offer: %w", err)
 	}
 	return nil
 }

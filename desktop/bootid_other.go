@@ -1,14 +1,14 @@
 //go:build !darwin
 
-package onboarding
+package desktop
 
 import (
 	"os"
 	"strings"
 )
 
-// DefaultSessionDir is on the tmpfs /run, empty at every boot.
-const DefaultSessionDir = "/run/mobileatwork-ui"
+// DefaultOfferDir is on the tmpfs /run, empty at every boot.
+const DefaultOfferDir = "/run/mobileatwork-ui"
 
 // BootID is the kernel's per-boot id where Linux offers one.
 func BootID() (string, error) {
