@@ -72,7 +72,8 @@ type Receiver interface {
 type Agent struct {
 	o         Options
 	id        *Identity
-	client    *http.Client
+	api       *Client
+	client    *http.Client // api's, for the requests it has no method for
 	outbox    *outbox.Outbox
 	ledger    *ledger.Ledger
 	receivers []Receiver
@@ -142,7 +143,7 @@ func New(o Options) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	host, err := serverName(id.ServerURL)
+	api, err := NewClient(id, o.Retries)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +155,7 @@ func New(o Options) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Agent{o: o, id: id, client: newHTTPClient(deviceTLS(id, host), o.Retries), outbox: ob, ledger: lg}
+	a := &Agent{o: o, id: id, api: api, client: api.http, outbox: ob, ledger: lg}
 	a.maxAnswer.Store(protocol.MaxResponseBody)
 	a.ui, a.uiWake = newUIOffer(a, UISessionDir), make(chan struct{}, 1)
 	if o.CatalogPage != nil {
@@ -173,11 +174,7 @@ func (a *Agent) url(path string) string { return a.id.ServerURL + path }
 // Checkin performs one signed check-in and returns the verified payload,
 // which is also saved for the scheduler and `status`.
 func (a *Agent) Checkin(ctx context.Context) (*protocol.CheckinPayload, error) {
-	nonce := make([]byte, 32)
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	body, err := do(ctx, a.client, "POST", a.url(protocol.PathCheckin), a.checkinRequest(nonce), protocol.MaxResponseBody)
+	p, err := a.api.Checkin(ctx, a.checkinRequest(), a.o.Now)
 	if errors.Is(err, ErrAnswerTooLarge) {
 		// Never lock ourselves out: ask for less next time; the server
 		// sends the rest in later answers.
@@ -187,11 +184,7 @@ func (a *Agent) Checkin(ctx context.Context) (*protocol.CheckinPayload, error) {
 		a.o.Log.Warn("the check-in answer was over the limit: asking the server for smaller ones", zap.Int64("max_response_bytes", a.maxAnswer.Load()))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("check in with %s: %w", a.id.ServerURL, err)
-	}
-	p, err := protocol.OpenCheckin(body, a.id.signing, a.id.DeviceID, nonce, a.o.Now())
-	if err != nil {
-		return nil, fmt.Errorf("check-in response refused: %w", err)
+		return nil, err
 	}
 	if err := atomicfile.WriteJSON(filepath.Join(a.o.StateDir, payloadFile), p, 0o600); err != nil {
 		return nil, err
@@ -213,10 +206,9 @@ func configurationField(ref *protocol.ConfigurationRef) zap.Field {
 	return zap.String("configuration", fmt.Sprintf("%s (%s, version %d)", ref.Name, ref.ID, ref.Version))
 }
 
-func (a *Agent) checkinRequest(nonce []byte) protocol.CheckinRequest {
+func (a *Agent) checkinRequest() protocol.CheckinRequest {
 	return protocol.CheckinRequest{
-		ProtocolVersion: protocol.Version, DeviceID: a.id.DeviceID, AgentVersion: a.o.Version,
-		Capabilities: a.o.Capabilities, Nonce: nonce, Facts: a.o.Facts(), RecentLog: a.o.RecentLog.Lines(),
+		AgentVersion: a.o.Version, Capabilities: a.o.Capabilities, Facts: a.o.Facts(), RecentLog: a.o.RecentLog.Lines(),
 		MaxResponseBytes: int(a.maxAnswer.Load()),
 	}
 }
