@@ -273,9 +273,9 @@ func (a *Agent) Cycle(ctx context.Context) error {
 	return rerr
 }
 
-// newRunID returns a run id that sorts by time: UTC timestamp to the
+// NewRunID returns a run id that sorts by time: UTC timestamp to the
 // nanosecond, then random hex so two agents never collide.
-func newRunID(t time.Time) string {
+func NewRunID(t time.Time) string {
 	b := make([]byte, 6)
 	rand.Read(b)
 	t = t.UTC()

@@ -6,12 +6,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
+
+// ErrCheckinRefused is a check-in answer that failed verification.
+var ErrCheckinRefused = errors.New("check-in response refused")
 
 // Client speaks the device API as one enrolled device: mutual TLS with its
 // certificate, the agent's retries and backoff, and the checks the agent
@@ -52,7 +56,7 @@ func (c *Client) Checkin(ctx context.Context, req protocol.CheckinRequest, now f
 	}
 	p, err := protocol.OpenCheckin(body, c.id.signing, c.id.DeviceID, req.Nonce, now())
 	if err != nil {
-		return protocol.CheckinPayload{}, fmt.Errorf("check-in response refused: %w", err)
+		return protocol.CheckinPayload{}, fmt.Errorf("%w: %w", ErrCheckinRefused, err)
 	}
 	return p, nil
 }

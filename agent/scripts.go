@@ -202,7 +202,7 @@ func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 		return fmt.Errorf("download script: %w", err) // transient: retried next cycle
 	}
 	now := a.o.Now().UTC()
-	res := a.result(d, newRunID(now))
+	res := a.result(d, NewRunID(now))
 	sc, err := a.api.OpenAssignment(d.asg, blob)
 	if err != nil {
 		log.Warn("script refused: verification failed; it will not run", zap.Error(err))

@@ -22,3 +22,6 @@ $go test -run '^$' -bench PutResult -benchtime 500x ./server/store/sqlite/ | gre
 
 section "server: one check-in of a device with 1,000 other devices' configurations in the tenant vs none (goal: ~1x, the work follows the device)"
 $go test -run '^$' -bench CheckinTenantSize -benchtime 200x ./server/ | grep -E '^Benchmark|^ok|FAIL'
+
+section "server at fleet scale: 2,000 agents, one script to all, mostly quiet check-ins, maximum rate (docs/scaling.md)"
+./scripts/bench-server.sh
