@@ -3,6 +3,7 @@ package loadgen
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -12,7 +13,7 @@ import (
 type Phase struct {
 	Seconds           float64            `json:"seconds"`
 	Checkins          int64              `json:"checkins"`
-	CheckinsPerSecond float64            `json:"checkins_per_second"`
+	CheckinsPerSecond float64            `json:"checkins_per_second"` // answered within the phase, over its length
 	Latency           Latency            `json:"checkin_latency"`
 	Requests          map[string]Latency `json:"requests"` // the follow-ups: blob, results, inventory
 	Errors            map[string]int64   `json:"errors"`   // "request: kind"
@@ -98,7 +99,7 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "check-ins   %.1f/s; %d in %.1fs with those running at the end\n", r.CheckinsPerSecond, r.Checkins, r.Seconds)
 	fmt.Fprintf(w, "latency     %s\n", latencyText(r.Latency))
-	for _, k := range sortedKeys(r.Requests) {
+	for _, k := range slices.Sorted(maps.Keys(r.Requests)) {
 		fmt.Fprintf(w, "%-11s %d, %s\n", k, r.Requests[k].Count, latencyText(r.Requests[k]))
 	}
 	fmt.Fprintf(w, "errors      %s\n", errorText(&r.Phase))
@@ -126,21 +127,12 @@ func errorText(p *Phase) string {
 		return "none"
 	}
 	var parts []string
-	for _, k := range sortedKeys(p.Errors) {
+	for _, k := range slices.Sorted(maps.Keys(p.Errors)) {
 		parts = append(parts, fmt.Sprintf("%s %d", k, p.Errors[k]))
 	}
 	out := strings.Join(parts, ", ")
-	for _, k := range sortedKeys(p.ErrorExamples) {
+	for _, k := range slices.Sorted(maps.Keys(p.ErrorExamples)) {
 		out += fmt.Sprintf("\n            e.g. %s: %s", k, p.ErrorExamples[k])
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -94,9 +94,6 @@ type driver struct {
 	inflight atomic.Int64
 }
 
-// session is what one arrival does with the device it got.
-type sessionFunc func(ctx context.Context, d *device)
-
 // Run drives the devices for the window and reports what it measured.
 func Run(ctx context.Context, o RunOptions) (*Report, error) {
 	if err := o.check(); err != nil {
@@ -113,61 +110,73 @@ func Run(ctx context.Context, o RunOptions) (*Report, error) {
 	}()
 	rep := &Report{Server: devs[0].id.ServerURL, Devices: o.Devices, Mix: o.Mix, Concurrency: o.Concurrency, OfferedPerSecond: o.Rate}
 	if o.Warmup {
-		rec := newRecorder()
-		start := o.Clock.Now()
-		dr := &driver{o: o, devs: devs, rec: rec}
-		stop := dr.progress(ctx, "warm-up", start)
-		forEach(ctx, 0, len(devs), o.Concurrency, func(ctx context.Context, i int) error {
-			dr.session(ctx, devs[i])
-			return nil
-		})
-		stop()
-		if ctx.Err() != nil {
+		dr := &driver{o: o, devs: devs, rec: newRecorder()}
+		if rep.Warmup = dr.warmup(ctx); ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		rep.Warmup = phaseOf(rec.snapshot(), o.Clock.Since(start))
 	}
-	rec := newRecorder()
-	dr := &driver{o: o, devs: devs, rec: rec}
+	dr := &driver{o: o, devs: devs, rec: newRecorder()}
 	server0, serr := readUsage(o.ServerPID)
 	self0, _ := readUsage(os.Getpid())
-	start := o.Clock.Now()
-	stop := dr.progress(ctx, "run", start)
-	sessions := routines.New(ctx)
-	window, cancel := clockwork.WithTimeout(ctx, o.Clock, o.Duration)
-	// Throughput counts the check-ins done within the window; those still
-	// running at its end finish and count for latency and CPU per check-in.
-	var inWindow atomic.Int64
-	inWindow.Store(-1)
-	closing := o.Clock.AfterFunc(o.Duration, func() { inWindow.Store(rec.checkins()) })
-	if o.Rate > 0 {
-		pace(window, o.Clock, o.Rate, rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), func() { dr.arrive(sessions) })
-	} else {
-		dr.closedLoop(ctx, window)
-	}
-	cancel()
-	sessions.Wait() // sessions started in the window finish, within their timeout
-	sessions.Close()
-	elapsed := o.Clock.Since(start)
-	stop()
+	elapsed, inWindow := dr.window(ctx)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	closing.Stop()
-	rep.fill(rec.snapshot(), elapsed)
-	if n := inWindow.Load(); n >= 0 {
-		rep.CheckinsPerSecond = float64(n) / o.Duration.Seconds()
-	}
+	rep.fill(dr.rec.snapshot(), elapsed)
+	rep.CheckinsPerSecond = float64(inWindow) / o.Duration.Seconds()
 	if o.ServerPID > 0 && serr == nil {
 		if server1, err := readUsage(o.ServerPID); err == nil {
 			rep.ServerProcess = processOf(o.ServerPID, server0, server1, elapsed, rep.Checkins)
 		}
 	}
-	rep.LoadAverage, rep.Cores = loadAverage(), runtime.NumCPU()
 	if self1, err := readUsage(os.Getpid()); err == nil {
 		rep.Generator = processOf(os.Getpid(), self0, self1, elapsed, rep.Checkins)
 	}
+	rep.LoadAverage, rep.Cores = loadAverage(), runtime.NumCPU()
 	return rep, nil
+}
+
+// warmup checks every device in once, Concurrency at a time.
+func (dr *driver) warmup(ctx context.Context) *Phase {
+	start := dr.o.Clock.Now()
+	stop := dr.progress(ctx, "warm-up", start)
+	defer stop()
+	forEach(ctx, 0, len(dr.devs), dr.o.Concurrency, func(ctx context.Context, i int) error {
+		dr.session(ctx, dr.devs[i])
+		return nil
+	})
+	return phaseOf(dr.rec.snapshot(), dr.o.Clock.Since(start))
+}
+
+// window drives check-ins for Duration, then lets those running finish.
+// It returns the time until they did, and how many check-ins were
+// answered within the window itself (the throughput; the others count for
+// latency and CPU per check-in).
+func (dr *driver) window(ctx context.Context) (time.Duration, int64) {
+	o := dr.o
+	start := o.Clock.Now()
+	stop := dr.progress(ctx, "run", start)
+	defer stop()
+	var inWindow atomic.Int64
+	inWindow.Store(-1)
+	closing := o.Clock.AfterFunc(o.Duration, func() { inWindow.Store(dr.rec.checkins()) })
+	defer closing.Stop()
+	window, cancel := clockwork.WithTimeout(ctx, o.Clock, o.Duration)
+	defer cancel()
+	if o.Rate > 0 {
+		sessions := routines.New(ctx)
+		pace(window, o.Clock, o.Rate, rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), func() { dr.arrive(sessions) })
+		sessions.Wait() // those started in the window finish, within their timeout
+		sessions.Close()
+	} else {
+		dr.closedLoop(ctx, window)
+	}
+	elapsed := o.Clock.Since(start)
+	n := inWindow.Load()
+	if n < 0 { // the window ended early
+		n = dr.rec.checkins()
+	}
+	return elapsed, n
 }
 
 // session runs one session of d under the session timeout, and records a

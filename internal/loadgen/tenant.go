@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -121,7 +122,7 @@ func applyScenario(ctx context.Context, data string, deviceIDs []string, sc Scen
 		}
 		changed++
 	}
-	for _, id := range sortedKeys(want) {
+	for _, id := range slices.Sorted(maps.Keys(want)) {
 		if err := s.Store.CreateConfiguration(ctx, want[id]); err != nil {
 			return changed, err
 		}
