@@ -81,9 +81,9 @@ func TestLocalRun(t *testing.T) {
 	}
 
 	// The devices are cached: a second run enrolls none, and an open loop
-	// offers about the rate asked for.
+	// offers one check-in per device per interval.
 	out, errOut, code = mawload(t, "run", "--local", "--server-bin", bin, "--state", state, "--devices", "50",
-		"--duration", "1s", "--rate", "25", "--warmup=false", "--progress", "0")
+		"--duration", "1s", "--interval", "2s", "--warmup=false", "--progress", "0")
 	if code != 0 {
 		t.Fatalf("second run: exit %d: %s", code, errOut)
 	}

@@ -69,9 +69,6 @@ func (o *RunOptions) check() error {
 	if err := o.Mix.check(); err != nil {
 		return err
 	}
-	if o.Interval > 0 {
-		o.Rate = float64(o.Devices) / o.Interval.Seconds()
-	}
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = 10000
 	}
@@ -84,6 +81,15 @@ func (o *RunOptions) check() error {
 // Check validates the options and fills in their defaults, changing
 // nothing else.
 func (o *RunOptions) Check() error { return o.check() }
+
+// offered is the check-ins per second offered: Rate, or one per device per
+// Interval; 0 for the closed loop.
+func (o *RunOptions) offered() float64 {
+	if o.Interval > 0 {
+		return float64(o.Devices) / o.Interval.Seconds()
+	}
+	return o.Rate
+}
 
 // driver runs the sessions of one phase.
 type driver struct {
@@ -108,7 +114,7 @@ func Run(ctx context.Context, o RunOptions) (*Report, error) {
 			d.api.CloseIdleConnections()
 		}
 	}()
-	rep := &Report{Server: devs[0].id.ServerURL, Devices: o.Devices, Mix: o.Mix, Concurrency: o.Concurrency, OfferedPerSecond: o.Rate}
+	rep := &Report{Server: devs[0].id.ServerURL, Devices: o.Devices, Mix: o.Mix, Concurrency: o.Concurrency, OfferedPerSecond: o.offered()}
 	if o.Warmup {
 		dr := &driver{o: o, devs: devs, rec: newRecorder()}
 		if rep.Warmup = dr.warmup(ctx); ctx.Err() != nil {
@@ -163,9 +169,9 @@ func (dr *driver) window(ctx context.Context) (time.Duration, int64) {
 	defer closing.Stop()
 	window, cancel := clockwork.WithTimeout(ctx, o.Clock, o.Duration)
 	defer cancel()
-	if o.Rate > 0 {
+	if rate := o.offered(); rate > 0 {
 		sessions := routines.New(ctx)
-		pace(window, o.Clock, o.Rate, rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), func() { dr.arrive(sessions) })
+		pace(window, o.Clock, rate, rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), func() { dr.arrive(sessions) })
 		sessions.Wait() // those started in the window finish, within their timeout
 		sessions.Close()
 	} else {

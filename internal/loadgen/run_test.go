@@ -90,7 +90,10 @@ func TestRunOptionsRefuseBadInput(t *testing.T) {
 	}
 	o := good()
 	o.Interval = 60 * time.Second
-	if err := o.Check(); err != nil || o.Rate != 10.0/60 || o.Clock == nil || o.MaxInFlight == 0 {
-		t.Fatalf("interval 60s for 10 devices: err %v, rate %v; want 10/60 per second and defaults filled", err, o.Rate)
+	if err := o.Check(); err != nil || o.offered() != 10.0/60 || o.Clock == nil || o.MaxInFlight == 0 {
+		t.Fatalf("interval 60s for 10 devices: err %v, rate %v; want 10/60 per second and defaults filled", err, o.offered())
+	}
+	if err := o.Check(); err != nil {
+		t.Fatalf("checked options refused when checked again: %v", err)
 	}
 }
