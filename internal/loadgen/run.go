@@ -120,6 +120,11 @@ func Run(ctx context.Context, o RunOptions) (*Report, error) {
 		if rep.Warmup = dr.warmup(ctx); ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		// A long warm-up leaves connections the server has closed for
+		// idleness (2 minutes): the window starts on new ones.
+		for _, d := range devs {
+			d.api.CloseIdleConnections()
+		}
 	}
 	dr := &driver{o: o, devs: devs, rec: newRecorder()}
 	server0, serr := readUsage(o.ServerPID)
