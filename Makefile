@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X github.com/mobileatwork/mobileatwork/internal/version.Versio
 GO      ?= go
 export CGO_ENABLED = 0
 
-.PHONY: build test vet demo cross bench soak pkg clean
+.PHONY: build test vet demo cross bench bench-server soak pkg clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/mobileatwork ./cmd/mobileatwork-server
@@ -30,6 +30,12 @@ cross:
 
 bench:
 	./scripts/bench.sh
+
+# The server at fleet scale: 2,000 simulated agents at the maximum rate
+# against a local server process (DEVICES, DURATION and MAWLOAD_STATE
+# change the scenario; docs/scaling.md explains the figures).
+bench-server:
+	./scripts/bench-server.sh
 
 # Fault injection at length: SIGKILL of agent and server at random moments
 # and outages; prints double runs, lost and duplicated results (all 0).

@@ -73,7 +73,8 @@ type Receiver interface {
 type Agent struct {
 	o         Options
 	id        *Identity
-	client    *http.Client
+	api       *Client
+	client    *http.Client // api's, for the requests it has no method for
 	outbox    *outbox.Outbox
 	ledger    *ledger.Ledger
 	receivers []Receiver
@@ -143,7 +144,7 @@ func New(o Options) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	host, err := serverName(id.ServerURL)
+	api, err := NewClient(id, o.Retries, newSessionCache(filepath.Join(o.StateDir, sessionsFile), o.Log))
 	if err != nil {
 		return nil, err
 	}
@@ -155,8 +156,7 @@ func New(o Options) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	sessions := newSessionCache(filepath.Join(o.StateDir, sessionsFile), o.Log)
-	a := &Agent{o: o, id: id, client: newHTTPClient(deviceTLS(id, host, sessions), o.Retries), outbox: ob, ledger: lg}
+	a := &Agent{o: o, id: id, api: api, client: api.http, outbox: ob, ledger: lg}
 	a.maxAnswer.Store(protocol.MaxResponseBody)
 	a.ui, a.uiWake = newUIOffer(a, UISessionDir), make(chan struct{}, 1)
 	if o.CatalogPage != nil {
@@ -177,24 +177,13 @@ func (a *Agent) url(path string) string { return a.id.ServerURL + path }
 // content it holds; when the server answers that it is unchanged, the saved
 // payload stands, under the new answer's validity.
 func (a *Agent) Checkin(ctx context.Context) (*protocol.CheckinPayload, error) {
-	held, digest := a.heldPayload()
-	p, err := a.checkin(ctx, held, digest)
+	held, _ := a.lastPayload()
+	p, unchanged, err := a.api.Checkin(ctx, a.checkinRequest(), held, a.o.Now)
 	if errors.Is(err, protocol.ErrNotHeld) {
 		// Never stay on content the server does not vouch for: ask for it whole.
 		a.o.Log.Warn("the server answered unchanged for content this agent does not hold: asking for all of it", zap.Error(err))
-		p, err = a.checkin(ctx, nil, "")
+		p, unchanged, err = a.api.Checkin(ctx, a.checkinRequest(), nil, a.o.Now)
 	}
-	return p, err
-}
-
-func (a *Agent) checkin(ctx context.Context, held *protocol.CheckinPayload, digest string) (*protocol.CheckinPayload, error) {
-	nonce := make([]byte, 32)
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	req := a.checkinRequest(nonce)
-	req.PayloadDigest = digest
-	body, err := do(ctx, a.client, "POST", a.url(protocol.PathCheckin), req, protocol.MaxResponseBody)
 	if errors.Is(err, ErrAnswerTooLarge) {
 		// Never lock ourselves out: ask for less next time; the server
 		// sends the rest in later answers.
@@ -204,17 +193,9 @@ func (a *Agent) checkin(ctx context.Context, held *protocol.CheckinPayload, dige
 		a.o.Log.Warn("the check-in answer was over the limit: asking the server for smaller ones", zap.Int64("max_response_bytes", a.maxAnswer.Load()))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("check in with %s: %w", a.id.ServerURL, err)
+		return nil, err
 	}
-	answer, err := protocol.OpenCheckin(body, a.id.signing, a.id.DeviceID, nonce, a.o.Now())
-	if err != nil {
-		return nil, fmt.Errorf("check-in response refused: %w", err)
-	}
-	p, err := protocol.Resolve(answer, held)
-	if err != nil {
-		return nil, fmt.Errorf("check-in response refused: %w", err)
-	}
-	if !answer.Unchanged {
+	if !unchanged {
 		if err := atomicfile.WriteJSON(filepath.Join(a.o.StateDir, payloadFile), p, 0o600); err != nil {
 			return nil, err
 		}
@@ -222,7 +203,7 @@ func (a *Agent) checkin(ctx context.Context, held *protocol.CheckinPayload, dige
 	if p.Resend {
 		a.o.Log.Info("server redistributed the whole configuration", zap.String("version", a.o.Version))
 	}
-	a.o.Log.Debug("checked in", zap.Bool("unchanged", answer.Unchanged), configurationField(p.Configuration), zap.Int("assignments", len(p.Assignments)),
+	a.o.Log.Debug("checked in", configurationField(p.Configuration), zap.Bool("unchanged", unchanged), zap.Int("assignments", len(p.Assignments)),
 		zap.Bool("more", p.More), zap.Bool("resend", p.Resend), zap.Int("apps", len(p.Apps)),
 		zap.Bool("onboarding", p.Onboarding != nil), zap.Int("checkin_interval_minutes", p.Config.CheckinIntervalMinutes))
 	return &p, nil
@@ -236,22 +217,11 @@ func configurationField(ref *protocol.ConfigurationRef) zap.Field {
 	return zap.String("configuration", fmt.Sprintf("%s (%s, version %d)", ref.Name, ref.ID, ref.Version))
 }
 
-func (a *Agent) checkinRequest(nonce []byte) protocol.CheckinRequest {
+func (a *Agent) checkinRequest() protocol.CheckinRequest {
 	return protocol.CheckinRequest{
-		ProtocolVersion: protocol.Version, DeviceID: a.id.DeviceID, AgentVersion: a.o.Version,
-		Capabilities: a.o.Capabilities, Nonce: nonce, Facts: a.o.Facts(), RecentLog: a.o.RecentLog.Lines(),
+		AgentVersion: a.o.Version, Capabilities: a.o.Capabilities, Facts: a.o.Facts(), RecentLog: a.o.RecentLog.Lines(),
 		MaxResponseBytes: int(a.maxAnswer.Load()),
 	}
-}
-
-// heldPayload is the saved payload the agent can name to the server, with
-// its content digest; nil and "" when none is saved.
-func (a *Agent) heldPayload() (*protocol.CheckinPayload, string) {
-	p, err := a.lastPayload()
-	if err != nil {
-		return nil, ""
-	}
-	return p, protocol.ContentDigest(*p)
 }
 
 // lastPayload is the payload of the latest successful check-in, if any.
@@ -314,9 +284,9 @@ func (a *Agent) Cycle(ctx context.Context) error {
 	return rerr
 }
 
-// newRunID returns a run id that sorts by time: UTC timestamp to the
+// NewRunID returns a run id that sorts by time: UTC timestamp to the
 // nanosecond, then random hex so two agents never collide.
-func newRunID(t time.Time) string {
+func NewRunID(t time.Time) string {
 	b := make([]byte, 6)
 	rand.Read(b)
 	t = t.UTC()

@@ -16,9 +16,9 @@ func TestJitterStaysWithinTenPercent(t *testing.T) {
 	lo, hi := d-d/10, d+d/10
 	seen := map[time.Duration]bool{}
 	for i := 0; i < 1000; i++ {
-		j := jitter(d)
+		j := Jitter(d)
 		if j < lo || j > hi {
-			t.Fatalf("jitter(%s) = %s, outside ±10%%", d, j)
+			t.Fatalf("Jitter(%s) = %s, outside ±10%%", d, j)
 		}
 		seen[j] = true
 	}

@@ -56,7 +56,7 @@ func (a *Agent) Daemon(ctx context.Context) error {
 				st.LastCheckin, st.LastError = a.o.Now().UTC(), ""
 				a.saveStatus(st)
 				interval = a.interval(p)
-				nextCheckin = a.o.Now().Add(jitter(interval))
+				nextCheckin = a.o.Now().Add(Jitter(interval))
 				if p.More {
 					// The server holds more for this device than one answer
 					// carries: come back once this round's scripts are done.
@@ -142,8 +142,9 @@ func (a *Agent) background(ctx context.Context, running chan struct{}, p *protoc
 	}()
 }
 
-// jitter spreads d by ±10%.
-func jitter(d time.Duration) time.Duration {
+// Jitter spreads a check-in interval by ±10%, so a fleet does not check in
+// in lockstep.
+func Jitter(d time.Duration) time.Duration {
 	span := int64(d) / 5
 	if span <= 0 {
 		return d

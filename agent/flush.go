@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -65,9 +64,7 @@ func batchLen(rs []protocol.Result) int {
 // deliver sends one batch, splitting it when the server refuses it whole.
 // Refused results are counted in *refusals.
 func (a *Agent) deliver(ctx context.Context, batch []protocol.Result, refusals *int) (int, error) {
-	body, err := do(ctx, a.client, "POST", a.url(protocol.PathResults), protocol.ResultsRequest{
-		DeviceID: a.id.DeviceID, Results: batch,
-	}, protocol.MaxResponseBody)
+	ack, err := a.api.SendResults(ctx, batch)
 	var he *HTTPError
 	if errors.As(err, &he) && (he.Status == http.StatusBadRequest || he.Status == http.StatusRequestEntityTooLarge) {
 		if len(batch) > 1 {
@@ -88,10 +85,6 @@ func (a *Agent) deliver(ctx context.Context, batch []protocol.Result, refusals *
 	}
 	if err != nil {
 		return 0, fmt.Errorf("deliver results: %w", err)
-	}
-	var ack protocol.ResultsAck
-	if err := json.Unmarshal(body, &ack); err != nil {
-		return 0, fmt.Errorf("deliver results: bad answer: %w", err)
 	}
 	if err := a.outbox.Ack(ack.Accepted); err != nil {
 		return 0, err

@@ -103,12 +103,24 @@ func LoadIdentity(dir string) (*Identity, error) {
 	return &id, nil
 }
 
-// newDeviceKey makes the device key and a CSR for it. The subject is a
-// placeholder: the server names the certificate after the device id.
-func newDeviceKey() (*rsa.PrivateKey, []byte, error) {
+// NewDeviceKey makes a device key.
+func NewDeviceKey() (*rsa.PrivateKey, error) {
 	k, err := rsa.GenerateKey(rand.Reader, deviceKeyBits)
 	if err != nil {
-		return nil, nil, fmt.Errorf("generate device key: %w", err)
+		return nil, fmt.Errorf("generate device key: %w", err)
+	}
+	return k, nil
+}
+
+// deviceCSR makes a CSR for k, or for a new device key when k is nil. The
+// subject is a placeholder: the server names the certificate after the
+// device id.
+func deviceCSR(k *rsa.PrivateKey) (*rsa.PrivateKey, []byte, error) {
+	if k == nil {
+		var err error
+		if k, err = NewDeviceKey(); err != nil {
+			return nil, nil, err
+		}
 	}
 	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
 		Subject: pkix.Name{CommonName: "mobileatwork device"},
@@ -131,3 +143,6 @@ func saveIdentity(dir string, id *Identity, key *rsa.PrivateKey) error {
 	// The identity goes last: its presence means enrollment completed.
 	return atomicfile.WriteJSON(filepath.Join(dir, identityFile), id, 0o600)
 }
+
+// Key is the device key.
+func (id *Identity) Key() *rsa.PrivateKey { return id.key }

@@ -1,14 +1,10 @@
 package agent
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/http"
 	"path/filepath"
 	"time"
 
@@ -73,17 +69,9 @@ func (a *Agent) SendInventory(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	facts.AgentVersion = a.o.Version
-	wire := inventoryReport(a.id.DeviceID, hash, now, facts, rep)
-	body, err := a.postGzip(ctx, protocol.PathInventory, wire, maxInventoryAnswer)
-	if err != nil {
+	wire := InventoryReport(a.id.DeviceID, hash, now, facts, rep)
+	if _, err := a.api.SendInventory(ctx, wire); err != nil {
 		return false, fmt.Errorf("send inventory: %w", err)
-	}
-	var ack protocol.InventoryAck
-	if err := json.Unmarshal(body, &ack); err != nil {
-		return false, fmt.Errorf("send inventory: bad answer: %w", err)
-	}
-	if ack.Hash != hash {
-		return false, fmt.Errorf("send inventory: server acknowledged %q, sent %q", ack.Hash, hash)
 	}
 	if err := atomicfile.WriteJSON(statePath, inventoryState{Hash: hash, UploadedAt: now.UTC()}, 0o600); err != nil {
 		return true, err // sent; the next cycle sends it once more
@@ -93,12 +81,12 @@ func (a *Agent) SendInventory(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// inventoryReport converts the local report into the wire form, within the
+// InventoryReport converts the local report into the wire form, within the
 // limits the server enforces: an entry with an over-long value (a hostile
 // Info.plist can hold anything) is left out and listed as an error, and an
 // error message is shortened, so one bad file never gets the whole upload
 // refused.
-func inventoryReport(deviceID, hash string, at time.Time, facts protocol.Facts, rep inventory.Report) protocol.InventoryReport {
+func InventoryReport(deviceID, hash string, at time.Time, facts protocol.Facts, rep inventory.Report) protocol.InventoryReport {
 	out := protocol.InventoryReport{
 		DeviceID: deviceID, Hash: hash, CollectedAt: at.UTC(), Facts: facts,
 		Receipts: make([]protocol.InventoryReceipt, 0, len(rep.Receipts)),
@@ -156,32 +144,4 @@ func inventoryReport(deviceID, hash string, at time.Time, facts protocol.Facts, 
 		addError("/Applications", fmt.Sprintf("%d apps beyond the first %d left out", droppedApps, protocol.MaxInventoryItems))
 	}
 	return out
-}
-
-// postGzip posts v as gzip-compressed JSON and returns the answer, at most
-// limit bytes. An inventory compresses about tenfold, which matters to a
-// fleet checking in over hotel Wi-Fi.
-func (a *Agent) postGzip(ctx context.Context, path string, v any, limit int64) ([]byte, error) {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	if len(raw) > protocol.MaxRequestBody {
-		return nil, fmt.Errorf("request is %d bytes, more than the %d the server accepts", len(raw), protocol.MaxRequestBody)
-	}
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if _, err := zw.Write(raw); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url(path), bytes.NewReader(buf.Bytes()))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Content-Encoding", "gzip")
-	return send(a.client, req, limit)
 }

@@ -23,7 +23,7 @@ func TestInventoryReportStaysWithinServerLimits(t *testing.T) {
 		Errors: []inventory.FileError{{Path: "/Applications/Bad.app", Error: strings.Repeat("x", 3*protocol.MaxInventoryError)}},
 	}
 	at := time.Date(2026, 3, 14, 10, 0, 0, 0, time.FixedZone("CET", 3600))
-	got := inventoryReport("dev_1", "abc", at, protocol.Facts{SerialNumber: "C02"}, rep)
+	got := InventoryReport("dev_1", "abc", at, protocol.Facts{SerialNumber: "C02"}, rep)
 	if got.DeviceID != "dev_1" || got.Hash != "abc" || !got.CollectedAt.Equal(at) || got.CollectedAt.Location() != time.UTC || got.Facts.SerialNumber != "C02" {
 		t.Fatalf("header = %+v", got)
 	}
@@ -51,7 +51,7 @@ func TestInventoryReportCapsCounts(t *testing.T) {
 	for i := range rep.Receipts {
 		rep.Receipts[i].PackageID = "p"
 	}
-	got := inventoryReport("dev_1", "abc", time.Now(), protocol.Facts{}, rep)
+	got := InventoryReport("dev_1", "abc", time.Now(), protocol.Facts{}, rep)
 	if len(got.Receipts) != protocol.MaxInventoryItems {
 		t.Fatalf("%d receipts, want the first %d", len(got.Receipts), protocol.MaxInventoryItems)
 	}

@@ -195,22 +195,15 @@ func (a *Agent) result(d due, runID string) protocol.Result {
 	}
 }
 
-func (a *Agent) fetchBlob(ctx context.Context, asg protocol.Assignment) ([]byte, error) {
-	if len(asg.BlobURL) == 0 || asg.BlobURL[0] != '/' {
-		return nil, fmt.Errorf("blob URL %q is not a path on the tenant server", asg.BlobURL)
-	}
-	return do(ctx, a.client, "GET", a.url(asg.BlobURL), nil, protocol.MaxBlobBody)
-}
-
 func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 	log := a.o.Log.With(zap.String("assignment", d.asg.ID), zap.String("script", d.asg.Name))
-	blob, err := a.fetchBlob(ctx, d.asg)
+	blob, err := a.api.FetchBlob(ctx, d.asg)
 	if err != nil {
 		return fmt.Errorf("download script: %w", err) // transient: retried next cycle
 	}
 	now := a.o.Now().UTC()
-	res := a.result(d, newRunID(now))
-	sc, err := protocol.OpenAssignment(d.asg, blob, a.id.signing, a.id.cert, a.id.key)
+	res := a.result(d, NewRunID(now))
+	sc, err := a.api.OpenAssignment(d.asg, blob)
 	if err != nil {
 		log.Warn("script refused: verification failed; it will not run", zap.Error(err))
 		res.Status, res.Error = protocol.StatusRejected, err.Error()

@@ -31,3 +31,6 @@ $go test -run '^$' -bench ParallelCheckins -benchtime 1000x ./server/ | grep -E 
 
 section "server: unchanged vs full check-in with 0, 1, 10, 100 assignments, as ratios to a full one with none (goal: unchanged ~1x time and bytes whatever the count)"
 $go test -run '^$' -bench CheckinUnchanged -benchtime 50x ./server/ | grep -E '^Benchmark|^ok|FAIL'
+
+section "server at fleet scale: 2,000 agents, one script to all, mostly quiet check-ins, maximum rate (docs/scaling.md)"
+./scripts/bench-server.sh
