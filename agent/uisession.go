@@ -66,7 +66,7 @@ type uiOffer struct {
 
 func newUIOffer(a *Agent, dir string) *uiOffer {
 	return &uiOffer{
-		dir: dir, deviceID: a.id.DeviceID, now: a.o.Now, console: a.o.ConsoleUser,
+		dir: dir, deviceID: a.id.DeviceID, now: a.o.Clock.Now, console: a.o.ConsoleUser,
 		startUI: startUIAgent, log: a.o.Log.Named("ui"), uid: -1,
 	}
 }
