@@ -12,11 +12,13 @@ import (
 	"net/http"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.uber.org/zap"
 
 	"github.com/mobileatwork/mobileatwork/agent/ledger"
@@ -25,6 +27,7 @@ import (
 	"github.com/mobileatwork/mobileatwork/executor"
 	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
 	"github.com/mobileatwork/mobileatwork/internal/logging"
+	"github.com/mobileatwork/mobileatwork/internal/routines"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -32,8 +35,8 @@ import (
 type Options struct {
 	StateDir     string
 	Log          *zap.Logger
-	Now          func() time.Time
-	Location     *time.Location // the device's zone, for "local" schedules
+	Clock        clockwork.Clock // nil is the real clock
+	Location     *time.Location  // the device's zone, for "local" schedules
 	Version      string
 	Capabilities []string
 	Facts        func() protocol.Facts
@@ -50,9 +53,6 @@ type Options struct {
 	// Interval, when set, overrides the tenant's check-in interval
 	// (troubleshooting: `mobileatwork run --interval 30s`).
 	Interval time.Duration
-	// CatalogPage builds Apps@Work for Daemon to serve to the console
-	// user; nil serves none.
-	CatalogPage func(*Agent) CatalogPage
 	// RecentLog holds the latest warnings and errors of Log, sent with each
 	// check-in; nil sends none. Whoever builds Log tees it in (see
 	// logging.Options.Recent), so what is sent is what the log shows.
@@ -63,25 +63,38 @@ type Options struct {
 const minAnswer = 256 << 10
 
 // Receiver acts on a verified check-in payload. Receivers run one after the
-// other; a failing or panicking receiver does not stop the others.
+// other, in the order registered; a failing or panicking receiver does not
+// stop the others. Work a receiver leaves running in the background belongs
+// to the agent (see spawn): it ends with the check-in's context or Close,
+// which waits for it.
 type Receiver interface {
 	Name() string
 	Receive(ctx context.Context, p *protocol.CheckinPayload) error
 }
 
+// ErrNoReceivers refuses a check-in that nothing would act on.
+var ErrNoReceivers = errors.New("no receivers registered: nothing would act on the check-in (register them with RegisterReceiver before Cycle or Daemon)")
+
+// drainer is a receiver whose background work a one-shot check-in waits
+// for before the process exits.
+type drainer interface{ drain(ctx context.Context) }
+
 // Agent is an enrolled device's agent.
 type Agent struct {
-	o         Options
-	id        *Identity
-	api       *Client
-	client    *http.Client // api's, for the requests it has no method for
-	outbox    *outbox.Outbox
-	ledger    *ledger.Ledger
+	o      Options
+	id     *Identity
+	api    *Client
+	client *http.Client // api's, for the requests it has no method for
+	outbox *outbox.Outbox
+	ledger *ledger.Ledger
+	runMu  sync.Mutex // one script at a time
+
+	recvMu    sync.Mutex
 	receivers []Receiver
-	// onboarding is also in receivers: a one-shot check-in waits for the
-	// installs it starts.
-	onboarding *onboardingReceiver
-	runMu      sync.Mutex // one script at a time
+
+	// bg owns what the agent runs in the background (scripts of the
+	// daemon, onboarding and its page); Close cancels and waits for it.
+	bg *routines.Group
 
 	// maxAnswer is the check-in answer size the agent asks for: the limit it
 	// reads, halved after each answer that was over it.
@@ -119,8 +132,8 @@ func New(o Options) (*Agent, error) {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
 	o.StateDir = abs
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
 	}
 	if o.Location == nil {
 		o.Location = time.Local
@@ -159,12 +172,76 @@ func New(o Options) (*Agent, error) {
 	a := &Agent{o: o, id: id, api: api, client: api.http, outbox: ob, ledger: lg}
 	a.maxAnswer.Store(protocol.MaxResponseBody)
 	a.ui, a.uiWake = newUIOffer(a, UISessionDir), make(chan struct{}, 1)
-	if o.CatalogPage != nil {
-		a.catalogPage = o.CatalogPage(a)
-	}
-	a.onboarding = newOnboardingReceiver(a)
-	a.receivers = []Receiver{scriptsReceiver{a}, inventoryReceiver{a}, catalogReceiver{a}, a.onboarding}
+	a.bg = routines.New(context.Background())
 	return a, nil
+}
+
+// RegisterReceiver adds r to what acts on each verified check-in. Register
+// before Cycle or Daemon; they refuse to run with none (ErrNoReceivers).
+// Receivers run in the order registered, so the order is part of the
+// wiring: scripts first (what is due runs without waiting for anything
+// else), then inventory (it sees what the scripts changed), then the
+// catalog (Apps@Work shows the offers of this check-in), then onboarding
+// last (when it settles, Apps@Work may be offered, and its offers must be
+// saved by then).
+func (a *Agent) RegisterReceiver(r Receiver) {
+	a.recvMu.Lock()
+	defer a.recvMu.Unlock()
+	a.receivers = append(a.receivers, r)
+}
+
+// RegisterCatalogPage has Daemon serve Apps@Work to the console user;
+// without it the daemon serves none. Register before Daemon.
+func (a *Agent) RegisterCatalogPage(p CatalogPage) { a.catalogPage = p }
+
+func (a *Agent) registered() []Receiver {
+	a.recvMu.Lock()
+	defer a.recvMu.Unlock()
+	return slices.Clone(a.receivers)
+}
+
+// ErrClosed refuses a check-in of an agent that was closed.
+var ErrClosed = errors.New("the agent was closed: create another to check in again")
+
+// begin starts a Cycle or Daemon: with receivers registered and the agent
+// open, it takes the state lock and settles what a crash interrupted.
+func (a *Agent) begin() (release func(), err error) {
+	if len(a.registered()) == 0 {
+		return nil, ErrNoReceivers
+	}
+	if a.bg.Context().Err() != nil {
+		return nil, ErrClosed
+	}
+	return a.start()
+}
+
+// spawn runs f in the background, owned by the agent: f's context ends
+// with ctx (the check-in's: Ctrl-C, the daemon stopping) or with Close,
+// whichever comes first, and Close waits for f to return. It reports
+// false, running nothing, once the agent is closed.
+func (a *Agent) spawn(ctx context.Context, f func(ctx context.Context)) bool {
+	return a.bg.Go(func(context.Context) {
+		ctx, cancel := a.owned(ctx)
+		defer cancel()
+		f(ctx)
+	})
+}
+
+// owned returns a context that ends with ctx or with Close.
+func (a *Agent) owned(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(a.bg.Context(), cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
+// Close stops what the agent runs in the background and waits for it: a
+// one-shot check-in's onboarding loop and progress page, the daemon's
+// scripts. Daemon closes the agent before it returns. Later check-ins are
+// refused (ErrClosed); Close may be called more than once.
+func (a *Agent) Close() {
+	a.bg.Close()
+	// Nothing outlives the agent, keep-alive connections included.
+	a.client.CloseIdleConnections()
 }
 
 // DeviceID is the enrolled device id.
@@ -178,11 +255,11 @@ func (a *Agent) url(path string) string { return a.id.ServerURL + path }
 // payload stands, under the new answer's validity.
 func (a *Agent) Checkin(ctx context.Context) (*protocol.CheckinPayload, error) {
 	held, _ := a.lastPayload()
-	p, unchanged, err := a.api.Checkin(ctx, a.checkinRequest(), held, a.o.Now)
+	p, unchanged, err := a.api.Checkin(ctx, a.checkinRequest(), held, a.o.Clock.Now)
 	if errors.Is(err, protocol.ErrNotHeld) {
 		// Never stay on content the server does not vouch for: ask for it whole.
 		a.o.Log.Warn("the server answered unchanged for content this agent does not hold: asking for all of it", zap.Error(err))
-		p, unchanged, err = a.api.Checkin(ctx, a.checkinRequest(), nil, a.o.Now)
+		p, unchanged, err = a.api.Checkin(ctx, a.checkinRequest(), nil, a.o.Clock.Now)
 	}
 	if errors.Is(err, ErrAnswerTooLarge) {
 		// Never lock ourselves out: ask for less next time; the server
@@ -236,7 +313,7 @@ func (a *Agent) lastPayload() (*protocol.CheckinPayload, error) {
 // Receive hands a payload to every receiver, each guarded against panics.
 func (a *Agent) Receive(ctx context.Context, p *protocol.CheckinPayload) error {
 	var errs []error
-	for _, r := range a.receivers {
+	for _, r := range a.registered() {
 		func() {
 			defer func() {
 				if v := recover(); v != nil {
@@ -254,14 +331,17 @@ func (a *Agent) Receive(ctx context.Context, p *protocol.CheckinPayload) error {
 
 // Cycle is one foreground check-in: deliver what is queued, check in, run
 // what is due, deliver the new results. Results stay queued on any failure.
+// Onboarding installs in flight are let finish before it returns; the
+// onboarding loop and its page go on in the background until ctx is done
+// or Close.
 func (a *Agent) Cycle(ctx context.Context) error {
-	release, err := a.start()
+	release, err := a.begin()
 	if err != nil {
 		return err
 	}
 	defer release()
 	st := a.loadStatus()
-	st.LastAttempt = a.o.Now().UTC()
+	st.LastAttempt = a.o.Clock.Now().UTC()
 	_, ferr := a.Flush(ctx)
 	p, err := a.Checkin(ctx)
 	if err != nil {
@@ -269,12 +349,16 @@ func (a *Agent) Cycle(ctx context.Context) error {
 		a.saveStatus(st)
 		return err
 	}
-	st.LastCheckin, st.LastError = a.o.Now().UTC(), ""
+	st.LastCheckin, st.LastError = a.o.Clock.Now().UTC(), ""
 	a.saveStatus(st)
 	rerr := a.Receive(ctx, p)
 	// The process exits after a one-shot check-in: never with an install
 	// half done.
-	a.onboarding.drain(ctx)
+	for _, r := range a.registered() {
+		if d, ok := r.(drainer); ok {
+			d.drain(ctx)
+		}
+	}
 	if _, err := a.Flush(ctx); err != nil {
 		return errors.Join(rerr, err)
 	}
@@ -341,7 +425,7 @@ func (a *Agent) Status() Status {
 	st.NextRuns = []NextRun{}
 	if p, err := a.lastPayload(); err == nil {
 		st.Config, st.Configuration = &p.Config, p.Configuration
-		st.NextRuns = a.nextRuns(p, a.o.Now())
+		st.NextRuns = a.nextRuns(p, a.o.Clock.Now())
 	}
 	return st
 }

@@ -7,8 +7,6 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
-
-	"github.com/hashicorp/go-retryablehttp"
 )
 
 func TestJitterStaysWithinTenPercent(t *testing.T) {
@@ -90,8 +88,8 @@ func TestServerErrorKeepsStatusAndMessage(t *testing.T) {
 	}))
 	defer ts.Close()
 	c := newHTTPClient(nil, 1)
-	c.Transport.(*retryablehttp.RoundTripper).Client.RetryWaitMin = time.Millisecond
-	c.Transport.(*retryablehttp.RoundTripper).Client.RetryWaitMax = time.Millisecond
+	c.Transport.(idleCloser).Client.RetryWaitMin = time.Millisecond
+	c.Transport.(idleCloser).Client.RetryWaitMax = time.Millisecond
 	_, err := do(context.Background(), c, "GET", ts.URL, nil, 1<<20)
 	var he *HTTPError
 	if !errors.As(err, &he) || he.Status != http.StatusInternalServerError || he.Message != "database is locked" {

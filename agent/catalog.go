@@ -21,6 +21,10 @@ type Catalog = protocol.Catalog
 // catalogReceiver saves the offers of each verified check-in.
 type catalogReceiver struct{ a *Agent }
 
+// CatalogReceiver saves the Apps@Work offers of each check-in. Register it
+// before OnboardingReceiver, whose end may open Apps@Work.
+func CatalogReceiver(a *Agent) Receiver { return catalogReceiver{a} }
+
 func (catalogReceiver) Name() string { return "catalog" }
 
 func (r catalogReceiver) Receive(_ context.Context, p *protocol.CheckinPayload) error {
@@ -28,7 +32,7 @@ func (r catalogReceiver) Receive(_ context.Context, p *protocol.CheckinPayload) 
 	if apps == nil {
 		apps = []protocol.AppOffer{}
 	}
-	c := Catalog{ReceivedAt: r.a.o.Now().UTC(), Apps: apps}
+	c := Catalog{ReceivedAt: r.a.o.Clock.Now().UTC(), Apps: apps}
 	if err := atomicfile.WriteJSON(filepath.Join(r.a.o.StateDir, catalogFile), c, 0o600); err != nil {
 		return fmt.Errorf("save catalog: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mobileatwork/mobileatwork/internal/routines"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -17,11 +18,12 @@ import (
 // server is unreachable, wakes for scheduled occurrences between check-ins,
 // and runs scripts in the background so a long script never holds back the
 // delivery of earlier results. Once a user is at the console it serves
-// Apps@Work (Options.CatalogPage) on loopback and offers it to that user's
+// Apps@Work (RegisterCatalogPage) on loopback and offers it to that user's
 // login, where the UI LaunchAgent opens it: right after registration,
-// without waiting for onboarding or MDM enrollment.
+// without waiting for onboarding or MDM enrollment. It closes the agent
+// before it returns: nothing it started is left running.
 func (a *Agent) Daemon(ctx context.Context) error {
-	release, err := a.start()
+	release, err := a.begin()
 	if err != nil {
 		return err
 	}
@@ -34,9 +36,9 @@ func (a *Agent) Daemon(ctx context.Context) error {
 	failures := 0
 	running := make(chan struct{}, 1) // holds a token while scripts run
 	waitUI := a.serveUI(ctx, uiEvery)
-	nextCheckin := a.o.Now()
+	nextCheckin := a.o.Clock.Now()
 	for {
-		now := a.o.Now()
+		now := a.o.Clock.Now()
 		if !now.Before(nextCheckin) {
 			st := a.loadStatus()
 			st.LastAttempt = now.UTC()
@@ -50,17 +52,17 @@ func (a *Agent) Daemon(ctx context.Context) error {
 				a.saveStatus(st)
 				wait := backoff(failures, interval)
 				a.o.Log.Warn("check-in failed", zap.Error(err), zap.Duration("retry_in", wait))
-				nextCheckin = a.o.Now().Add(wait)
+				nextCheckin = a.o.Clock.Now().Add(wait)
 			} else {
 				failures = 0
-				st.LastCheckin, st.LastError = a.o.Now().UTC(), ""
+				st.LastCheckin, st.LastError = a.o.Clock.Now().UTC(), ""
 				a.saveStatus(st)
 				interval = a.interval(p)
-				nextCheckin = a.o.Now().Add(Jitter(interval))
+				nextCheckin = a.o.Clock.Now().Add(Jitter(interval))
 				if p.More {
 					// The server holds more for this device than one answer
 					// carries: come back once this round's scripts are done.
-					nextCheckin = a.o.Now().Add(moreAfter)
+					nextCheckin = a.o.Clock.Now().Add(moreAfter)
 				}
 				a.background(ctx, running, p)
 			}
@@ -69,19 +71,16 @@ func (a *Agent) Daemon(ctx context.Context) error {
 		}
 		wake := nextCheckin
 		if p, err := a.lastPayload(); err == nil {
-			if t, ok := a.nextWake(p, a.o.Now()); ok && t.Before(wake) {
+			if t, ok := a.nextWake(p, a.o.Clock.Now()); ok && t.Before(wake) {
 				wake = t
 			}
 		}
-		timer := time.NewTimer(max(wake.Sub(a.o.Now()), 100*time.Millisecond))
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if !routines.Sleep(ctx, a.o.Clock, max(wake.Sub(a.o.Clock.Now()), 100*time.Millisecond)) {
 			a.o.Log.Info("agent stopping")
-			running <- struct{}{} // wait for a running script to finish or be killed
 			waitUI()
+			// A running script is killed, the onboarding stops; wait for both.
+			a.Close()
 			return nil
-		case <-timer.C:
 		}
 	}
 }
@@ -124,14 +123,15 @@ func (a *Agent) interval(p *protocol.CheckinPayload) time.Duration {
 	return time.Duration(protocol.DefaultConfig.CheckinIntervalMinutes) * time.Minute
 }
 
-// background starts the receivers unless a previous batch still runs.
+// background starts the receivers, owned by the agent, unless a previous
+// batch still runs.
 func (a *Agent) background(ctx context.Context, running chan struct{}, p *protocol.CheckinPayload) {
 	select {
 	case running <- struct{}{}:
 	default:
 		return // the receivers are busy; the next wake-up picks this up
 	}
-	go func() {
+	started := a.spawn(ctx, func(ctx context.Context) {
 		defer func() { <-running }()
 		if err := a.Receive(ctx, p); err != nil {
 			a.o.Log.Warn("configuration not fully applied", zap.Error(err))
@@ -139,7 +139,10 @@ func (a *Agent) background(ctx context.Context, running chan struct{}, p *protoc
 		if _, err := a.Flush(ctx); err != nil {
 			a.o.Log.Info("results stay queued", zap.Error(err))
 		}
-	}()
+	})
+	if !started {
+		<-running // the daemon is stopping
+	}
 }
 
 // Jitter spreads a check-in interval by ±10%, so a fleet does not check in

@@ -10,7 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
@@ -25,7 +26,7 @@ type EnrollOptions struct {
 	Token        string
 	Facts        protocol.Facts
 	Capabilities []string
-	Now          func() time.Time
+	Clock        clockwork.Clock // nil is the real clock
 	// Key is the device key; nil makes a fresh one. A load generator gives
 	// many simulated devices a few keys: making one takes a quarter second.
 	Key *rsa.PrivateKey
@@ -63,13 +64,13 @@ func Enroll(ctx context.Context, o EnrollOptions) (*Identity, error) {
 	if err := json.Unmarshal(body, &resp); err != nil {
 		return nil, fmt.Errorf("enroll: bad answer: %w", err)
 	}
-	now := time.Now
-	if o.Now != nil {
-		now = o.Now
+	clock := o.Clock
+	if clock == nil {
+		clock = clockwork.NewRealClock()
 	}
 	id := &Identity{
 		DeviceID: resp.DeviceID, ServerURL: base, Certificate: resp.Certificate,
-		SigningCert: resp.SigningCert, CACert: resp.CACert, EnrolledAt: now().UTC(),
+		SigningCert: resp.SigningCert, CACert: resp.CACert, EnrolledAt: clock.Now().UTC(),
 	}
 	if err := id.parse(); err != nil {
 		return nil, fmt.Errorf("enroll: bad answer: %w", err)

@@ -131,13 +131,16 @@ func (e *testEnv) lastCheckin(t *testing.T) protocol.CheckinRequest {
 }
 
 // agent is the enrolled device's agent with o's fields, the state
-// directory and test defaults filled in.
+// directory and test defaults filled in, and the receivers of the daemon.
 func (e *testEnv) agent(t *testing.T, o Options) *Agent {
 	t.Helper()
 	o.StateDir, o.Version, o.Retries = e.state, "1.80.0", 1
 	a, err := New(o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, r := range []Receiver{ScriptsReceiver(a), InventoryReceiver(a), CatalogReceiver(a), OnboardingReceiver(a)} {
+		a.RegisterReceiver(r)
 	}
 	return a
 }

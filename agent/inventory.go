@@ -29,6 +29,10 @@ const (
 // inventoryReceiver sends the inventory when it changed or is a day old.
 type inventoryReceiver struct{ a *Agent }
 
+// InventoryReceiver sends the inventory when it changed or is a day old.
+// Register it after ScriptsReceiver, so it sees what the scripts changed.
+func InventoryReceiver(a *Agent) Receiver { return inventoryReceiver{a} }
+
 func (inventoryReceiver) Name() string { return "inventory" }
 
 func (r inventoryReceiver) Receive(ctx context.Context, _ *protocol.CheckinPayload) error {
@@ -56,7 +60,7 @@ func (a *Agent) SendInventory(ctx context.Context) (bool, error) {
 		OSBuild: facts.OSBuild, Hostname: facts.Hostname, AgentVersion: a.o.Version,
 	}
 	hash := rep.Hash()
-	now := a.o.Now()
+	now := a.o.Clock.Now()
 	statePath := filepath.Join(a.o.StateDir, inventoryFile)
 	var last inventoryState
 	if err := atomicfile.ReadJSON(statePath, &last); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -8,12 +8,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.uber.org/zap"
 
 	"github.com/mobileatwork/mobileatwork/agent/installer"
 	"github.com/mobileatwork/mobileatwork/agent/managed"
 	"github.com/mobileatwork/mobileatwork/desktop"
 	"github.com/mobileatwork/mobileatwork/internal/localweb"
+	"github.com/mobileatwork/mobileatwork/internal/routines"
 	"github.com/mobileatwork/mobileatwork/inventory"
 	"github.com/mobileatwork/mobileatwork/onboarding"
 	"github.com/mobileatwork/mobileatwork/protocol"
@@ -27,6 +29,9 @@ var UISessionDir = desktop.DefaultOfferDir
 const (
 	// onboardingTick is how often a running onboarding looks at the device.
 	onboardingTick = 3 * time.Second
+	// pageRefresh is how often the progress page's offer is written again
+	// for the console user, who may have changed.
+	pageRefresh = 5 * time.Second
 	// pageGrace keeps the page up after the end, so the kiosk and the
 	// browser show the outcome before the page goes.
 	pageGrace = 15 * time.Second
@@ -48,9 +53,11 @@ type onboardingReceiver struct {
 	pageURL string
 }
 
-func newOnboardingReceiver(a *Agent) *onboardingReceiver {
-	return &onboardingReceiver{a: a}
-}
+// OnboardingReceiver feeds each verified plan to the onboarding machine
+// and runs it, with its progress page, in the background of the check-in
+// (a one-shot check-in waits for the installs it started). Register it
+// last: when it settles, Apps@Work may be offered.
+func OnboardingReceiver(a *Agent) Receiver { return &onboardingReceiver{a: a} }
 
 func (*onboardingReceiver) Name() string { return "onboarding" }
 
@@ -63,11 +70,11 @@ func (r *onboardingReceiver) machine() (*onboarding.Machine, error) {
 	a := r.a
 	m, err := onboarding.Open(onboarding.Options{
 		StateDir: a.o.StateDir, DeviceID: a.id.DeviceID, EnrolledAt: a.id.EnrolledAt,
-		Now: a.o.Now, Log: a.o.Log.Named("onboarding"),
+		Clock: a.o.Clock, Log: a.o.Log.Named("onboarding"),
 		Profiles:  onboarding.DefaultProfiles(a.o.InventoryRoot),
 		Apps:      inventoryApps{root: a.o.InventoryRoot},
 		Fetcher:   assetFetcher{a},
-		Installer: managedInstaller{inner: installer.Default(a.o.InventoryRoot), stateDir: a.o.StateDir, now: a.o.Now},
+		Installer: managedInstaller{inner: installer.Default(a.o.InventoryRoot), stateDir: a.o.StateDir, clock: a.o.Clock},
 		Reporter:  a,
 		Opener:    localweb.CommandOpener{Euid: os.Geteuid(), Console: a.localConsoleUser},
 	})
@@ -100,8 +107,8 @@ func (r *onboardingReceiver) Receive(ctx context.Context, p *protocol.CheckinPay
 	return nil
 }
 
-// start runs the machine in the background until it has nothing left to
-// do; the check-in loop goes on meanwhile.
+// start runs the machine in the background, owned by the agent, until it
+// has nothing left to do; the check-in loop goes on meanwhile.
 func (r *onboardingReceiver) start(ctx context.Context, m *onboarding.Machine) {
 	r.mu.Lock()
 	if r.running {
@@ -110,23 +117,27 @@ func (r *onboardingReceiver) start(ctx context.Context, m *onboarding.Machine) {
 	}
 	r.running = true
 	r.mu.Unlock()
+	// The loop and the page end with the check-in's context or Close.
+	ctx, cancel := r.a.owned(ctx)
 	// The page is offered before Receive returns, so that the offer of
 	// Apps@Work that follows never comes alone while onboarding runs.
-	var stopPage func()
+	stopPage := func() {}
 	if m.Report().State == protocol.OnboardingRunning {
 		stopPage = r.servePage(ctx, m)
 	}
-	go func() {
-		defer func() {
-			r.mu.Lock()
-			r.running = false
-			r.mu.Unlock()
-		}()
+	stopped := func() {
+		stopPage()
+		cancel()
+		r.mu.Lock()
+		r.running = false
+		r.mu.Unlock()
+	}
+	if !r.a.spawn(ctx, func(ctx context.Context) {
+		defer stopped()
 		m.Run(ctx, onboardingTick)
-		if stopPage != nil {
-			stopPage()
-		}
-	}()
+	}) {
+		stopped() // the agent is closed
+	}
 }
 
 // drainEvery is how often a one-shot check-in says it still waits for an
@@ -145,7 +156,7 @@ func (r *onboardingReceiver) drain(ctx context.Context) {
 	}
 	done := m.Drain()
 	log := r.a.o.Log.Named("onboarding")
-	t := time.NewTicker(drainEvery)
+	t := r.a.o.Clock.NewTicker(drainEvery)
 	defer t.Stop()
 	announced := false
 	for {
@@ -159,7 +170,7 @@ func (r *onboardingReceiver) drain(ctx context.Context) {
 		case <-ctx.Done():
 			<-done // the install sees the same cancellation and cleans up
 			return
-		case <-t.C:
+		case <-t.Chan():
 			if name := m.Installing(); name != "" {
 				log.Info("still installing", zap.String("app", name))
 			}
@@ -169,48 +180,38 @@ func (r *onboardingReceiver) drain(ctx context.Context) {
 
 // servePage serves the progress page and offers it to the console user's
 // session, now and whenever another user logs in at the console. The
-// returned function withdraws it after a grace period.
-func (r *onboardingReceiver) servePage(ctx context.Context, m *onboarding.Machine) func() {
+// returned function, called by the onboarding loop that owns the page,
+// withdraws it after a grace period (at once when ctx is done) and waits
+// for its routines.
+func (r *onboardingReceiver) servePage(ctx context.Context, m *onboarding.Machine) (stop func()) {
 	log := r.a.o.Log.Named("onboarding")
-	pageCtx, cancel := context.WithCancel(ctx)
-	srv, err := localweb.New(onboarding.NewPage(pageCtx, m), localweb.Options{})
+	page := onboarding.NewPage(m)
+	srv, err := localweb.New(page, localweb.Options{})
 	if err != nil {
 		log.Warn("progress page not served", zap.Error(err))
-		cancel()
-		return nil
+		return func() {}
 	}
-	go func() {
-		if err := srv.Serve(pageCtx); err != nil {
+	g := routines.New(ctx)
+	g.Go(func(ctx context.Context) {
+		if err := srv.Serve(ctx); err != nil {
 			log.Warn("progress page", zap.Error(err))
 		}
-	}()
+	})
+	g.Go(page.Publish)
+	g.Go(func(ctx context.Context) {
+		for routines.Sleep(ctx, r.a.o.Clock, pageRefresh) {
+			if !m.Report().Final() {
+				r.a.ui.Refresh(ctx)
+			}
+		}
+	})
 	r.mu.Lock()
 	r.pageURL = srv.URL()
 	r.mu.Unlock()
-	r.a.ui.SetOnboarding(pageCtx, srv.URL())
-	watch := make(chan struct{})
-	go func() {
-		defer close(watch)
-		t := time.NewTicker(5 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-pageCtx.Done():
-				return
-			case <-t.C:
-				if !m.Report().Final() {
-					r.a.ui.Refresh(pageCtx)
-				}
-			}
-		}
-	}()
+	r.a.ui.SetOnboarding(g.Context(), srv.URL())
 	return func() {
-		select {
-		case <-ctx.Done():
-		case <-time.After(pageGrace):
-		}
-		cancel()
-		<-watch
+		routines.Sleep(ctx, r.a.o.Clock, pageGrace)
+		g.Close()
 		// The offer goes on with Apps@Work alone, if the daemon serves it:
 		// the user's side then opens the catalog the kiosk held back.
 		r.a.ui.SetOnboarding(ctx, "")
@@ -223,7 +224,7 @@ func (r *onboardingReceiver) servePage(ctx context.Context, m *onboarding.Machin
 // OnboardingPageURL is the address, secret included, of the progress page
 // the daemon serves while onboarding runs; "" when it serves none.
 func (a *Agent) OnboardingPageURL() string {
-	for _, rc := range a.receivers {
+	for _, rc := range a.registered() {
 		if r, ok := rc.(*onboardingReceiver); ok {
 			r.mu.Lock()
 			defer r.mu.Unlock()
@@ -262,7 +263,7 @@ func (f assetFetcher) Fetch(ctx context.Context, as protocol.Asset, dst string) 
 type managedInstaller struct {
 	inner    installer.Installer
 	stateDir string
-	now      func() time.Time
+	clock    clockwork.Clock
 }
 
 func (m managedInstaller) Install(ctx context.Context, pkg string) error {
@@ -280,7 +281,7 @@ func (m managedInstaller) Install(ctx context.Context, pkg string) error {
 	var errs []error
 	for _, c := range comps {
 		for _, p := range c.Apps {
-			errs = append(errs, managed.Record(m.stateDir, managed.App{Path: p, PackageIDs: ids, InstalledAt: m.now().UTC()}))
+			errs = append(errs, managed.Record(m.stateDir, managed.App{Path: p, PackageIDs: ids, InstalledAt: m.clock.Now().UTC()}))
 		}
 	}
 	return errors.Join(errs...)

@@ -17,6 +17,10 @@ import (
 // scriptsReceiver runs the assignments that are due.
 type scriptsReceiver struct{ a *Agent }
 
+// ScriptsReceiver runs the scripts that are due, one at a time, and queues
+// their results. Register it first: what is due runs before anything else.
+func ScriptsReceiver(a *Agent) Receiver { return scriptsReceiver{a} }
+
 func (scriptsReceiver) Name() string { return "scripts" }
 
 func (r scriptsReceiver) Receive(ctx context.Context, p *protocol.CheckinPayload) error {
@@ -123,7 +127,7 @@ func (a *Agent) RunDue(ctx context.Context, p *protocol.CheckinPayload) error {
 		a.o.Log.Debug("no Mobile@Work configuration in effect: no assignment is considered", zap.Int("assignments", len(p.Assignments)))
 		return nil
 	}
-	items, err := a.dueNow(p, a.o.Now())
+	items, err := a.dueNow(p, a.o.Clock.Now())
 	a.o.Log.Debug("assignments due now", zap.Int("due", len(items)), zap.Int("assignments", len(p.Assignments)))
 	errs := []error{err}
 	for _, d := range items {
@@ -201,7 +205,7 @@ func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 	if err != nil {
 		return fmt.Errorf("download script: %w", err) // transient: retried next cycle
 	}
-	now := a.o.Now().UTC()
+	now := a.o.Clock.Now().UTC()
 	res := a.result(d, NewRunID(now))
 	sc, err := a.api.OpenAssignment(d.asg, blob)
 	if err != nil {
@@ -341,7 +345,7 @@ func (a *Agent) recoverInterrupted() error {
 			}
 		}
 		if !a.outbox.Has(e.Started.RunID) {
-			now := a.o.Now().UTC()
+			now := a.o.Clock.Now().UTC()
 			res := protocol.Result{
 				RunID: e.Started.RunID, DeviceID: a.id.DeviceID, AssignmentID: e.AssignmentID,
 				AssignmentVersion: e.Version, ScriptSHA256: e.Started.ScriptSHA256, Occurrence: e.Started.Occurrence,

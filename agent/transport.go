@@ -119,7 +119,7 @@ func newHTTPClient(cfg *tls.Config, retries int) *http.Client {
 	rc.RetryWaitMax = 10 * time.Second
 	rc.Backoff = jitterBackoff
 	rc.HTTPClient.Timeout = 60 * time.Second
-	rc.HTTPClient.Transport = &http.Transport{
+	tr := &http.Transport{
 		TLSClientConfig:     cfg,
 		TLSHandshakeTimeout: 15 * time.Second,
 		// One cycle (check-in, script downloads, result upload) reuses one
@@ -128,13 +128,24 @@ func newHTTPClient(cfg *tls.Config, retries int) *http.Client {
 		IdleConnTimeout:   90 * time.Second,
 		ForceAttemptHTTP2: true,
 	}
+	rc.HTTPClient.Transport = tr
 	// Errors are returned to the caller; do not turn 4xx into retries.
 	rc.CheckRetry = retryablehttp.DefaultRetryPolicy
 	// After the last retry of a 5xx, hand the answer over as it is, so the
 	// error keeps the status and the server's message.
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
-	return rc.StandardClient()
+	return &http.Client{Transport: idleCloser{&retryablehttp.RoundTripper{Client: rc}, tr}}
 }
+
+// idleCloser lets http.Client.CloseIdleConnections reach the pool below
+// retryablehttp, which does not pass it on: a run that ends leaves no
+// connection (and its goroutines) behind.
+type idleCloser struct {
+	*retryablehttp.RoundTripper
+	pool *http.Transport
+}
+
+func (c idleCloser) CloseIdleConnections() { c.pool.CloseIdleConnections() }
 
 func serverName(raw string) (string, error) {
 	u, err := url.Parse(raw)

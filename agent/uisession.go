@@ -38,7 +38,7 @@ const (
 
 func newUIOffer(a *Agent, dir string) *desktop.OfferKeeper {
 	return desktop.NewKeeper(desktop.KeeperOptions{
-		Dir: dir, DeviceID: a.id.DeviceID, ConsoleUser: a.o.ConsoleUser, Log: a.o.Log.Named("ui"),
+		Dir: dir, DeviceID: a.id.DeviceID, ConsoleUser: a.o.ConsoleUser, Clock: a.o.Clock, Log: a.o.Log.Named("ui"),
 	})
 }
 

@@ -41,12 +41,10 @@ func TestDaemonOffersCatalogToConsoleUser(t *testing.T) {
 		o.InventoryRoot = root
 		o.Interval = time.Hour
 		o.ConsoleUser = func() (executor.User, error) { return me, nil }
-		o.CatalogPage = func(a *agent.Agent) agent.CatalogPage {
-			return appcatalog.New(appcatalog.Options{
-				Source: a, Installer: installer.Twin{Root: root}, StateDir: a.StateDir(), InventoryRoot: root,
-			})
-		}
 	})
+	a.RegisterCatalogPage(appcatalog.New(appcatalog.Options{
+		Source: a, Installer: installer.Twin{Root: root}, StateDir: a.StateDir(), InventoryRoot: root,
+	}))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Daemon(ctx) }()

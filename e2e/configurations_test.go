@@ -164,7 +164,7 @@ func TestMobileAtWorkPriorities(t *testing.T) {
 func TestWithdrawnDailyStopsRunning(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	c := &clock{t: time.Date(2027, 5, 3, 8, 0, 0, 0, time.UTC)}
+	c := newClock(time.Date(2027, 5, 3, 8, 0, 0, 0, time.UTC))
 	state, dev := e.enrollAs("ada@example.com")
 	e.srv.Now = c.Now
 	counter := filepath.Join(t.TempDir(), "count")

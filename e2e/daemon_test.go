@@ -21,13 +21,9 @@ func TestDaemonFlushesWhileALongScriptRuns(t *testing.T) {
 	started, finished := filepath.Join(dir, "started"), filepath.Join(dir, "finished")
 	e.script("echo quick\n", nil)
 	e.script("touch "+started+"\nsleep 4\ntouch "+finished+"\n", nil)
-	a, err := agent.New(agent.Options{
-		StateDir: state, Version: "1.80.0", Capabilities: []string{protocol.CapSchedule},
-		Facts: func() protocol.Facts { return testFacts }, Retries: 1, Interval: 300 * time.Millisecond,
+	a := newAgentWith(t, state, func(o *agent.Options) {
+		o.Capabilities, o.Interval = []string{protocol.CapSchedule}, 300*time.Millisecond
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Daemon(ctx) }()

@@ -118,13 +118,27 @@ func (e *env) enroll() string {
 
 func newAgent(t *testing.T, state string) *agent.Agent {
 	t.Helper()
-	a, err := agent.New(agent.Options{
-		StateDir: state, Version: "1.80.0", Capabilities: []string{protocol.CapSchedule},
+	return newAgentWith(t, state, func(o *agent.Options) { o.Capabilities = []string{protocol.CapSchedule} })
+}
+
+// newAgentWith is the agent of state with test options changed by set and
+// the receivers of the daemon, in its order; it is closed at the end of t.
+func newAgentWith(t *testing.T, state string, set func(*agent.Options)) *agent.Agent {
+	t.Helper()
+	o := agent.Options{
+		StateDir: state, Version: "1.80.0", Capabilities: []string{protocol.CapSchedule, protocol.CapInventory},
 		Facts: func() protocol.Facts { return testFacts }, Retries: 1,
-	})
+	}
+	set(&o)
+	a, err := agent.New(o)
 	if err != nil {
 		t.Fatalf("new agent: %v", err)
 	}
+	a.RegisterReceiver(agent.ScriptsReceiver(a))
+	a.RegisterReceiver(agent.InventoryReceiver(a))
+	a.RegisterReceiver(agent.CatalogReceiver(a))
+	a.RegisterReceiver(agent.OnboardingReceiver(a))
+	t.Cleanup(a.Close)
 	return a
 }
 

@@ -23,21 +23,6 @@ import (
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
-// newAgentWith is newAgent with options changed by set.
-func newAgentWith(t *testing.T, state string, set func(*agent.Options)) *agent.Agent {
-	t.Helper()
-	o := agent.Options{
-		StateDir: state, Version: "1.80.0", Capabilities: []string{protocol.CapSchedule, protocol.CapInventory},
-		Facts: func() protocol.Facts { return testFacts }, Retries: 1,
-	}
-	set(&o)
-	a, err := agent.New(o)
-	if err != nil {
-		t.Fatalf("new agent: %v", err)
-	}
-	return a
-}
-
 // uploads records the inventory requests that reach the server.
 type uploads struct {
 	mu        sync.Mutex
@@ -84,7 +69,7 @@ func installed(t *testing.T, v server.InventoryView) map[string]string {
 func TestInventorySentOnChangeAndDaily(t *testing.T) {
 	e := newEnv(t)
 	state := e.enroll() // certificates are issued at the real time: TLS checks them against it
-	c := &clock{t: time.Now()}
+	c := newClock(time.Now())
 	e.srv.Now = c.Now
 	root := t.TempDir()
 	if err := invtest.WriteFixture(root, 6, 4); err != nil {
@@ -97,7 +82,7 @@ func TestInventorySentOnChangeAndDaily(t *testing.T) {
 
 	u := &uploads{}
 	e.setIntercept(u.intercept)
-	a := newAgentWith(t, state, func(o *agent.Options) { o.InventoryRoot, o.Now = root, c.Now })
+	a := newAgentWith(t, state, func(o *agent.Options) { o.InventoryRoot, o.Clock = root, c })
 	cycle := func(wantUploads int, why string) {
 		t.Helper()
 		if err := a.Cycle(context.Background()); err != nil {
@@ -123,7 +108,7 @@ func TestInventorySentOnChangeAndDaily(t *testing.T) {
 
 	cycle(1, "nothing changed")
 	// Another process on the same state knows what was sent.
-	a = newAgentWith(t, state, func(o *agent.Options) { o.InventoryRoot, o.Now = root, c.Now })
+	a = newAgentWith(t, state, func(o *agent.Options) { o.InventoryRoot, o.Clock = root, c })
 	cycle(1, "after a restart, nothing changed")
 
 	// One receipt changes: the package was updated.

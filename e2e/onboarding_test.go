@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -14,10 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/mobileatwork/mobileatwork/agent"
 	"github.com/mobileatwork/mobileatwork/agent/installer/installertest"
 	"github.com/mobileatwork/mobileatwork/desktop"
 	"github.com/mobileatwork/mobileatwork/executor"
+	"github.com/mobileatwork/mobileatwork/internal/localweb"
 	"github.com/mobileatwork/mobileatwork/inventory/invtest"
 	"github.com/mobileatwork/mobileatwork/onboarding"
 	"github.com/mobileatwork/mobileatwork/protocol"
@@ -77,15 +81,11 @@ func newOnboardingFixture(t *testing.T) *onboardingFixture {
 	agent.UISessionDir = f.session
 	t.Cleanup(func() { agent.UISessionDir = prev })
 	me := executor.User{UID: uint32(os.Getuid()), GID: uint32(os.Getgid()), Name: "ada"}
-	f.a, err = agent.New(agent.Options{
-		StateDir: f.state, Version: "1.80.0", Retries: 1, InventoryRoot: f.root,
-		Capabilities: []string{protocol.CapSchedule, protocol.CapInventory, protocol.CapOnboarding},
-		Facts:        func() protocol.Facts { return testFacts },
-		ConsoleUser:  func() (executor.User, error) { return me, nil },
+	f.a = newAgentWith(t, f.state, func(o *agent.Options) {
+		o.InventoryRoot = f.root
+		o.Capabilities = []string{protocol.CapSchedule, protocol.CapInventory, protocol.CapOnboarding}
+		o.ConsoleUser = func() (executor.User, error) { return me, nil }
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return f
 }
 
@@ -506,9 +506,8 @@ func TestOnboardingOutcomesInBrowser(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, onboarding.StateFile), raw, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			t.Cleanup(cancel)
-			srv := servePage(t, onboarding.NewPage(ctx, onboarding.FileSource{StateDir: dir}))
+			// A report that does not change: no watch, no live events.
+			srv := servePage(t, onboarding.NewPage(onboarding.NewFileSource(dir)))
 			b.navigate(srv.URL())
 			b.waitFor("the report rendered", fmt.Sprintf(`document.getElementById('main').dataset.state === %q`, tc.state))
 			var page map[string]string
@@ -559,4 +558,28 @@ func TestOneShotCheckinFinishesItsInstalls(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A one-shot check-in leaves the onboarding loop and its progress page
+// running until the agent is closed; Close withdraws the page and leaves no
+// goroutine behind.
+func TestCloseAfterCheckinLeavesNothingRunning(t *testing.T) {
+	f := newOnboardingFixture(t)
+	before := goleak.IgnoreCurrent()
+	f.cycle(t)
+	s, err := desktop.ReadOffer(f.session, os.Getuid(), "")
+	if err != nil || !s.Onboarding() {
+		t.Fatalf("progress page not offered after the check-in: %+v, %v", s, err)
+	}
+	if err := localweb.Probe(t.Context(), s.URL); err != nil {
+		t.Fatalf("offered page does not answer: %v", err)
+	}
+	f.a.Close()
+	if _, err := desktop.ReadOffer(f.session, os.Getuid(), ""); !errors.Is(err, desktop.ErrNoOffer) {
+		t.Errorf("offer left behind after Close: %v", err)
+	}
+	if err := localweb.Probe(context.Background(), s.URL); !errors.Is(err, localweb.ErrPageDown) {
+		t.Errorf("page still answers after Close: %v", err)
+	}
+	goleak.VerifyNone(t, before)
 }

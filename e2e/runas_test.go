@@ -37,19 +37,15 @@ func TestRunAsConsoleUser(t *testing.T) {
 	gid, _ := strconv.Atoi(me.Gid)
 	var console *executor.User // nil: nobody logged in
 	mk := func() *agent.Agent {
-		a, err := agent.New(agent.Options{
-			StateDir: state, Version: "1.80.0", Facts: func() protocol.Facts { return testFacts }, Retries: 1,
-			ConsoleUser: func() (executor.User, error) {
+		return newAgentWith(t, state, func(o *agent.Options) {
+			o.Capabilities = nil
+			o.ConsoleUser = func() (executor.User, error) {
 				if console == nil {
 					return executor.User{}, executor.ErrNoConsoleUser
 				}
 				return *console, nil
-			},
+			}
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a
 	}
 	for i := 0; i < 3; i++ {
 		if err := mk().Cycle(ctx); err != nil {

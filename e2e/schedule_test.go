@@ -5,9 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/mobileatwork/mobileatwork/agent"
 	"github.com/mobileatwork/mobileatwork/protocol"
@@ -16,14 +17,13 @@ import (
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
-// clock is a settable time source shared by server and agent.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is a settable fake clock shared by server and agent.
+type clock struct{ *clockwork.FakeClock }
 
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+func newClock(t time.Time) *clock { return &clock{clockwork.NewFakeClockAt(t)} }
+
+// Set moves the clock to t, forward or back.
+func (c *clock) Set(t time.Time) { c.Advance(t.Sub(c.Now())) }
 
 // cycleAt returns a function that sets the clock and runs one check-in
 // cycle in a fresh agent, as a restarted process would.
@@ -39,14 +39,9 @@ func cycleAt(t *testing.T, state string, c *clock, loc *time.Location) func(time
 
 func scheduledAgent(t *testing.T, state string, c *clock, loc *time.Location, version string, caps []string) *agent.Agent {
 	t.Helper()
-	a, err := agent.New(agent.Options{
-		StateDir: state, Version: version, Capabilities: caps, Now: c.Now, Location: loc,
-		Facts: func() protocol.Facts { return testFacts }, Retries: 1,
+	return newAgentWith(t, state, func(o *agent.Options) {
+		o.Version, o.Capabilities, o.Clock, o.Location = version, caps, c, loc
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
 }
 
 func (e *env) assignScheduled(body string, spec schedule.Spec) string {
@@ -69,8 +64,8 @@ func TestDailyScheduleAcrossDSTRestartAndDowntime(t *testing.T) {
 		t.Skip("no zoneinfo:", err)
 	}
 	e := newEnv(t)
-	c := &clock{t: time.Date(2027, 3, 26, 8, 0, 0, 0, paris)} // Friday; DST starts Sunday 28 March
-	state := e.enroll()                                       // certificates are issued at the real time: TLS checks them against it
+	c := newClock(time.Date(2027, 3, 26, 8, 0, 0, 0, paris)) // Friday; DST starts Sunday 28 March
+	state := e.enroll()                                      // certificates are issued at the real time: TLS checks them against it
 	e.srv.Now = c.Now
 	counter := filepath.Join(t.TempDir(), "count")
 	spec, err := schedule.Parse(schedule.Daily, "09:00", nil, schedule.Local, "2027-03-26", "2027-04-02")
@@ -119,7 +114,7 @@ func TestDailyScheduleAcrossDSTRestartAndDowntime(t *testing.T) {
 
 func TestOldAgentRunsRecurringScriptOnceAndUpgradeRedistributes(t *testing.T) {
 	e := newEnv(t)
-	c := &clock{t: time.Date(2027, 1, 4, 10, 0, 0, 0, time.UTC)}
+	c := newClock(time.Date(2027, 1, 4, 10, 0, 0, 0, time.UTC))
 	state := e.enroll() // certificates are issued at the real time: TLS checks them against it
 	e.srv.Now = c.Now
 	spec, _ := schedule.Parse(schedule.Weekly, "18:15", []string{"mon", "fri"}, schedule.UTC, "", "")
@@ -181,7 +176,7 @@ func TestOldAgentRunsRecurringScriptOnceAndUpgradeRedistributes(t *testing.T) {
 func TestScheduleRecoversFromAClockThatWasAhead(t *testing.T) {
 	e := newEnv(t)
 	ahead := time.Date(2028, 5, 3, 9, 5, 0, 0, time.UTC)
-	c := &clock{t: ahead.Add(-2 * time.Hour)}
+	c := newClock(ahead.Add(-2 * time.Hour))
 	state := e.enroll()
 	e.srv.Now = c.Now
 	counter := filepath.Join(t.TempDir(), "count")

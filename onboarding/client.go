@@ -11,7 +11,10 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/mobileatwork/mobileatwork/desktop"
+	"github.com/mobileatwork/mobileatwork/internal/routines"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -71,46 +74,56 @@ func (c *PageClient) get(ctx context.Context, u string) (*http.Response, error) 
 	return c.hc.Do(req)
 }
 
+// ShowOptions pace ShowUntilDone.
+type ShowOptions struct {
+	Every  time.Duration   // how often the status is read
+	Linger time.Duration   // the kiosk stays this long after the end
+	Gone   time.Duration   // the page is gone after failing this long
+	Clock  clockwork.Clock // nil is the real clock
+}
+
 // ShowUntilDone shows pageURL in k until status reports a final state (the
-// kiosk then closes after linger, so the user reads the outcome) or the
-// page stops answering for gone. It returns nil when onboarding ended and
-// ErrPageGone when the page went away while onboarding was not over.
-func ShowUntilDone(ctx context.Context, k desktop.Kiosk, pageURL string, status func(context.Context) (protocol.OnboardingReport, error), every, linger, gone time.Duration) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+// kiosk then closes after o.Linger, so the user reads the outcome) or the
+// page stops answering for o.Gone. It returns nil when onboarding ended and
+// ErrPageGone when the page went away while onboarding was not over. The
+// status poll stops before it returns.
+func ShowUntilDone(ctx context.Context, k desktop.Kiosk, pageURL string, status func(context.Context) (protocol.OnboardingReport, error), o ShowOptions) error {
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
+	}
+	g := routines.New(ctx)
+	defer g.Close()
+	// The kiosk closes when the poll ends, for whatever reason.
+	showCtx, closeKiosk := context.WithCancel(g.Context())
+	defer closeKiosk()
 	result := make(chan error, 1)
-	go func() {
-		lastOK := time.Now()
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			r, err := status(ctx)
-			switch {
-			case err == nil && r.Final():
-				select {
-				case <-time.After(linger):
-				case <-ctx.Done():
-				}
-				result <- nil
-				cancel()
-				return
-			case err == nil:
-				lastOK = time.Now()
-			case time.Since(lastOK) >= gone:
-				result <- fmt.Errorf("%w: %v", ErrPageGone, err)
-				cancel()
-				return
-			}
-			select {
-			case <-ctx.Done():
-				result <- ctx.Err()
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	if err := k.Show(ctx, pageURL); err != nil {
+	g.Go(func(ctx context.Context) {
+		defer closeKiosk()
+		result <- pollUntilDone(ctx, status, o)
+	})
+	if err := k.Show(showCtx, pageURL); err != nil {
 		return err
 	}
 	return <-result
+}
+
+// pollUntilDone reads the status every o.Every until it is final (nil,
+// after o.Linger) or has failed for o.Gone (ErrPageGone).
+func pollUntilDone(ctx context.Context, status func(context.Context) (protocol.OnboardingReport, error), o ShowOptions) error {
+	lastOK := o.Clock.Now()
+	for {
+		r, err := status(ctx)
+		switch {
+		case err == nil && r.Final():
+			routines.Sleep(ctx, o.Clock, o.Linger)
+			return nil
+		case err == nil:
+			lastOK = o.Clock.Now()
+		case o.Clock.Since(lastOK) >= o.Gone:
+			return fmt.Errorf("%w: %v", ErrPageGone, err)
+		}
+		if !routines.Sleep(ctx, o.Clock, o.Every) {
+			return ctx.Err()
+		}
+	}
 }

@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/mobileatwork/mobileatwork/internal/localweb"
+	"github.com/mobileatwork/mobileatwork/internal/routines"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -20,19 +23,42 @@ func (k *recordingKiosk) Show(ctx context.Context, u string) error {
 	return nil
 }
 
+// polled wraps status so that each answer is handed to the test before
+// the poll goes on: the test then knows the poll waits for its next tick.
+func polled(status func(context.Context) (protocol.OnboardingReport, error)) (func(context.Context) (protocol.OnboardingReport, error), <-chan error) {
+	answers := make(chan error)
+	return func(ctx context.Context) (protocol.OnboardingReport, error) {
+		r, err := status(ctx)
+		select {
+		case answers <- err:
+		case <-ctx.Done():
+		}
+		return r, err
+	}, answers
+}
+
+// step moves clock on by d once a loop waits on it.
+func step(t *testing.T, clock *clockwork.FakeClock, d time.Duration) {
+	t.Helper()
+	if err := clock.BlockUntilContext(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(d)
+}
+
 func TestKioskFollowsTheDaemonsPage(t *testing.T) {
-	clock := &fakeClock{now: enrolled.Add(time.Minute)}
+	clock := clockwork.NewFakeClockAt(enrolled.Add(time.Minute))
 	d := newFakeDevice()
 	m := newMachine(t, t.TempDir(), clock, d)
 	plan, apps := samplePlan()
 	m.Update(t.Context(), plan, apps[1:2]) // configurations and Slack
-	srv, err := localweb.New(NewPage(t.Context(), m), localweb.Options{})
+	srv, err := localweb.New(NewPage(m), localweb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := context.WithCancel(t.Context())
-	defer stop()
-	go srv.Serve(ctx)
+	g := routines.New(t.Context())
+	defer g.Close()
+	g.Go(func(ctx context.Context) { srv.Serve(ctx) })
 
 	c, err := NewPageClient(srv.URL())
 	if err != nil {
@@ -51,40 +77,74 @@ func TestKioskFollowsTheDaemonsPage(t *testing.T) {
 	}
 
 	k := &recordingKiosk{}
+	poll := clockwork.NewFakeClock()
+	status, answers := polled(c.Status)
 	done := make(chan error, 1)
-	go func() {
-		done <- ShowUntilDone(t.Context(), k, srv.URL(), c.Status, 10*time.Millisecond, 0, time.Minute)
-	}()
-	time.Sleep(50 * time.Millisecond)
-	select {
-	case err := <-done:
-		t.Fatalf("kiosk closed while onboarding runs: %v", err)
-	default:
+	g.Go(func(ctx context.Context) {
+		done <- ShowUntilDone(ctx, k, srv.URL(), status, ShowOptions{Every: time.Second, Gone: time.Minute, Clock: poll})
+	})
+	// Two polls see onboarding running: the kiosk stays for a third.
+	for range 3 {
+		select {
+		case err := <-answers:
+			if err != nil {
+				t.Fatalf("poll: %v", err)
+			}
+		case err := <-done:
+			t.Fatalf("kiosk closed while onboarding runs: %v", err)
+		}
+		step(t, poll, time.Second)
 	}
 	d.mu.Lock()
 	d.profiles = map[string]bool{"com.example.wifi": true, "com.example.vpn": true}
 	d.bundles["com.tinyspeck.slackmacgap"] = "/Applications/Slack.app"
 	d.mu.Unlock()
 	m.Tick(t.Context())
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("ShowUntilDone = %v, want nil once onboarding is done", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("kiosk still shown after onboarding ended")
+	if err := <-answers; err != nil {
+		t.Fatalf("poll: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("ShowUntilDone = %v, want nil once onboarding is done", err)
 	}
 	if k.shown.Load() != srv.URL() {
 		t.Errorf("kiosk showed %v, want the page", k.shown.Load())
 	}
 
 	t.Run("page gone", func(t *testing.T) {
-		fail := func(context.Context) (protocol.OnboardingReport, error) {
+		poll := clockwork.NewFakeClock()
+		status, answers := polled(func(context.Context) (protocol.OnboardingReport, error) {
 			return protocol.OnboardingReport{}, errors.New("connection refused")
+		})
+		done := make(chan error, 1)
+		go func() {
+			done <- ShowUntilDone(t.Context(), &recordingKiosk{}, srv.URL(), status, ShowOptions{Every: time.Second, Gone: 20 * time.Second, Clock: poll})
+		}()
+		// One poll a second from 0 s: the 21st, at 20 s, gives up.
+		for polls := 1; polls <= 21; polls++ {
+			select {
+			case <-answers:
+			case err := <-done:
+				t.Fatalf("page given up after %d polls (%v), want 21 (20 s)", polls-1, err)
+			}
+			if polls < 21 {
+				step(t, poll, time.Second)
+			}
 		}
-		err := ShowUntilDone(t.Context(), &recordingKiosk{}, srv.URL(), fail, time.Millisecond, 0, 20*time.Millisecond)
-		if !errors.Is(err, ErrPageGone) {
-			t.Errorf("ShowUntilDone = %v, want ErrPageGone", err)
+		select {
+		case <-answers:
+			t.Fatal("still polling after the page failed for 20 s")
+		case err := <-done:
+			if !errors.Is(err, ErrPageGone) {
+				t.Errorf("ShowUntilDone = %v, want ErrPageGone", err)
+			}
 		}
 	})
+}
+
+// kioskAfter fails, as without a window server, once the poll started.
+type kioskAfter struct{ started chan struct{} }
+
+func (k kioskAfter) Show(context.Context, string) error {
+	<-k.started
+	return errors.New("no window server")
 }

@@ -12,9 +12,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.uber.org/zap"
 
 	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
+	"github.com/mobileatwork/mobileatwork/internal/routines"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -61,8 +63,8 @@ type state struct {
 type Options struct {
 	StateDir   string
 	DeviceID   string
-	EnrolledAt time.Time // registration; the window counts from here
-	Now        func() time.Time
+	EnrolledAt time.Time       // registration; the window counts from here
+	Clock      clockwork.Clock // nil is the real clock
 	Log        *zap.Logger
 
 	Profiles  ProfileObserver
@@ -96,8 +98,8 @@ type Machine struct {
 // Open loads the machine's state from the state directory; a missing file
 // is a fresh, pending onboarding.
 func Open(o Options) (*Machine, error) {
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
 	}
 	if o.Log == nil {
 		o.Log = zap.NewNop()
@@ -161,7 +163,7 @@ func (m *Machine) update(ctx context.Context, plan *protocol.OnboardingPlan, app
 	if m.st.State != protocol.OnboardingPending {
 		return nil
 	}
-	now := m.o.Now()
+	now := m.o.Clock.Now()
 	if plan != nil && plan.WindowMinutes > 0 {
 		m.st.WindowMinutes = plan.WindowMinutes
 	}
@@ -197,7 +199,7 @@ func (m *Machine) tick(ctx context.Context) error {
 	profiles, apps := m.observe(ctx)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.o.Now()
+	now := m.o.Clock.Now()
 	if m.st.State == protocol.OnboardingPending {
 		if !m.o.EnrolledAt.IsZero() && now.Sub(m.o.EnrolledAt) >= m.window() {
 			m.logf("onboarding skipped: no plan within %s of registration", m.window())
@@ -307,13 +309,12 @@ func (m *Machine) startNextInstall(ctx context.Context) {
 	m.setStatus(next, protocol.ItemInstalling, "")
 	m.installing = next.ID
 	job := *next
-	m.installs.Add(1)
-	go func() {
-		defer m.installs.Done()
+	// Owned by m.installs: Run and Drain wait for it before they return.
+	m.installs.Go(func() {
 		err := m.install(ctx, job)
 		m.finishInstall(ctx, job, err)
 		m.sendReport(ctx)
-	}()
+	})
 }
 
 // finishInstall records the outcome of an install.
@@ -378,7 +379,7 @@ func safeName(id string) string {
 
 // finish ends the onboarding and opens the landing page once.
 func (m *Machine) finish(ctx context.Context, final, msg string) {
-	m.st.State, m.st.EndedAt = final, m.o.Now().UTC()
+	m.st.State, m.st.EndedAt = final, m.o.Clock.Now().UTC()
 	m.logf("%s", msg)
 	if m.st.LandingURL == "" || m.st.LandingOpened || m.o.Opener == nil {
 		return
@@ -398,7 +399,7 @@ func (m *Machine) logf(format string, args ...any) {
 	msg := strings.Join(strings.Fields(fmt.Sprintf(format, args...)), " ")
 	msg = protocol.Clip(msg, protocol.MaxOnboardingString)
 	m.o.Log.Info(msg)
-	m.st.Log = append(m.st.Log, protocol.OnboardingLogLine{At: m.o.Now().UTC(), Message: msg})
+	m.st.Log = append(m.st.Log, protocol.OnboardingLogLine{At: m.o.Clock.Now().UTC(), Message: msg})
 	if over := len(m.st.Log) - protocol.MaxOnboardingLog; over > 0 {
 		m.st.Log = slices.Delete(m.st.Log, 0, over)
 	}
@@ -419,7 +420,7 @@ func (m *Machine) commit(ctx context.Context) error {
 		close(m.changed)
 		m.changed = make(chan struct{})
 	}
-	if m.o.Reporter != nil && (m.reportDirty || m.o.Now().Sub(m.lastReport) >= reportEvery) {
+	if m.o.Reporter != nil && (m.reportDirty || m.o.Clock.Now().Sub(m.lastReport) >= reportEvery) {
 		r := m.st.report(m.o.DeviceID)
 		m.toReport = &r
 	}
@@ -448,7 +449,7 @@ func (m *Machine) sendReport(ctx context.Context) {
 		return
 	}
 	m.mu.Lock()
-	m.lastReport = m.o.Now()
+	m.lastReport = m.o.Clock.Now()
 	m.mu.Unlock()
 }
 
@@ -495,6 +496,7 @@ func (m *Machine) Drain() <-chan struct{} {
 	m.draining = true
 	m.mu.Unlock()
 	done := make(chan struct{})
+	// Ends with the last install in flight, which the caller waits for.
 	go func() { m.installs.Wait(); close(done) }()
 	return done
 }
@@ -515,8 +517,6 @@ func (m *Machine) Installing() string {
 
 // Run ticks every interval while the machine is Busy or ctx is done.
 func (m *Machine) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
 	for {
 		if err := m.Tick(ctx); err != nil {
 			m.o.Log.Warn("onboarding", zap.Error(err))
@@ -528,13 +528,11 @@ func (m *Machine) Run(ctx context.Context, every time.Duration) {
 			}
 			return
 		}
-		select {
-		case <-ctx.Done():
+		if !routines.Sleep(ctx, m.o.Clock, every) {
 			// Installs see the same context: let them clean up (remove
 			// their partial download) before the loop's owner moves on.
 			m.Wait()
 			return
-		case <-t.C:
 		}
 	}
 }

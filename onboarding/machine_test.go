@@ -10,21 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
-
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // fakeDevice observes what tests say is installed and installs packages
 // by recording them; an install of a path listed in fail fails.
@@ -113,10 +102,10 @@ func copySet(m map[string]bool) map[string]bool {
 
 var enrolled = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 
-func newMachine(t *testing.T, dir string, clock *fakeClock, d *fakeDevice) *Machine {
+func newMachine(t *testing.T, dir string, clock *clockwork.FakeClock, d *fakeDevice) *Machine {
 	t.Helper()
 	m, err := Open(Options{
-		StateDir: dir, DeviceID: "dev_1", EnrolledAt: enrolled, Now: clock.Now,
+		StateDir: dir, DeviceID: "dev_1", EnrolledAt: enrolled, Clock: clock,
 		Profiles: d, Apps: d, Fetcher: d, Installer: d, Reporter: d, Opener: d,
 	})
 	if err != nil {
@@ -124,6 +113,19 @@ func newMachine(t *testing.T, dir string, clock *fakeClock, d *fakeDevice) *Mach
 	}
 	t.Cleanup(m.Wait) // installs write to dir, which is removed next
 	return m
+}
+
+// runTicking runs m.Run, moving the clock on by a tick each time Run
+// waits for one, until Run returns: it has no work left.
+func runTicking(t *testing.T, m *Machine, clock *clockwork.FakeClock, every time.Duration) {
+	t.Helper()
+	waiting, stop := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); defer stop(); m.Run(t.Context(), every) }()
+	for clock.BlockUntilContext(waiting, 1) == nil {
+		clock.Advance(every)
+	}
+	<-done
 }
 
 func pkg(name string) *protocol.Asset {
@@ -200,7 +202,7 @@ func TestWindow(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := &fakeClock{now: enrolled.Add(tc.after)}
+			clock := clockwork.NewFakeClockAt(enrolled.Add(tc.after))
 			d := newFakeDevice()
 			m := newMachine(t, t.TempDir(), clock, d)
 			plan, apps := samplePlan()
@@ -227,10 +229,10 @@ func TestWindow(t *testing.T) {
 		})
 	}
 	t.Run("pending until the window elapses", func(t *testing.T) {
-		clock := &fakeClock{now: enrolled.Add(time.Minute)}
+		clock := clockwork.NewFakeClockAt(enrolled.Add(time.Minute))
 		m := newMachine(t, t.TempDir(), clock, newFakeDevice())
 		m.Update(t.Context(), nil, nil)
-		clock.Add(19 * time.Minute)
+		clock.Advance(19 * time.Minute)
 		if err := m.Tick(t.Context()); err != nil {
 			t.Fatal(err)
 		}
@@ -241,7 +243,7 @@ func TestWindow(t *testing.T) {
 }
 
 func TestCompletes(t *testing.T) {
-	clock := &fakeClock{now: enrolled.Add(time.Minute)}
+	clock := clockwork.NewFakeClockAt(enrolled.Add(time.Minute))
 	d := newFakeDevice()
 	m := newMachine(t, t.TempDir(), clock, d)
 	plan, apps := samplePlan()
@@ -277,7 +279,7 @@ func TestCompletes(t *testing.T) {
 	d.profiles["com.example.vpn"] = true
 	d.bundles["com.tinyspeck.slackmacgap"] = "/Applications/Slack.app"
 	d.mu.Unlock()
-	clock.Add(10 * time.Second)
+	clock.Advance(10 * time.Second)
 	tick()
 	r = m.Report()
 	if r.State != protocol.OnboardingDone {
@@ -301,7 +303,7 @@ func TestCompletes(t *testing.T) {
 }
 
 func TestTimeout(t *testing.T) {
-	clock := &fakeClock{now: enrolled.Add(time.Minute)}
+	clock := clockwork.NewFakeClockAt(enrolled.Add(time.Minute))
 	d := newFakeDevice()
 	d.block = make(chan struct{})
 	m := newMachine(t, t.TempDir(), clock, d)
@@ -311,12 +313,12 @@ func TestTimeout(t *testing.T) {
 		PackageID: "us.zoom.pkg", Priority: true, Package: pkg("zoom")}}, apps[1:]...)...)
 	m.Update(t.Context(), plan, apps)
 	m.Tick(t.Context())
-	clock.Add(119 * time.Second)
+	clock.Advance(119 * time.Second)
 	m.Tick(t.Context())
 	if got := m.Report().State; got != protocol.OnboardingRunning {
 		t.Fatalf("before the timeout: %s, want running", got)
 	}
-	clock.Add(time.Second)
+	clock.Advance(time.Second)
 	m.Tick(t.Context())
 	r := m.Report()
 	if r.State != protocol.OnboardingTimedOut {
@@ -329,9 +331,7 @@ func TestTimeout(t *testing.T) {
 		t.Fatal("timed out with apps left to install: the machine must keep going")
 	}
 	close(d.block)
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	m.Run(ctx, time.Millisecond)
+	runTicking(t, m, clock, time.Second)
 	if m.Busy() {
 		t.Fatal("still busy after Run returned")
 	}
@@ -348,7 +348,7 @@ func TestTimeout(t *testing.T) {
 
 func TestRestartInTheMiddle(t *testing.T) {
 	dir := t.TempDir()
-	clock := &fakeClock{now: enrolled.Add(time.Minute)}
+	clock := clockwork.NewFakeClockAt(enrolled.Add(time.Minute))
 	d := newFakeDevice()
 	d.block = make(chan struct{})
 	m := newMachine(t, dir, clock, d)
@@ -365,7 +365,7 @@ func TestRestartInTheMiddle(t *testing.T) {
 
 	d2 := newFakeDevice()
 	d2.profiles = copySet(d.profiles)
-	clock.Add(30 * time.Second)
+	clock.Advance(30 * time.Second)
 	m2 := newMachine(t, dir, clock, d2)
 	r := m2.Report()
 	if r.State != protocol.OnboardingRunning || !r.StartedAt.Equal(enrolled.Add(time.Minute)) {
@@ -394,7 +394,7 @@ func TestRestartInTheMiddle(t *testing.T) {
 		t.Errorf("Wi-Fi = %s after restart, want installed", r.Stages[0].Items[0].Status)
 	}
 	// The deadline is absolute: a restart does not grant a new timeout.
-	clock.Add(90 * time.Second)
+	clock.Advance(90 * time.Second)
 	m2.Tick(t.Context())
 	if got := m2.Report().State; got != protocol.OnboardingTimedOut {
 		t.Errorf("state = %s, want timed_out at the original deadline", got)
@@ -402,7 +402,7 @@ func TestRestartInTheMiddle(t *testing.T) {
 }
 
 func TestInstallFailureShown(t *testing.T) {
-	clock := &fakeClock{now: enrolled.Add(time.Minute)}
+	clock := clockwork.NewFakeClockAt(enrolled.Add(time.Minute))
 	d := newFakeDevice()
 	d.fail["/v1/assets/tools"] = true
 	d.profiles = map[string]bool{"com.example.wifi": true, "com.example.vpn": true}
@@ -435,7 +435,7 @@ func TestInstallFailureShown(t *testing.T) {
 }
 
 func TestLogBounded(t *testing.T) {
-	clock := &fakeClock{now: enrolled}
+	clock := clockwork.NewFakeClockAt(enrolled)
 	m := newMachine(t, t.TempDir(), clock, newFakeDevice())
 	m.mu.Lock()
 	for i := range protocol.MaxOnboardingLog + 50 {

@@ -2,25 +2,35 @@ package onboarding
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
+	"github.com/mobileatwork/mobileatwork/internal/routines"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
 func TestPage(t *testing.T) {
-	clock := &fakeClock{now: enrolled.Add(time.Minute)}
+	clock := clockwork.NewFakeClockAt(enrolled.Add(time.Minute))
 	d := newFakeDevice()
 	m := newMachine(t, t.TempDir(), clock, d)
 	plan, apps := samplePlan()
 	m.Update(t.Context(), plan, apps)
-	ts := httptest.NewServer(NewPage(t.Context(), m))
+	page := NewPage(m)
+	g := routines.New(t.Context())
+	g.Go(page.Publish)
+	ts := httptest.NewServer(page)
 	defer ts.Close()
+	defer g.Close()
 
 	get := func(path string) (*http.Response, string) {
 		t.Helper()
@@ -89,4 +99,43 @@ func TestPage(t *testing.T) {
 			t.Fatal("no event after a change")
 		}
 	})
+}
+
+// FileSource wakes Changed when the state file changes, and its watch
+// stops with its context.
+func TestFileSourceWatch(t *testing.T) {
+	dir := t.TempDir()
+	clock := clockwork.NewFakeClock()
+	src := &FileSource{StateDir: dir, Every: time.Second, Clock: clock}
+	changed := src.Changed()
+	ctx, cancel := context.WithCancel(t.Context())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); src.Watch(ctx) }()
+	step(t, clock, time.Second)
+	step(t, clock, 0) // the look is over
+	select {
+	case <-changed:
+		t.Fatal("changed with the state file untouched")
+	default:
+	}
+	if err := os.WriteFile(filepath.Join(dir, StateFile), []byte(`{"version":1,"state":"running"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	step(t, clock, time.Second)
+	step(t, clock, 0)
+	select {
+	case <-changed:
+	default:
+		t.Fatal("no change seen after the state file was written")
+	}
+	if r := src.Report(); r.State != protocol.OnboardingRunning {
+		t.Errorf("report after the change: %s, want running", r.State)
+	}
+	select {
+	case <-src.Changed():
+		t.Fatal("the next Changed is already closed")
+	default:
+	}
+	cancel()
+	<-stopped
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -158,7 +160,7 @@ func TestProgress(t *testing.T) {
 
 // The machine ends the onboarding on the progress model's settlement.
 func TestMachineEndsOnSettlement(t *testing.T) {
-	clock := &fakeClock{now: enrolled.Add(time.Minute)}
+	clock := clockwork.NewFakeClockAt(enrolled.Add(time.Minute))
 	d := newFakeDevice()
 	d.block = make(chan struct{})
 	d.profiles = map[string]bool{"com.example.wifi": true, "com.example.vpn": true}

@@ -16,12 +16,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.uber.org/zap"
 
 	"github.com/mobileatwork/mobileatwork/agent/assets"
 	"github.com/mobileatwork/mobileatwork/agent/installer"
 	"github.com/mobileatwork/mobileatwork/agent/managed"
 	"github.com/mobileatwork/mobileatwork/internal/localweb"
+	"github.com/mobileatwork/mobileatwork/internal/routines"
 	"github.com/mobileatwork/mobileatwork/inventory"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
@@ -65,7 +67,7 @@ type Options struct {
 	// InventoryRoot is the volume the inventory reads ("" is "/").
 	InventoryRoot string
 	Log           *zap.Logger
-	Now           func() time.Time
+	Clock         clockwork.Clock // nil is the real clock
 }
 
 // App is one app as the page and `catalog list` show it.
@@ -113,8 +115,8 @@ func New(o Options) *Service {
 	if o.Log == nil {
 		o.Log = zap.NewNop()
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
 	}
 	s := &Service{
 		o:     o,
@@ -250,9 +252,8 @@ func (s *Service) Install(ctx context.Context, id string) error {
 	s.jobs[id] = job{status: StatusInstalling}
 	s.mu.Unlock()
 	s.publish(ctx)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	// Owned by s.wg: whoever serves the page waits for it (Wait).
+	s.wg.Go(func() {
 		// An install, once started, is not interrupted by the page or the
 		// server going away: a half-run installer is worse than a late one.
 		ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), installTimeout)
@@ -268,7 +269,7 @@ func (s *Service) Install(ctx context.Context, id string) error {
 		}
 		s.mu.Unlock()
 		s.publish(context.WithoutCancel(ctx))
-	}()
+	})
 	return nil
 }
 
@@ -295,7 +296,7 @@ func (s *Service) install(ctx context.Context, o protocol.AppOffer) error {
 	for _, c := range comps {
 		ids = append(ids, c.ID)
 	}
-	now := s.o.Now().UTC()
+	now := s.o.Clock.Now().UTC()
 	for _, c := range comps {
 		for _, p := range c.Apps {
 			if err := managed.Record(s.o.StateDir, managed.App{Path: p, PackageIDs: ids, BundleID: o.BundleID, InstalledAt: now}); err != nil {
@@ -316,15 +317,8 @@ func (s *Service) publish(ctx context.Context) {
 // that connects gets the current state first): the daemon serves the
 // catalog for as long as it runs.
 func (s *Service) Watch(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
 	last := ""
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	for routines.Sleep(ctx, s.o.Clock, every) {
 		if !s.events.Watched() {
 			last = ""
 			continue

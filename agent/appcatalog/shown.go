@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
 )
 
@@ -21,8 +23,8 @@ var ErrBadDeviceID = errors.New("device id is not a plain name")
 type ShownMarks struct {
 	// Dir holds one marker file per enrollment (device id).
 	Dir string
-	// Now stamps the markers; nil is time.Now.
-	Now func() time.Time
+	// Clock stamps the markers; nil is the real clock.
+	Clock clockwork.Clock
 }
 
 const shownPrefix = "catalog-shown-"
@@ -75,11 +77,11 @@ func (m ShownMarks) Mark(deviceID string) error {
 	if err := os.MkdirAll(m.Dir, 0o700); err != nil {
 		return fmt.Errorf("catalog marker: %w", err)
 	}
-	now := time.Now
-	if m.Now != nil {
-		now = m.Now
+	clock := m.Clock
+	if clock == nil {
+		clock = clockwork.NewRealClock()
 	}
-	if err := atomicfile.WriteFile(p, []byte(now().UTC().Format(time.RFC3339)+"\n"), 0o600); err != nil {
+	if err := atomicfile.WriteFile(p, []byte(clock.Now().UTC().Format(time.RFC3339)+"\n"), 0o600); err != nil {
 		return fmt.Errorf("catalog marker: %w", err)
 	}
 	return nil

@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 )
 
 func TestShownMarks(t *testing.T) {
-	m := ShownMarks{Dir: filepath.Join(t.TempDir(), "MobileAtWork"), Now: func() time.Time { return time.Unix(0, 0) }}
+	m := ShownMarks{Dir: filepath.Join(t.TempDir(), "MobileAtWork"), Clock: clockwork.NewFakeClockAt(time.Unix(0, 0))}
 	shown := func(id string) bool {
 		t.Helper()
 		ok, err := m.Shown(id)

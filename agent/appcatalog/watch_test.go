@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
+	"github.com/mobileatwork/mobileatwork/internal/routines"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -44,18 +47,34 @@ func (c *changingSource) count() int {
 func TestWatchOnlyWhileAPageIsOpen(t *testing.T) {
 	src := &changingSource{}
 	src.apps = []protocol.AppOffer{{ID: "a1", Name: "Tools", Kind: protocol.AppKindInHouse}}
-	s := New(Options{Source: src, StateDir: t.TempDir(), InventoryRoot: t.TempDir()})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go s.Watch(ctx, 5*time.Millisecond)
+	clock := clockwork.NewFakeClock()
+	s := New(Options{Source: src, StateDir: t.TempDir(), InventoryRoot: t.TempDir(), Clock: clock})
+	g := routines.New(t.Context())
+	defer g.Close()
+	g.Go(func(ctx context.Context) { s.Watch(ctx, time.Second) })
+	// step moves the clock by a look once Watch waits for it.
+	step := func() {
+		t.Helper()
+		if err := clock.BlockUntilContext(t.Context(), 1); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Second)
+	}
 
-	time.Sleep(60 * time.Millisecond)
+	for range 5 {
+		step()
+	}
+	if err := clock.BlockUntilContext(t.Context(), 1); err != nil { // the fifth look is over
+		t.Fatal(err)
+	}
 	if n := src.count(); n != 0 {
-		t.Fatalf("catalog read %d times with no page open", n)
+		t.Fatalf("catalog read %d times in 5 looks with no page open", n)
 	}
 
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/api/events", nil)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -63,7 +82,7 @@ func TestWatchOnlyWhileAPageIsOpen(t *testing.T) {
 	}
 	defer res.Body.Close()
 	lines := make(chan string)
-	go func() {
+	g.Go(func(ctx context.Context) {
 		sc := bufio.NewScanner(res.Body)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
@@ -73,8 +92,9 @@ func TestWatchOnlyWhileAPageIsOpen(t *testing.T) {
 				return
 			}
 		}
-	}()
+	})
 	src.set(append(src.apps, protocol.AppOffer{ID: "a2", Name: "Notes", Kind: protocol.AppKindInHouse}))
+	step()
 	for deadline := time.After(5 * time.Second); ; {
 		select {
 		case l := <-lines:

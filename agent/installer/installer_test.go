@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/mobileatwork/mobileatwork/agent/installer/installertest"
 	"github.com/mobileatwork/mobileatwork/inventory"
 )
@@ -83,7 +85,7 @@ func TestReadComponents(t *testing.T) {
 func TestTwinInstallIsSeenByInventory(t *testing.T) {
 	root := t.TempDir()
 	at := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	tw := Twin{Root: root, Now: func() time.Time { return at }}
+	tw := Twin{Root: root, Clock: clockwork.NewFakeClockAt(at)}
 	p := writePKG(t, "com.example.tools", "2.1.0", "Applications/Tools.app")
 	if err := tw.Install(context.Background(), p); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/micromdm/plist"
 
 	"github.com/mobileatwork/mobileatwork/agent/managed"
@@ -25,8 +26,8 @@ type Twin struct {
 	// Root is the directory that plays the device's volume, where the
 	// inventory reads; it must be set (the twin never writes to "/").
 	Root string
-	// Now is the clock; nil is time.Now.
-	Now func() time.Time
+	// Clock stamps the receipts; nil is the real clock.
+	Clock clockwork.Clock
 }
 
 // TwinInstall is one entry of the twin's log.
@@ -62,11 +63,11 @@ func (t Twin) Install(ctx context.Context, pkgPath string) error {
 	if t.Root == "" || root == "/" {
 		return fmt.Errorf("install %s: off macOS packages install into a stand-in volume: give the agent --root DIR (its inventory root)", filepath.Base(pkgPath))
 	}
-	now := time.Now
-	if t.Now != nil {
-		now = t.Now
+	clock := t.Clock
+	if clock == nil {
+		clock = clockwork.NewRealClock()
 	}
-	at := now().UTC().Truncate(time.Second)
+	at := clock.Now().UTC().Truncate(time.Second)
 	dir := filepath.Join(root, "var", "db", "receipts")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("install: %w", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/mobileatwork/mobileatwork/executor"
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/internal/localweb"
+	"github.com/mobileatwork/mobileatwork/internal/routines"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -86,7 +87,9 @@ signed check-in and run the installer.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			go svc.Watch(ctx, 5*time.Second)
+			g := routines.New(ctx)
+			defer g.Close()
+			g.Go(func(ctx context.Context) { svc.Watch(ctx, 5*time.Second) })
 			fmt.Fprintln(cmd.OutOrStdout(), srv.URL())
 			if v.GetBool("open") {
 				if err := opener().Open(ctx, srv.URL()); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/mobileatwork/mobileatwork/desktop"
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/internal/localweb"
+	"github.com/mobileatwork/mobileatwork/internal/routines"
 	"github.com/mobileatwork/mobileatwork/onboarding"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
@@ -61,7 +62,10 @@ prints one JSON document per change, one per line.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			src := onboarding.FileSource{StateDir: dir, Every: 500 * time.Millisecond}
+			src := &onboarding.FileSource{StateDir: dir, Every: 500 * time.Millisecond}
+			g := routines.New(ctx)
+			defer g.Close()
+			g.Go(src.Watch)
 			tick := time.NewTicker(time.Second)
 			defer tick.Stop()
 			for !r.Final() {
@@ -181,23 +185,28 @@ daemon offers to that user.`,
 					return showKiosk(ctx, s.URL)
 				}
 			}
-			src := onboarding.FileSource{StateDir: v.GetString("state-dir")}
+			src := onboarding.NewFileSource(v.GetString("state-dir"))
 			if _, err := onboarding.LoadState(src.StateDir); err != nil {
 				if errors.Is(err, os.ErrPermission) {
 					return fmt.Errorf("%w: the state directory is root-only; run with sudo", err)
 				}
 				return err
 			}
-			srv, err := localweb.New(onboarding.NewPage(ctx, src), localweb.Options{Listen: v.GetString("listen")})
+			page := onboarding.NewPage(src)
+			srv, err := localweb.New(page, localweb.Options{Listen: v.GetString("listen")})
 			if err != nil {
 				return err
 			}
+			g := routines.New(ctx)
+			defer g.Close()
+			g.Go(src.Watch)
+			g.Go(page.Publish)
 			errc := make(chan error, 1)
-			go func() { errc <- srv.Serve(ctx) }()
+			g.Go(func(ctx context.Context) { errc <- srv.Serve(ctx) })
 			if v.GetBool("kiosk") {
 				err := onboarding.ShowUntilDone(ctx, desktop.DefaultKiosk(), srv.URL(), func(context.Context) (protocol.OnboardingReport, error) {
 					return src.Report(), nil
-				}, time.Second, 5*time.Second, time.Minute)
+				}, onboarding.ShowOptions{Every: time.Second, Linger: 5 * time.Second, Gone: time.Minute})
 				stop()
 				return errors.Join(err, <-errc)
 			}
@@ -217,5 +226,5 @@ func showKiosk(ctx context.Context, pageURL string) error {
 	if err != nil {
 		return err
 	}
-	return onboarding.ShowUntilDone(ctx, desktop.DefaultKiosk(), pageURL, c.Status, time.Second, 5*time.Second, 30*time.Second)
+	return onboarding.ShowUntilDone(ctx, desktop.DefaultKiosk(), pageURL, c.Status, onboarding.ShowOptions{Every: time.Second, Linger: 5 * time.Second, Gone: 30 * time.Second})
 }

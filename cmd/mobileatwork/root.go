@@ -77,6 +77,30 @@ func agentOptions(log *zap.Logger) agent.Options {
 
 func newAgent(log *zap.Logger) (*agent.Agent, error) { return agent.New(agentOptions(log)) }
 
+// checkinAgent is an agent that acts on its check-ins: the receivers, in
+// the order they run (scripts first, so what is due never waits; inventory
+// after them, to see what they changed; the catalog before onboarding, so
+// that Apps@Work, which onboarding's end may open, shows this check-in's
+// offers), and, for the daemon (withCatalog), the Apps@Work page it serves
+// to the console user right after registration, before onboarding or MDM
+// enrollment end.
+func checkinAgent(o agent.Options, withCatalog bool) (*agent.Agent, error) {
+	a, err := agent.New(o)
+	if err != nil {
+		return nil, err
+	}
+	a.RegisterReceiver(agent.ScriptsReceiver(a))
+	a.RegisterReceiver(agent.InventoryReceiver(a))
+	a.RegisterReceiver(agent.CatalogReceiver(a))
+	a.RegisterReceiver(agent.OnboardingReceiver(a))
+	if withCatalog {
+		a.RegisterCatalogPage(appcatalog.New(appcatalog.Options{
+			Source: a, Installer: installer.Default(""), StateDir: a.StateDir(), Log: o.Log.Named("catalog"),
+		}))
+	}
+	return a, nil
+}
+
 func enrollCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "enroll --server URL --token TOKEN",
@@ -124,10 +148,11 @@ reached; results then stay queued and go out at the next check-in.`,
 			defer sync()
 			o := agentOptions(log)
 			o.RecentLog = recent
-			a, err := agent.New(o)
+			a, err := checkinAgent(o, false)
 			if err != nil {
 				return err
 			}
+			defer a.Close()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return a.Cycle(ctx)
@@ -153,17 +178,11 @@ func runCmd() *cobra.Command {
 			o := agentOptions(log)
 			o.RecentLog = recent
 			o.Interval = interval
-			// Apps@Work opens for the console user right after registration,
-			// before onboarding or MDM enrollment end.
-			o.CatalogPage = func(a *agent.Agent) agent.CatalogPage {
-				return appcatalog.New(appcatalog.Options{
-					Source: a, Installer: installer.Default(""), StateDir: a.StateDir(), Log: log.Named("catalog"),
-				})
-			}
-			a, err := agent.New(o)
+			a, err := checkinAgent(o, true)
 			if err != nil {
 				return err
 			}
+			defer a.Close()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return a.Daemon(ctx)

@@ -127,6 +127,8 @@ func (s *Server) Serve(ctx context.Context) error {
 		IdleTimeout:       time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
+	// The accept loop runs beside the wait for ctx; Serve returns only once
+	// it has.
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(s.ln) }()
 	select {
@@ -135,7 +137,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		if err := hs.Shutdown(shut); err != nil {
+		err := hs.Shutdown(shut)
+		<-errc // http.ErrServerClosed once Shutdown has begun
+		if err != nil {
 			return fmt.Errorf("stop page server: %w", err)
 		}
 		return nil

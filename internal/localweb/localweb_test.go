@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 var fixedSecret = bytes.Repeat([]byte{7}, 32)
@@ -153,8 +155,10 @@ func TestURLFor(t *testing.T) {
 }
 
 // TestServeEndToEnd drives a real browser-like client: secret link, cookie
-// jar, live events, then shutdown with the stream still open.
+// jar, live events, then shutdown with the stream still open, after which
+// nothing of the server is left running.
 func TestServeEndToEnd(t *testing.T) {
+	before := goleak.IgnoreCurrent()
 	ev := &Events{Snapshot: func() []Event { return []Event{{Name: "state", Data: map[string]int{"n": 0}}} }}
 	mux := http.NewServeMux()
 	mux.Handle("GET /events", ev)
@@ -168,7 +172,8 @@ func TestServeEndToEnd(t *testing.T) {
 	go func() { done <- s.Serve(ctx) }()
 
 	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: 5 * time.Second}
+	tr := &http.Transport{}
+	c := &http.Client{Jar: jar, Timeout: 5 * time.Second, Transport: tr}
 	resp, err := c.Get(s.URL())
 	if err != nil {
 		t.Fatal(err)
@@ -211,6 +216,9 @@ func TestServeEndToEnd(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("Serve did not stop with an event stream open")
 	}
+	resp.Body.Close()
+	tr.CloseIdleConnections()
+	goleak.VerifyNone(t, before)
 }
 
 func TestPublishDoesNotBlock(t *testing.T) {

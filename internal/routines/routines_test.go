@@ -4,6 +4,9 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
 )
 
 func TestCloseCancelsAndWaits(t *testing.T) {
@@ -54,4 +57,37 @@ func TestParentCancelStopsRoutines(t *testing.T) {
 	cancel()
 	<-stopped
 	g.Close()
+}
+
+func TestSleep(t *testing.T) {
+	clock := clockwork.NewFakeClock()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	woke := make(chan bool)
+	go func() { woke <- Sleep(ctx, clock, time.Minute) }()
+	if err := clock.BlockUntilContext(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(59 * time.Second)
+	select {
+	case <-woke:
+		t.Fatal("woke before its time")
+	default:
+	}
+	clock.Advance(time.Second)
+	if !<-woke {
+		t.Fatal("Sleep = false after its time ran out")
+	}
+
+	go func() { woke <- Sleep(ctx, clock, time.Minute) }()
+	if err := clock.BlockUntilContext(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if <-woke {
+		t.Fatal("Sleep = true after its context ended")
+	}
+	if Sleep(ctx, clock, 0) {
+		t.Fatal("Sleep(0) = true with the context done")
+	}
 }
