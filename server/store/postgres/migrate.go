@@ -12,8 +12,9 @@ import (
 
 // migrations holds the schema, one entry per version: migrations[i] takes
 // the database from version i to i+1. Entries are append-only once
-// released. It is the SQLite backend's logical schema as that stands
-// today (PostgreSQL tenants start there), in PostgreSQL's types.
+// released. The first is the SQLite backend's logical schema as it stood
+// when PostgreSQL tenants began, in PostgreSQL's types; later ones follow
+// the SQLite backend's later migrations.
 //
 // Text that is sorted is COLLATE "C", so listings come in the byte order
 // the SQLite backend gives whatever the database's locale.
@@ -261,7 +262,10 @@ CREATE TABLE user_group_members (
 	PRIMARY KEY (group_name, email)
 );
 CREATE INDEX user_group_members_email ON user_group_members (email);
-`}
+`,
+	// Cheap check-ins, see delivery.go.
+	deliverySchema(),
+}
 
 // migrate applies the migrations the database lacks, each in one
 // transaction with the version bump. A transaction-scoped advisory lock,
