@@ -273,6 +273,12 @@ CREATE INDEX user_group_members_email ON user_group_members (email);
 // second sees the new version and skips the step.
 func (s *Store) migrate(ctx context.Context, create bool) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// A replica migrating a large schema holds the lock for as long as
+		// that takes: wait for it (openTimeout bounds the wait) rather than
+		// for lock_timeout.
+		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = 0`); err != nil {
+			return fmt.Errorf("lock schema: %w", err)
+		}
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('mobileatwork:' || current_schema()))`); err != nil {
 			return fmt.Errorf("lock schema: %w", err)
 		}
