@@ -82,16 +82,18 @@ func (s *Store) Results(ctx context.Context, f store.ResultFilter) ([]store.Stor
 }
 
 // LatestResults reads the newest result of each configuration for the
-// device through results_device_assignment, in one query: the ids go as
-// one array parameter, so their number has no limit.
+// device in one query: one backward step of results_device_assignment per
+// id (LATERAL ... LIMIT 1), where DISTINCT ON would read every result of
+// every configuration. The ids go as one array, so their number has no
+// limit.
 func (s *Store) LatestResults(ctx context.Context, deviceID string, configIDs []string) (map[string]store.StoredResult, error) {
 	out := map[string]store.StoredResult{}
 	if len(configIDs) == 0 {
 		return out, nil
 	}
-	rows, err := s.db().Query(ctx, `SELECT DISTINCT ON (assignment_id) `+resultColumns+`
-FROM results WHERE device_id = $1 AND assignment_id = ANY ($2)
-ORDER BY assignment_id, received_at DESC, id DESC`, deviceID, configIDs)
+	rows, err := s.db().Query(ctx, `SELECT r.* FROM unnest($2::text[]) AS c (id) CROSS JOIN LATERAL (
+	SELECT `+resultColumns+` FROM results WHERE device_id = $1 AND assignment_id = c.id
+	ORDER BY received_at DESC, id DESC LIMIT 1) r`, deviceID, configIDs)
 	if err != nil {
 		return nil, fmt.Errorf("latest results of device %s: %w", deviceID, err)
 	}
