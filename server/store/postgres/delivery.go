@@ -9,22 +9,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mobileatwork/mobileatwork/server/store"
+	"github.com/mobileatwork/mobileatwork/server/store/internal/rows"
 )
-
-// generationTables are the tables check-in payloads are built from, as in
-// the SQLite backend: a trigger bumps the generation at every statement
-// that inserts, updates or deletes rows of theirs, in that statement's
-// transaction, so no write path can forget to. The list is part of a
-// released migration: a table added later gets its triggers in a new one.
-var generationTables = []string{
-	"configurations", "config_targets", "scripts",
-	"apps", "app_details", "app_reviews", "app_distributions",
-	"profiles", "profile_targets", "user_groups", "user_group_members",
-}
 
 // deliverySchema is the generation with its triggers, what each device was
 // last sent, the key envelopes sealed to devices, and the reach indexes of
-// the catalog and the onboarding plan.
+// the catalog and the onboarding plan. As in the SQLite backend, triggers
+// bump the generation at every change to rows.GenerationTables, in the
+// changing statement's transaction, so no write path can forget to.
 //
 // The counter is one row that every admin write updates, so concurrent
 // admin writes queue on it until commit; check-ins read it and never
@@ -84,7 +76,7 @@ CREATE INDEX key_envelopes_config ON key_envelopes (config_id);
 CREATE INDEX app_distributions_reach ON app_distributions (target, target_id);
 CREATE INDEX profile_targets_reach ON profile_targets (kind, value);
 `)
-	for _, t := range generationTables {
+	for _, t := range rows.GenerationTables {
 		for _, op := range []struct{ name, table string }{{"INSERT", "NEW"}, {"UPDATE", "NEW"}, {"DELETE", "OLD"}} {
 			fmt.Fprintf(&b, "CREATE TRIGGER %s_generation_%s AFTER %s ON %s REFERENCING %s TABLE AS changed\n\tFOR EACH STATEMENT EXECUTE FUNCTION generation_bump_changed();\n",
 				t, strings.ToLower(op.name), op.name, t, op.table)
