@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/mobileatwork/mobileatwork/server/distribution"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
@@ -178,8 +179,20 @@ func (s *Store) SetAppDistributions(ctx context.Context, appID string, ds []stor
 
 // AppDistributions returns every distribution, oldest first.
 func (s *Store) AppDistributions(ctx context.Context) ([]store.AppDistribution, error) {
+	return s.queryAppDistributions(ctx, "")
+}
+
+// AppDistributionsFor looks up, through app_distributions_reach, the
+// distributions naming this device, its user, one of their groups, or
+// everyone.
+func (s *Store) AppDistributionsFor(ctx context.Context, a distribution.Audience) ([]store.AppDistribution, error) {
+	where, args := reachWhere(a, "target", "target_id")
+	return s.queryAppDistributions(ctx, "WHERE "+where, args...)
+}
+
+func (s *Store) queryAppDistributions(ctx context.Context, where string, args ...any) ([]store.AppDistribution, error) {
 	rows, err := s.db().Query(ctx, `
-SELECT id, app_id, target, target_id, created_at FROM app_distributions ORDER BY created_at, id`)
+SELECT id, app_id, target, target_id, created_at FROM app_distributions `+where+` ORDER BY created_at, id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list app distributions: %w", err)
 	}

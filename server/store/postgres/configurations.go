@@ -128,18 +128,29 @@ func (s *Store) Configurations(ctx context.Context) ([]store.Configuration, erro
 	return cs, nil
 }
 
+// reachWhere is the condition on a targets table (its kind and value
+// columns) that picks the rows naming this device, its user, one of their
+// groups, or everyone: what the reach indexes answer. Its arguments are
+// $1 to $6.
+func reachWhere(a distribution.Audience, kindCol, valueCol string) (string, []any) {
+	k, v := kindCol, valueCol
+	where := `(` + k + ` = 'all'
+	OR (` + k + ` = 'device' AND ` + v + ` = $1)
+	OR (` + k + ` = 'user' AND ` + v + ` = $2 AND $2 <> '')
+	OR (` + k + ` = $3 AND ` + v + ` = ANY ($4))
+	OR (` + k + ` = $5 AND ` + v + ` = ANY ($6)))`
+	return where, []any{a.DeviceID, strings.ToLower(a.User),
+		distribution.DeviceGroup, nonNil(a.DeviceGroups), distribution.UserGroup, nonNil(a.UserGroups)}
+}
+
 // ConfigurationsFor looks up, through config_targets_reach, the
 // configurations with a target naming this device, its user, or one of
 // their groups, or everyone.
 func (s *Store) ConfigurationsFor(ctx context.Context, a distribution.Audience) ([]store.Configuration, error) {
+	where, args := reachWhere(a, "kind", "value")
 	q := `SELECT ` + configColumns + ` FROM configurations WHERE id IN (
-	SELECT config_id FROM config_targets WHERE kind = 'all'
-	OR (kind = 'device' AND value = $1)
-	OR (kind = 'user' AND value = $2 AND $2 <> '')
-	OR (kind = $3 AND value = ANY ($4))
-	OR (kind = $5 AND value = ANY ($6)))` + configOrder
-	cs, err := s.queryConfigs(ctx, q, a.DeviceID, strings.ToLower(a.User),
-		distribution.DeviceGroup, nonNil(a.DeviceGroups), distribution.UserGroup, nonNil(a.UserGroups))
+	SELECT config_id FROM config_targets WHERE ` + where + `)` + configOrder
+	cs, err := s.queryConfigs(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("configurations for device %s: %w", a.DeviceID, err)
 	}

@@ -68,7 +68,7 @@ func (s *Store) Inventory(ctx context.Context, deviceID string) (store.StoredInv
 	var inv store.StoredInventory
 	// One repeatable-read transaction, so the report and its rows come
 	// from one upload.
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	err := s.txOpts(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var facts, ers []byte
 		err := tx.QueryRow(ctx, `SELECT hash, collected_at, received_at, facts, errors FROM inventories WHERE device_id = $1`, deviceID).
 			Scan(&inv.Hash, &inv.CollectedAt, &inv.ReceivedAt, &facts, &ers)

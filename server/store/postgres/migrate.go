@@ -12,8 +12,9 @@ import (
 
 // migrations holds the schema, one entry per version: migrations[i] takes
 // the database from version i to i+1. Entries are append-only once
-// released. It is the SQLite backend's logical schema as that stands
-// today (PostgreSQL tenants start there), in PostgreSQL's types.
+// released. The first is the SQLite backend's logical schema as it stood
+// when PostgreSQL tenants began, in PostgreSQL's types; later ones follow
+// the SQLite backend's later migrations.
 //
 // Text that is sorted is COLLATE "C", so listings come in the byte order
 // the SQLite backend gives whatever the database's locale.
@@ -261,7 +262,10 @@ CREATE TABLE user_group_members (
 	PRIMARY KEY (group_name, email)
 );
 CREATE INDEX user_group_members_email ON user_group_members (email);
-`}
+`,
+	// Cheap check-ins, see delivery.go.
+	deliverySchema(),
+}
 
 // migrate applies the migrations the database lacks, each in one
 // transaction with the version bump. A transaction-scoped advisory lock,
@@ -269,6 +273,12 @@ CREATE INDEX user_group_members_email ON user_group_members (email);
 // second sees the new version and skips the step.
 func (s *Store) migrate(ctx context.Context, create bool) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// A replica migrating a large schema holds the lock for as long as
+		// that takes: wait for it (openTimeout bounds the wait) rather than
+		// for lock_timeout.
+		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = 0`); err != nil {
+			return fmt.Errorf("lock schema: %w", err)
+		}
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('mobileatwork:' || current_schema()))`); err != nil {
 			return fmt.Errorf("lock schema: %w", err)
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jonboulle/clockwork"
 
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
@@ -53,6 +54,9 @@ type Options struct {
 // connection's search_path schema.
 type Store struct {
 	pool *pgxpool.Pool
+	// clock times acquireTimeout.
+	clock          clockwork.Clock
+	acquireTimeout time.Duration
 }
 
 // Open connects to the database dsn names (a URL or key=value string, as
@@ -66,13 +70,16 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 10 * time.Second
 	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["lock_timeout"]; !ok {
+		cfg.ConnConfig.RuntimeParams["lock_timeout"] = lockTimeout
+	}
 	ctx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, clock: clockwork.NewRealClock(), acquireTimeout: acquireTimeout}
 	if err := s.migrate(ctx, o.Create); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open store: %w", err)
@@ -94,29 +101,49 @@ type querier interface {
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
-// db runs statements with their text arguments made storable (see text).
+// db runs statements with their text arguments made storable (see text),
+// and marks a saturated database as store.ErrBusy (see busy).
 type db struct{ q querier }
 
 func (d db) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	return d.q.Exec(ctx, sql, clean(args)...)
+	tag, err := d.q.Exec(ctx, sql, clean(args)...)
+	return tag, busy(err)
 }
 
 func (d db) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	return d.q.Query(ctx, sql, clean(args)...)
+	rows, err := d.q.Query(ctx, sql, clean(args)...)
+	if err != nil {
+		return nil, busy(err)
+	}
+	return busyRows{rows}, nil
 }
+
+// busyRows marks an error met while reading rows, as a lock timeout of
+// SELECT ... FOR UPDATE is.
+type busyRows struct{ pgx.Rows }
+
+func (r busyRows) Err() error { return busy(r.Rows.Err()) }
 
 func (d db) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	return d.q.QueryRow(ctx, sql, clean(args)...)
+	return busyRow{d.q.QueryRow(ctx, sql, clean(args)...)}
 }
 
+type busyRow struct{ pgx.Row }
+
+func (r busyRow) Scan(dest ...any) error { return busy(r.Row.Scan(dest...)) }
+
 // sendBatch runs b's statements, whose arguments its caller cleaned.
-func (d db) sendBatch(ctx context.Context, b *pgx.Batch) error { return d.q.SendBatch(ctx, b).Close() }
+func (d db) sendBatch(ctx context.Context, b *pgx.Batch) error {
+	return busy(d.q.SendBatch(ctx, b).Close())
+}
 
-func (s *Store) db() db { return db{s.pool} }
+// db runs each statement on a connection of its own.
+func (s *Store) db() db { return db{pooled{s}} }
 
-// tx runs fn in a read-write transaction, rolled back when fn fails.
+// tx runs fn in a read-write transaction, rolled back when fn fails and
+// run again when the database chose it as a deadlock victim.
 func (s *Store) tx(ctx context.Context, fn func(db) error) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return fn(db{tx}) })
+	return s.txOpts(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error { return fn(db{tx}) })
 }
 
 func clean(args []any) []any {

@@ -9,7 +9,7 @@ import (
 	"github.com/mobileatwork/mobileatwork/server/store/storetest"
 )
 
-func openTest(t *testing.T, dsn string, o Options) *Store {
+func openTest(t testing.TB, dsn string, o Options) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), dsn, o)
 	if err != nil {

@@ -57,10 +57,22 @@ func (s *Store) SetProfileTargets(ctx context.Context, id string, targets []dist
 
 // Profiles returns every configuration, the oldest first, with targets.
 func (s *Store) Profiles(ctx context.Context) ([]store.Profile, error) {
+	return s.queryProfiles(ctx, "")
+}
+
+// ProfilesFor looks up, through profile_targets_reach, the profiles with a
+// target naming this device, its user, one of their groups, or everyone;
+// each comes with all its targets.
+func (s *Store) ProfilesFor(ctx context.Context, a distribution.Audience) ([]store.Profile, error) {
+	where, args := reachWhere(a, "kind", "value")
+	return s.queryProfiles(ctx, "WHERE p.id IN (SELECT profile_id FROM profile_targets WHERE "+where+")", args...)
+}
+
+func (s *Store) queryProfiles(ctx context.Context, where string, args ...any) ([]store.Profile, error) {
 	rows, err := s.db().Query(ctx, `SELECT p.id, p.name, p.identifier, p.created_at,
 	COALESCE((SELECT array_agg(t.kind ORDER BY t.kind, t.value) FROM profile_targets t WHERE t.profile_id = p.id), '{}'),
 	COALESCE((SELECT array_agg(t.value ORDER BY t.kind, t.value) FROM profile_targets t WHERE t.profile_id = p.id), '{}')
-FROM profiles p ORDER BY p.created_at, p.id`)
+FROM profiles p `+where+` ORDER BY p.created_at, p.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list profiles: %w", err)
 	}

@@ -81,6 +81,32 @@ func (s *Store) Results(ctx context.Context, f store.ResultFilter) ([]store.Stor
 	return out, nil
 }
 
+// LatestResults reads the newest result of each configuration for the
+// device in one query: one backward step of results_device_assignment per
+// id (LATERAL ... LIMIT 1), where DISTINCT ON would read every result of
+// every configuration. The ids go as one array, so their number has no
+// limit.
+func (s *Store) LatestResults(ctx context.Context, deviceID string, configIDs []string) (map[string]store.StoredResult, error) {
+	out := map[string]store.StoredResult{}
+	if len(configIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.db().Query(ctx, `SELECT r.* FROM unnest($2::text[]) AS c (id) CROSS JOIN LATERAL (
+	SELECT `+resultColumns+` FROM results WHERE device_id = $1 AND assignment_id = c.id
+	ORDER BY received_at DESC, id DESC LIMIT 1) r`, deviceID, configIDs)
+	if err != nil {
+		return nil, fmt.Errorf("latest results of device %s: %w", deviceID, err)
+	}
+	latest, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.StoredResult, error) { return scanResult(r) })
+	if err != nil {
+		return nil, fmt.Errorf("latest results of device %s: %w", deviceID, err)
+	}
+	for _, r := range latest {
+		out[r.AssignmentID] = r
+	}
+	return out, nil
+}
+
 func scanResult(r pgx.Row) (store.StoredResult, error) {
 	var (
 		sr                            store.StoredResult

@@ -8,21 +8,13 @@ import (
 	"strings"
 
 	"github.com/mobileatwork/mobileatwork/server/store"
+	"github.com/mobileatwork/mobileatwork/server/store/internal/rows"
 )
 
-// generationTables are the tables check-in payloads are built from: a
-// trigger bumps the generation at every insert, update and delete of
-// theirs, in the writer's transaction, so no write path can forget to. The
-// list is part of a released migration: a table added later gets its
-// triggers in a new one.
-var generationTables = []string{
-	"configurations", "config_targets", "scripts",
-	"apps", "app_details", "app_reviews", "app_distributions",
-	"profiles", "profile_targets", "user_groups", "user_group_members",
-}
-
 // deliverySchema is the generation with its triggers, what each device was
-// last sent, and the key envelopes sealed to devices.
+// last sent, and the key envelopes sealed to devices. A trigger bumps the
+// generation at every insert, update and delete of rows.GenerationTables,
+// in the writer's transaction, so no write path can forget to.
 func deliverySchema() string {
 	var b strings.Builder
 	b.WriteString(`
@@ -59,7 +51,7 @@ CREATE INDEX app_distributions_reach ON app_distributions (target, target_id);
 CREATE INDEX profile_targets_reach ON profile_targets (kind, value);
 `)
 	bump := " BEGIN UPDATE generation SET n = n + 1 WHERE id = 1; END;\n"
-	for _, t := range generationTables {
+	for _, t := range rows.GenerationTables {
 		for _, op := range []string{"INSERT", "UPDATE", "DELETE"} {
 			fmt.Fprintf(&b, "CREATE TRIGGER %s_generation_%s AFTER %s ON %s%s", t, strings.ToLower(op), op, t, bump)
 		}

@@ -67,3 +67,14 @@ func EncodeCheckin(c store.Checkin, marshal Marshal) (Checkin, error) {
 	r.RecentLog, err = marshal(logLines)
 	return r, err
 }
+
+// GenerationTables are the tables check-in payloads are built from
+// tenant-wide: each backend's triggers bump the store generation at every
+// change to them (users' names aside, which their own triggers watch). The
+// list is part of released migrations of both backends: a table added
+// later gets its triggers in a new migration of each, not by growing it.
+var GenerationTables = []string{
+	"configurations", "config_targets", "scripts",
+	"apps", "app_details", "app_reviews", "app_distributions",
+	"profiles", "profile_targets", "user_groups", "user_group_members",
+}
