@@ -24,6 +24,7 @@ import (
 	"github.com/mobileatwork/mobileatwork/executor"
 	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
 	"github.com/mobileatwork/mobileatwork/internal/logging"
+	"github.com/mobileatwork/mobileatwork/onboarding"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -49,6 +50,10 @@ type Options struct {
 	// Interval, when set, overrides the tenant's check-in interval
 	// (troubleshooting: `mobileatwork run --interval 30s`).
 	Interval time.Duration
+	// UISessionDir is where the daemon offers its pages (onboarding
+	// progress, Apps@Work) to the console user's session (see
+	// onboarding.WriteUISession); "" is onboarding.DefaultSessionDir.
+	UISessionDir string
 	// CatalogPage builds Apps@Work for Daemon to serve to the console
 	// user; nil serves none.
 	CatalogPage func(*Agent) CatalogPage
@@ -138,6 +143,9 @@ func New(o Options) (*Agent, error) {
 	if o.Retries == 0 {
 		o.Retries = 3
 	}
+	if o.UISessionDir == "" {
+		o.UISessionDir = onboarding.DefaultSessionDir
+	}
 	id, err := LoadIdentity(o.StateDir)
 	if err != nil {
 		return nil, err
@@ -156,7 +164,7 @@ func New(o Options) (*Agent, error) {
 	}
 	a := &Agent{o: o, id: id, client: newHTTPClient(deviceTLS(id, host), o.Retries), outbox: ob, ledger: lg}
 	a.maxAnswer.Store(protocol.MaxResponseBody)
-	a.ui, a.uiWake = newUIOffer(a, UISessionDir), make(chan struct{}, 1)
+	a.ui, a.uiWake = newUIOffer(a, o.UISessionDir), make(chan struct{}, 1)
 	if o.CatalogPage != nil {
 		a.catalogPage = o.CatalogPage(a)
 	}

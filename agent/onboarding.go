@@ -18,11 +18,6 @@ import (
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
-// UISessionDir is where the daemon hands its pages (onboarding progress,
-// Apps@Work) to the console user's session (see onboarding.WriteUISession).
-// Tests point it elsewhere before New.
-var UISessionDir = onboarding.DefaultSessionDir
-
 const (
 	// onboardingTick is how often a running onboarding looks at the device.
 	onboardingTick = 3 * time.Second

@@ -38,6 +38,7 @@ func (b *cdpBrowser) pressKey(key string, code int) {
 // the detail page, keyboard use, and an install that turns live into
 // "installed" through the Linux installer twin.
 func TestAppsAtWorkInChromium(t *testing.T) {
+	t.Parallel()
 	f := newCatalogFixture(t)
 	shots := screenshotDir(t)
 	// The browser app's icon is changed on the server after it was signed:
@@ -185,6 +186,7 @@ func TestAppsAtWorkInChromium(t *testing.T) {
 // TestAppsAtWorkPageRefusesWithoutSecret checks the page is not served to a
 // browser that did not get the secret link.
 func TestAppsAtWorkPageRefusesWithoutSecret(t *testing.T) {
+	t.Parallel()
 	f := newCatalogFixture(t)
 	srv := servePage(t, f.svc.Handler())
 	b := startCDP(t, 800, 600)

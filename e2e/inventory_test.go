@@ -82,6 +82,7 @@ func installed(t *testing.T, v server.InventoryView) map[string]string {
 }
 
 func TestInventorySentOnChangeAndDaily(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	state := e.enroll() // certificates are issued at the real time: TLS checks them against it
 	c := &clock{t: time.Now()}
@@ -159,6 +160,7 @@ func TestInventorySentOnChangeAndDaily(t *testing.T) {
 }
 
 func TestInventoryUploadFailureIsRetried(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	state := e.enroll()
 	root := t.TempDir()
@@ -203,6 +205,7 @@ func gz(b []byte) []byte {
 }
 
 func TestMalformedInventoryIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	state := e.enroll()
 	other := e.enroll() // a second device, whose id the first one must not use
@@ -290,6 +293,7 @@ func gzJSON(v any) []byte {
 }
 
 func TestServerCLIAppsAndInventory(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	state := e.enroll()
 	root := t.TempDir()

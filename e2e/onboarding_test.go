@@ -72,12 +72,9 @@ func newOnboardingFixture(t *testing.T) *onboardingFixture {
 		apps[req.Name] = app.ID
 	}
 	f := &onboardingFixture{e: e, apps: apps, state: e.enroll(), root: t.TempDir(), session: t.TempDir()}
-	prev := agent.UISessionDir
-	agent.UISessionDir = f.session
-	t.Cleanup(func() { agent.UISessionDir = prev })
 	me := executor.User{UID: uint32(os.Getuid()), GID: uint32(os.Getgid()), Name: "ada"}
 	f.a, err = agent.New(agent.Options{
-		StateDir: f.state, Version: "1.80.0", Retries: 1, InventoryRoot: f.root,
+		StateDir: f.state, Version: "1.80.0", Retries: 1, InventoryRoot: f.root, UISessionDir: f.session,
 		Capabilities: []string{protocol.CapSchedule, protocol.CapInventory, protocol.CapOnboarding},
 		Facts:        func() protocol.Facts { return testFacts },
 		ConsoleUser:  func() (executor.User, error) { return me, nil },
@@ -109,19 +106,13 @@ func (f *onboardingFixture) profile(t *testing.T, id string) {
 // page is the progress page as the console user's session gets it.
 func (f *onboardingFixture) page(t *testing.T) *onboarding.PageClient {
 	t.Helper()
-	var (
-		s   onboarding.UISession
-		err error
-	)
 	// The daemon starts the page beside the check-in: wait for the offer.
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if s, err = onboarding.ReadUISession(f.session, os.Getuid(), ""); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatalf("page not offered to the console user: %v", err)
-	}
+	var s onboarding.UISession
+	waitFor(t, 10*time.Second, "the page offered to the console user", func() (bool, error) {
+		var err error
+		s, err = onboarding.ReadUISession(f.session, os.Getuid(), "")
+		return err == nil, err
+	})
 	c, err := onboarding.NewPageClient(s.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -133,13 +124,16 @@ func (f *onboardingFixture) page(t *testing.T) *onboarding.PageClient {
 func waitPage(t *testing.T, c *onboarding.PageClient, what string, ok func(protocol.OnboardingReport) bool) protocol.OnboardingReport {
 	t.Helper()
 	var r protocol.OnboardingReport
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	waitFor(t, 10*time.Second, "the page to show "+what, func() (bool, error) {
 		var err error
-		if r, err = c.Status(t.Context()); err == nil && ok(r) {
-			return r
+		if r, err = c.Status(t.Context()); err != nil {
+			return false, err
 		}
-	}
-	t.Fatalf("page never showed %s; last: %+v", what, r)
+		if !ok(r) {
+			return false, fmt.Errorf("the page shows %s with stages %q", r.State, stageStatuses(r.Stages))
+		}
+		return true, nil
+	})
 	return r
 }
 
@@ -152,6 +146,7 @@ func stageStatuses(stages []protocol.OnboardingStage) []string {
 }
 
 func TestOnboardingPlanToProgressOnServer(t *testing.T) {
+	t.Parallel()
 	f := newOnboardingFixture(t)
 	f.cycle(t)
 	page := f.page(t)
@@ -180,16 +175,16 @@ func TestOnboardingPlanToProgressOnServer(t *testing.T) {
 
 	// The tenant sees the same progress, with the device's log.
 	var got protocol.OnboardingReport
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	waitFor(t, 10*time.Second, "the server to hear the onboarding was done", func() (bool, error) {
 		o, err := f.e.srv.DeviceOnboarding(context.Background(), f.a.DeviceID())
-		if err == nil && o.State == protocol.OnboardingDone {
-			got = o.OnboardingReport
-			break
+		if err != nil {
+			return false, err
 		}
-	}
-	if got.State != protocol.OnboardingDone {
-		t.Fatalf("server never heard the onboarding was done")
-	}
+		if got = o.OnboardingReport; got.State != protocol.OnboardingDone {
+			return false, fmt.Errorf("the server has it %s", got.State)
+		}
+		return true, nil
+	})
 	if want := []string{"Configurations=installed", "Example Tools=installed", "Slack=installed"}; !slices.Equal(stageStatuses(got.Stages), want) {
 		t.Errorf("server stages = %q, want %q", stageStatuses(got.Stages), want)
 	}
@@ -261,6 +256,7 @@ func onboardingShotDir(t *testing.T) string {
 const pageStages = `Array.from(document.querySelectorAll('#stages li')).map(li => li.querySelector('.name').textContent + '=' + li.dataset.status)`
 
 func TestOnboardingPageInBrowser(t *testing.T) {
+	t.Parallel()
 	b := startCDP(t, 1280, 800) // skips without Chromium
 	f := newOnboardingFixture(t)
 	f.cycle(t)
@@ -340,6 +336,7 @@ func TestOnboardingPageInBrowser(t *testing.T) {
 // nothing is installed, the stage shows the failure, and onboarding does not
 // hold the Mac for it.
 func TestOnboardingTamperedPackageFails(t *testing.T) {
+	t.Parallel()
 	f := newOnboardingFixture(t)
 	a, err := f.e.srv.Store.App(context.Background(), f.apps["Example Tools"])
 	if err != nil {
@@ -419,6 +416,7 @@ func startCDPIfAvailable(t *testing.T) *cdpBrowser {
 // in flight), read from a state file as `mobileatwork onboarding ui` reads
 // it: the words must match what is on the Mac.
 func TestOnboardingOutcomesInBrowser(t *testing.T) {
+	t.Parallel()
 	b := startCDP(t, 1280, 800) // skips without Chromium
 	profile := func(name, status string) map[string]any {
 		return map[string]any{"id": "prf_" + name, "name": name, "kind": protocol.ItemKindProfile, "status": status, "identifier": "com.example." + name}
@@ -537,6 +535,7 @@ func TestOnboardingOutcomesInBrowser(t *testing.T) {
 // never returns (and its process never exits) with the item "installing"
 // and a partial download left behind.
 func TestOneShotCheckinFinishesItsInstalls(t *testing.T) {
+	t.Parallel()
 	f := newOnboardingFixture(t)
 	f.e.setIntercept(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
 		if strings.HasSuffix(r.URL.Path, "/package") {

@@ -64,6 +64,7 @@ func occurrences(rs []store.StoredResult) []string {
 }
 
 func TestDailyScheduleAcrossDSTRestartAndDowntime(t *testing.T) {
+	t.Parallel()
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
 		t.Skip("no zoneinfo:", err)
@@ -118,6 +119,7 @@ func TestDailyScheduleAcrossDSTRestartAndDowntime(t *testing.T) {
 }
 
 func TestOldAgentRunsRecurringScriptOnceAndUpgradeRedistributes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := &clock{t: time.Date(2027, 1, 4, 10, 0, 0, 0, time.UTC)}
 	state := e.enroll() // certificates are issued at the real time: TLS checks them against it
@@ -179,6 +181,7 @@ func TestOldAgentRunsRecurringScriptOnceAndUpgradeRedistributes(t *testing.T) {
 // An occurrence run while the clock was a year ahead does not silence the
 // schedule once the clock is corrected: the next occurrence runs, once.
 func TestScheduleRecoversFromAClockThatWasAhead(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ahead := time.Date(2028, 5, 3, 9, 5, 0, 0, time.UTC)
 	c := &clock{t: ahead.Add(-2 * time.Hour)}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mobileatwork/mobileatwork/agent"
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/internal/localweb"
 	"github.com/mobileatwork/mobileatwork/onboarding"
@@ -213,7 +212,7 @@ daemon offers to that user.`,
 // currentUISession is what the daemon offers to this user in this boot.
 func currentUISession() (onboarding.UISession, error) {
 	boot, _ := onboarding.BootID()
-	return onboarding.ReadUISession(agent.UISessionDir, os.Getuid(), boot)
+	return onboarding.ReadUISession(onboarding.DefaultSessionDir, os.Getuid(), boot)
 }
 
 // showKiosk shows the daemon's page until onboarding ends.
