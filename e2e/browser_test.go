@@ -13,10 +13,13 @@ import (
 	"github.com/mobileatwork/mobileatwork/internal/localweb"
 )
 
-// screenshotDir is where browser tests leave their screenshots for people
-// to look at: $MAW_SCREENSHOT_DIR, or the test's temporary directory.
+// screenshotsEnv names the directory browser tests leave their screenshots
+// in for people to look at.
+const screenshotsEnv = "MAW_SCREENSHOTS"
+
+// screenshotDir is $MAW_SCREENSHOTS, or the test's temporary directory.
 func screenshotDir(t *testing.T) string {
-	if d := os.Getenv("MAW_SCREENSHOT_DIR"); d != "" {
+	if d := os.Getenv(screenshotsEnv); d != "" {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
