@@ -70,7 +70,7 @@ func startCDP(t *testing.T, width, height int) *cdpBrowser {
 		"--user-data-dir="+filepath.Join(t.TempDir(), "profile"),
 		"--remote-debugging-pipe", "about:blank")
 	cmd.ExtraFiles = []*os.File{toR, fromW} // fds 3 and 4 of the browser
-	// Its own process group, so that the renderers and helpers it starts
+	// Its own process group, so that the renderers and other children it starts
 	// go with it and leave its profile directory alone.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if testing.Verbose() {
