@@ -53,6 +53,10 @@ type Options struct {
 	// Interval, when set, overrides the tenant's check-in interval
 	// (troubleshooting: `mobileatwork run --interval 30s`).
 	Interval time.Duration
+	// UISessionDir is where the daemon offers its pages (onboarding
+	// progress, Apps@Work) to the console user's session (see
+	// desktop.WriteOffer); "" is desktop.DefaultOfferDir.
+	UISessionDir string
 	// RecentLog holds the latest warnings and errors of Log, sent with each
 	// check-in; nil sends none. Whoever builds Log tees it in (see
 	// logging.Options.Recent), so what is sent is what the log shows.
@@ -153,6 +157,9 @@ func New(o Options) (*Agent, error) {
 	if o.Retries == 0 {
 		o.Retries = 3
 	}
+	if o.UISessionDir == "" {
+		o.UISessionDir = desktop.DefaultOfferDir
+	}
 	id, err := LoadIdentity(o.StateDir)
 	if err != nil {
 		return nil, err
@@ -171,7 +178,7 @@ func New(o Options) (*Agent, error) {
 	}
 	a := &Agent{o: o, id: id, api: api, client: api.http, outbox: ob, ledger: lg}
 	a.maxAnswer.Store(protocol.MaxResponseBody)
-	a.ui, a.uiWake = newUIOffer(a, UISessionDir), make(chan struct{}, 1)
+	a.ui, a.uiWake = newUIOffer(a, o.UISessionDir), make(chan struct{}, 1)
 	a.bg = routines.New(context.Background())
 	return a, nil
 }

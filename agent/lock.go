@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -28,7 +29,7 @@ func (a *Agent) acquire() (release func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock state directory: %w", err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	if err := flockSoon(f); err != nil {
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
 			return nil, fmt.Errorf("%w: the daemon checks in on its own; to check in now, restart it with `sudo launchctl kickstart -k system/com.mobileatwork.agent`", ErrBusy)
@@ -36,6 +37,23 @@ func (a *Agent) acquire() (release func(), err error) {
 		return nil, fmt.Errorf("lock state directory: %w", err)
 	}
 	return func() { f.Close() }, nil
+}
+
+// lockGrace is how long acquire waits for a lock that is held only for a
+// moment: a process that forks while another of its goroutines releases
+// the lock keeps it, in the child, until the child execs.
+const lockGrace = 200 * time.Millisecond
+
+// flockSoon takes f's exclusive lock, trying again within lockGrace.
+func flockSoon(f *os.File) error {
+	deadline := time.Now().Add(lockGrace)
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if !errors.Is(err, unix.EWOULDBLOCK) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(lockGrace / 10)
+	}
 }
 
 // start takes the lock and settles what a crash interrupted.

@@ -13,18 +13,12 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/agent/installer"
 	"github.com/mobileatwork/mobileatwork/agent/managed"
-	"github.com/mobileatwork/mobileatwork/desktop"
 	"github.com/mobileatwork/mobileatwork/internal/localweb"
 	"github.com/mobileatwork/mobileatwork/internal/routines"
 	"github.com/mobileatwork/mobileatwork/inventory"
 	"github.com/mobileatwork/mobileatwork/onboarding"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
-
-// UISessionDir is where the daemon hands its pages (onboarding progress,
-// Apps@Work) to the console user's session (see desktop.WriteOffer).
-// Tests point it elsewhere before New.
-var UISessionDir = desktop.DefaultOfferDir
 
 const (
 	// onboardingTick is how often a running onboarding looks at the device.

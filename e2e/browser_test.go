@@ -13,10 +13,13 @@ import (
 	"github.com/mobileatwork/mobileatwork/internal/localweb"
 )
 
-// screenshotDir is where browser tests leave their screenshots for people
-// to look at: $MAW_SCREENSHOT_DIR, or the test's temporary directory.
+// screenshotsEnv names the directory browser tests leave their screenshots
+// in for people to look at.
+const screenshotsEnv = "MAW_SCREENSHOTS"
+
+// screenshotDir is $MAW_SCREENSHOTS, or the test's temporary directory.
 func screenshotDir(t *testing.T) string {
-	if d := os.Getenv("MAW_SCREENSHOT_DIR"); d != "" {
+	if d := os.Getenv(screenshotsEnv); d != "" {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -38,6 +41,7 @@ func (b *cdpBrowser) pressKey(key string, code int) {
 // the detail page, keyboard use, and an install that turns live into
 // "installed" through the Linux installer twin.
 func TestAppsAtWorkInChromium(t *testing.T) {
+	t.Parallel()
 	f := newCatalogFixture(t)
 	shots := screenshotDir(t)
 	// The browser app's icon is changed on the server after it was signed:
@@ -185,6 +189,7 @@ func TestAppsAtWorkInChromium(t *testing.T) {
 // TestAppsAtWorkPageRefusesWithoutSecret checks the page is not served to a
 // browser that did not get the secret link.
 func TestAppsAtWorkPageRefusesWithoutSecret(t *testing.T) {
+	t.Parallel()
 	f := newCatalogFixture(t)
 	srv := servePage(t, f.svc.Handler())
 	b := startCDP(t, 800, 600)

@@ -13,6 +13,7 @@ import (
 // TestAppsAtWorkCLI drives `app set`, `app review add`, `app distribute`,
 // `app list --json` on the server and `catalog list --json` on the agent.
 func TestAppsAtWorkCLI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	state := e.enroll()
 	srv := func(args ...string) (string, string, int) {

@@ -24,6 +24,7 @@ import (
 // Right after registration the daemon serves Apps@Work and offers it to the
 // console user's login, without onboarding; it withdraws it when it stops.
 func TestDaemonOffersCatalogToConsoleUser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addCatalogApp(catalogApp{
 		name: "Team Tools", kind: protocol.AppKindInHouse, packageID: "com.example.teamtools",
@@ -32,13 +33,11 @@ func TestDaemonOffersCatalogToConsoleUser(t *testing.T) {
 		icon: pngImage(t, 64, 64, color.RGBA{11, 87, 208, 255}), to: []string{"all"},
 	})
 	offers := t.TempDir()
-	prev := agent.UISessionDir
-	agent.UISessionDir = offers
-	t.Cleanup(func() { agent.UISessionDir = prev })
 	root := t.TempDir()
 	me := executor.User{UID: uint32(os.Getuid()), GID: uint32(os.Getgid()), Name: "ada"}
 	a := newAgentWith(t, e.enroll(), func(o *agent.Options) {
 		o.InventoryRoot = root
+		o.UISessionDir = offers
 		o.Interval = time.Hour
 		o.ConsoleUser = func() (executor.User, error) { return me, nil }
 	})
@@ -62,18 +61,12 @@ func TestDaemonOffersCatalogToConsoleUser(t *testing.T) {
 		}
 	}()
 
-	var (
-		s   desktop.Offer
-		err error
-	)
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if s, err = desktop.ReadOffer(offers, os.Getuid(), ""); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatalf("Apps@Work not offered to the console user: %v", err)
-	}
+	var s desktop.Offer
+	waitFor(t, 10*time.Second, "Apps@Work offered to the console user", func() (bool, error) {
+		var err error
+		s, err = desktop.ReadOffer(offers, os.Getuid(), "")
+		return err == nil, err
+	})
 	if s.Onboarding() || s.CatalogURL == "" || s.DeviceID != a.DeviceID() || s.CatalogURL != a.CatalogPageURL() {
 		t.Fatalf("offer = %+v, want Apps@Work alone for device %s", s, a.DeviceID())
 	}

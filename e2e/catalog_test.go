@@ -145,6 +145,7 @@ func offerIDs(t *testing.T, a *agent.Agent) []string {
 }
 
 func TestOffersReachOnlyTargetedDevices(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	stA, stB := e.enroll(), e.enroll()
 	a, b := newAgent(t, stA), newAgent(t, stB)
@@ -267,18 +268,16 @@ func (f *catalogFixture) app(t *testing.T, id string) appcatalog.App {
 // waitStatus polls until the app leaves "installing".
 func (f *catalogFixture) waitStatus(t *testing.T, id string) appcatalog.App {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if a := f.app(t, id); a.Status != appcatalog.StatusInstalling {
-			return a
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("app %s still installing", id)
-	return appcatalog.App{}
+	var a appcatalog.App
+	waitFor(t, 10*time.Second, "app "+id+" to leave installing", func() (bool, error) {
+		a = f.app(t, id)
+		return a.Status != appcatalog.StatusInstalling, nil
+	})
+	return a
 }
 
 func TestCatalogInstallInHouseApp(t *testing.T) {
+	t.Parallel()
 	f := newCatalogFixture(t)
 	if a := f.app(t, f.browser.ID); a.Status != appcatalog.StatusInstalled || a.InstalledVersion != "128.0" || a.Installable {
 		t.Fatalf("packager app already on the Mac: %+v", a)
@@ -307,6 +306,7 @@ func TestCatalogInstallInHouseApp(t *testing.T) {
 }
 
 func TestTamperedPackageIsRefusedAndNothingInstalled(t *testing.T) {
+	t.Parallel()
 	f := newCatalogFixture(t)
 	// Same size, one byte changed, on the server's disk.
 	p, err := f.e.srv.Files.Path(f.tools.FileSHA256)
@@ -349,6 +349,7 @@ func TestTamperedPackageIsRefusedAndNothingInstalled(t *testing.T) {
 }
 
 func TestTamperedImageIsRefusedAndShownAsError(t *testing.T) {
+	t.Parallel()
 	f := newCatalogFixture(t)
 	p, err := f.e.srv.Files.Path(f.tools.Details.Icon.SHA256)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -40,6 +41,11 @@ type cdpReply struct {
 // chromiumPath is the Debian chromium the CI installs.
 const chromiumPath = "/usr/bin/chromium"
 
+// oneBrowser lets one Chromium run at a time: tests with a browser run in
+// parallel with the others, but two browsers on a small CI machine starve
+// each other past the protocol's timeouts.
+var oneBrowser = make(chan struct{}, 1)
+
 // startCDP launches Chromium with one page of the given size, or skips
 // the test when Chromium is not installed.
 func startCDP(t *testing.T, width, height int) *cdpBrowser {
@@ -47,6 +53,8 @@ func startCDP(t *testing.T, width, height int) *cdpBrowser {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skipf("headless browser test needs %s (apt-get install chromium; .ci/run installs it)", chromiumPath)
 	}
+	oneBrowser <- struct{}{}
+	t.Cleanup(func() { <-oneBrowser })
 	toR, toW, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +70,9 @@ func startCDP(t *testing.T, width, height int) *cdpBrowser {
 		"--user-data-dir="+filepath.Join(t.TempDir(), "profile"),
 		"--remote-debugging-pipe", "about:blank")
 	cmd.ExtraFiles = []*os.File{toR, fromW} // fds 3 and 4 of the browser
+	// Its own process group, so that the renderers and other children it starts
+	// go with it and leave its profile directory alone.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if testing.Verbose() {
 		cmd.Stderr = os.Stderr
 	}
@@ -83,6 +94,7 @@ func startCDP(t *testing.T, width, height int) *cdpBrowser {
 			cmd.Process.Kill()
 			<-done
 		}
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	})
 
 	var created struct {
@@ -156,7 +168,7 @@ func (b *cdpBrowser) call(session, method string, params any) (json.RawMessage, 
 			return nil, fmt.Errorf("%s: %s", method, r.Error.Message)
 		}
 		return r.Result, nil
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second):
 		return nil, fmt.Errorf("%s: no answer", method)
 	}
 }
@@ -213,21 +225,20 @@ func (b *cdpBrowser) eval(expr string, out any) error {
 	return nil
 }
 
-// waitFor polls a boolean expression until it holds.
+// waitFor polls a boolean expression until it holds, as the harness's
+// waitFor does, and shows the page's text when it does not.
 func (b *cdpBrowser) waitFor(what, expr string) {
 	b.t.Helper()
-	deadline := time.Now().Add(8 * time.Second)
-	var lastErr error
-	for time.Now().Before(deadline) {
+	err := poll(10*time.Second, func() (bool, error) {
 		var ok bool
-		if lastErr = b.eval("Boolean("+expr+")", &ok); lastErr == nil && ok {
-			return
-		}
-		time.Sleep(25 * time.Millisecond)
+		err := b.eval("Boolean("+expr+")", &ok)
+		return ok, err
+	})
+	if err != nil {
+		var body string
+		b.eval("document.body ? document.body.innerText : ''", &body)
+		b.t.Fatalf("waiting for %s: %v; page text:\n%s", what, err, body)
 	}
-	var body string
-	b.eval("document.body ? document.body.innerText : ''", &body)
-	b.t.Fatalf("waiting for %s: timed out (last error %v); page text:\n%s", what, lastErr, body)
 }
 
 // screenshot saves a PNG of the page and returns its path.

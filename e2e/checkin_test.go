@@ -19,6 +19,7 @@ import (
 )
 
 func TestScriptRunsWithInputsAndReportsExitCode(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	state := e.enroll()
 	marker := filepath.Join(t.TempDir(), "ran")
@@ -61,6 +62,7 @@ func TestScriptRunsWithInputsAndReportsExitCode(t *testing.T) {
 }
 
 func TestTimeoutAndOutputCap(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	state := e.enroll()
 	e.config("max_execution_seconds=1", "max_response_kb=1", "kill_grace_seconds=1")
@@ -79,6 +81,7 @@ func TestTimeoutAndOutputCap(t *testing.T) {
 }
 
 func TestTamperedBlobIsRejectedAndNotRun(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	state := e.enroll()
 	marker := filepath.Join(t.TempDir(), "ran")
@@ -134,6 +137,7 @@ func resign(e *env, s protocol.Signer) func(http.ResponseWriter, *http.Request, 
 }
 
 func TestResponseSignedByAnotherTenantIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	state := e.enroll()
 	marker := filepath.Join(t.TempDir(), "ran")
@@ -158,6 +162,7 @@ func TestResponseSignedByAnotherTenantIsRefused(t *testing.T) {
 }
 
 func TestReplayedResponseIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	state := e.enroll()
 	var first []byte
@@ -185,6 +190,7 @@ func TestReplayedResponseIsRefused(t *testing.T) {
 }
 
 func TestEnrollmentRefusals(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	other := newEnv(t)
 	enroll := func(tok, url string) error {
@@ -201,14 +207,21 @@ func TestEnrollmentRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expired := e.token(1, time.Millisecond)
-	time.Sleep(5 * time.Millisecond)
+	// A token that expired an hour ago, stored as CreateToken stores one.
+	expired, err := protocol.NewEnrollToken(e.srv.Tenant.CAPin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Store.CreateToken(context.Background(), store.Token{Hash: expired.SecretHash(), UsesLeft: 1,
+		ExpiresAt: time.Now().Add(-time.Hour), CreatedAt: time.Now().Add(-2 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, token, url, want string
 		is                     error
 	}{
 		{"reused", used, e.url, "already used", nil},
-		{"expired", expired, e.url, "expired", nil},
+		{"expired", expired.String(), e.url, "expired", nil},
 		{"garbage", "hello", e.url, "", protocol.ErrBadToken},
 		{"unknown secret", unknown.String(), e.url, "unknown", nil},
 		// A token of another tenant pins another CA: the server is refused before the secret leaves.
@@ -236,6 +249,7 @@ func TestEnrollmentRefusals(t *testing.T) {
 }
 
 func TestResultsQueuedWhileServerUnreachable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	state := e.enroll()
 	e.script("echo queued\n", nil)
@@ -274,6 +288,7 @@ func TestResultsQueuedWhileServerUnreachable(t *testing.T) {
 }
 
 func TestDeviceRoutesNeedTheDeviceCertificate(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.ts.Client() // trusts the server, shows no certificate
 	resp, err := c.Post(e.url+protocol.PathCheckin, "application/json", bytes.NewReader([]byte(`{}`)))

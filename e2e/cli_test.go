@@ -43,6 +43,7 @@ func oneErrorLine(t *testing.T, stderr string, code int, want string) {
 }
 
 func TestServerCLIRefusesBadInputAndChangesNothing(t *testing.T) {
+	t.Parallel()
 	data := filepath.Join(t.TempDir(), "data")
 	if _, stderr, code := run(t, "mobileatwork-server", "init", "--data", data); code != 0 {
 		t.Fatalf("init: %s", stderr)
@@ -148,6 +149,7 @@ func TestServerCLIRefusesBadInputAndChangesNothing(t *testing.T) {
 }
 
 func TestAgentCLIWithoutEnrollment(t *testing.T) {
+	t.Parallel()
 	state := filepath.Join(t.TempDir(), "state")
 	_, stderr, code := run(t, "mobileatwork", "checkin", "--state-dir", state)
 	oneErrorLine(t, stderr, code, "mobileatwork enroll --server URL --token TOKEN")
@@ -165,6 +167,7 @@ func TestAgentCLIWithoutEnrollment(t *testing.T) {
 // A kill -9 of the agent while a run-once script runs must not lose the run
 // nor run the script again: the restarted agent reports it as interrupted.
 func TestAgentKilledMidRunDoesNotRunTwice(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	state := e.enroll()
 	dir := t.TempDir()
@@ -175,17 +178,16 @@ func TestAgentKilledMidRunDoesNotRunTwice(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if b, err := os.ReadFile(pidFile); err == nil && len(b) > 1 {
-			break
-		}
-		if time.Now().After(deadline) {
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil { // the test ended before it killed the agent
 			cmd.Process.Kill()
-			t.Fatal("script never started")
+			cmd.Wait()
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	})
+	waitFor(t, 20*time.Second, "the script to start", func() (bool, error) {
+		b, err := os.ReadFile(pidFile)
+		return err == nil && len(b) > 1, err
+	})
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	b, err := os.ReadFile(pidFile)
@@ -217,19 +219,18 @@ func TestAgentKilledMidRunDoesNotRunTwice(t *testing.T) {
 	}
 }
 
-// alive tells whether pid runs and is not a zombie waiting for its parent.
+// alive tells whether pid still runs, and is not a zombie waiting for its
+// parent, after a second given to it to go.
 func alive(pid int) bool {
-	for range 50 {
+	return poll(time.Second, func() (bool, error) {
 		if syscall.Kill(pid, 0) != nil {
-			return false
+			return true, nil
 		}
 		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err == nil {
-			if f := strings.Fields(string(stat)); len(f) > 2 && f[2] == "Z" {
-				return false
-			}
+		if err != nil {
+			return false, err
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return true
+		f := strings.Fields(string(stat))
+		return len(f) > 2 && f[2] == "Z", nil
+	}) != nil
 }

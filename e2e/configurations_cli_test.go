@@ -16,6 +16,7 @@ import (
 // `config show` and `device show`, result filters, and JSON that keeps its
 // promises (snake_case keys, no year-1 times).
 func TestServerCLIConfigurations(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	adaState, ada := e.enrollAs("ada@example.com")
 	_, bob := e.enrollAs("bob@example.com")

@@ -61,6 +61,7 @@ func (e *env) cycle(state string) {
 // script distributed to all is in error on the device and does not run;
 // once the default is distributed, it runs at the next check-in.
 func TestNoMobileAtWorkConfigurationRunsNoScript(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	if _, err := e.srv.Distribute(ctx, "default", []string{"none"}, false); err != nil {
@@ -107,6 +108,7 @@ func TestNoMobileAtWorkConfigurationRunsNoScript(t *testing.T) {
 // Two Mobile@Work configurations reaching two device groups give each
 // device its own time limit; the one the priority beats is superseded.
 func TestMobileAtWorkPriorities(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	fastState, fast := e.enrollAs("ada@example.com")
@@ -162,6 +164,7 @@ func TestMobileAtWorkPriorities(t *testing.T) {
 // A daily configuration withdrawn from the device stops running there; the
 // agent forgets it in its status, and the server keeps the past results.
 func TestWithdrawnDailyStopsRunning(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	c := newClock(time.Date(2027, 5, 3, 8, 0, 0, 0, time.UTC))
@@ -221,6 +224,7 @@ func TestWithdrawnDailyStopsRunning(t *testing.T) {
 // a run-once configuration runs again, with the new body, and each result
 // names the digest of the body that ran.
 func TestEditedScriptRunsItsNewBody(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	state, _ := e.enrollAs("ada@example.com")
@@ -251,6 +255,7 @@ func TestEditedScriptRunsItsNewBody(t *testing.T) {
 // A configuration distributed to a user group reaches the devices of its
 // members, and follows membership changes at the next check-in.
 func TestUserGroupDistribution(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	adaState, ada := e.enrollAs("ada@example.com")

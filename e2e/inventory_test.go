@@ -67,6 +67,7 @@ func installed(t *testing.T, v server.InventoryView) map[string]string {
 }
 
 func TestInventorySentOnChangeAndDaily(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	state := e.enroll() // certificates are issued at the real time: TLS checks them against it
 	c := newClock(time.Now())
@@ -144,6 +145,7 @@ func TestInventorySentOnChangeAndDaily(t *testing.T) {
 }
 
 func TestInventoryUploadFailureIsRetried(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	state := e.enroll()
 	root := t.TempDir()
@@ -188,6 +190,7 @@ func gz(b []byte) []byte {
 }
 
 func TestMalformedInventoryIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	state := e.enroll()
 	other := e.enroll() // a second device, whose id the first one must not use
@@ -275,6 +278,7 @@ func gzJSON(v any) []byte {
 }
 
 func TestServerCLIAppsAndInventory(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	state := e.enroll()
 	root := t.TempDir()

@@ -34,7 +34,8 @@ func serveOn(t *testing.T, s *server.Server, addr string) (string, func()) {
 
 // A server whose database was lost refuses to start; restored from a
 // backup made while it served, the device checks in again as it was and
-// its scripts keep running once.
+// its scripts keep running once. Not parallel: the restored server must get
+// its old port back, which another test could take meanwhile.
 func TestRestoredTenantKeepsItsDevices(t *testing.T) {
 	ctx := context.Background()
 	data := filepath.Join(t.TempDir(), "data")

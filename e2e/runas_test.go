@@ -17,6 +17,7 @@ import (
 // A console_user script waits for a user: "no user logged in" is reported
 // once, then the script runs as that user when one logs in.
 func TestRunAsConsoleUser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	state := e.enroll()
 	ctx := context.Background()

@@ -17,6 +17,7 @@ import (
 // A finished run-once configuration is not sent again: a device whose run
 // ledger was deleted or emptied does not run it twice.
 func TestLostLedgerDoesNotRerunFinishedScripts(t *testing.T) {
+	t.Parallel()
 	for _, lose := range []struct {
 		name string
 		do   func(path string) error
@@ -26,6 +27,7 @@ func TestLostLedgerDoesNotRerunFinishedScripts(t *testing.T) {
 		{"empty object", func(p string) error { return os.WriteFile(p, []byte("{}"), 0o600) }},
 	} {
 		t.Run(lose.name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t)
 			state := e.enroll()
 			counter := filepath.Join(t.TempDir(), "count")
@@ -52,6 +54,7 @@ func TestLostLedgerDoesNotRerunFinishedScripts(t *testing.T) {
 // (Running them all is another matter: each run rewrites the agent's run
 // ledger, so thousands in one round are slow.)
 func TestTenThousandConfigurationsStillCheckIn(t *testing.T) {
+	t.Parallel()
 	n := 10000
 	if testing.Short() {
 		n = 3000

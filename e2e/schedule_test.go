@@ -59,6 +59,7 @@ func occurrences(rs []store.StoredResult) []string {
 }
 
 func TestDailyScheduleAcrossDSTRestartAndDowntime(t *testing.T) {
+	t.Parallel()
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
 		t.Skip("no zoneinfo:", err)
@@ -113,6 +114,7 @@ func TestDailyScheduleAcrossDSTRestartAndDowntime(t *testing.T) {
 }
 
 func TestOldAgentRunsRecurringScriptOnceAndUpgradeRedistributes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := newClock(time.Date(2027, 1, 4, 10, 0, 0, 0, time.UTC))
 	state := e.enroll() // certificates are issued at the real time: TLS checks them against it
@@ -174,6 +176,7 @@ func TestOldAgentRunsRecurringScriptOnceAndUpgradeRedistributes(t *testing.T) {
 // An occurrence run while the clock was a year ahead does not silence the
 // schedule once the clock is corrected: the next occurrence runs, once.
 func TestScheduleRecoversFromAClockThatWasAhead(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ahead := time.Date(2028, 5, 3, 9, 5, 0, 0, time.UTC)
 	c := newClock(ahead.Add(-2 * time.Hour))

@@ -43,14 +43,13 @@ func (s *soakServer) start() {
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	for range 200 {
-		if c, err := net.Dial("tcp", s.addr); err == nil {
-			c.Close()
-			return
+	waitFor(s.t, 5*time.Second, "the server to listen on "+s.addr, func() (bool, error) {
+		c, err := net.Dial("tcp", s.addr)
+		if err != nil {
+			return false, err
 		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	s.t.Fatal("server did not listen")
+		return true, c.Close()
+	})
 }
 
 func (s *soakServer) kill() {
@@ -66,6 +65,8 @@ func (s *soakServer) kill() {
 // the server (mid-request, and for outages of several check-ins) while run-once
 // scripts are distributed, then lets both finish, and counts double runs,
 // lost results and duplicated results: all must be 0.
+//
+// Not parallel: while the server is down another test could take its port.
 func TestSoak(t *testing.T) {
 	iterations := soakIterations(t)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))

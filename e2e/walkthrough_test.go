@@ -15,6 +15,7 @@ import (
 // it with the binaries built for these tests and fails when any command
 // does or when "Say hello" did not succeed.
 func TestWalkthrough(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("bash is not installed")
 	}
@@ -43,6 +44,7 @@ func TestWalkthrough(t *testing.T) {
 // in the same order, changed only as the script's header says: no sudo,
 // the port the server got instead of 8443, the server's output in a file.
 func TestWalkthroughFollowsREADME(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)

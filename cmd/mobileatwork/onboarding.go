@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mobileatwork/mobileatwork/agent"
 	"github.com/mobileatwork/mobileatwork/desktop"
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/internal/localweb"
@@ -181,7 +180,7 @@ daemon offers to that user.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if v.GetBool("kiosk") {
-				if s, err := desktop.UserInbox(agent.UISessionDir).Read(); err == nil && s.Onboarding() {
+				if s, err := desktop.UserInbox(desktop.DefaultOfferDir).Read(); err == nil && s.Onboarding() {
 					return showKiosk(ctx, s.URL)
 				}
 			}

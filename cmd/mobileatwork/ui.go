@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mobileatwork/mobileatwork/agent"
 	"github.com/mobileatwork/mobileatwork/agent/appcatalog"
 	"github.com/mobileatwork/mobileatwork/desktop"
 	"github.com/mobileatwork/mobileatwork/internal/cli"
@@ -42,7 +41,7 @@ func uiCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			inbox := desktop.UserInbox(agent.UISessionDir)
+			inbox := desktop.UserInbox(desktop.DefaultOfferDir)
 			wait := v.GetDuration("wait")
 			u := desktop.Login{
 				Await:   func(ctx context.Context) (desktop.Offer, error) { return inbox.Wait(ctx, wait) },
