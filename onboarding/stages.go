@@ -2,8 +2,8 @@
 // enrollment: it turns the tenant's plan into stages, drives a persisted
 // state machine (pending → running → done | timed_out | skipped) that
 // observes configurations and apps and installs in-house packages, reports
-// progress to the tenant, serves the progress page and, on macOS, shows it
-// in a kiosk window in the console user's session.
+// progress to the tenant and serves the progress page; package desktop
+// shows that page in the kiosk, in the console user's session.
 //
 // The package knows nothing of the agent: it gets its observers, its
 // installer, its downloader and its reporter as small interfaces, so tests

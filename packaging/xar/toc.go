@@ -1,5 +1,5 @@
 // Package xar writes and reads xar archives, the container of Apple flat
-// packages (.pkg), including the RSA signature that productsign adds.
+// packages (.pkg), including the RSA and CMS signatures that productsign adds.
 //
 // The writer follows what pkgbuild/productbuild produce: a zlib-compressed XML
 // table of contents (TOC) protected by a SHA-1 checksum stored at the start of
