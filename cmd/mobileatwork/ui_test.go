@@ -50,7 +50,9 @@ func TestKioskOutcomeExitStatus(t *testing.T) {
 		wantErr  string
 	}{
 		{"onboarding ended", func(context.Context) (protocol.OnboardingReport, error) { return final, nil }, desktop.BrowserKiosk{}, 0, ""},
-		{"page gone", func(context.Context) (protocol.OnboardingReport, error) { return running, errors.New("connection refused") }, desktop.BrowserKiosk{}, exitPageGone, "error: the onboarding progress page stopped answering: connection refused\n"},
+		{"page gone", func(context.Context) (protocol.OnboardingReport, error) {
+			return running, errors.New("connection refused")
+		}, desktop.BrowserKiosk{}, exitPageGone, "error: the onboarding progress page stopped answering: connection refused\n"},
 		{"no window server", func(context.Context) (protocol.OnboardingReport, error) { return running, nil }, failingKiosk{errors.New("no window server")}, 1, "error: no window server\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
