@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"structs"
 	"sync"
+	"unsafe"
 
 	"github.com/ebitengine/purego"
 	"github.com/ebitengine/purego/objc"
@@ -48,6 +49,10 @@ const (
 	collectionCanJoinAllSpcs = 1 << 0
 	collectionStationary     = 1 << 4 // Mission Control leaves it in place
 	collectionFullScreenAux  = 1 << 8
+	presentationDefault      = 0
+	eventApplicationDefined  = 15 // NSEventTypeApplicationDefined
+
+	kioskCollection = collectionCanJoinAllSpcs | collectionStationary | collectionFullScreenAux
 )
 
 type nsPoint struct {
@@ -81,6 +86,12 @@ var (
 	kioskErr   error
 )
 
+func toRect(r nsRect) Rect { return Rect{r.Origin.X, r.Origin.Y, r.Size.W, r.Size.H} }
+
+func fromRect(r Rect) nsRect {
+	return nsRect{Origin: nsPoint{X: r.X, Y: r.Y}, Size: nsSize{W: r.W, H: r.H}}
+}
+
 // windowClass registers an NSWindow subclass that may become key: a
 // borderless window otherwise refuses keyboard focus, and the page must be
 // usable with the keyboard.
@@ -104,12 +115,16 @@ func windowClass() (objc.Class, error) {
 	return kioskClass, kioskErr
 }
 
-// Show opens the kiosk window on pageURL and runs the AppKit event loop.
-// When ctx is done the application terminates, which ends the process:
-// AppKit's loop does not return to its caller.
+// Show opens the kiosk window on pageURL, covers every other display with a
+// shield, and runs the AppKit event loop until ctx is done. It then closes
+// its windows, gives the Dock and menu bar back and returns, so the caller
+// decides what comes next and with which exit status.
 func (CocoaKiosk) Show(ctx context.Context, pageURL string) error {
 	cls, err := windowClass()
 	if err != nil {
+		return err
+	}
+	if _, err := controllerClass(); err != nil {
 		return err
 	}
 	return showPage(ctx, pageURL, webWindow{
@@ -126,10 +141,13 @@ type CocoaWindow struct {
 }
 
 // Show opens the window on pageURL and runs the AppKit event loop until
-// the user closes the window (or quits) or ctx is done; either ends the
-// process.
+// the user closes the window (or quits), which ends the process, or ctx is
+// done, when it returns.
 func (w CocoaWindow) Show(ctx context.Context, pageURL string) error {
 	if _, err := windowClass(); err != nil { // loads AppKit and WebKit
+		return err
+	}
+	if _, err := controllerClass(); err != nil {
 		return err
 	}
 	dcls, err := delegateClass()
@@ -174,9 +192,146 @@ func delegateClass() (objc.Class, error) {
 	return delegateCls, delegateErr
 }
 
+var (
+	controllerOnce sync.Once
+	controllerCls  objc.Class
+	screensChanged objc.ID // NSApplicationDidChangeScreenParametersNotification
+	controllerErr  error
+)
+
+// controllerClass registers the object that AppKit calls back on the main
+// thread: it ends the event loop for showPage and refits the kiosk when
+// displays come, go or change resolution.
+func controllerClass() (objc.Class, error) {
+	controllerOnce.Do(func() {
+		appKit, err := purego.Dlopen("/System/Library/Frameworks/AppKit.framework/AppKit", purego.RTLD_GLOBAL|purego.RTLD_NOW)
+		if err == nil {
+			var sym uintptr
+			sym, err = purego.Dlsym(appKit, "NSApplicationDidChangeScreenParametersNotification")
+			if err == nil {
+				// The symbol is an NSString * const: read the pointer it holds.
+				screensChanged = **(**objc.ID)(unsafe.Pointer(&sym))
+			}
+		}
+		if err != nil {
+			controllerErr = fmt.Errorf("%w: %v", ErrNoWindowServer, err)
+			return
+		}
+		controllerCls, controllerErr = objc.RegisterClass("MAWKioskController", objc.GetClass("NSObject"), nil, nil, []objc.MethodDef{
+			{Cmd: objc.RegisterName("stopRunning:"), Fn: stopRunning},
+			{Cmd: objc.RegisterName("screensChanged:"), Fn: onScreensChanged},
+		})
+	})
+	return controllerCls, controllerErr
+}
+
+// stopRunning ends [NSApp run] so that it returns to showPage. stop: takes
+// effect once the loop has handled an event, hence the empty one posted
+// first in the queue.
+func stopRunning(_ objc.ID, _ objc.SEL, _ objc.ID) {
+	sel := objc.RegisterName
+	app := objc.ID(objc.GetClass("NSApplication")).Send(sel("sharedApplication"))
+	app.Send(sel("stop:"), objc.ID(0))
+	ev := objc.ID(objc.GetClass("NSEvent")).Send(
+		sel("otherEventWithType:location:modifierFlags:timestamp:windowNumber:context:subtype:data1:data2:"),
+		uint64(eventApplicationDefined), nsPoint{}, uint64(0), float64(0), int64(0), objc.ID(0), int16(0), int64(0), int64(0))
+	app.Send(sel("postEvent:atStart:"), ev, true)
+}
+
+// onScreensChanged refits the kiosk on the main thread, where AppKit
+// posts the notification; from any other thread it goes there first.
+func onScreensChanged(self objc.ID, cmd objc.SEL, _ objc.ID) {
+	if !objc.Send[bool](objc.ID(objc.GetClass("NSThread")), objc.RegisterName("isMainThread")) {
+		self.Send(objc.RegisterName("performSelectorOnMainThread:withObject:waitUntilDone:"), cmd, objc.ID(0), false)
+		return
+	}
+	if cover != nil {
+		cover.fit()
+	}
+}
+
+// kioskCover is the kiosk's windows: the page on the main screen and a
+// shield on every other display.
+type kioskCover struct {
+	page    objc.ID
+	shields []objc.ID
+}
+
+// cover is the kiosk showing, if any. Only the main thread touches it:
+// showPage, and onScreensChanged, which AppKit calls from the event loop
+// that showPage runs.
+var cover *kioskCover
+
+// fit puts the page over the main screen and shields over the others, as
+// they are now.
+func (c *kioskCover) fit() {
+	sel := objc.RegisterName
+	nsScreen := objc.ID(objc.GetClass("NSScreen"))
+	main := nsScreen.Send(sel("mainScreen"))
+	if main == 0 {
+		return // no display for now: keep the windows where they are
+	}
+	mainFrame := objc.Send[nsRect](main, sel("frame"))
+	c.page.Send(sel("setFrame:display:"), mainFrame, true)
+	var frames []Rect
+	screens := nsScreen.Send(sel("screens"))
+	for i := range objc.Send[uint64](screens, sel("count")) {
+		frames = append(frames, toRect(objc.Send[nsRect](screens.Send(sel("objectAtIndex:"), i), sel("frame"))))
+	}
+	c.closeShields()
+	for _, f := range shieldFrames(frames, toRect(mainFrame)) {
+		c.shields = append(c.shields, newShield(fromRect(f)))
+	}
+}
+
+func (c *kioskCover) closeShields() {
+	for _, s := range c.shields {
+		closeWindow(s)
+	}
+	c.shields = nil
+}
+
+// newShield is a plain opaque window over frame, at the kiosk's level and
+// in every space like the page. It takes the clicks on its display:
+// ignoring mouse events would pass them to the windows below, and so to
+// other apps. Being borderless, it never becomes key, so the page keeps
+// the keyboard.
+func newShield(frame nsRect) objc.ID {
+	sel := objc.RegisterName
+	w := objc.ID(objc.GetClass("NSWindow")).Send(sel("alloc")).Send(sel("initWithContentRect:styleMask:backing:defer:"),
+		frame, uint64(styleMaskBorderless), uint64(backingStoreBuffered), false)
+	w.Send(sel("setReleasedWhenClosed:"), false)
+	w.Send(sel("setLevel:"), int64(screenSaverWindowLevel))
+	w.Send(sel("setCollectionBehavior:"), uint64(kioskCollection))
+	w.Send(sel("setMovable:"), false)
+	w.Send(sel("setOpaque:"), true)
+	w.Send(sel("setBackgroundColor:"), objc.ID(objc.GetClass("NSColor")).Send(sel("blackColor")))
+	w.Send(sel("orderFront:"), objc.ID(0))
+	return w
+}
+
+// closeWindow takes a window off screen and drops the reference its
+// creator holds (windows here are not released when closed).
+func closeWindow(w objc.ID) {
+	w.Send(objc.RegisterName("close"))
+	w.Send(objc.RegisterName("release"))
+}
+
+// activate brings the application forward: [NSApp activate] from macOS 14
+// (cooperative activation), where activateIgnoringOtherApps: is
+// deprecated; the older call before.
+func activate(app objc.ID) {
+	sel := objc.RegisterName
+	if objc.Send[bool](app, sel("respondsToSelector:"), sel("activate")) {
+		app.Send(sel("activate"))
+		return
+	}
+	app.Send(sel("activateIgnoringOtherApps:"), true)
+}
+
 // showPage opens a window of w's kind on pageURL and runs the AppKit event
-// loop, which does not return: the process ends when the application
-// terminates (ctx done, or for a regular window, the user closed it).
+// loop until ctx is done, then closes its windows and returns. A regular
+// window the user closes ends the process instead (its delegate quits).
 func showPage(ctx context.Context, pageURL string, w webWindow) error {
 	sel := objc.RegisterName
 	str := func(s string) objc.ID {
@@ -198,14 +353,15 @@ func showPage(ctx context.Context, pageURL string, w webWindow) error {
 
 	win := objc.ID(w.class).Send(sel("alloc")).Send(sel("initWithContentRect:styleMask:backing:defer:"),
 		frame, w.style, backingStoreBuffered, false)
+	// This function owns the window and releases it after closing it:
+	// AppKit must not free it on close as well.
+	win.Send(sel("setReleasedWhenClosed:"), false)
+	defer closeWindow(win)
 	if w.kiosk {
 		win.Send(sel("setLevel:"), screenSaverWindowLevel)
-		win.Send(sel("setCollectionBehavior:"), collectionCanJoinAllSpcs|collectionStationary|collectionFullScreenAux)
+		win.Send(sel("setCollectionBehavior:"), uint64(kioskCollection))
 		win.Send(sel("setMovable:"), false)
 	} else {
-		// AppKit must not free the window on close: the process ends
-		// right after, and nothing else owns it.
-		win.Send(sel("setReleasedWhenClosed:"), false)
 		win.Send(sel("setMinSize:"), nsSize{W: 800, H: 600})
 		win.Send(sel("center"))
 		app.Send(sel("setMainMenu:"), mainMenu(str))
@@ -231,21 +387,34 @@ func showPage(ctx context.Context, pageURL string, w webWindow) error {
 	win.Send(sel("makeKeyAndOrderFront:"), objc.ID(0))
 	win.Send(sel("makeFirstResponder:"), web)
 
+	ctl := objc.ID(controllerCls).Send(sel("new"))
+	defer ctl.Send(sel("release"))
 	if w.kiosk {
+		cover = &kioskCover{page: win}
+		cover.fit()
+		center := objc.ID(objc.GetClass("NSNotificationCenter")).Send(sel("defaultCenter"))
+		center.Send(sel("addObserver:selector:name:object:"), ctl, sel("screensChanged:"), screensChanged, objc.ID(0))
 		app.Send(sel("setPresentationOptions:"), uint64(kioskPresentation))
+		defer func() {
+			center.Send(sel("removeObserver:"), ctl)
+			cover.closeShields()
+			cover = nil
+			app.Send(sel("setPresentationOptions:"), uint64(presentationDefault))
+		}()
 	}
-	app.Send(sel("activateIgnoringOtherApps:"), true)
+	activate(app)
 
 	// The watcher ends the event loop when ctx is done. It belongs to this
-	// call: should the loop ever return, Close stops and waits for it,
-	// without terminating an application ctx did not end.
+	// call: should the loop return otherwise, Close stops and waits for it
+	// without stopping an event loop ctx did not end.
 	g := routines.New(ctx)
 	defer g.Close()
 	g.Go(func(gctx context.Context) {
 		<-gctx.Done()
-		if ctx.Err() != nil {
-			app.Send(sel("performSelectorOnMainThread:withObject:waitUntilDone:"), sel("terminate:"), objc.ID(0), false)
+		if ctx.Err() == nil {
+			return
 		}
+		ctl.Send(sel("performSelectorOnMainThread:withObject:waitUntilDone:"), sel("stopRunning:"), objc.ID(0), false)
 	})
 	app.Send(sel("run"))
 	return nil

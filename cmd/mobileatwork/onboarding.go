@@ -172,16 +172,17 @@ address with a per-run secret, and prints the address to open (secret included)
 as the last line. It runs until interrupted.
 
 --kiosk shows the page in the full-screen kiosk window (macOS; elsewhere it
-prints the address for a browser) and exits when onboarding ends. In the console
-user's session, where the state directory cannot be read, it shows the page the
-daemon offers to that user.`,
+prints the address for a browser) and exits 0 when onboarding ends, or 75 when
+the page stopped answering before it ended. In the console user's session,
+where the state directory cannot be read, it shows the page the daemon offers
+to that user.`,
 		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if v.GetBool("kiosk") {
 				if s, err := desktop.UserInbox(desktop.DefaultOfferDir).Read(); err == nil && s.Onboarding() {
-					return showKiosk(ctx, s.URL)
+					return kioskOutcome(showKiosk(ctx, s.URL))
 				}
 			}
 			src := onboarding.NewFileSource(v.GetString("state-dir"))
@@ -207,7 +208,7 @@ daemon offers to that user.`,
 					return src.Report(), nil
 				}, onboarding.ShowOptions{Every: time.Second, Linger: 5 * time.Second, Gone: time.Minute})
 				stop()
-				return errors.Join(err, <-errc)
+				return kioskOutcome(errors.Join(err, <-errc))
 			}
 			fmt.Fprintln(cmd.ErrOrStderr(), "onboarding progress page (Ctrl-C to stop):")
 			fmt.Fprintln(cmd.OutOrStdout(), srv.URL())

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,8 +23,9 @@ import (
 
 // uiCmd is what the UI LaunchAgent runs in each GUI login session: it shows
 // what the daemon offers this user (desktop.Login). It exits 0 when there
-// is nothing to show, so launchd does not restart it; the daemon
-// kickstarts it whenever its offer changes.
+// is nothing (more) to show, so launchd does not restart it; the daemon
+// kickstarts it whenever its offer changes. It exits exitPageGone when the
+// kiosk lost its page before onboarding ended.
 func uiCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:    "ui --session",
@@ -59,12 +61,27 @@ func uiCmd() *cobra.Command {
 				Marks:  appcatalog.ShownMarks{Dir: dir},
 				Log:    cmd.ErrOrStderr(),
 			}
-			return u.Run(ctx)
+			return kioskOutcome(u.Run(ctx))
 		},
 	}
 	cmd.Flags().Bool("session", false, "run in the console user's GUI session (required)")
 	cmd.Flags().Duration("wait", 15*time.Second, "how long to wait for the daemon's offer")
 	return cmd
+}
+
+// exitPageGone is the exit status when the kiosk's page went away while
+// onboarding was not over: EX_TEMPFAIL of sysexits(3). Being non-zero, it
+// makes launchd (KeepAlive SuccessfulExit false) start the UI agent again,
+// which shows the daemon's new offer.
+const exitPageGone = 75
+
+// kioskOutcome gives a kiosk that lost its page the exit status
+// exitPageGone; other errors exit 1, nil exits 0.
+func kioskOutcome(err error) error {
+	if errors.Is(err, onboarding.ErrPageGone) {
+		return &cli.ExitStatus{Code: exitPageGone, Err: err}
+	}
+	return err
 }
 
 // logToUserFile sends the command's stdout and stderr to the user's

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,15 +10,30 @@ import (
 )
 
 // Run prepares root (see Prepare) and executes it. On failure it writes
-// ErrorLine(err) to root's stderr and returns 1; otherwise 0.
+// ErrorLine(err) to root's stderr and returns 1, or the code of an
+// *ExitStatus in err's chain when above 1 (a failure never exits 0);
+// otherwise 0.
 func Run(root *cobra.Command) int {
 	Prepare(root)
 	if _, err := root.ExecuteC(); err != nil {
 		fmt.Fprintln(root.ErrOrStderr(), ErrorLine(err))
+		if es, ok := errors.AsType[*ExitStatus](err); ok && es.Code > 1 {
+			return es.Code
+		}
 		return 1
 	}
 	return 0
 }
+
+// ExitStatus is an error that asks Run for an exit status other than 1,
+// for a caller that tells failures apart by it (launchd, a script).
+type ExitStatus struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitStatus) Error() string { return e.Err.Error() }
+func (e *ExitStatus) Unwrap() error { return e.Err }
 
 // Annotations that Prepare leaves on commands, so that preparing twice
 // changes nothing.

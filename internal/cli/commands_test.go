@@ -142,3 +142,29 @@ func TestErrorLine(t *testing.T) {
 		}
 	}
 }
+
+// An *ExitStatus anywhere in the error's chain picks the exit status; it
+// can never turn a failure into success.
+func TestRunExitStatus(t *testing.T) {
+	gone := errors.New("page gone")
+	for _, tc := range []struct {
+		name     string
+		err      error
+		wantCode int
+		wantErr  string
+	}{
+		{"success", nil, 0, ""},
+		{"plain error", gone, 1, "error: page gone\n"},
+		{"exit status", &ExitStatus{Code: 75, Err: gone}, 75, "error: page gone\n"},
+		{"wrapped exit status", fmt.Errorf("kiosk: %w", &ExitStatus{Code: 75, Err: gone}), 75, "error: kiosk: page gone\n"},
+		{"code 0 is still a failure", &ExitStatus{Code: 0, Err: gone}, 1, "error: page gone\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := &cobra.Command{Use: "tool", Args: NoArgs, RunE: func(*cobra.Command, []string) error { return tc.err }}
+			code, out, errOut := run(root)
+			if code != tc.wantCode || out != "" || errOut != tc.wantErr {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d, stderr %q", code, out, errOut, tc.wantCode, tc.wantErr)
+			}
+		})
+	}
+}
