@@ -95,13 +95,17 @@ func (s *Store) Delivery(ctx context.Context, deviceID string) (store.Delivery, 
 	return d, nil
 }
 
-// PutDelivery replaces what the device was last sent.
+// PutDelivery replaces what the device was last sent. It goes through the
+// group-commit writer: every full check-in writes one.
 func (s *Store) PutDelivery(ctx context.Context, d store.Delivery) error {
-	_, err := s.db.ExecContext(ctx, `
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `
 INSERT INTO deliveries (device_id, digest, basis, generation, refresh_at, sent_at) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (device_id) DO UPDATE SET digest = excluded.digest, basis = excluded.basis,
 	generation = excluded.generation, refresh_at = excluded.refresh_at, sent_at = excluded.sent_at`,
-		d.DeviceID, d.Digest, d.Basis, d.Generation, nullTime(d.RefreshAt), formatTime(d.SentAt))
+			d.DeviceID, d.Digest, d.Basis, d.Generation, nullTime(d.RefreshAt), formatTime(d.SentAt))
+		return err
+	})
 	if isForeignKeyViolation(err) {
 		err = store.ErrNotFound
 	}
@@ -144,7 +148,9 @@ func (s *Store) PutKeyEnvelopes(ctx context.Context, envs []store.KeyEnvelope) e
 	if len(envs) == 0 {
 		return nil
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	// Through the group-commit writer, as PutDelivery: both follow a full
+	// check-in.
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		st, err := tx.PrepareContext(ctx, `
 INSERT INTO key_envelopes (device_id, config_id, config_version, blob_sha256, cert_serial, envelope, created_at)
 VALUES (?, ?, ?, ?, ?, ?, ?)
