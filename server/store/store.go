@@ -193,6 +193,16 @@ type ResultStore interface {
 	// reports whether r was new. A second delivery is not an error.
 	PutResult(ctx context.Context, r protocol.Result, receivedAt time.Time) (bool, error)
 	Results(ctx context.Context, f ResultFilter) ([]StoredResult, error) // ordered by ReceivedAt
+	// EachResult hands fn the results Results would return, in the same
+	// order, one row at a time as they are read, so a listing of the whole
+	// fleet's history holds one row in memory. An error from fn stops the
+	// scan and is returned as is.
+	EachResult(ctx context.Context, f ResultFilter, fn func(StoredResult) error) error
+	// PurgeResults deletes at most max results received before before,
+	// the oldest first, and reports how many it deleted. Callers loop until
+	// fewer than max are deleted, so no one statement holds the database
+	// long. max must be at least 1.
+	PurgeResults(ctx context.Context, before time.Time, max int) (int, error)
 	// LatestResults returns, for each of configIDs the device reported a
 	// run of, its newest result (as Results with Limit 1 would), in one
 	// look-up; configurations without a result are absent from the map.

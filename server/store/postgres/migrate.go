@@ -265,6 +265,15 @@ CREATE INDEX user_group_members_email ON user_group_members (email);
 `,
 	// Cheap check-ins, see delivery.go.
 	deliverySchema(),
+	// Results at fleet scale: every filter of a listing has an index in
+	// the listing's (received_at, id) order, so none sorts the history.
+	`CREATE INDEX results_status ON results (status, received_at, id);
+DROP INDEX results_device_id;
+CREATE INDEX results_device_id ON results (device_id, received_at, id);
+DROP INDEX results_script_id;
+CREATE INDEX results_script_id ON results (script_id, received_at, id);
+DROP INDEX results_assignment;
+CREATE INDEX results_assignment ON results (assignment_id, received_at, id);`,
 }
 
 // migrate applies the migrations the database lacks, each in one

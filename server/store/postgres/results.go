@@ -37,6 +37,17 @@ ON CONFLICT (run_id) DO NOTHING`,
 // Results returns the results that match f, the first received first; ties
 // keep the order in which they were stored.
 func (s *Store) Results(ctx context.Context, f store.ResultFilter) ([]store.StoredResult, error) {
+	var out []store.StoredResult
+	err := s.EachResult(ctx, f, func(r store.StoredResult) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// EachResult reads the results Results returns one row at a time: pgx
+// decodes each row from the connection as the callback asks for it.
+func (s *Store) EachResult(ctx context.Context, f store.ResultFilter, fn func(store.StoredResult) error) error {
 	var (
 		where []string
 		args  []any
@@ -60,25 +71,49 @@ func (s *Store) Results(ctx context.Context, f store.ResultFilter) ([]store.Stor
 	if !f.Since.IsZero() {
 		add("received_at >=", f.Since)
 	}
-	q := `SELECT id, ` + resultColumns + ` FROM results`
+	cond := ""
 	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
+		cond = ` WHERE ` + strings.Join(where, " AND ")
 	}
+	q := `SELECT ` + resultColumns + ` FROM results` + cond + ` ORDER BY received_at, id`
 	if f.Limit > 0 {
 		// The newest Limit rows, handed back oldest first.
 		args = append(args, f.Limit)
-		q += ` ORDER BY received_at DESC, id DESC LIMIT $` + strconv.Itoa(len(args))
+		q = `SELECT ` + resultColumns + ` FROM (SELECT id, ` + resultColumns + ` FROM results` + cond +
+			` ORDER BY received_at DESC, id DESC LIMIT $` + strconv.Itoa(len(args)) + `) r ORDER BY received_at, id`
 	}
-	q = `SELECT ` + resultColumns + ` FROM (` + q + `) r ORDER BY received_at, id`
 	rows, err := s.db().Query(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list results: %w", err)
+		return fmt.Errorf("list results: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.StoredResult, error) { return scanResult(r) })
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanResult(rows)
+		if err != nil {
+			return fmt.Errorf("list results: %w", err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list results: %w", err)
+	}
+	return nil
+}
+
+// PurgeResults deletes up to max of the oldest results received before
+// before in one statement; a bounded batch keeps its locks and WAL short.
+func (s *Store) PurgeResults(ctx context.Context, before time.Time, max int) (int, error) {
+	if max < 1 {
+		return 0, fmt.Errorf("purge results: batch size must be at least 1, got %d", max)
+	}
+	tag, err := s.db().Exec(ctx, `DELETE FROM results WHERE id IN (
+	SELECT id FROM results WHERE received_at < $1 ORDER BY received_at, id LIMIT $2)`, before, max)
 	if err != nil {
-		return nil, fmt.Errorf("list results: %w", err)
+		return 0, fmt.Errorf("purge results before %s: %w", before.UTC().Format(time.RFC3339), err)
 	}
-	return out, nil
+	return int(tag.RowsAffected()), nil
 }
 
 // LatestResults reads the newest result of each configuration for the

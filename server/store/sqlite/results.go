@@ -48,6 +48,18 @@ ON CONFLICT (run_id) DO NOTHING`,
 // Results returns the results that match f, the first received first; ties
 // keep the order in which they were stored.
 func (s *Store) Results(ctx context.Context, f store.ResultFilter) ([]store.StoredResult, error) {
+	var out []store.StoredResult
+	err := s.EachResult(ctx, f, func(r store.StoredResult) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// EachResult reads the results Results returns one row at a time. Every
+// filter has an index that yields rows in (received_at, rowid) order, so
+// without a limit SQLite walks it and sorts nothing.
+func (s *Store) EachResult(ctx context.Context, f store.ResultFilter, fn func(store.StoredResult) error) error {
 	var (
 		where []string
 		args  []any
@@ -72,33 +84,58 @@ func (s *Store) Results(ctx context.Context, f store.ResultFilter) ([]store.Stor
 		where = append(where, "received_at >= ?")
 		args = append(args, formatTime(f.Since))
 	}
-	q := `SELECT rowid AS rid, ` + resultColumns + ` FROM results`
+	cond := ""
 	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
+		cond = ` WHERE ` + strings.Join(where, " AND ")
 	}
+	q := `SELECT ` + resultColumns + ` FROM results` + cond + ` ORDER BY received_at, rowid`
 	if f.Limit > 0 {
 		// The newest Limit rows, handed back oldest first.
-		q += ` ORDER BY received_at DESC, rid DESC LIMIT ?`
+		q = `SELECT ` + resultColumns + ` FROM (SELECT rowid AS rid, ` + resultColumns + ` FROM results` + cond +
+			` ORDER BY received_at DESC, rid DESC LIMIT ?) ORDER BY received_at, rid`
 		args = append(args, f.Limit)
 	}
-	q = `SELECT ` + resultColumns + ` FROM (` + q + `) ORDER BY received_at, rid`
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list results: %w", err)
+		return fmt.Errorf("list results: %w", err)
 	}
 	defer rows.Close()
-	var out []store.StoredResult
 	for rows.Next() {
 		r, err := scanResult(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list results: %w", err)
+			return fmt.Errorf("list results: %w", err)
 		}
-		out = append(out, r)
+		if err := fn(r); err != nil {
+			return err
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list results: %w", err)
+		return fmt.Errorf("list results: %w", err)
 	}
-	return out, nil
+	return nil
+}
+
+// PurgeResults deletes up to max of the oldest results received before
+// before, in one write of the group-commit writer: a bounded batch keeps
+// the writer free for check-ins between batches.
+func (s *Store) PurgeResults(ctx context.Context, before time.Time, max int) (int, error) {
+	if max < 1 {
+		return 0, fmt.Errorf("purge results: batch size must be at least 1, got %d", max)
+	}
+	var n int64
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM results WHERE rowid IN (
+	SELECT rowid FROM results WHERE received_at < ? ORDER BY received_at, rowid LIMIT ?)`, formatTime(before), max)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge results before %s: %w", before.UTC().Format(time.RFC3339), err)
+	}
+	return int(n), nil
 }
 
 func scanResult(r scanner) (store.StoredResult, error) {

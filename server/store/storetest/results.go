@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"reflect"
 	"slices"
 	"testing"
@@ -157,7 +158,76 @@ func testResults(t *testing.T, newStore NewStore) {
 				if got := runIDs(mustResults(t, s, tt.filter)); !slices.Equal(got, tt.want) {
 					t.Fatalf("Results(%+v) = %v, want %v", tt.filter, got, tt.want)
 				}
+				var each []string
+				if err := s.EachResult(ctx(t), tt.filter, func(r store.StoredResult) error {
+					each = append(each, r.RunID)
+					return nil
+				}); err != nil {
+					t.Fatalf("EachResult(%+v): %v", tt.filter, err)
+				}
+				if !slices.Equal(each, tt.want) {
+					t.Fatalf("EachResult(%+v) = %v, want %v", tt.filter, each, tt.want)
+				}
 			})
 		}
+	})
+
+	t.Run("each stops at the callback's error", func(t *testing.T) {
+		s := newStore(t)
+		for i, id := range []string{"r1", "r2", "r3"} {
+			mustPutResult(t, s, sampleResult(id, "d1", "s1"), at(time.Duration(i)*time.Hour), true)
+		}
+		stop := errors.New("enough")
+		var seen []string
+		err := s.EachResult(ctx(t), store.ResultFilter{}, func(r store.StoredResult) error {
+			seen = append(seen, r.RunID)
+			if len(seen) == 2 {
+				return stop
+			}
+			return nil
+		})
+		if !errors.Is(err, stop) {
+			t.Fatalf("EachResult returned %v, want the callback's error", err)
+		}
+		if !slices.Equal(seen, []string{"r1", "r2"}) {
+			t.Fatalf("EachResult went on after the error: saw %v", seen)
+		}
+	})
+
+	t.Run("purge", func(t *testing.T) {
+		s := newStore(t)
+		// r3 is received exactly at the cutoff and must stay.
+		for i, id := range []string{"r0", "r1", "r2", "r3", "r4"} {
+			mustPutResult(t, s, sampleResult(id, "d1", "s1"), at(time.Duration(i)*time.Hour), true)
+		}
+		cutoff := at(3 * time.Hour)
+		if _, err := s.PurgeResults(ctx(t), cutoff, 0); err == nil {
+			t.Fatal("PurgeResults with a batch of 0 succeeded, want an error")
+		}
+		if got := runIDs(mustResults(t, s, store.ResultFilter{})); len(got) != 5 {
+			t.Fatalf("a refused purge changed the results: %v", got)
+		}
+		steps := []struct {
+			max, want int
+			left      []string
+		}{
+			{2, 2, []string{"r2", "r3", "r4"}}, // the oldest go first
+			{2, 1, []string{"r3", "r4"}},
+			{2, 0, []string{"r3", "r4"}},
+		}
+		for _, st := range steps {
+			n, err := s.PurgeResults(ctx(t), cutoff, st.max)
+			if err != nil {
+				t.Fatalf("PurgeResults: %v", err)
+			}
+			if n != st.want {
+				t.Errorf("PurgeResults deleted %d, want %d", n, st.want)
+			}
+			if got := runIDs(mustResults(t, s, store.ResultFilter{})); !slices.Equal(got, st.left) {
+				t.Fatalf("after the purge: %v, want %v", got, st.left)
+			}
+		}
+		// A purged run id is a new result if it arrives again.
+		mustPutResult(t, s, sampleResult("r0", "d1", "s1"), at(5*time.Hour), true)
 	})
 }
