@@ -17,6 +17,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mobileatwork/mobileatwork/internal/routines"
 	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
@@ -71,6 +72,9 @@ func (s *Server) Serve(ctx context.Context, addr string, ready func(net.Addr)) e
 	if ready != nil {
 		ready(ln.Addr())
 	}
+	bg := routines.New(ctx)
+	defer bg.Close()
+	s.startPurge(bg)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ServeTLS(ln, "", "") }()
 	select {

@@ -49,6 +49,9 @@ type Server struct {
 	// MaxInFlight bounds the device requests served at once; those over
 	// it are answered 503 with Retry-After. Zero is DefaultMaxInFlight.
 	MaxInFlight int
+	// ResultsRetention is how long Serve keeps results: older ones are
+	// purged at start and hourly. Zero keeps them forever.
+	ResultsRetention time.Duration
 }
 
 // Init creates a new tenant in dir, kept in SQLite: keys, certificates and

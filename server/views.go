@@ -190,27 +190,37 @@ type ResultQuery struct {
 
 // Results lists results matching q.
 func (s *Server) Results(ctx context.Context, q ResultQuery) ([]store.StoredResult, error) {
+	out := []store.StoredResult{}
+	err := s.EachResult(ctx, q, func(r store.StoredResult) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// EachResult hands fn the results matching q one at a time, as the store
+// reads them, so a listing of the fleet's history stays in constant memory.
+func (s *Server) EachResult(ctx context.Context, q ResultQuery, fn func(store.StoredResult) error) error {
 	f := store.ResultFilter{DeviceID: q.Device, Status: q.Status, Since: q.Since, Limit: q.Limit}
 	if q.Limit < 0 {
-		return nil, invalid("--limit must be 0 (no limit) or more, got %d", q.Limit)
+		return invalid("--limit must be 0 (no limit) or more, got %d", q.Limit)
 	}
 	if q.Status != "" && !validStatus[q.Status] {
-		return nil, invalid("--status %q: want succeeded, failed, timed_out, rejected or error", q.Status)
+		return invalid("--status %q: want succeeded, failed, timed_out, rejected or error", q.Status)
 	}
 	if q.Config != "" {
 		c, err := s.Configuration(ctx, q.Config)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		f.ConfigID = c.ID
 	}
 	if q.Script != "" {
 		sc, err := s.Script(ctx, q.Script)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		f.ScriptID = sc.ID
 	}
-	rs, err := s.Store.Results(ctx, f)
-	return nonNil(rs), err
+	return s.Store.EachResult(ctx, f, fn)
 }

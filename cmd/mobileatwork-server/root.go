@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
@@ -118,6 +119,11 @@ func serveCmd() *cobra.Command {
 			if s.MaxInFlight = v.GetInt("max-in-flight"); s.MaxInFlight < 1 {
 				return fmt.Errorf("--max-in-flight must be at least 1, not %d", s.MaxInFlight)
 			}
+			days := v.GetInt("results-retention")
+			if days < 0 {
+				return fmt.Errorf("--results-retention must be 0 (keep forever) or a number of days, not %d", days)
+			}
+			s.ResultsRetention = time.Duration(days) * 24 * time.Hour
 			log, sync, err := logging.New(logging.Options{Console: true, Level: v.GetString("log-level"), File: v.GetString("log-file")})
 			if err != nil {
 				return err
@@ -141,6 +147,7 @@ func serveCmd() *cobra.Command {
 	cmd.Flags().String("addr-file", "", "write the address actually bound to this file once listening")
 	cmd.Flags().String("log-level", "info", "debug, info, warn or error")
 	cmd.Flags().String("log-file", "", "also write JSON logs to this file")
+	cmd.Flags().Int("results-retention", 0, "delete results received more than this many days ago, at start and hourly (0: keep forever)")
 	cmd.Flags().Int("max-in-flight", server.DefaultMaxInFlight, "device requests served at once; those over it are answered 503 with Retry-After")
 	return cmd
 }
