@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/server"
 	"github.com/mobileatwork/mobileatwork/server/jsonview"
+	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
 func resultsCmd() *cobra.Command {
@@ -26,48 +29,17 @@ keeps the newest N.`,
 			if err != nil {
 				return err
 			}
-			list, err := s.Results(cmd.Context(), server.ResultQuery{
-				Device: v.GetString("device"), Config: v.GetString("config"), Script: v.GetString("script"),
-				Status: v.GetString("status"), Since: since, Limit: v.GetInt("limit"),
-			})
-			if err != nil {
-				return err
-			}
 			names := map[string]string{}
 			if cs, err := s.Configurations(cmd.Context(), ""); err == nil {
 				for _, c := range cs {
 					names[c.ID] = c.Name
 				}
 			}
-			if v.GetBool("json") {
-				out := make([]jsonview.Result, 0, len(list))
-				for _, r := range list {
-					out = append(out, jsonview.NewResult(r, names[r.AssignmentID]))
-				}
-				return cli.JSON(cmd.OutOrStdout(), out)
+			q := server.ResultQuery{
+				Device: v.GetString("device"), Config: v.GetString("config"), Script: v.GetString("script"),
+				Status: v.GetString("status"), Since: since, Limit: v.GetInt("limit"),
 			}
-			rows := [][]string{}
-			for _, r := range list {
-				occ := "once"
-				if !r.Occurrence.IsZero() {
-					occ = r.Occurrence.Format(time.RFC3339)
-				}
-				trunc := ""
-				if r.Truncated {
-					trunc = "yes"
-				}
-				cfg := orDash(names[r.AssignmentID])
-				if cfg == "-" {
-					cfg = r.AssignmentID + " (deleted)"
-				}
-				sha := "-"
-				if len(r.ScriptSHA256) >= 12 {
-					sha = r.ScriptSHA256[:12]
-				}
-				rows = append(rows, []string{r.RunID, r.DeviceID, fmt.Sprintf("%s v%d", cfg, r.AssignmentVersion), sha, r.Status, strconv.Itoa(r.ExitCode),
-					(time.Duration(r.DurationMS) * time.Millisecond).String(), occ, r.Stdout, r.Stderr + r.Error, trunc})
-			}
-			return cli.Table(cmd.OutOrStdout(), []string{"RUN", "DEVICE", "CONFIGURATION", "SHA256", "STATUS", "EXIT", "DURATION", "OCCURRENCE", "STDOUT", "STDERR", "TRUNCATED"}, rows)
+			return printResults(cmd.Context(), cmd.OutOrStdout(), s, q, names, v.GetBool("json"))
 		}),
 	}
 	f := cmd.Flags()
@@ -79,6 +51,46 @@ keeps the newest N.`,
 	f.Int("limit", 0, "only the newest N (0: all)")
 	f.Bool("json", false, "print JSON: an array of result objects")
 	return cmd
+}
+
+// printResults writes each result as the store reads it, so a listing of
+// millions holds one row (a block of table rows) in memory, not the list.
+func printResults(ctx context.Context, w io.Writer, s *server.Server, q server.ResultQuery, names map[string]string, asJSON bool) error {
+	if asJSON {
+		a := cli.NewJSONArray(w)
+		err := s.EachResult(ctx, q, func(r store.StoredResult) error {
+			return a.Add(jsonview.NewResult(r, names[r.AssignmentID]))
+		})
+		if err != nil {
+			return err
+		}
+		return a.Close()
+	}
+	t := cli.NewTableStream(w, []string{"RUN", "DEVICE", "CONFIGURATION", "SHA256", "STATUS", "EXIT", "DURATION", "OCCURRENCE", "STDOUT", "STDERR", "TRUNCATED"})
+	err := s.EachResult(ctx, q, func(r store.StoredResult) error {
+		occ := "once"
+		if !r.Occurrence.IsZero() {
+			occ = r.Occurrence.Format(time.RFC3339)
+		}
+		trunc := ""
+		if r.Truncated {
+			trunc = "yes"
+		}
+		cfg := orDash(names[r.AssignmentID])
+		if cfg == "-" {
+			cfg = r.AssignmentID + " (deleted)"
+		}
+		sha := "-"
+		if len(r.ScriptSHA256) >= 12 {
+			sha = r.ScriptSHA256[:12]
+		}
+		return t.Row([]string{r.RunID, r.DeviceID, fmt.Sprintf("%s v%d", cfg, r.AssignmentVersion), sha, r.Status, strconv.Itoa(r.ExitCode),
+			(time.Duration(r.DurationMS) * time.Millisecond).String(), occ, r.Stdout, r.Stderr + r.Error, trunc})
+	})
+	if err != nil {
+		return err
+	}
+	return t.Close()
 }
 
 func parseSince(s string, now time.Time) (time.Time, error) {
