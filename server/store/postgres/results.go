@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/server/store"
+	"github.com/mobileatwork/mobileatwork/server/store/internal/rows"
 )
 
 const resultColumns = `run_id, device_id, assignment_id, assignment_version, script_id, occurrence, status,
@@ -37,44 +37,13 @@ ON CONFLICT (run_id) DO NOTHING`,
 // Results returns the results that match f, the first received first; ties
 // keep the order in which they were stored.
 func (s *Store) Results(ctx context.Context, f store.ResultFilter) ([]store.StoredResult, error) {
-	var out []store.StoredResult
-	err := s.EachResult(ctx, f, func(r store.StoredResult) error {
-		out = append(out, r)
-		return nil
-	})
-	return out, err
+	return rows.Collect(func(fn func(store.StoredResult) error) error { return s.EachResult(ctx, f, fn) })
 }
 
 // EachResult reads the results Results returns one row at a time: pgx
 // decodes each row from the connection as the callback asks for it.
 func (s *Store) EachResult(ctx context.Context, f store.ResultFilter, fn func(store.StoredResult) error) error {
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, cond+" $"+strconv.Itoa(len(args)))
-	}
-	if f.DeviceID != "" {
-		add("device_id =", f.DeviceID)
-	}
-	if f.ConfigID != "" {
-		add("assignment_id =", f.ConfigID)
-	}
-	if f.ScriptID != "" {
-		add("script_id =", f.ScriptID)
-	}
-	if f.Status != "" {
-		add("status =", f.Status)
-	}
-	if !f.Since.IsZero() {
-		add("received_at >=", f.Since)
-	}
-	cond := ""
-	if len(where) > 0 {
-		cond = ` WHERE ` + strings.Join(where, " AND ")
-	}
+	cond, args := rows.ResultWhere(f, func(n int) string { return "$" + strconv.Itoa(n) }, func(t time.Time) any { return t })
 	q := `SELECT ` + resultColumns + ` FROM results` + cond + ` ORDER BY received_at, id`
 	if f.Limit > 0 {
 		// The newest Limit rows, handed back oldest first.
@@ -82,31 +51,19 @@ func (s *Store) EachResult(ctx context.Context, f store.ResultFilter, fn func(st
 		q = `SELECT ` + resultColumns + ` FROM (SELECT id, ` + resultColumns + ` FROM results` + cond +
 			` ORDER BY received_at DESC, id DESC LIMIT $` + strconv.Itoa(len(args)) + `) r ORDER BY received_at, id`
 	}
-	rows, err := s.db().Query(ctx, q, args...)
+	rs, err := s.db().Query(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("list results: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanResult(rows)
-		if err != nil {
-			return fmt.Errorf("list results: %w", err)
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("list results: %w", err)
-	}
-	return nil
+	defer rs.Close()
+	return rows.Each(rs, func() (store.StoredResult, error) { return scanResult(rs) }, fn)
 }
 
 // PurgeResults deletes up to max of the oldest results received before
 // before in one statement; a bounded batch keeps its locks and WAL short.
 func (s *Store) PurgeResults(ctx context.Context, before time.Time, max int) (int, error) {
-	if max < 1 {
-		return 0, fmt.Errorf("purge results: batch size must be at least 1, got %d", max)
+	if err := rows.PurgeBatch(max); err != nil {
+		return 0, err
 	}
 	tag, err := s.db().Exec(ctx, `DELETE FROM results WHERE id IN (
 	SELECT id FROM results WHERE received_at < $1 ORDER BY received_at, id LIMIT $2)`, before, max)

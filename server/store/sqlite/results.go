@@ -9,6 +9,7 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/server/store"
+	"github.com/mobileatwork/mobileatwork/server/store/internal/rows"
 )
 
 // Every field of protocol.Result has its own column, so results can be
@@ -48,46 +49,14 @@ ON CONFLICT (run_id) DO NOTHING`,
 // Results returns the results that match f, the first received first; ties
 // keep the order in which they were stored.
 func (s *Store) Results(ctx context.Context, f store.ResultFilter) ([]store.StoredResult, error) {
-	var out []store.StoredResult
-	err := s.EachResult(ctx, f, func(r store.StoredResult) error {
-		out = append(out, r)
-		return nil
-	})
-	return out, err
+	return rows.Collect(func(fn func(store.StoredResult) error) error { return s.EachResult(ctx, f, fn) })
 }
 
-// EachResult reads the results Results returns one row at a time. Every
+// EachResult reads the results Results returns one row at a time. Each
 // filter has an index that yields rows in (received_at, rowid) order, so
-// without a limit SQLite walks it and sorts nothing.
+// without a limit SQLite walks one and sorts nothing.
 func (s *Store) EachResult(ctx context.Context, f store.ResultFilter, fn func(store.StoredResult) error) error {
-	var (
-		where []string
-		args  []any
-	)
-	if f.DeviceID != "" {
-		where = append(where, "device_id = ?")
-		args = append(args, f.DeviceID)
-	}
-	if f.ConfigID != "" {
-		where = append(where, "assignment_id = ?")
-		args = append(args, f.ConfigID)
-	}
-	if f.ScriptID != "" {
-		where = append(where, "script_id = ?")
-		args = append(args, f.ScriptID)
-	}
-	if f.Status != "" {
-		where = append(where, "status = ?")
-		args = append(args, f.Status)
-	}
-	if !f.Since.IsZero() {
-		where = append(where, "received_at >= ?")
-		args = append(args, formatTime(f.Since))
-	}
-	cond := ""
-	if len(where) > 0 {
-		cond = ` WHERE ` + strings.Join(where, " AND ")
-	}
+	cond, args := rows.ResultWhere(f, func(int) string { return "?" }, func(t time.Time) any { return formatTime(t) })
 	q := `SELECT ` + resultColumns + ` FROM results` + cond + ` ORDER BY received_at, rowid`
 	if f.Limit > 0 {
 		// The newest Limit rows, handed back oldest first.
@@ -95,32 +64,20 @@ func (s *Store) EachResult(ctx context.Context, f store.ResultFilter, fn func(st
 			` ORDER BY received_at DESC, rid DESC LIMIT ?) ORDER BY received_at, rid`
 		args = append(args, f.Limit)
 	}
-	rows, err := s.read.QueryContext(ctx, q, args...)
+	rs, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("list results: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanResult(rows)
-		if err != nil {
-			return fmt.Errorf("list results: %w", err)
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("list results: %w", err)
-	}
-	return nil
+	defer rs.Close()
+	return rows.Each(rs, func() (store.StoredResult, error) { return scanResult(rs) }, fn)
 }
 
 // PurgeResults deletes up to max of the oldest results received before
 // before, in one write of the group-commit writer: a bounded batch keeps
 // the writer free for check-ins between batches.
 func (s *Store) PurgeResults(ctx context.Context, before time.Time, max int) (int, error) {
-	if max < 1 {
-		return 0, fmt.Errorf("purge results: batch size must be at least 1, got %d", max)
+	if err := rows.PurgeBatch(max); err != nil {
+		return 0, err
 	}
 	var n int64
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {

@@ -1,8 +1,13 @@
 // Package rows holds what the store backends encode alike: the JSON
-// columns of a configuration and of a check-in.
+// columns of a configuration and of a check-in, and the filters of a
+// results listing.
 package rows
 
 import (
+	"fmt"
+	"strings"
+	"time"
+
 	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
@@ -77,4 +82,80 @@ var GenerationTables = []string{
 	"configurations", "config_targets", "scripts",
 	"apps", "app_details", "app_reviews", "app_distributions",
 	"profiles", "profile_targets", "user_groups", "user_group_members",
+}
+
+// ResultWhere renders f's filters as a WHERE clause ("" when none) and
+// its arguments; placeholder names the n-th argument (1-based) in the
+// backend's dialect and instant encodes a time as the backend stores it.
+func ResultWhere(f store.ResultFilter, placeholder func(n int) string, instant func(time.Time) any) (string, []any) {
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, cond+" "+placeholder(len(args)))
+	}
+	if f.DeviceID != "" {
+		add("device_id =", f.DeviceID)
+	}
+	if f.ConfigID != "" {
+		add("assignment_id =", f.ConfigID)
+	}
+	if f.ScriptID != "" {
+		add("script_id =", f.ScriptID)
+	}
+	if f.Status != "" {
+		add("status =", f.Status)
+	}
+	if !f.Since.IsZero() {
+		add("received_at >=", instant(f.Since))
+	}
+	if len(where) == 0 {
+		return "", args
+	}
+	return " WHERE " + strings.Join(where, " AND "), args
+}
+
+// Cursor is the part of database/sql's and pgx's rows that Each needs.
+type Cursor interface {
+	Next() bool
+	Err() error
+}
+
+// Each hands fn each row scan reads from c, stopping at the first error;
+// fn's error is returned as is.
+func Each[T any](c Cursor, scan func() (T, error), fn func(T) error) error {
+	for c.Next() {
+		v, err := scan()
+		if err != nil {
+			return fmt.Errorf("list results: %w", err)
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	if err := c.Err(); err != nil {
+		return fmt.Errorf("list results: %w", err)
+	}
+	return nil
+}
+
+// Collect gathers what each hands its callback into a slice, for the
+// short lists built on a streaming read.
+func Collect[T any](each func(fn func(T) error) error) ([]T, error) {
+	var out []T
+	err := each(func(v T) error {
+		out = append(out, v)
+		return nil
+	})
+	return out, err
+}
+
+// PurgeBatch refuses a purge batch that could never finish a purge.
+func PurgeBatch(max int) error {
+	if max < 1 {
+		return fmt.Errorf("purge results: batch size must be at least 1, got %d", max)
+	}
+	return nil
 }
