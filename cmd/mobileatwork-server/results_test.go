@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/server"
 	"github.com/mobileatwork/mobileatwork/server/jsonview"
@@ -101,5 +103,30 @@ func TestPrintResultsStreams(t *testing.T) {
 				t.Fatalf("printed %q before the error", out.String())
 			}
 		})
+	}
+}
+
+func TestServeRefusesNegativeRetention(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tenant")
+	run := func(args ...string) (string, error) {
+		root := newRoot()
+		var out, errb bytes.Buffer
+		root.SetOut(&out)
+		root.SetErr(&errb)
+		root.SetArgs(args)
+		cli.Prepare(root)
+		err := root.Execute()
+		return out.String() + errb.String(), err
+	}
+	if out, err := run("init", "--data", dir); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	addr := filepath.Join(t.TempDir(), "addr")
+	_, err := run("serve", "--data", dir, "--listen", "127.0.0.1:0", "--addr-file", addr, "--results-retention", "-1")
+	if err == nil || !strings.Contains(err.Error(), "--results-retention") {
+		t.Fatalf("serve --results-retention -1: err = %v, want one naming the flag", err)
+	}
+	if _, statErr := os.Stat(addr); statErr == nil {
+		t.Fatal("serve listened despite a negative retention")
 	}
 }
