@@ -109,14 +109,8 @@ func TestPrintResultsStreams(t *testing.T) {
 func TestServeRefusesNegativeRetention(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "tenant")
 	run := func(args ...string) (string, error) {
-		root := newRoot()
-		var out, errb bytes.Buffer
-		root.SetOut(&out)
-		root.SetErr(&errb)
-		root.SetArgs(args)
-		cli.Prepare(root)
-		err := root.Execute()
-		return out.String() + errb.String(), err
+		out, errOut, err := cli.Execute(newRoot(), args...)
+		return out + errOut, err
 	}
 	if out, err := run("init", "--data", dir); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -170,4 +171,16 @@ func ErrorLine(err error) string {
 		}
 	}
 	return "error: " + strings.Join(parts, "; ")
+}
+
+// Execute runs root with args in process, prepared as Main prepares it,
+// and returns what it wrote to stdout and stderr: how tests run a program.
+func Execute(root *cobra.Command, args ...string) (stdout, stderr string, err error) {
+	var out, errb bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	root.SetArgs(args)
+	Prepare(root)
+	err = root.Execute()
+	return out.String(), errb.String(), err
 }
