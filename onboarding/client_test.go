@@ -140,11 +140,3 @@ func TestKioskFollowsTheDaemonsPage(t *testing.T) {
 		}
 	})
 }
-
-// kioskAfter fails, as without a window server, once the poll started.
-type kioskAfter struct{ started chan struct{} }
-
-func (k kioskAfter) Show(context.Context, string) error {
-	<-k.started
-	return errors.New("no window server")
-}

@@ -3,8 +3,6 @@ package onboarding
 import (
 	"context"
 	"embed"
-	"encoding/json"
-	"fmt"
 	"io/fs"
 	"net/http"
 	"os"
@@ -145,12 +143,4 @@ func modTime(name string) time.Time {
 		return time.Time{}
 	}
 	return fi.ModTime()
-}
-
-func jsonBytes(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encode: %w", err)
-	}
-	return b, nil
 }
