@@ -168,6 +168,7 @@ func New(o Options) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
+	api.Log = o.Log
 	ob, err := outbox.Open(filepath.Join(o.StateDir, outboxDir))
 	if err != nil {
 		return nil, err
@@ -263,11 +264,6 @@ func (a *Agent) url(path string) string { return a.id.ServerURL + path }
 func (a *Agent) Checkin(ctx context.Context) (*protocol.CheckinPayload, error) {
 	held, _ := a.lastPayload()
 	p, unchanged, err := a.api.Checkin(ctx, a.checkinRequest(), held, a.o.Clock.Now)
-	if errors.Is(err, protocol.ErrNotHeld) {
-		// Never stay on content the server does not vouch for: ask for it whole.
-		a.o.Log.Warn("the server answered unchanged for content this agent does not hold: asking for all of it", zap.Error(err))
-		p, unchanged, err = a.api.Checkin(ctx, a.checkinRequest(), nil, a.o.Clock.Now)
-	}
 	if errors.Is(err, ErrAnswerTooLarge) {
 		// Never lock ourselves out: ask for less next time; the server
 		// sends the rest in later answers.

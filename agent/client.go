@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -25,6 +27,9 @@ var ErrCheckinRefused = errors.New("check-in response refused")
 type Client struct {
 	id   *Identity
 	http *http.Client
+	// Log hears of an unchanged answer for content this device does not
+	// hold; nil says nothing.
+	Log *zap.Logger
 }
 
 // NewClient speaks for id to id.ServerURL; a failed request is retried
@@ -47,8 +52,20 @@ func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 // and valid at now() when it arrived. With held (the payload of the last
 // verified check-in), the request names its digest, and an answer that it
 // is unchanged resolves to held; unchanged then says so. An unchanged
-// answer for other content is protocol.ErrNotHeld: ask again without held.
+// answer for other content (protocol.ErrNotHeld) is never trusted: the
+// check-in is made again without held, for the whole payload.
 func (c *Client) Checkin(ctx context.Context, req protocol.CheckinRequest, held *protocol.CheckinPayload, now func() time.Time) (p protocol.CheckinPayload, unchanged bool, err error) {
+	p, unchanged, err = c.checkin(ctx, req, held, now)
+	if held != nil && errors.Is(err, protocol.ErrNotHeld) {
+		if c.Log != nil {
+			c.Log.Warn("the server answered unchanged for content this agent does not hold: asking for all of it", zap.Error(err))
+		}
+		p, unchanged, err = c.checkin(ctx, req, nil, now)
+	}
+	return p, unchanged, err
+}
+
+func (c *Client) checkin(ctx context.Context, req protocol.CheckinRequest, held *protocol.CheckinPayload, now func() time.Time) (p protocol.CheckinPayload, unchanged bool, err error) {
 	req.Nonce = make([]byte, 32)
 	if _, err := rand.Read(req.Nonce); err != nil {
 		return p, false, err

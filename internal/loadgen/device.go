@@ -123,9 +123,6 @@ func (d *device) session(ctx context.Context, clock clockwork.Clock, mix Mix, re
 		MaxResponseBytes: protocol.MaxResponseBody,
 	}
 	p, unchanged, err := d.api.Checkin(ctx, req, d.held, clock.Now)
-	if errors.Is(err, protocol.ErrNotHeld) {
-		p, unchanged, err = d.api.Checkin(ctx, req, nil, clock.Now)
-	}
 	rec.op(opCheckin, clock.Since(start), err)
 	if err != nil {
 		return
