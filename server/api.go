@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.uber.org/zap"
 
 	"github.com/mobileatwork/mobileatwork/internal/routines"
@@ -73,8 +74,21 @@ func (s *Server) Serve(ctx context.Context, addr string, ready func(net.Addr)) e
 		ready(ln.Addr())
 	}
 	bg := routines.New(ctx)
-	defer bg.Close()
 	s.startPurge(bg)
+	s.seen.start()
+	every := s.SeenEvery
+	if every <= 0 {
+		every = DefaultSeenEvery
+	}
+	bg.Go(func(ctx context.Context) { s.seen.run(ctx, s.Store, s.Log, clockwork.NewRealClock(), every) })
+	defer func() {
+		// Once no handler runs, the check-in times still gathered are
+		// recorded before Serve returns.
+		bg.Close()
+		flush, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s.seen.flush(flush, s.Store, s.Log)
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ServeTLS(ln, "", "") }()
 	select {

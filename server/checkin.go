@@ -132,9 +132,14 @@ func (s *Server) handleCheckin(w http.ResponseWriter, r *http.Request, d store.D
 func (s *Server) checkin(ctx context.Context, d store.Device, req protocol.CheckinRequest, cert *x509.Certificate) (protocol.CheckinPayload, string, error) {
 	now := s.now()
 	req.Facts.AgentVersion = req.AgentVersion
-	prev, err := s.Store.RecordCheckin(ctx, d.ID, store.Checkin{
-		Facts: req.Facts, Capabilities: req.Capabilities, RecentLog: cleanLog(req.RecentLog), At: now,
-	})
+	c := store.Checkin{Facts: req.Facts, Capabilities: req.Capabilities, RecentLog: cleanLog(req.RecentLog), At: now}
+	prev := d.AgentVersion
+	var err error
+	if reportsNothingNew(d, c) {
+		err = s.seen.note(ctx, s.Store, d.ID, now)
+	} else {
+		prev, err = s.Store.RecordCheckin(ctx, d.ID, c)
+	}
 	if err != nil {
 		return protocol.CheckinPayload{}, "", fmt.Errorf("record check-in: %w", err)
 	}

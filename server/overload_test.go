@@ -100,6 +100,10 @@ func (busyStore) RecordCheckin(context.Context, string, store.Checkin) (string, 
 	return "", fmt.Errorf("record: %w", store.ErrBusy)
 }
 
+func (busyStore) TouchCheckins(context.Context, map[string]time.Time) error {
+	return fmt.Errorf("touch: %w", store.ErrBusy)
+}
+
 func (busyStore) PutResult(context.Context, protocol.Result, time.Time) (bool, error) {
 	return false, fmt.Errorf("put: %w", store.ErrBusy)
 }

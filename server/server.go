@@ -52,6 +52,12 @@ type Server struct {
 	// ResultsRetention is how long Serve keeps results: older ones are
 	// purged at start and hourly. Zero keeps them forever.
 	ResultsRetention time.Duration
+	// SeenEvery is how long Serve gathers the times of check-ins that
+	// reported nothing new before recording them (seen.go). Zero is
+	// DefaultSeenEvery.
+	SeenEvery time.Duration
+
+	seen seenBatch
 }
 
 // Init creates a new tenant in dir, kept in SQLite: keys, certificates and

@@ -190,6 +190,7 @@ stderr every --progress.`,
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.StringVar(&lo.ServerBin, "server-bin", "", "with --local: the mobileatwork-server binary (default: beside mawload, else on PATH)")
 	f.StringVar(&lo.LogLevel, "server-log-level", "info", "with --local: the server's log level (info logs every request, as shipped)")
+	f.StringArrayVar(&lo.ServerArgs, "server-arg", nil, "with --local: an argument added to the measured server's `serve` (repeatable), e.g. --server-arg=--cpu-profile=cpu.pprof")
 	f.IntVar(&lo.Scenario.ToAll, "configs-to-all", 1, "with --local: run-once script configurations distributed to all")
 	f.IntVar(&lo.Scenario.PerDevice, "device-configs", 0, "with --local: one-device run-once script configurations, spread over the devices")
 	f.IntVar(&lo.Keys, "keys", 64, "with --local: distinct device keys for new devices (0: one per device)")

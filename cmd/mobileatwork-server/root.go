@@ -130,6 +130,11 @@ func serveCmd() *cobra.Command {
 			}
 			defer sync()
 			s.Log = log
+			stopProfile, err := cli.CPUProfile(v.GetString("cpu-profile"))
+			if err != nil {
+				return err
+			}
+			defer stopProfile()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return s.Serve(ctx, v.GetString("listen"), func(a net.Addr) {
@@ -149,5 +154,6 @@ func serveCmd() *cobra.Command {
 	cmd.Flags().String("log-file", "", "also write JSON logs to this file")
 	cmd.Flags().Int("results-retention", 0, "delete results received more than this many days ago, at start and hourly (0: keep forever)")
 	cmd.Flags().Int("max-in-flight", server.DefaultMaxInFlight, "device requests served at once; those over it are answered 503 with Retry-After")
+	cmd.Flags().String("cpu-profile", "", "write a CPU profile of the server to this file until it stops (for go tool pprof)")
 	return cmd
 }

@@ -26,10 +26,13 @@ type LocalOptions struct {
 	Devices   int
 	ServerBin string // the mobileatwork-server binary
 	LogLevel  string // of the server; "info" logs every request, as shipped
-	Scenario  Scenario
-	Keys      int // see EnrollOptions.Keys
-	Progress  io.Writer
-	Clock     clockwork.Clock
+	// ServerArgs are added to the measured server's `serve` command line,
+	// e.g. --cpu-profile FILE.
+	ServerArgs []string
+	Scenario   Scenario
+	Keys       int // see EnrollOptions.Keys
+	Progress   io.Writer
+	Clock      clockwork.Clock
 }
 
 // Check validates the options, changing nothing.
@@ -93,7 +96,7 @@ func StartLocal(ctx context.Context, o LocalOptions) (*LocalServer, error) {
 	} else if n > 0 && o.Progress != nil {
 		fmt.Fprintf(o.Progress, "mawload: %d configurations added or removed for the scenario\n", n)
 	}
-	return startServer(ctx, o.Clock, o.ServerBin, data, o.LogLevel)
+	return startServer(ctx, o.Clock, o.ServerBin, data, o.LogLevel, o.ServerArgs...)
 }
 
 // enroll enrolls the missing devices against a server started for it.
@@ -142,7 +145,7 @@ func countEmpty(ids []string) int {
 
 // startServer runs `serve` on data on a free port of 127.0.0.1 and waits
 // until it listens. Its output goes to server.log beside data.
-func startServer(ctx context.Context, clock clockwork.Clock, bin, data, level string) (*LocalServer, error) {
+func startServer(ctx context.Context, clock clockwork.Clock, bin, data, level string, extra ...string) (*LocalServer, error) {
 	if level == "" {
 		level = "info"
 	}
@@ -154,7 +157,8 @@ func startServer(ctx context.Context, clock clockwork.Clock, bin, data, level st
 		return nil, err
 	}
 	defer logf.Close() // the child holds its own descriptor
-	cmd := exec.Command(bin, "serve", "--data", data, "--listen", "127.0.0.1:0", "--addr-file", addrFile, "--log-level", level)
+	args := append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0", "--addr-file", addrFile, "--log-level", level}, extra...)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)

@@ -102,6 +102,10 @@ type DeviceStore interface {
 	// RecordCheckin stores the facts, version and capabilities a device just
 	// reported and returns the agent version it had reported before.
 	RecordCheckin(ctx context.Context, id string, c Checkin) (prevVersion string, err error)
+	// TouchCheckins records check-ins that reported nothing new: each
+	// device's last check-in becomes the time given, unless a later one is
+	// recorded. Ids of devices not enrolled are skipped.
+	TouchCheckins(ctx context.Context, seen map[string]time.Time) error
 	SetDeviceGroups(ctx context.Context, id string, groups []string) error
 	MarkDeviceLeft(ctx context.Context, id string, at time.Time) error
 }

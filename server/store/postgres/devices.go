@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -94,6 +96,33 @@ WHERE id = $7`,
 		return "", fmt.Errorf("record check-in of device %s: %w", id, err)
 	}
 	return prev, nil
+}
+
+// TouchCheckins records the times of check-ins that reported nothing new,
+// in one statement. Replicas touch the same rows: taking the later time
+// makes the order of their batches irrelevant, and locking the rows in id
+// order keeps two batches from deadlocking.
+func (s *Store) TouchCheckins(ctx context.Context, seen map[string]time.Time) error {
+	if len(seen) == 0 {
+		return nil
+	}
+	ids := slices.Sorted(maps.Keys(seen))
+	ats := make([]time.Time, len(ids))
+	for i, id := range ids {
+		ats[i] = seen[id]
+	}
+	err := s.tx(ctx, func(q db) error {
+		_, err := q.Exec(ctx, `
+WITH seen AS (SELECT * FROM unnest($1::text[], $2::timestamptz[]) AS t(id, at)),
+locked AS (SELECT d.id FROM devices d JOIN seen USING (id) ORDER BY d.id FOR UPDATE OF d)
+UPDATE devices d SET last_checkin = seen.at FROM seen, locked
+WHERE d.id = seen.id AND locked.id = d.id AND (d.last_checkin IS NULL OR d.last_checkin < seen.at)`, ids, ats)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record check-in times of %d devices: %w", len(seen), err)
+	}
+	return nil
 }
 
 // SetDeviceGroups replaces the groups of the device.

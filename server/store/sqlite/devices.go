@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/mobileatwork/mobileatwork/server/store"
@@ -113,6 +115,32 @@ WHERE id = ?`,
 		return "", fmt.Errorf("record check-in of device %s: %w", id, err)
 	}
 	return prev, nil
+}
+
+// TouchCheckins records the times of check-ins that reported nothing new,
+// in one write. Times compare as text: the layout is fixed-width UTC.
+func (s *Store) TouchCheckins(ctx context.Context, seen map[string]time.Time) error {
+	if len(seen) == 0 {
+		return nil
+	}
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `
+UPDATE devices SET last_checkin = ?1 WHERE id = ?2 AND (last_checkin IS NULL OR last_checkin < ?1)`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, id := range slices.Sorted(maps.Keys(seen)) {
+			if _, err := st.ExecContext(ctx, formatTime(seen[id]), id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record check-in times of %d devices: %w", len(seen), err)
+	}
+	return nil
 }
 
 // SetDeviceGroups replaces the groups of the device.

@@ -191,6 +191,50 @@ func testDevices(t *testing.T, newStore NewStore) {
 		}
 	})
 
+	t.Run("touch check-ins", func(t *testing.T) {
+		s := newStore(t)
+		d1, d2, d3 := sampleDevice("d1", at(0)), sampleDevice("d2", at(time.Second)), sampleDevice("d3", at(2*time.Second))
+		for _, d := range []store.Device{d1, d2, d3} {
+			mustCreateDevice(t, s, d)
+		}
+		if _, err := s.RecordCheckin(ctx(t), "d2", store.Checkin{Facts: d2.Facts, Capabilities: d2.Capabilities, At: at(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		gen := mustGeneration(t, s)
+		steps := []struct {
+			seen map[string]time.Time
+			want map[string]time.Time // last check-in of d1, d2, d3 after the step
+		}{
+			{nil, map[string]time.Time{"d2": at(time.Hour)}},
+			// d2's recorded check-in is later than the one touched: kept.
+			{map[string]time.Time{"d1": at(time.Minute), "d2": at(time.Minute), "gone": at(time.Minute)},
+				map[string]time.Time{"d1": at(time.Minute), "d2": at(time.Hour)}},
+			{map[string]time.Time{"d1": at(2 * time.Minute), "d2": at(2 * time.Hour), "d3": at(3 * time.Minute)},
+				map[string]time.Time{"d1": at(2 * time.Minute), "d2": at(2 * time.Hour), "d3": at(3 * time.Minute)}},
+			// An older batch applied late (another replica's) changes nothing.
+			{map[string]time.Time{"d1": at(time.Minute), "d3": at(time.Minute)},
+				map[string]time.Time{"d1": at(2 * time.Minute), "d2": at(2 * time.Hour), "d3": at(3 * time.Minute)}},
+		}
+		for i, st := range steps {
+			if err := s.TouchCheckins(ctx(t), st.seen); err != nil {
+				t.Fatalf("step %d: %v", i, err)
+			}
+			for _, d := range []store.Device{d1, d2, d3} {
+				got := mustDevice(t, s, d.ID)
+				if !utc(got.LastCheckin).Equal(utc(st.want[d.ID])) {
+					t.Errorf("step %d: last check-in of %s = %v, want %v", i, d.ID, got.LastCheckin, st.want[d.ID])
+				}
+				// Only the time changes: what the device reported stays.
+				want := d
+				want.LastCheckin = got.LastCheckin
+				checkDevice(t, got, want)
+			}
+		}
+		if g := mustGeneration(t, s); g != gen {
+			t.Errorf("touching check-ins moved the generation from %d to %d: every device would build its payload again", gen, g)
+		}
+	})
+
 	t.Run("groups", func(t *testing.T) {
 		s := newStore(t)
 		d := sampleDevice("d1", at(0))
