@@ -48,7 +48,7 @@ type Store struct {
 	// group commits of w all take turns on it.
 	db *sql.DB
 	// read is a bounded pool of query_only connections for every read.
-	read *sql.DB
+	read *stmtDB
 	w    *writer
 	path string // absolute
 }
@@ -96,7 +96,7 @@ func open(path string, queue int) (*Store, error) {
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	read.SetConnMaxIdleTime(0)
-	s.read = read
+	s.read = newStmtDB(read)
 	s.w = newWriter(db, queue)
 	return s, nil
 }

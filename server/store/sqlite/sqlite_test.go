@@ -258,9 +258,9 @@ func TestPragmas(t *testing.T) {
 		{"write", s.db, "busy_timeout", fmt.Sprint(busyTimeout.Milliseconds())},
 		{"write", s.db, "synchronous", "2"},
 		{"write", s.db, "query_only", "0"},
-		{"read", s.read, "journal_mode", "wal"},
-		{"read", s.read, "busy_timeout", fmt.Sprint(busyTimeout.Milliseconds())},
-		{"read", s.read, "query_only", "1"},
+		{"read", s.read.DB, "journal_mode", "wal"},
+		{"read", s.read.DB, "busy_timeout", fmt.Sprint(busyTimeout.Milliseconds())},
+		{"read", s.read.DB, "query_only", "1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.conn+"/"+tt.pragma, func(t *testing.T) {

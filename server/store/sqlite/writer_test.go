@@ -226,7 +226,7 @@ func openBaseline(b *testing.B, path string) *Store {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	return &Store{db: db, read: db, path: path}
+	return &Store{db: db, read: newStmtDB(db), path: path}
 }
 
 // connsOpened is how many connections db opened so far: those open and
@@ -285,8 +285,8 @@ func BenchmarkParallelWrites(b *testing.B) {
 				})
 				b.ReportMetric(float64(failed.Load())/float64(b.N), "errors/op")
 				conns := connsOpened(s.db)
-				if s.read != s.db {
-					conns += connsOpened(s.read)
+				if s.read.DB != s.db {
+					conns += connsOpened(s.read.DB)
 				}
 				b.ReportMetric(float64(conns), "conns")
 			})
