@@ -20,6 +20,7 @@ func BenchmarkParallelCheckins(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
+	s.seen.start() // check-in times gathered, as Serve does
 	if _, err := s.Distribute(b.Context(), "default", []string{"all"}, false); err != nil {
 		b.Fatal(err)
 	}
