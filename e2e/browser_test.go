@@ -46,7 +46,7 @@ func TestAppsAtWorkInChromium(t *testing.T) {
 	shots := screenshotDir(t)
 	// The browser app's icon is changed on the server after it was signed:
 	// the page must show it as refused, not display it.
-	iconPath, err := f.e.srv.Files.Path(f.browser.Details.Icon.SHA256)
+	iconPath, err := filePath(f.e.srv, f.browser.Details.Icon.SHA256)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestAppsAtWorkInChromium(t *testing.T) {
 
 	// A package changed on the server after it was signed: the install
 	// fails visibly and nothing is installed.
-	pkgPath, err := f.e.srv.Files.Path(f.notes.FileSHA256)
+	pkgPath, err := filePath(f.e.srv, f.notes.FileSHA256)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -309,7 +309,7 @@ func TestTamperedPackageIsRefusedAndNothingInstalled(t *testing.T) {
 	t.Parallel()
 	f := newCatalogFixture(t)
 	// Same size, one byte changed, on the server's disk.
-	p, err := f.e.srv.Files.Path(f.tools.FileSHA256)
+	p, err := filePath(f.e.srv, f.tools.FileSHA256)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +351,7 @@ func TestTamperedPackageIsRefusedAndNothingInstalled(t *testing.T) {
 func TestTamperedImageIsRefusedAndShownAsError(t *testing.T) {
 	t.Parallel()
 	f := newCatalogFixture(t)
-	p, err := f.e.srv.Files.Path(f.tools.Details.Icon.SHA256)
+	p, err := filePath(f.e.srv, f.tools.Details.Icon.SHA256)
 	if err != nil {
 		t.Fatal(err)
 	}

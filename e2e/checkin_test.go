@@ -90,7 +90,7 @@ func TestTamperedBlobIsRejectedAndNotRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blob, err := e.srv.Files.Path(sc.BlobSHA256)
+	blob, err := filePath(e.srv, sc.BlobSHA256)
 	if err != nil {
 		t.Fatal(err)
 	}

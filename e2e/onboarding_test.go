@@ -328,7 +328,7 @@ func TestOnboardingTamperedPackageFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := f.e.srv.Files.Path(a.FileSHA256)
+	p, err := filePath(f.e.srv, a.FileSHA256)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -164,14 +164,45 @@ func pipe(c net.Conn, to string) {
 	<-done
 }
 
+// replicaData is a data directory for another machine serving the tenant
+// in data: copies of its keys and store record, nothing else.
+func replicaData(t *testing.T, data string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "replica")
+	err := filepath.WalkDir(data, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(data, p)
+		switch {
+		case d.IsDir() && (rel == "." || rel == "pki"):
+			return os.MkdirAll(filepath.Join(dir, rel), 0o700)
+		case d.IsDir():
+			return filepath.SkipDir
+		case rel != "store.json" && filepath.Dir(rel) != "pki":
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, rel), b, 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // TestPostgresTwoReplicas serves one tenant from two processes on one
-// database, the agent's connections alternating between them: enrollment,
-// check-ins, script fetches and results land on either, and each run-once
-// script runs once with its result stored once.
+// database, each with a data directory of its own, the agent's connections
+// alternating between them: enrollment, check-ins, script fetches and
+// results land on either, and each run-once script runs once with its
+// result stored once.
 func TestPostgresTwoReplicas(t *testing.T) {
 	data := pgTenant(t)
 	a := &soakServer{t: t, data: data, addr: freeAddr(t)}
-	b := &soakServer{t: t, data: data, addr: freeAddr(t)}
+	b := &soakServer{t: t, data: replicaData(t, data), addr: freeAddr(t)}
 	a.start()
 	defer a.kill()
 	b.start()
@@ -202,5 +233,32 @@ func TestPostgresTwoReplicas(t *testing.T) {
 		if n := perConfig[fmt.Sprintf("pg-%d", i)]; n != 1 {
 			t.Errorf("pg-%d has %d results, want 1 (all: %v)", i, n, perConfig)
 		}
+	}
+}
+
+// TestPostgresReplicasShareFiles adds a script through one replica's data
+// directory and has the agent, enrolled at another replica whose directory
+// holds only the keys and the store record, fetch and run it: the sealed
+// blob is in the database, not in the first directory's files.
+func TestPostgresReplicasShareFiles(t *testing.T) {
+	dataA := pgTenant(t)
+	dataB := replicaData(t, dataA)
+	b := &soakServer{t: t, data: dataB, addr: freeAddr(t)}
+	b.start()
+	defer b.kill()
+	admin(t, dataA, "config", "distribute", "default", "--to", "all")
+	addScripts(t, dataA, 1)
+	for _, dir := range []string{dataA, dataB} {
+		if _, err := os.Stat(filepath.Join(dir, "files")); !os.IsNotExist(err) {
+			t.Fatalf("%s has files/: %v", dir, err)
+		}
+	}
+	state := enrollAt(t, dataB, b.addr)
+	if _, stderr, code := run(t, "mobileatwork", "checkin", "--state-dir", state); code != 0 {
+		t.Fatal(stderr)
+	}
+	rs := pgResults(t, dataB)
+	if len(rs) != 1 || rs[0].Status != "succeeded" || strings.TrimSpace(rs[0].Stdout) != "pg-0" {
+		t.Fatalf("results = %+v; want one succeeded run printing pg-0", rs)
 	}
 }

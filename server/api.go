@@ -70,6 +70,7 @@ func (s *Server) Serve(ctx context.Context, addr string, ready func(net.Addr)) e
 		IdleTimeout: 2 * time.Minute,
 		ErrorLog:    zap.NewStdLog(s.Log.Named("http")),
 	}
+	s.warnMissingFiles()
 	if ready != nil {
 		ready(ln.Addr())
 	}

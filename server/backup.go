@@ -31,9 +31,9 @@ var fileDirs = []string{pkiDir, filesDir, legacyBlobsDir, legacyAppsDir}
 // that name them, so every file the copied database names is copied too.
 //
 // A PostgreSQL database is not copied: its own tools (pg_dump) do that
-// while it serves. Backup still copies the keys, the files and the store
-// record, then fails with one line saying so, so that no one takes the
-// directory for a whole backup.
+// while it serves, the tenant's files included, which it keeps. Backup
+// still copies the keys and the store record, then fails with one line
+// saying so, so that no one takes the directory for a whole backup.
 func (s *Server) Backup(ctx context.Context, out string) error {
 	if _, err := os.Stat(out); err == nil {
 		return invalid("backup: %s exists; give a new directory", out)
@@ -47,7 +47,11 @@ func (s *Server) Backup(ctx context.Context, out string) error {
 			return fmt.Errorf("backup: %w", err)
 		}
 	}
-	for _, d := range fileDirs {
+	dirs := fileDirs
+	if _, inDB := s.Store.(blobKeeper); inDB {
+		dirs = []string{pkiDir} // files/ left from before was copied in at open
+	}
+	for _, d := range dirs {
 		if err := copyTree(filepath.Join(s.Data, d), filepath.Join(out, d)); err != nil {
 			return fmt.Errorf("backup %s: %w", d, err)
 		}
@@ -59,7 +63,7 @@ func (s *Server) Backup(ctx context.Context, out string) error {
 		return err
 	}
 	if !ok {
-		return invalid("backup: keys and files copied to %s, but not the database, which is in PostgreSQL: back it up with pg_dump (e.g. pg_dump --format=custom --file %s)", out, filepath.Join(out, "tenant.dump"))
+		return invalid("backup: keys copied to %s, but not the database, which is in PostgreSQL with the tenant's files: back it up with pg_dump (e.g. pg_dump --format=custom --file %s)", out, filepath.Join(out, "tenant.dump"))
 	}
 	return nil
 }
@@ -90,8 +94,10 @@ func BackupBackend(dir string) (string, error) {
 // refuses to replace a database that is there (move it aside first), and a
 // backup of another tenant (its CA differs from the keys in dir). Files the
 // data directory lacks are copied; those it has are kept. A backup of a
-// PostgreSQL tenant holds no database: Restore brings its keys, files and
-// store record, and the database is restored with pg_restore.
+// PostgreSQL tenant holds no database: Restore brings its keys and store
+// record, and the database, files included, is restored with pg_restore.
+// Files in an older such backup are brought too: the next open copies
+// those the database lacks into it.
 func Restore(dir, from string) error {
 	rec, err := readStoreConfig(from)
 	if err != nil {

@@ -43,7 +43,7 @@ func (s *Server) importPKG(src string) (sum string, size int64, err error) {
 	if _, err := in.Seek(0, io.SeekStart); err != nil {
 		return "", 0, fmt.Errorf("read package: %w", err)
 	}
-	return s.Files.PutFrom(in)
+	return s.Files.PutFrom(in, "")
 }
 
 // appFileInUse reports whether a catalog app names the file sum as its PKG

@@ -163,14 +163,9 @@ func (s *Server) servePackage(w http.ResponseWriter, r *http.Request, a store.Ap
 		return
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		s.fail(w, r, http.StatusInternalServerError, "internal error")
-		return
-	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	// ServeContent streams (a PKG can be gigabytes) and honours Range.
-	http.ServeContent(w, r, "", fi.ModTime(), f)
+	http.ServeContent(w, r, "", f.ModTime(), f)
 }
 
 func (s *Server) serveImage(w http.ResponseWriter, r *http.Request, a store.App, sum string) {

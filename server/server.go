@@ -37,8 +37,9 @@ type Server struct {
 	Store  store.AllStorage
 	Tenant *pki.Tenant
 	// Files keeps sealed script blobs, catalog PKGs, icons and
-	// screenshots, each by the SHA-256 the store records for it.
-	Files *cas.Store
+	// screenshots, each by the SHA-256 the store records for it: in the
+	// data directory, or in the database that keeps them (see openFiles).
+	Files cas.Blobs
 	// Data is the data directory.
 	Data string
 	Log  *zap.Logger
@@ -58,6 +59,9 @@ type Server struct {
 	SeenEvery time.Duration
 
 	seen seenBatch
+	// missingFiles are files the database names but the tenant does not
+	// hold, found at open; Serve warns of them.
+	missingFiles []string
 }
 
 // Init creates a new tenant in dir, kept in SQLite: keys, certificates and
@@ -102,7 +106,7 @@ func InitWith(dir, tenantName string, hostnames []string, o StoreOptions) (*Serv
 		st.Close()
 		return nil, fmt.Errorf("init %s: %w", dir, err)
 	}
-	return finishOpen(dir, st)
+	return finishOpen(dir, c, st)
 }
 
 // ErrDatabaseLost is returned when the data directory holds a tenant's keys
@@ -133,27 +137,23 @@ func OpenWith(dir string, o StoreOptions) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open tenant %s: %w", dir, err)
 	}
-	return finishOpen(dir, st)
+	return finishOpen(dir, c, st)
 }
 
 // finishOpen loads the keys and the file store beside the opened store,
 // which it closes on failure.
-func finishOpen(dir string, st store.AllStorage) (*Server, error) {
+func finishOpen(dir string, c StoreConfig, st store.AllStorage) (*Server, error) {
 	t, err := pki.Load(filepath.Join(dir, pkiDir))
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("open tenant %s: %w", dir, err)
 	}
-	files, err := cas.Open(filepath.Join(dir, filesDir))
+	files, missing, err := openFiles(dir, c, st)
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("open tenant %s: %w", dir, err)
 	}
-	if err := migrateFiles(dir, files); err != nil {
-		st.Close()
-		return nil, fmt.Errorf("open tenant %s: %w", dir, err)
-	}
-	return &Server{Store: st, Tenant: t, Files: files, Data: dir, Log: zap.NewNop(), Now: time.Now, ResponseTTL: 5 * time.Minute}, nil
+	return &Server{Store: st, Tenant: t, Files: files, Data: dir, Log: zap.NewNop(), Now: time.Now, ResponseTTL: 5 * time.Minute, missingFiles: missing}, nil
 }
 
 // Close releases the store.

@@ -11,6 +11,7 @@ import (
 	"regexp"
 
 	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
+	"github.com/mobileatwork/mobileatwork/server/cas"
 	"github.com/mobileatwork/mobileatwork/server/store"
 	"github.com/mobileatwork/mobileatwork/server/store/sqlite"
 )
@@ -143,4 +144,31 @@ func openSQLite(_ context.Context, dir string, _ StoreConfig, create bool) (stor
 		}
 	}
 	return sqlite.Open(filepath.Join(dir, dbFile))
+}
+
+// blobKeeper is a store that keeps the tenant's files in its database.
+type blobKeeper interface {
+	Blobs() cas.Blobs
+}
+
+// openFiles opens where the tenant's files are kept, and lists those the
+// database names but the tenant does not hold. A store that keeps files
+// itself (PostgreSQL) keeps them, so that every replica reads what any
+// wrote and a replica's data directory needs only pki/ and store.json;
+// the files/ such a tenant kept before are copied in. SQLite, on one
+// machine, keeps them in files/.
+func openFiles(dir string, c StoreConfig, st store.AllStorage) (cas.Blobs, []string, error) {
+	if k, ok := st.(blobKeeper); ok {
+		b := k.Blobs()
+		missing, err := importFiles(filepath.Join(dir, filesDir), b)
+		return b, missing, err
+	}
+	if c.Backend != BackendSQLite {
+		return nil, nil, fmt.Errorf("the %s store cannot keep the tenant's files", c.Backend)
+	}
+	files, err := cas.Open(filepath.Join(dir, filesDir))
+	if err != nil {
+		return nil, nil, err
+	}
+	return files, nil, migrateFiles(dir, files)
 }

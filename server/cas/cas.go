@@ -1,13 +1,17 @@
 // Package cas keeps the server's files (sealed script blobs, catalog PKGs,
-// app icons and screenshots) by the SHA-256 of their content, in one tree:
-// ROOT/ab/abcdef… where the first two hex digits of the digest fan the files
-// out. A file's name is its digest, so a file a signed check-in response
-// names never changes under it, and the same content is kept once.
+// app icons and screenshots) by the SHA-256 of their content. A file's name
+// is its digest, so a file a signed check-in response names never changes
+// under it, and the same content is kept once.
 //
-// Every write is a temporary file, fsync, rename and fsync of the directory:
-// a crash leaves either the whole file or none. The tree is shared by the
-// server and the admin commands running beside it; two writers of the same
-// content both succeed and leave one file.
+// Blobs is what the server uses; Store keeps them in one tree of the data
+// directory, ROOT/ab/abcdef… where the first two hex digits of the digest
+// fan the files out. The PostgreSQL backend keeps them in its database
+// instead, so that replicas on several machines share them.
+//
+// Every write of Store is a temporary file, fsync, rename and fsync of the
+// directory: a crash leaves either the whole file or none. The tree is
+// shared by the server and the admin commands running beside it; two
+// writers of the same content both succeed and leave one file.
 package cas
 
 import (
@@ -34,6 +38,36 @@ var (
 	// ErrDigest is returned by MoveIn when content and digest differ.
 	ErrDigest = errors.New("content does not match its SHA-256")
 )
+
+// Blobs keeps files by the SHA-256 of their content. Writers of the same
+// content all succeed and leave one copy; a failed write leaves nothing.
+type Blobs interface {
+	// Put keeps b and returns its id.
+	Put(b []byte) (string, error)
+	// PutFrom keeps what r yields, streamed and hashed on the way, and
+	// returns its id and size. When want is not empty the content must
+	// have that digest: otherwise ErrDigest, and nothing is kept.
+	PutFrom(r io.Reader, want string) (string, int64, error)
+	// Open opens the file of id to stream it (ErrNotFound when missing).
+	Open(id string) (Blob, error)
+	// Get reads the file of id, refusing one over limit bytes (ErrTooLarge).
+	Get(id string, limit int64) ([]byte, error)
+	// Has reports whether the file of id is kept.
+	Has(id string) (bool, error)
+	// Delete removes the file of id; a missing file is not an error. The
+	// caller decides that no one uses it.
+	Delete(id string) error
+}
+
+// Blob is an opened file: seekable, so a download can be served in ranges.
+type Blob interface {
+	io.ReadSeekCloser
+	Size() int64
+	// ModTime is when the content was first kept.
+	ModTime() time.Time
+}
+
+var _ Blobs = (*Store)(nil)
 
 // staleTemp is how old an unfinished write in the root must be before Open
 // removes it: younger ones may belong to a writer in another process.
@@ -113,8 +147,11 @@ func (s *Store) Put(b []byte) (string, error) {
 
 // PutFrom keeps what r yields, streamed to disk and hashed on the way (a
 // PKG can be gigabytes), and returns its id and size. Nothing is left
-// behind on error.
-func (s *Store) PutFrom(r io.Reader) (string, int64, error) {
+// behind on error, nor when want is not empty and differs.
+func (s *Store) PutFrom(r io.Reader, want string) (string, int64, error) {
+	if want != "" && !ValidID(want) {
+		return "", 0, fmt.Errorf("store file: file id %q: %w", want, ErrNotFound)
+	}
 	f, err := atomicfile.Create(s.root, "put", 0o600)
 	if err != nil {
 		return "", 0, fmt.Errorf("store file: %w", err)
@@ -126,6 +163,9 @@ func (s *Store) PutFrom(r io.Reader) (string, int64, error) {
 		return "", 0, fmt.Errorf("store file: %w", err)
 	}
 	id := hex.EncodeToString(h.Sum(nil))
+	if want != "" && id != want {
+		return "", 0, fmt.Errorf("store file %s: %w (it is %s)", want, ErrDigest, id)
+	}
 	dir, err := s.fanOut(id)
 	if err != nil {
 		return "", 0, err
@@ -137,7 +177,7 @@ func (s *Store) PutFrom(r io.Reader) (string, int64, error) {
 }
 
 // Open opens the file of id for reading, to stream it.
-func (s *Store) Open(id string) (*os.File, error) {
+func (s *Store) Open(id string) (Blob, error) {
 	p, err := s.Path(id)
 	if err != nil {
 		return nil, err
@@ -148,8 +188,22 @@ func (s *Store) Open(id string) (*os.File, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("read file %s: %w", id, err)
 	}
-	return f, nil
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read file %s: %w", id, err)
+	}
+	return file{f, fi}, nil
 }
+
+// file is an opened file of the tree.
+type file struct {
+	*os.File
+	fi fs.FileInfo
+}
+
+func (f file) Size() int64        { return f.fi.Size() }
+func (f file) ModTime() time.Time { return f.fi.ModTime() }
 
 // Get reads the file of id, refusing one over limit bytes. The bytes are as
 // they are on disk: whoever needs them intact checks them against the
@@ -159,9 +213,15 @@ func (s *Store) Get(id string, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ReadAll(id, f, limit)
+}
+
+// ReadAll reads the opened file of id and closes it, refusing one over
+// limit bytes.
+func ReadAll(id string, f Blob, limit int64) ([]byte, error) {
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Size() > limit {
-		return nil, fmt.Errorf("file %s: %w (%d bytes, the limit is %d)", id, ErrTooLarge, fi.Size(), limit)
+	if f.Size() > limit {
+		return nil, fmt.Errorf("file %s: %w (%d bytes, the limit is %d)", id, ErrTooLarge, f.Size(), limit)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
@@ -227,7 +287,7 @@ func (s *Store) MoveIn(path, want string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("move in %s: %w", path, err)
 		}
-		got, _, err := s.PutFrom(in)
+		got, _, err := s.PutFrom(in, "")
 		in.Close()
 		if err != nil {
 			return "", fmt.Errorf("move in %s: %w", path, err)

@@ -274,6 +274,8 @@ DROP INDEX results_script_id;
 CREATE INDEX results_script_id ON results (script_id, received_at, id);
 DROP INDEX results_assignment;
 CREATE INDEX results_assignment ON results (assignment_id, received_at, id);`,
+	// The tenant's files, shared by every replica: see blobs.go.
+	blobSchema,
 }
 
 // migrate applies the migrations the database lacks, each in one
