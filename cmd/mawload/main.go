@@ -97,6 +97,7 @@ func runCmd() *cobra.Command {
 	var o loadgen.RunOptions
 	var lo loadgen.LocalOptions
 	var local, asJSON bool
+	var profile string
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Drive check-ins from the cached devices and print what was measured",
@@ -156,7 +157,12 @@ stderr every --progress.`,
 				defer srv.Stop()
 				o.Server, o.ServerPID = srv.URL, srv.PID
 			}
+			stopProfile, err := cli.CPUProfile(profile)
+			if err != nil {
+				return err
+			}
 			rep, err := loadgen.Run(ctx, o)
+			stopProfile()
 			if err != nil {
 				return err
 			}
@@ -190,6 +196,7 @@ stderr every --progress.`,
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.StringVar(&lo.ServerBin, "server-bin", "", "with --local: the mobileatwork-server binary (default: beside mawload, else on PATH)")
 	f.StringVar(&lo.LogLevel, "server-log-level", "info", "with --local: the server's log level (info logs every request, as shipped)")
+	f.StringVar(&profile, "cpu-profile", "", "write a CPU profile of the generator's run (warm-up and window) to this file")
 	f.StringArrayVar(&lo.ServerArgs, "server-arg", nil, "with --local: an argument added to the measured server's `serve` (repeatable), e.g. --server-arg=--cpu-profile=cpu.pprof")
 	f.IntVar(&lo.Scenario.ToAll, "configs-to-all", 1, "with --local: run-once script configurations distributed to all")
 	f.IntVar(&lo.Scenario.PerDevice, "device-configs", 0, "with --local: one-device run-once script configurations, spread over the devices")
