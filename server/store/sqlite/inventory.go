@@ -75,19 +75,21 @@ ON CONFLICT (device_id) DO UPDATE SET
 // inventoryTable is one table of a device's inventory rows.
 type inventoryTable[T comparable] struct {
 	name string
-	// list reads the device's rows with their rowids in listing order:
-	// content columns, then rowid, which only orders identical rows.
-	list   string
-	scan   func(*sql.Rows) (T, int64, error)
-	insert string
-	args   func(T) []any // the columns insert takes after device_id
+	// sel reads the device's rows with their rowids, in listing order
+	// after order: content columns, then rowid, which only orders
+	// identical rows. The diff does without the sort.
+	sel, order string
+	scan       func(*sql.Rows) (T, int64, error)
+	insert     string
+	args       func(T) []any // the columns insert takes after device_id
 }
 
 var receiptTable = inventoryTable[protocol.InventoryReceipt]{
 	name: "inventory_receipts",
-	list: `
+	sel: `
 SELECT rowid, package_id, version, install_date, install_prefix, install_process FROM inventory_receipts
-WHERE device_id = ? ORDER BY package_id, install_prefix, version, install_date, install_process, rowid`,
+WHERE device_id = ?`,
+	order: ` ORDER BY package_id, install_prefix, version, install_date, install_process, rowid`,
 	scan: func(rs *sql.Rows) (protocol.InventoryReceipt, int64, error) {
 		var (
 			r     protocol.InventoryReceipt
@@ -111,9 +113,10 @@ VALUES (?, ?, ?, ?, ?, ?)`,
 
 var appTable = inventoryTable[protocol.InventoryApp]{
 	name: "inventory_apps",
-	list: `
+	sel: `
 SELECT rowid, bundle_id, name, version, build, path FROM inventory_apps
-WHERE device_id = ? ORDER BY path, bundle_id, name, version, build, rowid`,
+WHERE device_id = ?`,
+	order: ` ORDER BY path, bundle_id, name, version, build, rowid`,
 	scan: func(rs *sql.Rows) (protocol.InventoryApp, int64, error) {
 		var (
 			a     protocol.InventoryApp
@@ -128,9 +131,14 @@ VALUES (?, ?, ?, ?, ?, ?)`,
 	args: func(a protocol.InventoryApp) []any { return []any{a.BundleID, a.Name, a.Version, a.Build, a.Path} },
 }
 
-// read returns the device's rows of t and their rowids, in listing order.
-func (t inventoryTable[T]) read(ctx context.Context, tx *sql.Tx, deviceID string) ([]T, []int64, error) {
-	rs, err := tx.QueryContext(ctx, t.list, deviceID)
+// read returns the device's rows of t and their rowids, in listing order
+// when sorted.
+func (t inventoryTable[T]) read(ctx context.Context, tx *sql.Tx, deviceID string, sorted bool) ([]T, []int64, error) {
+	q := t.sel
+	if sorted {
+		q += t.order
+	}
+	rs, err := tx.QueryContext(ctx, q, deviceID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -153,7 +161,7 @@ func (t inventoryTable[T]) read(ctx context.Context, tx *sql.Tx, deviceID string
 // matched, since reading them costs a small part of writing them, and an
 // unchanged report then writes no row.
 func syncRows[T comparable](ctx context.Context, tx *sql.Tx, deviceID string, t inventoryTable[T], want []T) error {
-	have, ids, err := t.read(ctx, tx, deviceID)
+	have, ids, err := t.read(ctx, tx, deviceID, false)
 	if err != nil {
 		return err
 	}
@@ -232,10 +240,10 @@ func (s *Store) inventory(ctx context.Context, deviceID string) (store.StoredInv
 	if err := unmarshalJSON(ers, &inv.Errors); err != nil {
 		return store.StoredInventory{}, err
 	}
-	if inv.Receipts, _, err = receiptTable.read(ctx, tx, deviceID); err != nil {
+	if inv.Receipts, _, err = receiptTable.read(ctx, tx, deviceID, true); err != nil {
 		return store.StoredInventory{}, err
 	}
-	if inv.Apps, _, err = appTable.read(ctx, tx, deviceID); err != nil {
+	if inv.Apps, _, err = appTable.read(ctx, tx, deviceID, true); err != nil {
 		return store.StoredInventory{}, err
 	}
 	return inv, nil

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"database/sql"
-	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -43,30 +42,5 @@ func TestUpgradeAddsInventory(t *testing.T) {
 	}
 	if err := s.CreateApp(t.Context(), store.App{ID: "a1", Name: "Tools", Kind: protocol.AppKindInHouse, PackageID: "com.example.tools", CreatedAt: t0}); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// BenchmarkPutInventory replaces a typical Mac's inventory (300 receipts,
-// 200 apps) in one durable transaction.
-func BenchmarkPutInventory(b *testing.B) {
-	s, err := Open(filepath.Join(b.TempDir(), "maw.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.CreateDevice(b.Context(), store.Device{ID: "d1", EnrolledAt: t0}); err != nil {
-		b.Fatal(err)
-	}
-	r := protocol.InventoryReport{DeviceID: "d1", Hash: "ab", CollectedAt: t0}
-	for i := range 300 {
-		r.Receipts = append(r.Receipts, protocol.InventoryReceipt{PackageID: fmt.Sprintf("com.example.pkg%05d", i), Version: "1.2.3", InstallDate: t0, InstallPrefix: "/", InstallProcess: "installer"})
-	}
-	for i := range 200 {
-		r.Apps = append(r.Apps, protocol.InventoryApp{BundleID: fmt.Sprintf("com.example.app%05d", i), Name: "App", Version: "2.0", Build: "200", Path: fmt.Sprintf("/Applications/App %05d.app", i)})
-	}
-	for b.Loop() {
-		if err := s.PutInventory(b.Context(), "d1", r, t0); err != nil {
-			b.Fatal(err)
-		}
 	}
 }
