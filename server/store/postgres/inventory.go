@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -65,55 +66,47 @@ ON CONFLICT (device_id) DO UPDATE SET
 
 // inventoryTable is one table of a device's inventory rows.
 type inventoryTable[T comparable] struct {
-	name string
-	// list reads the device's rows with their ids in listing order: content
-	// columns, then id, which only orders identical rows. Text columns
-	// compare byte by byte and NULL first, as in SQLite.
-	list   string
-	scan   func(pgx.CollectableRow) (T, int64, error)
-	insert string
-	args   func(T) []any // the columns insert takes after device_id
+	name, cols string // cols: the content columns, as scan and args take them
+	// order sorts in listing order: content columns, then id, which only
+	// orders identical rows. Text compares byte by byte and NULL comes
+	// first, as in SQLite.
+	order string
+	scan  func(pgx.CollectableRow) (T, int64, error) // id, then cols
+	args  func(T) []any
 }
 
 var receiptTable = inventoryTable[protocol.InventoryReceipt]{
-	name: "inventory_receipts",
-	list: `
-SELECT id, package_id, version, install_date, install_prefix, install_process FROM inventory_receipts
-WHERE device_id = $1
-ORDER BY package_id, install_prefix, version, install_date NULLS FIRST, install_process COLLATE "C", id`,
-	scan: func(r pgx.CollectableRow) (protocol.InventoryReceipt, int64, error) {
-		var (
-			rc   protocol.InventoryReceipt
-			id   int64
-			date *time.Time
-		)
-		err := r.Scan(&id, &rc.PackageID, &rc.Version, &date, &rc.InstallPrefix, &rc.InstallProcess)
+	name:  "inventory_receipts",
+	cols:  rows.ReceiptColumns,
+	order: `package_id, install_prefix, version, install_date NULLS FIRST, install_process COLLATE "C", id`,
+	scan: func(r pgx.CollectableRow) (rc protocol.InventoryReceipt, id int64, err error) {
+		var date *time.Time
+		err = r.Scan(&id, &rc.PackageID, &rc.Version, &date, &rc.InstallPrefix, &rc.InstallProcess)
 		rc.InstallDate = fromNull(date)
 		return rc, id, err
 	},
-	insert: `INSERT INTO inventory_receipts (device_id, package_id, version, install_date, install_prefix, install_process)
-VALUES ($1, $2, $3, $4, $5, $6)`,
-	args: func(rc protocol.InventoryReceipt) []any {
-		return []any{rc.PackageID, rc.Version, nullTime(rc.InstallDate), rc.InstallPrefix, rc.InstallProcess}
-	},
+	args: func(rc protocol.InventoryReceipt) []any { return rows.ReceiptArgs(rc, nullTime) },
 }
 
 var appTable = inventoryTable[protocol.InventoryApp]{
-	name: "inventory_apps",
-	list: `
-SELECT id, bundle_id, name, version, build, path FROM inventory_apps
-WHERE device_id = $1
-ORDER BY path, bundle_id, name COLLATE "C", version COLLATE "C", build COLLATE "C", id`,
-	scan: func(r pgx.CollectableRow) (protocol.InventoryApp, int64, error) {
-		var (
-			a  protocol.InventoryApp
-			id int64
-		)
-		err := r.Scan(&id, &a.BundleID, &a.Name, &a.Version, &a.Build, &a.Path)
+	name:  "inventory_apps",
+	cols:  rows.AppColumns,
+	order: `path, bundle_id, name COLLATE "C", version COLLATE "C", build COLLATE "C", id`,
+	scan: func(r pgx.CollectableRow) (a protocol.InventoryApp, id int64, err error) {
+		err = r.Scan(&id, &a.BundleID, &a.Name, &a.Version, &a.Build, &a.Path)
 		return a, id, err
 	},
-	insert: `INSERT INTO inventory_apps (device_id, bundle_id, name, version, build, path) VALUES ($1, $2, $3, $4, $5, $6)`,
-	args:   func(a protocol.InventoryApp) []any { return []any{a.BundleID, a.Name, a.Version, a.Build, a.Path} },
+	args: rows.AppArgs,
+}
+
+// insert is the statement inserting one row of t.
+func (t inventoryTable[T]) insert() string {
+	n := strings.Count(t.cols, ",") + 1
+	var ps strings.Builder
+	for i := range n {
+		fmt.Fprintf(&ps, ", $%d", i+2)
+	}
+	return `INSERT INTO ` + t.name + ` (device_id, ` + t.cols + `) VALUES ($1` + ps.String() + `)`
 }
 
 // rowQuerier is what a transaction and db have in common for reading.
@@ -123,7 +116,7 @@ type rowQuerier interface {
 
 // read returns the device's rows of t and their ids, in listing order.
 func (t inventoryTable[T]) read(ctx context.Context, q rowQuerier, deviceID string) ([]T, []int64, error) {
-	rs, err := q.Query(ctx, t.list, deviceID)
+	rs, err := q.Query(ctx, `SELECT id, `+t.cols+` FROM `+t.name+` WHERE device_id = $1 ORDER BY `+t.order, deviceID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -158,8 +151,9 @@ func syncRows[T comparable](ctx context.Context, q db, b *pgx.Batch, deviceID st
 		}
 		b.Queue(`DELETE FROM `+t.name+` WHERE id = ANY($1)`, gone)
 	}
+	insert := t.insert()
 	for _, i := range ins {
-		b.Queue(t.insert, clean(append([]any{deviceID}, t.args(want[i])...))...)
+		b.Queue(insert, clean(append([]any{deviceID}, t.args(want[i])...))...)
 	}
 	return nil
 }

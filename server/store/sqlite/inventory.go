@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mobileatwork/mobileatwork/protocol"
@@ -74,69 +75,45 @@ ON CONFLICT (device_id) DO UPDATE SET
 
 // inventoryTable is one table of a device's inventory rows.
 type inventoryTable[T comparable] struct {
-	name string
-	// sel reads the device's rows with their rowids, in listing order
-	// after order: content columns, then rowid, which only orders
-	// identical rows. The diff does without the sort.
-	sel, order string
-	scan       func(*sql.Rows) (T, int64, error)
-	insert     string
-	args       func(T) []any // the columns insert takes after device_id
+	name, cols string // cols: the content columns, as scan and args take them
+	// order sorts in listing order: content columns, then rowid, which only
+	// orders identical rows. The diff does without the sort.
+	order string
+	scan  func(*sql.Rows) (T, int64, error) // rowid, then cols
+	args  func(T) []any
 }
 
 var receiptTable = inventoryTable[protocol.InventoryReceipt]{
-	name: "inventory_receipts",
-	sel: `
-SELECT rowid, package_id, version, install_date, install_prefix, install_process FROM inventory_receipts
-WHERE device_id = ?`,
-	order: ` ORDER BY package_id, install_prefix, version, install_date, install_process, rowid`,
-	scan: func(rs *sql.Rows) (protocol.InventoryReceipt, int64, error) {
-		var (
-			r     protocol.InventoryReceipt
-			rowid int64
-			date  sql.NullString
-		)
-		if err := rs.Scan(&rowid, &r.PackageID, &r.Version, &date, &r.InstallPrefix, &r.InstallProcess); err != nil {
-			return r, 0, err
+	name:  "inventory_receipts",
+	cols:  rows.ReceiptColumns,
+	order: "package_id, install_prefix, version, install_date, install_process, rowid",
+	scan: func(rs *sql.Rows) (r protocol.InventoryReceipt, rowid int64, err error) {
+		var date sql.NullString
+		if err = rs.Scan(&rowid, &r.PackageID, &r.Version, &date, &r.InstallPrefix, &r.InstallProcess); err == nil {
+			r.InstallDate, err = parseNullTime(date)
 		}
-		var err error
-		r.InstallDate, err = parseNullTime(date)
 		return r, rowid, err
 	},
-	insert: `
-INSERT INTO inventory_receipts (device_id, package_id, version, install_date, install_prefix, install_process)
-VALUES (?, ?, ?, ?, ?, ?)`,
-	args: func(r protocol.InventoryReceipt) []any {
-		return []any{r.PackageID, r.Version, nullTime(r.InstallDate), r.InstallPrefix, r.InstallProcess}
-	},
+	args: func(r protocol.InventoryReceipt) []any { return rows.ReceiptArgs(r, nullTime) },
 }
 
 var appTable = inventoryTable[protocol.InventoryApp]{
-	name: "inventory_apps",
-	sel: `
-SELECT rowid, bundle_id, name, version, build, path FROM inventory_apps
-WHERE device_id = ?`,
-	order: ` ORDER BY path, bundle_id, name, version, build, rowid`,
-	scan: func(rs *sql.Rows) (protocol.InventoryApp, int64, error) {
-		var (
-			a     protocol.InventoryApp
-			rowid int64
-		)
-		err := rs.Scan(&rowid, &a.BundleID, &a.Name, &a.Version, &a.Build, &a.Path)
+	name:  "inventory_apps",
+	cols:  rows.AppColumns,
+	order: "path, bundle_id, name, version, build, rowid",
+	scan: func(rs *sql.Rows) (a protocol.InventoryApp, rowid int64, err error) {
+		err = rs.Scan(&rowid, &a.BundleID, &a.Name, &a.Version, &a.Build, &a.Path)
 		return a, rowid, err
 	},
-	insert: `
-INSERT INTO inventory_apps (device_id, bundle_id, name, version, build, path)
-VALUES (?, ?, ?, ?, ?, ?)`,
-	args: func(a protocol.InventoryApp) []any { return []any{a.BundleID, a.Name, a.Version, a.Build, a.Path} },
+	args: rows.AppArgs,
 }
 
 // read returns the device's rows of t and their rowids, in listing order
 // when sorted.
 func (t inventoryTable[T]) read(ctx context.Context, tx *sql.Tx, deviceID string, sorted bool) ([]T, []int64, error) {
-	q := t.sel
+	q := `SELECT rowid, ` + t.cols + ` FROM ` + t.name + ` WHERE device_id = ?`
 	if sorted {
-		q += t.order
+		q += ` ORDER BY ` + t.order
 	}
 	rs, err := tx.QueryContext(ctx, q, deviceID)
 	if err != nil {
@@ -179,7 +156,8 @@ func syncRows[T comparable](ctx context.Context, tx *sql.Tx, deviceID string, t 
 
 // insertRows inserts rs as the device's rows of t.
 func insertRows[T comparable](ctx context.Context, tx *sql.Tx, deviceID string, t inventoryTable[T], rs []T) error {
-	return execEach(ctx, tx, t.insert, len(rs), func(i int) []any { return append([]any{deviceID}, t.args(rs[i])...) })
+	insert := `INSERT INTO ` + t.name + ` (device_id, ` + t.cols + `) VALUES (?` + strings.Repeat(`, ?`, strings.Count(t.cols, ",")+1) + `)`
+	return execEach(ctx, tx, insert, len(rs), func(i int) []any { return append([]any{deviceID}, t.args(rs[i])...) })
 }
 
 // execEach runs query n times with the arguments args gives, prepared once.

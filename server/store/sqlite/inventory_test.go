@@ -44,3 +44,58 @@ func TestUpgradeAddsInventory(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPutInventoryWritesOnlyChanges checks that an upload keeps the rows
+// it shares with the stored report, by their rowids: a changed version
+// replaces one receipt, the same report again replaces none.
+func TestPutInventoryWritesOnlyChanges(t *testing.T) {
+	s := openTemp(t, filepath.Join(t.TempDir(), "maw.db"))
+	if err := s.CreateDevice(t.Context(), store.Device{ID: "d1", EnrolledAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	rowids := func() map[int64]bool {
+		t.Helper()
+		rs, err := s.db.QueryContext(t.Context(), `SELECT rowid FROM inventory_receipts UNION ALL SELECT -rowid FROM inventory_apps`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rs.Close()
+		ids := map[int64]bool{}
+		for rs.Next() {
+			var id int64
+			if err := rs.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			ids[id] = true
+		}
+		return ids
+	}
+	r := benchInventory(20, 10)
+	tests := []struct {
+		name    string
+		edit    func(r *protocol.InventoryReport)
+		changed int // rowids gone, as many new
+	}{
+		{"first upload", func(*protocol.InventoryReport) {}, 0},
+		{"same report", func(*protocol.InventoryReport) {}, 0},
+		{"one version", func(r *protocol.InventoryReport) { r.Receipts[3].Version = "9" }, 1},
+		{"one receipt and one app", func(r *protocol.InventoryReport) { r.Receipts[4].Version, r.Apps[2].Build = "9", "9" }, 2},
+	}
+	for _, tt := range tests {
+		before := rowids()
+		tt.edit(&r)
+		if err := s.PutInventory(t.Context(), "d1", r, t0); err != nil {
+			t.Fatal(err)
+		}
+		after := rowids()
+		gone := 0
+		for id := range before {
+			if !after[id] {
+				gone++
+			}
+		}
+		if len(after) != 30 || (len(before) > 0 && gone != tt.changed) {
+			t.Errorf("%s: %d rows, %d replaced; want 30, %d", tt.name, len(after), gone, tt.changed)
+		}
+	}
+}

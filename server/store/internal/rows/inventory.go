@@ -1,6 +1,10 @@
 package rows
 
-import "github.com/mobileatwork/mobileatwork/protocol"
+import (
+	"time"
+
+	"github.com/mobileatwork/mobileatwork/protocol"
+)
 
 // Match pairs the rows a device holds (have) with those of its new report
 // (want) as multisets of full tuples: each wanted tuple takes one held row
@@ -55,4 +59,22 @@ func Apps(as []protocol.InventoryApp, text func(string) string) []protocol.Inven
 		out[i] = a
 	}
 	return out
+}
+
+// The content columns of the inventory tables, in the order of the
+// fields of protocol.InventoryReceipt and protocol.InventoryApp.
+const (
+	ReceiptColumns = "package_id, version, install_date, install_prefix, install_process"
+	AppColumns     = "bundle_id, name, version, build, path"
+)
+
+// AppArgs are a's values for AppColumns.
+func AppArgs(a protocol.InventoryApp) []any {
+	return []any{a.BundleID, a.Name, a.Version, a.Build, a.Path}
+}
+
+// ReceiptArgs are r's values for ReceiptColumns, the install date as
+// instant encodes it (NULL for the zero time).
+func ReceiptArgs(r protocol.InventoryReceipt, instant func(time.Time) any) []any {
+	return []any{r.PackageID, r.Version, instant(r.InstallDate), r.InstallPrefix, r.InstallProcess}
 }
