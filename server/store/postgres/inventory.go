@@ -3,16 +3,20 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/server/store"
+	"github.com/mobileatwork/mobileatwork/server/store/internal/rows"
 )
 
 // PutInventory replaces the device's latest inventory in one transaction:
-// a reader sees the old report or the new one, never a mix.
+// a reader sees the old report or the new one, never a mix. Only what
+// changed is written: the header, and the rows the new report lacks or
+// adds (see syncRows).
 func (s *Store) PutInventory(ctx context.Context, deviceID string, r protocol.InventoryReport, receivedAt time.Time) error {
 	facts, err := marshalJSON(r.Facts)
 	if err != nil {
@@ -26,12 +30,13 @@ func (s *Store) PutInventory(ctx context.Context, deviceID string, r protocol.In
 	if err != nil {
 		return fmt.Errorf("put inventory of %s: %w", deviceID, err)
 	}
+	receipts, apps := rows.Receipts(r.Receipts, text), rows.Apps(r.Apps, text)
 	err = s.tx(ctx, func(q db) error {
 		if err := deviceExists(ctx, q, deviceID); err != nil {
 			return err
 		}
 		// The upsert locks the device's inventory row, so two uploads of
-		// one device replace the rows below one after the other.
+		// one device read and change the rows below one after the other.
 		if _, err := q.Exec(ctx, `
 INSERT INTO inventories (device_id, hash, collected_at, received_at, facts, errors)
 VALUES ($1, $2, $3, $4, $5, $6)
@@ -41,24 +46,114 @@ ON CONFLICT (device_id) DO UPDATE SET
 			deviceID, r.Hash, r.CollectedAt, receivedAt, facts, errsJSON); err != nil {
 			return err
 		}
-		for _, del := range []string{`DELETE FROM inventory_receipts WHERE device_id = $1`, `DELETE FROM inventory_apps WHERE device_id = $1`} {
-			if _, err := q.Exec(ctx, del, deviceID); err != nil {
-				return err
-			}
-		}
 		b := &pgx.Batch{}
-		for _, rc := range r.Receipts {
-			b.Queue(`INSERT INTO inventory_receipts (device_id, package_id, version, install_date, install_prefix, install_process)
-VALUES ($1, $2, $3, $4, $5, $6)`, clean([]any{deviceID, rc.PackageID, rc.Version, nullTime(rc.InstallDate), rc.InstallPrefix, rc.InstallProcess})...)
+		if err := syncRows(ctx, q, b, deviceID, receiptTable, receipts); err != nil {
+			return err
 		}
-		for _, a := range r.Apps {
-			b.Queue(`INSERT INTO inventory_apps (device_id, bundle_id, name, version, build, path) VALUES ($1, $2, $3, $4, $5, $6)`,
-				clean([]any{deviceID, a.BundleID, a.Name, a.Version, a.Build, a.Path})...)
+		if err := syncRows(ctx, q, b, deviceID, appTable, apps); err != nil {
+			return err
+		}
+		if b.Len() == 0 {
+			return nil
 		}
 		return q.sendBatch(ctx, b)
 	})
 	if err != nil {
 		return fmt.Errorf("put inventory of %s: %w", deviceID, err)
+	}
+	return nil
+}
+
+// inventoryTable is one table of a device's inventory rows.
+type inventoryTable[T comparable] struct {
+	name, cols string // cols: the content columns, as scan and args take them
+	// order sorts in listing order: content columns, then id, which only
+	// orders identical rows. Text compares byte by byte and NULL comes
+	// first, as in SQLite.
+	order string
+	scan  func(pgx.CollectableRow) (T, int64, error) // id, then cols
+	args  func(T) []any
+}
+
+var receiptTable = inventoryTable[protocol.InventoryReceipt]{
+	name:  "inventory_receipts",
+	cols:  rows.ReceiptColumns,
+	order: `package_id, install_prefix, version, install_date NULLS FIRST, install_process COLLATE "C", id`,
+	scan: func(r pgx.CollectableRow) (rc protocol.InventoryReceipt, id int64, err error) {
+		var date *time.Time
+		err = r.Scan(&id, &rc.PackageID, &rc.Version, &date, &rc.InstallPrefix, &rc.InstallProcess)
+		rc.InstallDate = fromNull(date)
+		return rc, id, err
+	},
+	args: func(rc protocol.InventoryReceipt) []any { return rows.ReceiptArgs(rc, nullTime) },
+}
+
+var appTable = inventoryTable[protocol.InventoryApp]{
+	name:  "inventory_apps",
+	cols:  rows.AppColumns,
+	order: `path, bundle_id, name COLLATE "C", version COLLATE "C", build COLLATE "C", id`,
+	scan: func(r pgx.CollectableRow) (a protocol.InventoryApp, id int64, err error) {
+		err = r.Scan(&id, &a.BundleID, &a.Name, &a.Version, &a.Build, &a.Path)
+		return a, id, err
+	},
+	args: rows.AppArgs,
+}
+
+// insert is the statement inserting one row of t.
+func (t inventoryTable[T]) insert() string {
+	n := strings.Count(t.cols, ",") + 1
+	var ps strings.Builder
+	for i := range n {
+		fmt.Fprintf(&ps, ", $%d", i+2)
+	}
+	return `INSERT INTO ` + t.name + ` (device_id, ` + t.cols + `) VALUES ($1` + ps.String() + `)`
+}
+
+// rowQuerier is what a transaction and db have in common for reading.
+type rowQuerier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// read returns the device's rows of t and their ids, in listing order.
+func (t inventoryTable[T]) read(ctx context.Context, q rowQuerier, deviceID string) ([]T, []int64, error) {
+	rs, err := q.Query(ctx, `SELECT id, `+t.cols+` FROM `+t.name+` WHERE device_id = $1 ORDER BY `+t.order, deviceID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ids []int64
+	out, err := pgx.CollectRows(rs, func(r pgx.CollectableRow) (T, error) {
+		v, id, err := t.scan(r)
+		ids = append(ids, id)
+		return v, err
+	})
+	if out == nil {
+		out = []T{}
+	}
+	return out, ids, err
+}
+
+// syncRows queues on b what makes the device's rows of t the multiset
+// want (as rows.Receipts or rows.Apps made it): rows matching a wanted
+// tuple stay, the others are deleted and the wanted tuples left over
+// inserted. The report's hash is not trusted to skip this: the rows are
+// always read and matched, since reading them costs a small part of
+// writing them, and an unchanged report then writes no row.
+func syncRows[T comparable](ctx context.Context, q db, b *pgx.Batch, deviceID string, t inventoryTable[T], want []T) error {
+	have, ids, err := t.read(ctx, q, deviceID)
+	if err != nil {
+		return err
+	}
+	del, ins := rows.Match(have, want)
+	if len(del) > 0 {
+		gone := make([]int64, len(del))
+		for i, d := range del {
+			gone[i] = ids[d]
+		}
+		b.Queue(`DELETE FROM `+t.name+` WHERE id = ANY($1)`, gone)
+	}
+	insert := t.insert()
+	for _, i := range ins {
+		b.Queue(insert, clean(append([]any{deviceID}, t.args(want[i])...))...)
 	}
 	return nil
 }
@@ -83,44 +178,14 @@ func (s *Store) Inventory(ctx context.Context, deviceID string) (store.StoredInv
 		if err := unmarshalJSON(ers, &inv.Errors); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `
-SELECT package_id, version, install_date, install_prefix, install_process FROM inventory_receipts
-WHERE device_id = $1 ORDER BY package_id, install_prefix, version, id`, deviceID)
-		if err != nil {
+		if inv.Receipts, _, err = receiptTable.read(ctx, tx, deviceID); err != nil {
 			return err
 		}
-		if inv.Receipts, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (protocol.InventoryReceipt, error) {
-			var (
-				rc   protocol.InventoryReceipt
-				date *time.Time
-			)
-			err := r.Scan(&rc.PackageID, &rc.Version, &date, &rc.InstallPrefix, &rc.InstallProcess)
-			rc.InstallDate = fromNull(date)
-			return rc, err
-		}); err != nil {
-			return err
-		}
-		rows, err = tx.Query(ctx, `
-SELECT bundle_id, name, version, build, path FROM inventory_apps
-WHERE device_id = $1 ORDER BY path, bundle_id, id`, deviceID)
-		if err != nil {
-			return err
-		}
-		inv.Apps, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (protocol.InventoryApp, error) {
-			var a protocol.InventoryApp
-			err := r.Scan(&a.BundleID, &a.Name, &a.Version, &a.Build, &a.Path)
-			return a, err
-		})
+		inv.Apps, _, err = appTable.read(ctx, tx, deviceID)
 		return err
 	})
 	if err != nil {
 		return store.StoredInventory{}, fmt.Errorf("get inventory of %s: %w", deviceID, err)
-	}
-	if inv.Receipts == nil {
-		inv.Receipts = []protocol.InventoryReceipt{}
-	}
-	if inv.Apps == nil {
-		inv.Apps = []protocol.InventoryApp{}
 	}
 	return inv, nil
 }

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"database/sql"
-	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -46,27 +45,57 @@ func TestUpgradeAddsInventory(t *testing.T) {
 	}
 }
 
-// BenchmarkPutInventory replaces a typical Mac's inventory (300 receipts,
-// 200 apps) in one durable transaction.
-func BenchmarkPutInventory(b *testing.B) {
-	s, err := Open(filepath.Join(b.TempDir(), "maw.db"))
-	if err != nil {
-		b.Fatal(err)
+// TestPutInventoryWritesOnlyChanges checks that an upload keeps the rows
+// it shares with the stored report, by their rowids: a changed version
+// replaces one receipt, the same report again replaces none.
+func TestPutInventoryWritesOnlyChanges(t *testing.T) {
+	s := openTemp(t, filepath.Join(t.TempDir(), "maw.db"))
+	if err := s.CreateDevice(t.Context(), store.Device{ID: "d1", EnrolledAt: t0}); err != nil {
+		t.Fatal(err)
 	}
-	defer s.Close()
-	if err := s.CreateDevice(b.Context(), store.Device{ID: "d1", EnrolledAt: t0}); err != nil {
-		b.Fatal(err)
+	rowids := func() map[int64]bool {
+		t.Helper()
+		rs, err := s.db.QueryContext(t.Context(), `SELECT rowid FROM inventory_receipts UNION ALL SELECT -rowid FROM inventory_apps`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rs.Close()
+		ids := map[int64]bool{}
+		for rs.Next() {
+			var id int64
+			if err := rs.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			ids[id] = true
+		}
+		return ids
 	}
-	r := protocol.InventoryReport{DeviceID: "d1", Hash: "ab", CollectedAt: t0}
-	for i := range 300 {
-		r.Receipts = append(r.Receipts, protocol.InventoryReceipt{PackageID: fmt.Sprintf("com.example.pkg%05d", i), Version: "1.2.3", InstallDate: t0, InstallPrefix: "/", InstallProcess: "installer"})
+	r := benchInventory(20, 10)
+	tests := []struct {
+		name    string
+		edit    func(r *protocol.InventoryReport)
+		changed int // rowids gone, as many new
+	}{
+		{"first upload", func(*protocol.InventoryReport) {}, 0},
+		{"same report", func(*protocol.InventoryReport) {}, 0},
+		{"one version", func(r *protocol.InventoryReport) { r.Receipts[3].Version = "9" }, 1},
+		{"one receipt and one app", func(r *protocol.InventoryReport) { r.Receipts[4].Version, r.Apps[2].Build = "9", "9" }, 2},
 	}
-	for i := range 200 {
-		r.Apps = append(r.Apps, protocol.InventoryApp{BundleID: fmt.Sprintf("com.example.app%05d", i), Name: "App", Version: "2.0", Build: "200", Path: fmt.Sprintf("/Applications/App %05d.app", i)})
-	}
-	for b.Loop() {
-		if err := s.PutInventory(b.Context(), "d1", r, t0); err != nil {
-			b.Fatal(err)
+	for _, tt := range tests {
+		before := rowids()
+		tt.edit(&r)
+		if err := s.PutInventory(t.Context(), "d1", r, t0); err != nil {
+			t.Fatal(err)
+		}
+		after := rowids()
+		gone := 0
+		for id := range before {
+			if !after[id] {
+				gone++
+			}
+		}
+		if len(after) != 30 || (len(before) > 0 && gone != tt.changed) {
+			t.Errorf("%s: %d rows, %d replaced; want 30, %d", tt.name, len(after), gone, tt.changed)
 		}
 	}
 }
