@@ -20,8 +20,10 @@ type InventoryStore interface {
 	// unknown device is ErrNotFound and nothing is stored.
 	PutInventory(ctx context.Context, deviceID string, r protocol.InventoryReport, receivedAt time.Time) error
 	// Inventory returns the device's latest inventory, receipts ordered by
-	// package id then install prefix, apps by path; ErrNotFound if the
-	// device never sent one.
+	// package id, install prefix, version and then their other columns,
+	// apps by path, bundle id and then their other columns (so the order
+	// never depends on which rows an earlier upload kept); ErrNotFound if
+	// the device never sent one.
 	Inventory(ctx context.Context, deviceID string) (StoredInventory, error)
 }
 
