@@ -224,5 +224,6 @@ type AllStorage interface {
 	ProfileStore
 	OnboardingStore
 	DeliveryStore
+	WakeStore
 	Close() error
 }

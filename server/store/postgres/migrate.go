@@ -274,6 +274,9 @@ DROP INDEX results_script_id;
 CREATE INDEX results_script_id ON results (script_id, received_at, id);
 DROP INDEX results_assignment;
 CREATE INDEX results_assignment ON results (assignment_id, received_at, id);`,
+	// Run now: a one-off configuration may expire, and pending wakes, see
+	// wakes.go.
+	wakesSchema,
 }
 
 // migrate applies the migrations the database lacks, each in one
