@@ -34,7 +34,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST "+protocol.PathLeave, s.device(s.handleLeave))
 	mux.HandleFunc("POST "+protocol.PathOnboarding, s.device(s.handleOnboarding))
 	mux.HandleFunc(appAssetRoute, s.device(s.handleAppAsset))
-	return s.logRequests(s.limitInFlight(mux))
+	// Held wake requests are idle, not work: they have their own cap and
+	// do not take the slots of MaxInFlight.
+	top := http.NewServeMux()
+	top.Handle("GET "+protocol.PathWake, s.limitWake(s.device(s.handleWake)))
+	top.Handle("/", s.limitInFlight(mux))
+	return s.logRequests(top)
 }
 
 // TLSConfig is the listener's TLS: TLS 1.2 minimum, client certificates
@@ -75,12 +80,16 @@ func (s *Server) Serve(ctx context.Context, addr string, ready func(net.Addr)) e
 	bg := routines.New(ctx)
 	defer bg.Close()
 	s.startPurge(bg)
+	s.startWakes(bg)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ServeTLS(ln, "", "") }()
 	select {
 	case err := <-errc:
+		s.wakeHub().stop()
 		return err
 	case <-ctx.Done():
+		// Held wake requests are answered now, not waited for.
+		s.wakeHub().stop()
 		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := hs.Shutdown(shut); err != nil {

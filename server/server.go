@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -52,6 +53,10 @@ type Server struct {
 	// ResultsRetention is how long Serve keeps results: older ones are
 	// purged at start and hourly. Zero keeps them forever.
 	ResultsRetention time.Duration
+	// Wake tunes the wake channel (wake.go); zero fields are the defaults.
+	Wake     WakeOptions
+	wakeOnce sync.Once
+	wakes    *wakeHub
 }
 
 // Init creates a new tenant in dir, kept in SQLite: keys, certificates and
