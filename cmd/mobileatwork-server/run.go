@@ -136,11 +136,10 @@ func waitRun(ctx context.Context, cmd *cobra.Command, s *server.Server, rn serve
 	if len(parts) > 0 {
 		summary += ": " + strings.Join(parts, ", ")
 	}
+	fmt.Fprintln(cmd.ErrOrStderr(), summary)
 	if len(missing) == 0 {
-		fmt.Fprintln(cmd.ErrOrStderr(), summary)
 		return nil
 	}
-	fmt.Fprintln(cmd.ErrOrStderr(), summary)
 	return &cli.ExitStatus{Code: exitUnanswered, Err: fmt.Errorf("%d device(s) did not answer within %s: %s; they run it at their next check-in until %s",
 		len(missing), wait, knownIDs(missing), rn.Config.ExpiresAt.Format(time.RFC3339))}
 }
