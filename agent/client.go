@@ -27,6 +27,9 @@ var ErrCheckinRefused = errors.New("check-in response refused")
 type Client struct {
 	id   *Identity
 	http *http.Client
+	// wake holds the wake request (wake.go): the connections and TLS
+	// sessions of http, none of its retries, a timeout beyond the hold.
+	wake *http.Client
 	// Log hears of an unchanged answer for content this device does not
 	// hold; nil says nothing.
 	Log *zap.Logger
@@ -39,7 +42,8 @@ func NewClient(id *Identity, retries int, sessions tls.ClientSessionCache) (*Cli
 	if err != nil {
 		return nil, err
 	}
-	return &Client{id: id, http: newHTTPClient(deviceTLS(id, host, sessions), retries)}, nil
+	hc := newHTTPClient(deviceTLS(id, host, sessions), retries)
+	return &Client{id: id, http: hc, wake: &http.Client{Transport: hc.Transport.(idleCloser).pool, Timeout: wakeTimeout}}, nil
 }
 
 func (c *Client) url(path string) string { return c.id.ServerURL + path }

@@ -9,15 +9,15 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/mobileatwork/mobileatwork/internal/routines"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
 // Daemon runs until ctx is done: it checks in at the configured interval
 // (with ±10% jitter so a fleet spreads out), backs off with jitter while the
 // server is unreachable, wakes for scheduled occurrences between check-ins,
-// and runs scripts in the background so a long script never holds back the
-// delivery of earlier results. Once a user is at the console it serves
+// checks in at once (at most every 5 s) when the server says so over the
+// wake channel, and runs scripts in the background so a long script never
+// holds back the delivery of earlier results. Once a user is at the console it serves
 // Apps@Work (RegisterCatalogPage) on loopback and offers it to that user's
 // login, where the UI LaunchAgent opens it: right after registration,
 // without waiting for onboarding or MDM enrollment. It closes the agent
@@ -36,10 +36,16 @@ func (a *Agent) Daemon(ctx context.Context) error {
 	failures := 0
 	running := make(chan struct{}, 1) // holds a token while scripts run
 	waitUI := a.serveUI(ctx, uiEvery)
+	// A "check in now" of the server moves the next check-in forward; the
+	// wake channel carries nothing else (wake.go).
+	woken := make(chan struct{}, 1)
+	a.spawn(ctx, func(ctx context.Context) { wakeLoop(ctx, a.o.Clock, a.api, woken, a.o.Log) })
 	nextCheckin := a.o.Clock.Now()
+	var lastCheckin time.Time
 	for {
 		now := a.o.Clock.Now()
 		if !now.Before(nextCheckin) {
+			lastCheckin = now
 			st := a.loadStatus()
 			st.LastAttempt = now.UTC()
 			if _, err := a.Flush(ctx); err != nil {
@@ -75,7 +81,12 @@ func (a *Agent) Daemon(ctx context.Context) error {
 				wake = t
 			}
 		}
-		if !routines.Sleep(ctx, a.o.Clock, max(wake.Sub(a.o.Clock.Now()), 100*time.Millisecond)) {
+		ok, woke := sleepOrWake(ctx, a.o.Clock, max(wake.Sub(a.o.Clock.Now()), 100*time.Millisecond), woken)
+		if woke {
+			a.o.Log.Info("the server asked for a check-in now")
+			nextCheckin = wokenCheckin(a.o.Clock.Now(), lastCheckin, nextCheckin)
+		}
+		if !ok {
 			a.o.Log.Info("agent stopping")
 			waitUI()
 			// A running script is killed, the onboarding stops; wait for both.

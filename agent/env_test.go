@@ -34,6 +34,8 @@ type testEnv struct {
 	checkins []protocol.CheckinRequest
 	tamper   bool
 	oversize int // answer the next check-ins with this many bytes of nothing
+	// wake, when set, answers the wake requests instead of the server.
+	wake http.HandlerFunc
 }
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -52,7 +54,13 @@ func newTestEnv(t *testing.T) *testEnv {
 		if r.TLS != nil && r.TLS.DidResume {
 			e.resumed.Add(1)
 		}
+		e.mu.Lock()
+		wake := e.wake
+		e.mu.Unlock()
 		switch {
+		case r.URL.Path == protocol.PathWake && wake != nil:
+			wake(w, r)
+			return
 		case r.URL.Path == protocol.PathCheckin:
 			body, _ := io.ReadAll(r.Body)
 			var req protocol.CheckinRequest

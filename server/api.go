@@ -35,7 +35,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST "+protocol.PathLeave, s.device(s.handleLeave))
 	mux.HandleFunc("POST "+protocol.PathOnboarding, s.device(s.handleOnboarding))
 	mux.HandleFunc(appAssetRoute, s.device(s.handleAppAsset))
-	return s.logRequests(s.limitInFlight(mux))
+	// Held wake requests are idle, not work: they have their own cap and
+	// do not take the slots of MaxInFlight.
+	top := http.NewServeMux()
+	top.Handle("GET "+protocol.PathWake, s.limitWake(s.device(s.handleWake)))
+	top.Handle("/", s.limitInFlight(mux))
+	return s.logRequests(top)
 }
 
 // TLSConfig is the listener's TLS: TLS 1.2 minimum, client certificates
@@ -76,6 +81,7 @@ func (s *Server) Serve(ctx context.Context, addr string, ready func(net.Addr)) e
 	}
 	bg := routines.New(ctx)
 	s.startPurge(bg)
+	s.startWakes(bg)
 	s.seen.start()
 	every := s.SeenEvery
 	if every <= 0 {
@@ -94,8 +100,11 @@ func (s *Server) Serve(ctx context.Context, addr string, ready func(net.Addr)) e
 	go func() { errc <- hs.ServeTLS(ln, "", "") }()
 	select {
 	case err := <-errc:
+		s.wakeHub().stop()
 		return err
 	case <-ctx.Done():
+		// Held wake requests are answered now, not waited for.
+		s.wakeHub().stop()
 		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := hs.Shutdown(shut); err != nil {

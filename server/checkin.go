@@ -203,7 +203,7 @@ func (s *Server) fillPayload(ctx context.Context, p *protocol.CheckinPayload, d 
 		// A device that no Mobile@Work configuration reaches runs no script.
 		p.Configuration = &protocol.ConfigurationRef{ID: dc.inEffect.ID, Name: dc.inEffect.Name, Version: dc.inEffect.Version}
 		budget := responseBudget(req.MaxResponseBytes)
-		if p.Assignments, p.More, err = s.deviceAssignments(ctx, d, unfinished(dc.scripts, d, held), cert, budget); err != nil {
+		if p.Assignments, p.More, err = s.deviceAssignments(ctx, d, unfinished(live(dc.scripts, now), d, held), cert, budget); err != nil {
 			return false, nil, time.Time{}, fmt.Errorf("build assignments: %w", err)
 		}
 		for _, a := range p.Assignments {
@@ -545,7 +545,7 @@ func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request, d store.Devi
 			c = &dc.scripts[i]
 		}
 	}
-	if c == nil || dc.inEffect == nil {
+	if c == nil || dc.inEffect == nil || expired(*c, s.now()) {
 		s.fail(w, r, http.StatusNotFound, "no such script configuration for this device")
 		return
 	}

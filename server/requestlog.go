@@ -79,6 +79,11 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if rl.answer != "" {
 			fields = append(fields, zap.String("answer", rl.answer))
 		}
+		if route == protocol.PathWake && cw.status == http.StatusNoContent {
+			// Every idle agent renews its wake request about once a minute.
+			s.Log.Debug("device request", fields...)
+			return
+		}
 		s.Log.Info("device request", fields...)
 	})
 }

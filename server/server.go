@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -62,6 +63,10 @@ type Server struct {
 	// missingFiles are files the database names but the tenant does not
 	// hold, found at open; Serve warns of them.
 	missingFiles []string
+	// Wake tunes the wake channel (wake.go); zero fields are the defaults.
+	Wake     WakeOptions
+	wakeOnce sync.Once
+	wakes    *wakeHub
 }
 
 // Init creates a new tenant in dir, kept in SQLite: keys, certificates and

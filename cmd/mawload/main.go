@@ -191,6 +191,7 @@ stderr every --progress.`,
 	f.Float64Var(&o.Mix.ScriptShare, "script-share", 0.05, "share of quiet check-ins that run a known script again (download and result)")
 	f.Float64Var(&o.Mix.InventoryShare, "inventory-share", 0.02, "share of check-ins followed by an inventory upload")
 	f.BoolVar(&o.Mix.Reconnect, "reconnect", false, "a new TLS connection for every check-in, as at intervals over 90s")
+	f.BoolVar(&o.Wake, "wake", false, "then every device also holds the wake channel: the server idle for --duration, and the window again")
 	f.IntVar(&o.ServerPID, "server-pid", 0, "with --server: the server's process id on this machine, for its CPU and memory")
 	f.DurationVar(&o.ProgressEvery, "progress", 5*time.Second, "a progress line on stderr this often (0: none)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")

@@ -81,16 +81,18 @@ func TestLocalRun(t *testing.T) {
 	}
 
 	// The devices are cached: a second run enrolls none, and an open loop
-	// offers one check-in per device per interval.
+	// offers one check-in per device per interval; with --wake every
+	// device then holds the wake channel, idle and beside the window.
 	out, errOut, code = mawload(t, "run", "--local", "--server-bin", bin, "--state", state, "--devices", "50",
-		"--duration", "1s", "--interval", "2s", "--warmup=false", "--progress", "0")
+		"--duration", "1s", "--interval", "2s", "--warmup=false", "--progress", "0", "--wake")
 	if code != 0 {
 		t.Fatalf("second run: exit %d: %s", code, errOut)
 	}
 	if strings.Contains(errOut, "enrolling") {
 		t.Errorf("second run enrolled again:\n%s", errOut)
 	}
-	for _, want := range []string{"25.0 check-ins/s offered", "errors      none", "check-ins   "} {
+	for _, want := range []string{"25.0 check-ins/s offered", "errors      none", "check-ins   ",
+		"wake        50 devices held the channel; 0 answers, 0 errors", "wake window "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}

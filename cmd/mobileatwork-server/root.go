@@ -52,7 +52,7 @@ tenant and works while "serve" runs.`,
 	root.AddCommand(scriptCmds()...)
 	root.AddCommand(userCmds()...)
 	root.AddCommand(deviceCmds()...)
-	root.AddCommand(resultsCmd())
+	root.AddCommand(resultsCmd(), runCmd())
 	root.AddCommand(backupCmds()...)
 	root.AddCommand(appCmd(), inventoryCmd())
 	root.AddCommand(profileCmd(), onboardingCmd())
@@ -124,6 +124,9 @@ func serveCmd() *cobra.Command {
 				return fmt.Errorf("--results-retention must be 0 (keep forever) or a number of days, not %d", days)
 			}
 			s.ResultsRetention = time.Duration(days) * 24 * time.Hour
+			if s.Wake.MaxWaiters = v.GetInt("max-wake-waiters"); s.Wake.MaxWaiters < 1 {
+				return fmt.Errorf("--max-wake-waiters must be at least 1, not %d", s.Wake.MaxWaiters)
+			}
 			log, sync, err := logging.New(logging.Options{Console: true, Level: v.GetString("log-level"), File: v.GetString("log-file")})
 			if err != nil {
 				return err
@@ -155,5 +158,6 @@ func serveCmd() *cobra.Command {
 	cmd.Flags().Int("results-retention", 0, "delete results received more than this many days ago, at start and hourly (0: keep forever)")
 	cmd.Flags().Int("max-in-flight", server.DefaultMaxInFlight, "device requests served at once; those over it are answered 503 with Retry-After")
 	cmd.Flags().String("cpu-profile", "", "write a CPU profile of the server to this file until it stops (for go tool pprof)")
+	cmd.Flags().Int("max-wake-waiters", server.DefaultMaxWakeWaiters, "wake requests held at once (idle agents, apart from --max-in-flight); those over it are answered 503 with Retry-After")
 	return cmd
 }

@@ -44,6 +44,8 @@ type Report struct {
 	Phase
 	ServerProcess *Process `json:"server_process,omitempty"`
 	Generator     *Process `json:"generator,omitempty"`
+	// Wake is the --wake phase; nil without it.
+	Wake *WakeReport `json:"wake,omitempty"`
 	// LoadAverage is the machine's one-minute load average at the end of
 	// the window (-1 unknown): above the core count, other work competed.
 	LoadAverage float64 `json:"machine_load_average"`
@@ -112,6 +114,9 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	if p := r.Generator; p != nil {
 		fmt.Fprintf(w, "generator   cpu %.2f ms/check-in (%.0f%% of a core), rss %.0f MB\n", p.CPUMsPerCheckin, p.CPUPercent, p.RSSMB)
+	}
+	if r.Wake != nil {
+		r.Wake.writeText(w, r.CheckinsPerSecond)
 	}
 	if r.LoadAverage >= 0 {
 		fmt.Fprintf(w, "machine     %d cores, load average %.1f\n", r.Cores, r.LoadAverage)

@@ -39,6 +39,9 @@ type RunOptions struct {
 	// tenant.
 	Warmup bool
 	Mix    Mix
+	// Wake, after the window, has every device hold the wake channel,
+	// measures the server idle for Duration, then runs the window again.
+	Wake bool
 	// ServerPID, when the server runs on this machine, is read for its CPU
 	// time and memory.
 	ServerPID     int
@@ -142,6 +145,11 @@ func Run(ctx context.Context, o RunOptions) (*Report, error) {
 	}
 	if self1, err := readUsage(os.Getpid()); err == nil {
 		rep.Generator = processOf(os.Getpid(), self0, self1, elapsed, rep.Checkins)
+	}
+	if o.Wake {
+		if rep.Wake, err = dr.wakePhase(ctx, o.ServerPID, o.Progress); err != nil {
+			return nil, err
+		}
 	}
 	rep.LoadAverage, rep.Cores = loadAverage(), runtime.NumCPU()
 	return rep, nil

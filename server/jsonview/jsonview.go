@@ -66,6 +66,7 @@ type Config struct {
 	Settings     map[string]string `json:"settings,omitempty"` // every key, effective values
 	Script       *ScriptSettings   `json:"script,omitempty"`
 	Distribution Distribution      `json:"distribution"`
+	ExpiresAt    *time.Time        `json:"expires_at,omitempty"` // a run-now configuration's
 	CreatedAt    *time.Time        `json:"created_at,omitempty"`
 	UpdatedAt    *time.Time        `json:"updated_at,omitempty"`
 }
@@ -76,7 +77,7 @@ func NewConfig(c store.Configuration, settings map[string]string, sc *store.Scri
 	out := Config{
 		ID: c.ID, Kind: c.Kind, Name: c.Name, Description: c.Description, Version: c.Version,
 		Priority: c.Priority, Settings: settings, Distribution: NewDistribution(c.Targets),
-		CreatedAt: when(c.CreatedAt), UpdatedAt: when(c.UpdatedAt),
+		ExpiresAt: when(c.ExpiresAt), CreatedAt: when(c.CreatedAt), UpdatedAt: when(c.UpdatedAt),
 	}
 	if c.Kind == store.KindScript {
 		inputs := c.Script.Inputs

@@ -31,9 +31,12 @@ type Configuration struct {
 	Priority int
 	// Settings are the Mobile@Work keys set on this configuration; unset
 	// keys take their documented default.
-	Settings  map[string]string
-	Script    ScriptSettings // KindScript only
-	Targets   []distribution.Target
+	Settings map[string]string
+	Script   ScriptSettings // KindScript only
+	Targets  []distribution.Target
+	// ExpiresAt, when set, is when a script configuration stops reaching
+	// devices that have not run it (a one-off run of `run --expires`).
+	ExpiresAt time.Time
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

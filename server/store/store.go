@@ -228,5 +228,6 @@ type AllStorage interface {
 	ProfileStore
 	OnboardingStore
 	DeliveryStore
+	WakeStore
 	Close() error
 }

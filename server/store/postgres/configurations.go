@@ -15,6 +15,11 @@ import (
 
 const configColumns = `id, kind, name, description, version, priority, settings, script_id, inputs, schedule, run_as, created_at, updated_at`
 
+// configRead are the columns a configuration is read from: configColumns
+// and those later migrations added, which the earlier ones that write
+// through configColumns do not know.
+const configRead = configColumns + `, expires_at`
+
 func encodeConfig(c store.Configuration) (rows.Config, error) {
 	return rows.EncodeConfig(c, marshalJSON)
 }
@@ -26,10 +31,10 @@ func (s *Store) CreateConfiguration(ctx context.Context, c store.Configuration) 
 		return fmt.Errorf("create configuration %s: %w", c.ID, err)
 	}
 	err = s.tx(ctx, func(q db) error {
-		_, err := q.Exec(ctx, `INSERT INTO configurations (`+configColumns+`)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		_, err := q.Exec(ctx, `INSERT INTO configurations (`+configRead+`)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 			c.ID, c.Kind, c.Name, c.Description, c.Version, c.Priority, r.Settings, r.ScriptID, r.Inputs, r.Schedule,
-			c.Script.RunAs, c.CreatedAt, c.UpdatedAt)
+			c.Script.RunAs, c.CreatedAt, c.UpdatedAt, nullTime(c.ExpiresAt))
 		if err != nil {
 			return configWriteError(err)
 		}
@@ -50,10 +55,10 @@ func (s *Store) UpdateConfiguration(ctx context.Context, c store.Configuration) 
 	err = s.tx(ctx, func(q db) error {
 		tag, err := q.Exec(ctx, `
 UPDATE configurations SET kind = $1, name = $2, description = $3, version = $4, priority = $5, settings = $6,
-	script_id = $7, inputs = $8, schedule = $9, run_as = $10, updated_at = $11
-WHERE id = $12`,
+	script_id = $7, inputs = $8, schedule = $9, run_as = $10, updated_at = $11, expires_at = $12
+WHERE id = $13`,
 			c.Kind, c.Name, c.Description, c.Version, c.Priority, r.Settings, r.ScriptID, r.Inputs, r.Schedule,
-			c.Script.RunAs, c.UpdatedAt, c.ID)
+			c.Script.RunAs, c.UpdatedAt, nullTime(c.ExpiresAt), c.ID)
 		if err != nil {
 			return configWriteError(err)
 		}
@@ -94,7 +99,7 @@ func putTargets(ctx context.Context, q db, id string, ts []distribution.Target) 
 
 // Configuration returns one configuration with its targets.
 func (s *Store) Configuration(ctx context.Context, id string) (store.Configuration, error) {
-	cs, err := s.queryConfigs(ctx, `SELECT `+configColumns+` FROM configurations WHERE id = $1`, id)
+	cs, err := s.queryConfigs(ctx, `SELECT `+configRead+` FROM configurations WHERE id = $1`, id)
 	if err == nil && len(cs) == 0 {
 		err = store.ErrNotFound
 	}
@@ -106,7 +111,7 @@ func (s *Store) Configuration(ctx context.Context, id string) (store.Configurati
 
 // ConfigurationByName returns the configuration with this name, any case.
 func (s *Store) ConfigurationByName(ctx context.Context, name string) (store.Configuration, error) {
-	cs, err := s.queryConfigs(ctx, `SELECT `+configColumns+` FROM configurations WHERE lower(name) = lower($1)`, name)
+	cs, err := s.queryConfigs(ctx, `SELECT `+configRead+` FROM configurations WHERE lower(name) = lower($1)`, name)
 	if err == nil && len(cs) == 0 {
 		err = store.ErrNotFound
 	}
@@ -121,7 +126,7 @@ const configOrder = ` ORDER BY kind, priority, created_at, id`
 // Configurations returns every configuration: Mobile@Work ones first, by
 // priority, then scripts, each kind oldest first.
 func (s *Store) Configurations(ctx context.Context) ([]store.Configuration, error) {
-	cs, err := s.queryConfigs(ctx, `SELECT `+configColumns+` FROM configurations`+configOrder)
+	cs, err := s.queryConfigs(ctx, `SELECT `+configRead+` FROM configurations`+configOrder)
 	if err != nil {
 		return nil, fmt.Errorf("list configurations: %w", err)
 	}
@@ -148,7 +153,7 @@ func reachWhere(a distribution.Audience, kindCol, valueCol string) (string, []an
 // their groups, or everyone.
 func (s *Store) ConfigurationsFor(ctx context.Context, a distribution.Audience) ([]store.Configuration, error) {
 	where, args := reachWhere(a, "kind", "value")
-	q := `SELECT ` + configColumns + ` FROM configurations WHERE id IN (
+	q := `SELECT ` + configRead + ` FROM configurations WHERE id IN (
 	SELECT config_id FROM config_targets WHERE ` + where + `)` + configOrder
 	cs, err := s.queryConfigs(ctx, q, args...)
 	if err != nil {
@@ -225,9 +230,10 @@ func scanConfig(r pgx.Row) (store.Configuration, error) {
 		c                       store.Configuration
 		settings, inputs, sched []byte
 		scriptID                *string
+		expires                 *time.Time
 	)
 	if err := r.Scan(&c.ID, &c.Kind, &c.Name, &c.Description, &c.Version, &c.Priority, &settings, &scriptID,
-		&inputs, &sched, &c.Script.RunAs, &c.CreatedAt, &c.UpdatedAt); err != nil {
+		&inputs, &sched, &c.Script.RunAs, &c.CreatedAt, &c.UpdatedAt, &expires); err != nil {
 		return store.Configuration{}, err
 	}
 	if scriptID != nil {
@@ -248,6 +254,6 @@ func scanConfig(r pgx.Row) (store.Configuration, error) {
 	if len(c.Script.Inputs) == 0 {
 		c.Script.Inputs = nil
 	}
-	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	c.CreatedAt, c.UpdatedAt, c.ExpiresAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC(), fromNull(expires)
 	return c, nil
 }

@@ -276,6 +276,9 @@ DROP INDEX results_assignment;
 CREATE INDEX results_assignment ON results (assignment_id, received_at, id);`,
 	// The tenant's files, shared by every replica: see blobs.go.
 	blobSchema,
+	// Run now: a one-off configuration may expire, and pending wakes, see
+	// wakes.go.
+	wakesSchema,
 }
 
 // migrate applies the migrations the database lacks, each in one

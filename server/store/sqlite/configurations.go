@@ -14,6 +14,11 @@ import (
 
 const configColumns = `id, kind, name, description, version, priority, settings, script_id, inputs, schedule, run_as, created_at, updated_at`
 
+// configRead are the columns a configuration is read from: configColumns
+// and those later migrations added, which the earlier ones that write
+// through configColumns do not know.
+const configRead = configColumns + `, expires_at`
+
 func encodeConfig(c store.Configuration) (rows.Config, error) {
 	return rows.EncodeConfig(c, marshalJSON)
 }
@@ -25,9 +30,9 @@ func (s *Store) CreateConfiguration(ctx context.Context, c store.Configuration) 
 		return fmt.Errorf("create configuration %s: %w", c.ID, err)
 	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO configurations (`+configColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO configurations (`+configRead+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.Kind, c.Name, c.Description, c.Version, c.Priority, r.Settings, r.ScriptID, r.Inputs, r.Schedule,
-			c.Script.RunAs, formatTime(c.CreatedAt), formatTime(c.UpdatedAt))
+			c.Script.RunAs, formatTime(c.CreatedAt), formatTime(c.UpdatedAt), nullTime(c.ExpiresAt))
 		if err != nil {
 			return configWriteError(err)
 		}
@@ -48,10 +53,10 @@ func (s *Store) UpdateConfiguration(ctx context.Context, c store.Configuration) 
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `
 UPDATE configurations SET kind = ?, name = ?, description = ?, version = ?, priority = ?, settings = ?,
-	script_id = ?, inputs = ?, schedule = ?, run_as = ?, updated_at = ?
+	script_id = ?, inputs = ?, schedule = ?, run_as = ?, updated_at = ?, expires_at = ?
 WHERE id = ?`,
 			c.Kind, c.Name, c.Description, c.Version, c.Priority, r.Settings, r.ScriptID, r.Inputs, r.Schedule,
-			c.Script.RunAs, formatTime(c.UpdatedAt), c.ID)
+			c.Script.RunAs, formatTime(c.UpdatedAt), nullTime(c.ExpiresAt), c.ID)
 		if err != nil {
 			return configWriteError(err)
 		}
@@ -94,7 +99,7 @@ func putTargets(ctx context.Context, tx *sql.Tx, id string, ts []distribution.Ta
 
 // Configuration returns one configuration with its targets.
 func (s *Store) Configuration(ctx context.Context, id string) (store.Configuration, error) {
-	cs, err := s.queryConfigs(ctx, `SELECT `+configColumns+` FROM configurations WHERE id = ?`, id)
+	cs, err := s.queryConfigs(ctx, `SELECT `+configRead+` FROM configurations WHERE id = ?`, id)
 	if err == nil && len(cs) == 0 {
 		err = store.ErrNotFound
 	}
@@ -106,7 +111,7 @@ func (s *Store) Configuration(ctx context.Context, id string) (store.Configurati
 
 // ConfigurationByName returns the configuration with this name, any case.
 func (s *Store) ConfigurationByName(ctx context.Context, name string) (store.Configuration, error) {
-	cs, err := s.queryConfigs(ctx, `SELECT `+configColumns+` FROM configurations WHERE name = ?`, name)
+	cs, err := s.queryConfigs(ctx, `SELECT `+configRead+` FROM configurations WHERE name = ?`, name)
 	if err == nil && len(cs) == 0 {
 		err = store.ErrNotFound
 	}
@@ -119,7 +124,7 @@ func (s *Store) ConfigurationByName(ctx context.Context, name string) (store.Con
 // Configurations returns every configuration: Mobile@Work ones first, by
 // priority, then scripts, each kind oldest first.
 func (s *Store) Configurations(ctx context.Context) ([]store.Configuration, error) {
-	cs, err := s.queryConfigs(ctx, `SELECT `+configColumns+` FROM configurations ORDER BY kind, priority, created_at, id`)
+	cs, err := s.queryConfigs(ctx, `SELECT `+configRead+` FROM configurations ORDER BY kind, priority, created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list configurations: %w", err)
 	}
@@ -155,7 +160,7 @@ func reachWhere(a distribution.Audience, kindCol, valueCol string) (string, []an
 // their groups, or everyone.
 func (s *Store) ConfigurationsFor(ctx context.Context, a distribution.Audience) ([]store.Configuration, error) {
 	where, args := reachWhere(a, "kind", "value")
-	q := `SELECT ` + configColumns + ` FROM configurations WHERE id IN (
+	q := `SELECT ` + configRead + ` FROM configurations WHERE id IN (
 	SELECT config_id FROM config_targets WHERE ` + where + `)
 ORDER BY kind, priority, created_at, id`
 	cs, err := s.queryConfigs(ctx, q, args...)
@@ -256,10 +261,10 @@ func scanConfig(r scanner) (store.Configuration, error) {
 	var (
 		c                                    store.Configuration
 		settings, inputs, sched, created, up string
-		scriptID                             sql.NullString
+		scriptID, expires                    sql.NullString
 	)
 	if err := r.Scan(&c.ID, &c.Kind, &c.Name, &c.Description, &c.Version, &c.Priority, &settings, &scriptID,
-		&inputs, &sched, &c.Script.RunAs, &created, &up); err != nil {
+		&inputs, &sched, &c.Script.RunAs, &created, &up, &expires); err != nil {
 		return store.Configuration{}, err
 	}
 	c.Script.ScriptID = scriptID.String
@@ -280,6 +285,9 @@ func scanConfig(r scanner) (store.Configuration, error) {
 	}
 	var err error
 	if c.CreatedAt, err = parseTime(created); err != nil {
+		return store.Configuration{}, err
+	}
+	if c.ExpiresAt, err = parseNullTime(expires); err != nil {
 		return store.Configuration{}, err
 	}
 	c.UpdatedAt, err = parseTime(up)

@@ -217,6 +217,9 @@ CREATE TABLE onboarding (
 	// Results at fleet scale: the status filter gets its index like the
 	// others; with the implicit rowid each yields (received_at, rowid) order.
 	{sql: `CREATE INDEX results_status ON results (status, received_at);`},
+	// Run now: a one-off configuration may expire, and pending wakes, see
+	// wakes.go.
+	{sql: wakesSchema},
 }
 
 // migrate applies the migrations the database lacks, each in its own

@@ -37,7 +37,7 @@ func sampleMAWConfig(id, name string, priority int, created time.Time, targets .
 }
 
 func normConfig(c store.Configuration) store.Configuration {
-	c.CreatedAt, c.UpdatedAt = utc(c.CreatedAt), utc(c.UpdatedAt)
+	c.CreatedAt, c.UpdatedAt, c.ExpiresAt = utc(c.CreatedAt), utc(c.UpdatedAt), utc(c.ExpiresAt)
 	if len(c.Settings) == 0 {
 		c.Settings = nil
 	}

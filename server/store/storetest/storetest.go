@@ -38,6 +38,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.AllStorage) {
 	t.Run("KeyEnvelopes", func(t *testing.T) { testKeyEnvelopes(t, newStore) })
 	t.Run("LatestResults", func(t *testing.T) { testLatestResults(t, newStore) })
 	t.Run("CatalogReach", func(t *testing.T) { testCatalogReach(t, newStore) })
+	t.Run("Wakes", func(t *testing.T) { testWakes(t, newStore) })
+	t.Run("ConfigurationExpiry", func(t *testing.T) { testConfigurationExpiry(t, newStore) })
 }
 
 // tick is the finest time step every backend keeps: PostgreSQL's

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mobileatwork/mobileatwork/internal/cli"
+	"github.com/mobileatwork/mobileatwork/server"
+	"github.com/mobileatwork/mobileatwork/server/jsonview"
+	"github.com/mobileatwork/mobileatwork/server/store"
+)
+
+// exitUnanswered is run's exit status when a reached device did not
+// answer within --wait.
+const exitUnanswered = 3
+
+func runCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "run --script REF (--device ID | --to TARGET)... [--input NAME=VALUE]... [--wait 60s] [--expires 24h] [--json]",
+		Short: "Run a script now on devices: online ones check in at once; prints the configuration id, or the results with --wait",
+		Long: `run adds a one-off run-once script configuration named "Run now: SCRIPT (time)"
+for the devices given (--device ID, repeatable) and the targets (--to TARGET) and
+asks them to check in now over their wake channel: an online device runs it
+within seconds, an offline one at its next check-in, until --expires has passed
+(then devices that have not run it no longer receive it). ` + targetHelp + `
+
+With --wait D it prints each device's progress (running) and result as they
+arrive, for at most D, then a summary; --json prints one document at the end.
+
+Exit status: 0 when every device reached answered within --wait (a failed run is
+an answer) or without --wait; 1 on an error (nothing is made when the request is
+refused); 3 when some device did not answer in time (it still runs the script at
+its next check-in until --expires).`,
+		Args: cli.NoArgs,
+		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
+			wait := v.GetDuration("wait")
+			if wait < 0 {
+				return fmt.Errorf("--wait must be 0 (do not wait) or a positive duration such as 60s, not %s", wait)
+			}
+			rn, err := s.RunNow(cmd.Context(), server.RunNowRequest{
+				Script: v.GetString("script"), Inputs: v.GetStringSlice("input"), RunAs: v.GetString("run-as"),
+				Devices: v.GetStringSlice("device"), To: v.GetStringSlice("to"), Expires: v.GetDuration("expires"),
+			})
+			if err != nil {
+				return err
+			}
+			c := rn.Config
+			fmt.Fprintf(cmd.ErrOrStderr(), "run-now configuration %q (%s) reaches %d device(s), asked to check in now; it expires %s\n",
+				c.Name, c.ID, len(rn.Devices), c.ExpiresAt.Format(time.RFC3339))
+			asJSON := v.GetBool("json")
+			if wait == 0 {
+				if asJSON {
+					return cli.JSON(cmd.OutOrStdout(), runJSON{Config: newConfigJSON(s, cmd, c), Devices: deviceIDs(rn.Devices), Results: []jsonview.Result{}})
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), c.ID)
+				return nil
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return waitRun(ctx, cmd, s, rn, wait, asJSON)
+		}),
+	}
+	f := cmd.Flags()
+	f.String("script", "", "the script: id or name (see `scripts`)")
+	f.StringArray("device", nil, "a device id (repeatable)")
+	f.StringArray("to", nil, "TARGET (repeatable, comma-separated)")
+	f.StringArray("input", nil, "NAME=VALUE override of a declared input (repeatable); values may hold {$variables}")
+	f.String("run-as", "", "root (default) or console_user")
+	f.Duration("wait", 0, "print progress and results as they arrive, for at most this long (0: print the configuration id and return)")
+	f.Duration("expires", server.DefaultRunExpiry, "devices that have not run it by then no longer receive it")
+	f.Bool("json", false, "print JSON: the configuration, the devices reached, and with --wait their results")
+	return cmd
+}
+
+// runJSON is what `run --json` prints.
+type runJSON struct {
+	Config     configJSON        `json:"configuration"`
+	Devices    []string          `json:"devices"`
+	Results    []jsonview.Result `json:"results"`
+	Unanswered []string          `json:"unanswered,omitempty"`
+}
+
+func deviceIDs(ds []store.Device) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.ID
+	}
+	return out
+}
+
+// waitRun prints the progress of a run until every device answered or
+// wait passed, then the summary.
+func waitRun(ctx context.Context, cmd *cobra.Command, s *server.Server, rn server.RunNow, wait time.Duration, asJSON bool) error {
+	out := cmd.OutOrStdout()
+	ids := deviceIDs(rn.Devices)
+	got, err := s.WatchRun(ctx, rn.Config.ID, ids, wait, func(e server.RunEvent) {
+		if !asJSON {
+			printRunEvent(out, e)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	var missing []string
+	results := []jsonview.Result{}
+	counts := map[string]int{}
+	for _, id := range ids {
+		r, ok := got[id]
+		if !ok {
+			missing = append(missing, id)
+			continue
+		}
+		counts[r.Status]++
+		results = append(results, jsonview.NewResult(r, rn.Config.Name))
+	}
+	if asJSON {
+		if err := cli.JSON(out, runJSON{Config: newConfigJSON(s, cmd, rn.Config), Devices: ids, Results: results, Unanswered: missing}); err != nil {
+			return err
+		}
+	}
+	var parts []string
+	for _, st := range []string{"succeeded", "failed", "timed_out", "rejected", "error"} {
+		if counts[st] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
+		}
+	}
+	summary := fmt.Sprintf("%d of %d device(s) answered", len(got), len(ids))
+	if len(parts) > 0 {
+		summary += ": " + strings.Join(parts, ", ")
+	}
+	fmt.Fprintln(cmd.ErrOrStderr(), summary)
+	if len(missing) == 0 {
+		return nil
+	}
+	return &cli.ExitStatus{Code: exitUnanswered, Err: fmt.Errorf("%d device(s) did not answer within %s: %s; they run it at their next check-in until %s",
+		len(missing), wait, knownIDs(missing), rn.Config.ExpiresAt.Format(time.RFC3339))}
+}
+
+// knownIDs lists ids, the first 10 of a long list.
+func knownIDs(ids []string) string {
+	if len(ids) > 10 {
+		return strings.Join(ids[:10], ", ") + fmt.Sprintf(" and %d more", len(ids)-10)
+	}
+	return strings.Join(ids, ", ")
+}
+
+// printRunEvent writes one line of progress: the device, its status, and
+// for a result the exit code, the duration and the first line of output.
+func printRunEvent(w io.Writer, e server.RunEvent) {
+	if e.Result == nil {
+		fmt.Fprintf(w, "%s\t%s\n", e.DeviceID, e.Status)
+		return
+	}
+	r := e.Result
+	text := r.Stdout
+	if strings.TrimSpace(text) == "" {
+		text = r.Stderr + r.Error
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
+	if len(first) > 200 {
+		first = first[:200] + "..."
+	}
+	fmt.Fprintf(w, "%s\t%s\texit %d\t%s\t%s\n", e.DeviceID, r.Status, r.ExitCode, time.Duration(r.DurationMS)*time.Millisecond, first)
+}

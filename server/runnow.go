@@ -1,0 +1,202 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/mobileatwork/mobileatwork/internal/routines"
+	"github.com/mobileatwork/mobileatwork/server/distribution"
+	"github.com/mobileatwork/mobileatwork/server/store"
+)
+
+// DefaultRunExpiry is how long a run-now configuration waits for the
+// devices it reaches when `run --expires` is not given.
+const DefaultRunExpiry = 24 * time.Hour
+
+// RunNowRequest is what `run` asks for: a script run once on the devices
+// and targets given, now on those online, at their next check-in on the
+// others until Expires has passed.
+type RunNowRequest struct {
+	Script  string   // REF
+	Inputs  []string // NAME=VALUE overrides
+	RunAs   string
+	Devices []string // device ids
+	To      []string // TARGET words
+	Expires time.Duration
+}
+
+// RunNow is a run-now configuration and the devices it reaches, which
+// were asked to wake.
+type RunNow struct {
+	Config  store.Configuration
+	Devices []store.Device
+}
+
+// RunNow adds a run-once script configuration distributed to the targets
+// that expires after req.Expires, and asks the devices it reaches to check
+// in now. Nothing is made when the request is refused.
+func (s *Server) RunNow(ctx context.Context, req RunNowRequest) (RunNow, error) {
+	if req.Expires == 0 {
+		req.Expires = DefaultRunExpiry
+	}
+	if req.Expires < 0 {
+		return RunNow{}, invalid("--expires must be a positive duration (e.g. 30m or 24h), not %s", req.Expires)
+	}
+	words := append([]string(nil), req.To...)
+	for _, id := range req.Devices {
+		if id = strings.TrimSpace(id); id == "" || strings.Contains(id, ",") {
+			return RunNow{}, invalid("--device %q: give one device id; see `mobileatwork-server devices`", id)
+		}
+		words = append(words, distribution.Device+":"+id)
+	}
+	if len(words) == 0 {
+		return RunNow{}, invalid("say where to run it: --device ID or --to TARGET (repeatable)")
+	}
+	sc, err := s.Script(ctx, req.Script)
+	if err != nil {
+		return RunNow{}, err
+	}
+	targets, reached, err := s.targetsAndReach(ctx, words)
+	if err != nil {
+		return RunNow{}, err
+	}
+	if len(reached) == 0 {
+		return RunNow{}, invalid("--to %s reaches no enrolled device: nothing would run", distribution.String(targets))
+	}
+	now := s.now()
+	name, err := s.freeName(ctx, runNowName(sc.Name, now))
+	if err != nil {
+		return RunNow{}, err
+	}
+	c := store.Configuration{
+		ID: newID("cfg"), Kind: store.KindScript, Name: name, Version: 1, Targets: targets,
+		Description: "One-off run of `mobileatwork-server run`", ExpiresAt: now.Add(req.Expires), CreatedAt: now, UpdatedAt: now,
+	}
+	if err := s.applyScript(ctx, &c, ScriptRequest{Script: sc.ID, Inputs: req.Inputs, RunAs: req.RunAs}); err != nil {
+		return RunNow{}, err
+	}
+	if err := s.create(ctx, c); err != nil {
+		return RunNow{}, err
+	}
+	ids := make([]string, len(reached))
+	for i, d := range reached {
+		ids[i] = d.ID
+	}
+	if err := s.Store.RequestWakes(ctx, ids, now, wakeExpiry(now, c.ExpiresAt)); err != nil {
+		return RunNow{Config: c, Devices: reached}, fmt.Errorf("configuration %s reaches its devices at their next check-in, but waking them failed: %w", c.ID, err)
+	}
+	return RunNow{Config: c, Devices: reached}, nil
+}
+
+// wakeExpiry is when a wake requested at now stops waiting for its
+// device: after WakeTTL, or with the configuration.
+func wakeExpiry(now, configExpires time.Time) time.Time {
+	if t := now.Add(WakeTTL); t.Before(configExpires) {
+		return t
+	}
+	return configExpires
+}
+
+// runNowName names a run-now configuration after its script and time,
+// within the 128 bytes of a name.
+func runNowName(script string, at time.Time) string {
+	stamp := at.UTC().Format("2006-01-02 15:04:05Z")
+	const room = 128 - len("Run now:  (2006-01-02 15:04:05Z) #99")
+	for len(script) > room {
+		_, size := utf8.DecodeLastRuneInString(script)
+		script = script[:len(script)-size]
+	}
+	return fmt.Sprintf("Run now: %s (%s)", script, stamp)
+}
+
+// expired tells whether a configuration no longer reaches devices that
+// have not run it.
+func expired(c store.Configuration, now time.Time) bool {
+	return !c.ExpiresAt.IsZero() && !now.Before(c.ExpiresAt)
+}
+
+// live drops the expired configurations: they are sent to no device.
+// Their statuses stay as they are, the record of who ran them.
+func live(cs []store.Configuration, now time.Time) []store.Configuration {
+	out := cs[:0:0]
+	for _, c := range cs {
+		if !expired(c, now) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// RunEvent is news of a run-now configuration on one device: it started
+// running (Result nil), or its result arrived.
+type RunEvent struct {
+	DeviceID string
+	Status   string // store.StatusRunning, or the result's status
+	Result   *store.StoredResult
+}
+
+// WatchRun reports the progress of configuration id on the devices until
+// each has a result, ctx ends or wait has passed, reading the store every
+// Wake.Poll. It returns the results by device; devices absent from it did
+// not answer in time.
+func (s *Server) WatchRun(ctx context.Context, id string, devices []string, wait time.Duration, fn func(RunEvent)) (map[string]store.StoredResult, error) {
+	clock := s.Wake.clock()
+	poll := s.Wake.Poll
+	if poll <= 0 {
+		poll = DefaultWakePoll
+	}
+	ctx, cancel := clockwork.WithTimeout(ctx, clock, wait)
+	defer cancel()
+	want := make(map[string]bool, len(devices))
+	for _, d := range devices {
+		want[d] = true
+	}
+	got := map[string]store.StoredResult{}
+	running := map[string]bool{}
+	var since time.Time
+	for len(got) < len(want) {
+		sts, err := s.Store.ConfigStatuses(ctx, id)
+		if err != nil {
+			return got, watchErr(ctx, err)
+		}
+		for _, st := range sts {
+			if want[st.DeviceID] && st.Status == store.StatusRunning && !running[st.DeviceID] {
+				if _, done := got[st.DeviceID]; !done {
+					running[st.DeviceID] = true
+					fn(RunEvent{DeviceID: st.DeviceID, Status: store.StatusRunning})
+				}
+			}
+		}
+		err = s.Store.EachResult(ctx, store.ResultFilter{ConfigID: id, Since: since}, func(r store.StoredResult) error {
+			if r.ReceivedAt.After(since) {
+				since = r.ReceivedAt // inclusive: a result received in the same instant is read again
+			}
+			if _, done := got[r.DeviceID]; !want[r.DeviceID] || done {
+				return nil
+			}
+			got[r.DeviceID] = r
+			fn(RunEvent{DeviceID: r.DeviceID, Status: r.Status, Result: &r})
+			return nil
+		})
+		if err != nil {
+			return got, watchErr(ctx, err)
+		}
+		if len(got) == len(want) || !routines.Sleep(ctx, clock, poll) {
+			break
+		}
+	}
+	return got, nil
+}
+
+// watchErr is nil when the watch ended because its time ran out.
+func watchErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
