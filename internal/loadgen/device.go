@@ -258,6 +258,10 @@ const (
 	inventoryApps     = 80
 )
 
+// installedAt is when the simulated receipts were installed: fixed, as on
+// a Mac, so an upload differs from the last one by the one app changed.
+var installedAt = time.Date(2026, time.January, 5, 9, 0, 0, 0, time.UTC)
+
 // inventory is the device's report, with one app's version changed at
 // each upload so the server stores it as new.
 func (d *device) inventory(now time.Time) protocol.InventoryReport {
@@ -268,7 +272,7 @@ func (d *device) inventory(now time.Time) protocol.InventoryReport {
 	var rep inventory.Report
 	for i := range inventoryReceipts {
 		rep.Receipts = append(rep.Receipts, inventory.Receipt{
-			PackageID: fmt.Sprintf("com.example.pkg%03d", i), Version: "1.0", InstallDate: now.Add(-time.Duration(i) * time.Hour).UTC(),
+			PackageID: fmt.Sprintf("com.example.pkg%03d", i), Version: "1.0", InstallDate: installedAt.Add(-time.Duration(i) * time.Hour),
 			InstallPrefix: "/", InstallProcess: "installer",
 		})
 	}
