@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"go.uber.org/zap"
@@ -24,19 +25,38 @@ const (
 	inventoryMaxAge = 24 * time.Hour
 	// maxInventoryAnswer bounds the server's acknowledgement.
 	maxInventoryAnswer = 64 << 10
+	// releaseAfterReads is how many files a collection reads before the
+	// memory it used is handed back to the system at once (see Receive).
+	releaseAfterReads = 256
 )
 
 // inventoryReceiver sends the inventory when it changed or is a day old.
-type inventoryReceiver struct{ a *Agent }
+// Its collector lives as long as the agent, so a daemon's check-ins read
+// only the receipts and bundles that changed since the previous one.
+type inventoryReceiver struct {
+	a *Agent
+	c *inventory.Collector
+}
 
 // InventoryReceiver sends the inventory when it changed or is a day old.
 // Register it after ScriptsReceiver, so it sees what the scripts changed.
-func InventoryReceiver(a *Agent) Receiver { return inventoryReceiver{a} }
+func InventoryReceiver(a *Agent) Receiver {
+	return inventoryReceiver{a, inventory.NewCollector(inventory.Options{Root: a.o.InventoryRoot})}
+}
 
 func (inventoryReceiver) Name() string { return "inventory" }
 
+// Receive sends the inventory. After a collection that read many files, or
+// an upload, the heap has grown to several times what the daemon keeps
+// between check-ins, and the Go runtime would return the difference only
+// slowly (its scavenger, or the forced collection every two minutes):
+// FreeOSMemory gives it back now, for the few milliseconds of one garbage
+// collection. An unchanged check-in reads nothing and skips it.
 func (r inventoryReceiver) Receive(ctx context.Context, _ *protocol.CheckinPayload) error {
-	_, err := r.a.SendInventory(ctx)
+	stats, sent, err := r.a.sendInventory(ctx, r.c)
+	if sent || stats.Read >= releaseAfterReads {
+		debug.FreeOSMemory()
+	}
 	return err
 }
 
@@ -46,13 +66,20 @@ type inventoryState struct {
 	UploadedAt time.Time `json:"uploaded_at"`
 }
 
-// SendInventory collects the inventory and uploads it, gzip-compressed,
-// unless the server already acknowledged the same content less than a day
-// ago. It reports whether it uploaded.
+// SendInventory collects the inventory, reading every file, and uploads
+// it, gzip-compressed, unless the server already acknowledged the same
+// content less than a day ago. It reports whether it uploaded.
 func (a *Agent) SendInventory(ctx context.Context) (bool, error) {
-	rep, err := inventory.Collect(ctx, inventory.Options{Root: a.o.InventoryRoot})
+	_, sent, err := a.sendInventory(ctx, inventory.NewCollector(inventory.Options{Root: a.o.InventoryRoot}))
+	return sent, err
+}
+
+// sendInventory is SendInventory with c's collection, which reads only
+// what changed since c's previous one.
+func (a *Agent) sendInventory(ctx context.Context, c *inventory.Collector) (inventory.Stats, bool, error) {
+	rep, stats, err := c.Collect(ctx)
 	if err != nil {
-		return false, err
+		return stats, false, err
 	}
 	facts := a.o.Facts()
 	rep.Facts = &inventory.Facts{
@@ -70,19 +97,19 @@ func (a *Agent) SendInventory(ctx context.Context) (bool, error) {
 	// A clock that went backwards makes the age negative: send rather than
 	// wait for the clock to catch up.
 	if age := now.Sub(last.UploadedAt); last.Hash == hash && age >= 0 && age < inventoryMaxAge {
-		return false, nil
+		return stats, false, nil
 	}
 	facts.AgentVersion = a.o.Version
 	wire := InventoryReport(a.id.DeviceID, hash, now, facts, rep)
 	if _, err := a.api.SendInventory(ctx, wire); err != nil {
-		return false, fmt.Errorf("send inventory: %w", err)
+		return stats, false, fmt.Errorf("send inventory: %w", err)
 	}
 	if err := atomicfile.WriteJSON(statePath, inventoryState{Hash: hash, UploadedAt: now.UTC()}, 0o600); err != nil {
-		return true, err // sent; the next cycle sends it once more
+		return stats, true, err // sent; the next cycle sends it once more
 	}
 	a.o.Log.Info("inventory sent", zap.Int("receipts", len(wire.Receipts)), zap.Int("apps", len(wire.Apps)),
 		zap.Int("errors", len(wire.Errors)), zap.String("hash", hash))
-	return true, nil
+	return stats, true, nil
 }
 
 // InventoryReport converts the local report into the wire form, within the
