@@ -1,11 +1,13 @@
 package agent
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mobileatwork/mobileatwork/inventory"
+	"github.com/mobileatwork/mobileatwork/inventory/invtest"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -57,5 +59,72 @@ func TestInventoryReportCapsCounts(t *testing.T) {
 	}
 	if len(got.Errors) != 1 || !strings.Contains(got.Errors[0].Error, "5 receipts beyond the first") {
 		t.Fatalf("errors = %+v, want one saying 5 receipts were left out", got.Errors)
+	}
+}
+
+// The daemon's inventory receiver keeps its collector between check-ins:
+// what it uploads follows the files, and a check-in after nothing changed
+// reads none of them.
+func TestInventoryReceiverReadsOnlyWhatChanged(t *testing.T) {
+	e := newTestEnv(t)
+	root := t.TempDir()
+	if err := invtest.WriteFixture(root, 20, 5); err != nil {
+		t.Fatal(err)
+	}
+	a := e.agent(t, Options{InventoryRoot: root})
+	t.Cleanup(a.Close)
+	var r inventoryReceiver
+	for _, rr := range a.registered() {
+		if ir, ok := rr.(inventoryReceiver); ok {
+			r = ir
+		}
+	}
+	if r.c == nil {
+		t.Fatal("no inventory receiver registered")
+	}
+	ctx := context.Background()
+	stored := func() protocol.InventoryReport {
+		t.Helper()
+		inv, err := e.srv.Store.Inventory(ctx, a.DeviceID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return inv.InventoryReport
+	}
+	steps := []struct {
+		name    string
+		change  func(t *testing.T)
+		version string // of com.example.pkg00003 on the server afterwards
+	}{
+		{"first check-in", func(*testing.T) {}, "1.3.0"},
+		{"receipt updated", func(t *testing.T) {
+			if err := invtest.WriteReceipt(root, "com.example.pkg00003", map[string]any{
+				"PackageIdentifier": "com.example.pkg00003", "PackageVersion": "7.0",
+			}, true); err != nil {
+				t.Fatal(err)
+			}
+		}, "7.0"},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			s.change(t)
+			if err := r.Receive(ctx, nil); err != nil {
+				t.Fatalf("Receive: %v", err)
+			}
+			inv := stored()
+			var got string
+			for _, rc := range inv.Receipts {
+				if rc.PackageID == "com.example.pkg00003" {
+					got = rc.Version
+				}
+			}
+			if got != s.version || len(inv.Receipts) != 20 || len(inv.Apps) != 5 {
+				t.Errorf("server holds %d receipts, %d apps, version %q; want 20, 5, %q", len(inv.Receipts), len(inv.Apps), got, s.version)
+			}
+			// The receiver's collector is warm: nothing is read again.
+			if _, stats, err := r.c.Collect(ctx); err != nil || stats.Read != 0 || stats.Files != 25 {
+				t.Errorf("collection after Receive: %+v, %v; want 25 files, none read", stats, err)
+			}
+		})
 	}
 }

@@ -18,7 +18,6 @@ package inventory
 
 import (
 	"cmp"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -28,11 +27,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -113,7 +109,7 @@ func (r Report) Hash() string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Options configures Collect.
+// Options configures Collect and NewCollector.
 type Options struct {
 	// Root is prefixed to every path read; "" means "/". Symbolic links
 	// with absolute targets resolve on this machine, not under Root.
@@ -139,78 +135,6 @@ type job struct {
 	kind    jobKind
 	fsPath  string // on this machine, under Root
 	devPath string // as seen on the device
-}
-
-type result struct {
-	receipt Receipt
-	app     App
-	err     *FileError
-}
-
-// Collect reads receipts and apps under opt.Root. Missing directories give
-// empty lists; unreadable or malformed files are listed in Report.Errors.
-// It fails only when nothing can be read: Root is not a directory, or ctx
-// ends first.
-func Collect(ctx context.Context, opt Options) (Report, error) {
-	root := opt.Root
-	if root == "" {
-		root = "/"
-	}
-	if err := ctx.Err(); err != nil {
-		return Report{}, fmt.Errorf("collect inventory: %w", err)
-	}
-	if fi, err := os.Stat(root); err != nil {
-		return Report{}, fmt.Errorf("collect inventory: %w", err)
-	} else if !fi.IsDir() {
-		return Report{}, fmt.Errorf("collect inventory: root %s is not a directory", root)
-	}
-
-	var errs []FileError
-	jobs := listReceipts(root, &errs)
-	jobs = append(jobs, listApps(root, &errs)...)
-	results := make([]result, len(jobs))
-
-	workers := opt.Workers
-	if workers <= 0 {
-		workers = 4 * runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, len(jobs))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(jobs) || ctx.Err() != nil {
-					return
-				}
-				results[i] = runJob(jobs[i])
-			}
-		})
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return Report{}, fmt.Errorf("collect inventory: %w", err)
-	}
-
-	rep := Report{Receipts: []Receipt{}, Apps: []App{}, Errors: errs}
-	for _, res := range results {
-		switch {
-		case res.err != nil:
-			rep.Errors = append(rep.Errors, *res.err)
-		case res.app.Path != "":
-			rep.Apps = append(rep.Apps, res.app)
-		default:
-			rep.Receipts = append(rep.Receipts, res.receipt)
-		}
-	}
-	rep.Errors = nonNil(rep.Errors)
-	slices.SortFunc(rep.Receipts, compareReceipts)
-	slices.SortFunc(rep.Apps, compareApps)
-	slices.SortFunc(rep.Errors, func(a, b FileError) int {
-		return cmp.Or(strings.Compare(a.Path, b.Path), strings.Compare(a.Error, b.Error))
-	})
-	return rep, nil
 }
 
 func compareReceipts(a, b Receipt) int {
@@ -301,28 +225,20 @@ func appJob(dir, devDir, name string) job {
 	return job{kind: jobApp, fsPath: filepath.Join(dir, name), devPath: path.Join(devDir, name)}
 }
 
-func runJob(j job) result {
-	if j.kind == jobReceipt {
-		r, err := readReceipt(j.fsPath)
-		if err != nil {
-			return result{err: &FileError{Path: j.devPath, Error: err.Error()}}
-		}
-		return result{receipt: r}
-	}
-	a, err := readApp(j.fsPath, j.devPath)
-	if err != nil {
-		return result{err: &FileError{Path: j.devPath, Error: err.Error()}}
-	}
-	return result{app: a}
-}
-
 var errNoPackageID = errors.New("missing PackageIdentifier")
 
-func readReceipt(p string) (Receipt, error) {
-	b, err := readPlistFile(p)
+// readReceipt reads the receipt at p. It returns the status of the file
+// read, nil when nothing was read, and the buffer for the next file.
+func readReceipt(p string, buf []byte) (Receipt, fs.FileInfo, []byte, error) {
+	b, fi, err := readPlistFile(p, buf)
 	if err != nil {
-		return Receipt{}, fmt.Errorf("read receipt: %w", err)
+		return Receipt{}, nil, b, fmt.Errorf("read receipt: %w", err)
 	}
+	r, err := parseReceipt(b)
+	return r, fi, b, err
+}
+
+func parseReceipt(b []byte) (Receipt, error) {
 	f := []field{
 		{key: "PackageIdentifier"},
 		{key: "PackageVersion"},
@@ -354,24 +270,34 @@ var infoPlistPaths = []string{"Contents/Info.plist", "WrappedBundle/Info.plist"}
 
 var errNoInfoPlist = errors.New("missing Contents/Info.plist")
 
-func readApp(bundle, devPath string) (App, error) {
+// readApp reads the bundle's Info.plist. It also returns which of
+// infoPlistPaths it read and its status (nil when nothing was read), and the
+// buffer for the next file.
+func readApp(bundle, devPath string, buf []byte) (App, int, fs.FileInfo, []byte, error) {
 	var (
 		b   []byte
+		fi  fs.FileInfo
 		err error
+		i   int
 		rel string
 	)
-	for _, rel = range infoPlistPaths {
-		b, err = readPlistFile(filepath.Join(bundle, filepath.FromSlash(rel)))
+	for i, rel = range infoPlistPaths {
+		b, fi, err = readPlistFile(filepath.Join(bundle, filepath.FromSlash(rel)), buf)
 		if !errors.Is(err, fs.ErrNotExist) {
 			break
 		}
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return App{}, errNoInfoPlist
+		return App{}, 0, nil, b, errNoInfoPlist
 	}
 	if err != nil {
-		return App{}, fmt.Errorf("read %s: %w", rel, err)
+		return App{}, 0, nil, b, fmt.Errorf("read %s: %w", rel, err)
 	}
+	a, err := parseApp(b, rel, devPath)
+	return a, i, fi, b, err
+}
+
+func parseApp(b []byte, rel, devPath string) (App, error) {
 	f := []field{
 		{key: "CFBundleIdentifier"},
 		{key: "CFBundleDisplayName"},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 )
 
@@ -40,32 +41,42 @@ func readFields(b []byte, fields []field) (err error) {
 // errNotRegular reports a plist path that is a FIFO, device or directory.
 var errNotRegular = errors.New("not a regular file")
 
-// readPlistFile reads at most MaxPlistSize bytes of a regular file. The open
-// does not block (a FIFO planted as Info.plist would otherwise hang the
-// reader until someone writes to it) and the type is checked on the open
-// descriptor, so a swap after a separate stat cannot fool it.
-func readPlistFile(path string) ([]byte, error) {
+// maxKeptBuffer bounds the read buffer a worker keeps between files: real
+// receipts and Info.plist files are a few kilobytes, and one outsized file
+// must not pin a megabyte per worker for the rest of the collection.
+const maxKeptBuffer = 64 << 10
+
+// readPlistFile reads at most MaxPlistSize bytes of a regular file into buf
+// (reused when large enough) and returns the bytes with the file's status
+// as read from the open descriptor. The open does not block (a FIFO planted
+// as Info.plist would otherwise hang the reader until someone writes to it)
+// and the type is checked on the open descriptor, so a swap after a
+// separate stat cannot fool it.
+func readPlistFile(path string, buf []byte) ([]byte, fs.FileInfo, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|openFlags, 0)
 	if err != nil {
-		return nil, err
+		return buf, nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return buf, nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w (%s)", errNotRegular, fi.Mode().Type())
+		return buf, nil, fmt.Errorf("%w (%s)", errNotRegular, fi.Mode().Type())
 	}
 	if fi.Size() > MaxPlistSize {
-		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, fi.Size(), MaxPlistSize)
+		return buf, nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, fi.Size(), MaxPlistSize)
 	}
 	// One byte of slack shows whether the file grew since the stat.
-	buf := make([]byte, 0, fi.Size()+1)
+	if int64(cap(buf)) < fi.Size()+1 {
+		buf = make([]byte, 0, fi.Size()+1)
+	}
+	buf = buf[:0]
 	for {
 		if len(buf) == cap(buf) {
 			if len(buf) > MaxPlistSize {
-				return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, MaxPlistSize)
+				return buf, nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, MaxPlistSize)
 			}
 			buf = append(buf, 0)[:len(buf)]
 		}
@@ -75,11 +86,11 @@ func readPlistFile(path string) ([]byte, error) {
 			break
 		}
 		if err != nil {
-			return nil, err
+			return buf, nil, err
 		}
 	}
 	if len(buf) > MaxPlistSize {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, MaxPlistSize)
+		return buf, nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, MaxPlistSize)
 	}
-	return buf, nil
+	return buf, fi, nil
 }

@@ -14,6 +14,9 @@ $go test -run '^$' -bench 'LaunchOverhead|FloodRSS|KillTree' -benchtime 1x ./exe
 section "inventory: 5,000 receipts + 1,000 apps vs reading the same files (goal < 200 ms and <= 2x)"
 $go test -run '^$' -bench 'Collect5000x1000' -benchtime 5x ./inventory/ | grep -E '^Benchmark|^ok|FAIL'
 
+section "inventory: unchanged collection of a warm Collector vs a full one on 5,000 receipts + 1,000 apps (goal: x-full, B-x-full well below 1)"
+$go test -run '^$' -bench 'CollectorUnchanged5000x1000' -benchtime 10x ./inventory/ | grep -E '^Benchmark|^ok|FAIL'
+
 section "protocol: verify+decrypt one assignment, sign one check-in; schedule: one Due decision"
 $go test -run '^$' -bench . -benchtime 200x ./protocol/ ./protocol/schedule/ | grep -E '^Benchmark|^ok|FAIL'
 
