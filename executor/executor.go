@@ -119,7 +119,7 @@ func Run(ctx context.Context, req Request) (res Result) {
 		if token, err = NewRunToken(); err != nil {
 			return fail(err)
 		}
-	} else if !validToken.MatchString(token) {
+	} else if !validToken(token) {
 		return fail(fmt.Errorf("run token %q: want 16 to 64 hex digits", token))
 	}
 	env, err := buildEnv(req, token)

@@ -205,9 +205,15 @@ func (t *tracker) terminate(pgid int, grace time.Duration) string {
 	return fmt.Sprintf("SIGKILL after %s grace (%d processes)", grace, survivors)
 }
 
-// validToken is what a run token looks like; anything else is refused
-// rather than matched against other processes' environments.
-var validToken = regexp.MustCompile(`^[0-9a-f]{16,64}$`)
+// validToken tells what a run token looks like, 16 to 64 hex digits;
+// anything else is refused rather than matched against other processes'
+// environments. The length is checked apart: a bounded repetition
+// compiles to a state per count, at every start of the agent.
+func validToken(token string) bool {
+	return len(token) >= 16 && len(token) <= 64 && hexDigits.MatchString(token)
+}
+
+var hexDigits = regexp.MustCompile(`^[0-9a-f]+$`)
 
 // KillRun stops, with SIGKILL, every process still carrying the run token:
 // what a run left behind when the agent that started it died (kill -9, a
@@ -216,7 +222,7 @@ var validToken = regexp.MustCompile(`^[0-9a-f]{16,64}$`)
 func KillRun(token string) (int, error) { return killRun(systemProcesses, token) }
 
 func killRun(table processTable, token string) (int, error) {
-	if !validToken.MatchString(token) {
+	if !validToken(token) {
 		return 0, fmt.Errorf("kill run: token %q is not a run token", token)
 	}
 	procs, err := table.List()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -76,5 +77,30 @@ func TestLoadRefusesUnknownVersion(t *testing.T) {
 	}
 	if err := Record(dir, App{Path: "/Applications/X.app"}); !errors.Is(err, ErrFormat) {
 		t.Fatalf("record over a newer file: %v, want ErrFormat", err)
+	}
+}
+
+func TestValidPackageID(t *testing.T) {
+	for _, c := range []struct {
+		id   string
+		want bool
+	}{
+		{"com.tinyspeck.slackmacgap", true},
+		{"a", true},
+		{"A1_b-c.d", true},
+		{"a" + strings.Repeat("b", maxPackageID-1), true},
+		{"a" + strings.Repeat("b", maxPackageID), false},
+		{"", false},
+		{".hidden", false},
+		{"-flag", false},
+		{"com..x", false},
+		{"com.x/y", false},
+		{"com x", false},
+		{"com.x\n", false},
+		{"é.x", false},
+	} {
+		if got := ValidPackageID(c.id); got != c.want {
+			t.Errorf("ValidPackageID(%q) = %v, want %v", c.id, got, c.want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/mobileatwork/mobileatwork/protocol"
@@ -63,5 +64,24 @@ func TestCorruptFileSetAside(t *testing.T) {
 	}
 	if got, err := o.Pending(); err != nil || len(got) != 1 {
 		t.Fatalf("second Pending = %+v, %v", got, err)
+	}
+}
+
+func TestValidRunID(t *testing.T) {
+	for _, c := range []struct {
+		id   string
+		want bool
+	}{
+		{"run_1-A", true},
+		{strings.Repeat("a", 128), true},
+		{strings.Repeat("a", 129), false},
+		{"", false},
+		{"../x", false},
+		{"a.json", false},
+		{"a b", false},
+	} {
+		if got := validRunID(c.id); got != c.want {
+			t.Errorf("validRunID(%q) = %v, want %v", c.id, got, c.want)
+		}
 	}
 }
