@@ -22,7 +22,9 @@ import (
 // ends first. Every file is read; a caller that collects again and again
 // keeps a Collector instead.
 func Collect(ctx context.Context, opt Options) (Report, error) {
-	rep, _, err := NewCollector(opt).Collect(ctx)
+	c := NewCollector(opt)
+	c.once = true
+	rep, _, err := c.Collect(ctx)
 	return rep, err
 }
 
@@ -45,6 +47,7 @@ type Collector struct {
 
 	mu    sync.Mutex // one collection at a time
 	cache []entry    // sorted by name
+	once  bool       // no collection follows: keep no cache
 }
 
 // Stats describes one collection.
@@ -239,7 +242,7 @@ func (c *Collector) Collect(ctx context.Context) (Report, Stats, error) {
 		}
 	}
 	read := int(nread.Load())
-	if read > 0 || cached != len(c.cache) {
+	if !c.once && (read > 0 || cached != len(c.cache)) {
 		c.cache = compact(entries, cached)
 	}
 	rep.Errors = nonNil(rep.Errors)
