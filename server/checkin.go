@@ -472,9 +472,12 @@ func (s *Server) recordDelivery(ctx context.Context, d store.Device, dc deviceCo
 		if t.r == roleScript {
 			next = nextRun(c, d, now)
 			c.Script.Schedule = scheduleOn(c, d) // the status follows what the device runs
-			if !next.IsZero() && (refresh.IsZero() || next.Before(refresh)) {
-				refresh = next
-			}
+			refresh = earliest(refresh, next)
+		}
+		// Past its expiry a configuration is no longer sent: what the
+		// device holds changes then, as at a next run.
+		if now.Before(c.ExpiresAt) {
+			refresh = earliest(refresh, c.ExpiresAt)
 		}
 		st := delivered(prev[c.ID], c, t.r, dc.inEffect, last, next, now)
 		st.DeviceID = d.ID
@@ -638,4 +641,12 @@ func resultProblem(res protocol.Result, deviceID string) string {
 		return "error text over 64 KiB"
 	}
 	return ""
+}
+
+// earliest is the earlier of two instants, the zero time standing for none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }

@@ -395,3 +395,28 @@ func TestFinishedRunOnceEndsUnchanged(t *testing.T) {
 		t.Fatal("not unchanged after the run")
 	}
 }
+
+// A run-now configuration the device holds but has not run ends the
+// "unchanged" answers when it expires: the next answer no longer carries it.
+func TestExpiryEndsUnchanged(t *testing.T) {
+	r, checkin := newDeliveryRig(t)
+	s, ctx := r.s, t.Context()
+	addScript(t, s, "now", "true\n")
+	if _, err := s.RunNow(ctx, RunNowRequest{Script: "now", Devices: []string{"dev_rig"}, Expires: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if p := checkin(); len(p.Assignments) != 1 {
+		t.Fatalf("%d assignments, want 1", len(p.Assignments))
+	}
+	r.clock = r.clock.Add(59 * time.Minute)
+	if p := checkin(); !p.Unchanged {
+		t.Fatal("before the expiry: not unchanged")
+	}
+	r.clock = r.clock.Add(time.Minute)
+	if p := checkin(); p.Unchanged || len(p.Assignments) != 0 {
+		t.Fatalf("at the expiry: unchanged=%v, %d assignments; want it no longer sent", p.Unchanged, len(p.Assignments))
+	}
+	if p := checkin(); !p.Unchanged {
+		t.Fatal("after the expiry: not unchanged")
+	}
+}
