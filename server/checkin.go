@@ -150,17 +150,17 @@ func (s *Server) checkin(ctx context.Context, d store.Device, req protocol.Check
 		// A new agent version gets its whole configuration again.
 		Resend: prev != "" && prev != req.AgentVersion,
 	}
-	basis := deliveryBasis(d, req, cert)
-	if req.PayloadDigest != "" && !p.Resend {
-		if s.stillCurrent(ctx, d.ID, req.PayloadDigest, basis, now) {
-			return protocol.Unchanged(p, req.PayloadDigest), prev, nil
-		}
-	}
 	// Read before anything the payload is built from: a change made while
 	// it is built makes the next check-in build again.
 	gen, err := s.Store.Generation(ctx)
 	if err != nil {
 		return protocol.CheckinPayload{}, "", fmt.Errorf("read generation: %w", err)
+	}
+	basis := deliveryBasis(d, req, cert)
+	if req.PayloadDigest != "" && !p.Resend {
+		if s.stillCurrent(ctx, d.ID, req.PayloadDigest, basis, gen, now) {
+			return protocol.Unchanged(p, req.PayloadDigest), prev, nil
+		}
 	}
 	complete, after, refreshAt, err := s.fillPayload(ctx, &p, d, req, cert, now)
 	if err != nil {

@@ -76,9 +76,9 @@ func basisWith(device string, sts []store.DeviceStatus) string {
 }
 
 // stillCurrent tells whether the device, which holds content of digest,
-// holds what it would be sent now. Any doubt (a read that fails) is a no:
-// the full payload is the safe answer.
-func (s *Server) stillCurrent(ctx context.Context, deviceID, digest, basis string, now time.Time) bool {
+// holds what it would be sent now, the store being at generation gen. Any
+// doubt (a read that fails) is a no: the full payload is the safe answer.
+func (s *Server) stillCurrent(ctx context.Context, deviceID, digest, basis string, gen int64, now time.Time) bool {
 	del, err := s.Store.Delivery(ctx, deviceID)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
@@ -87,11 +87,6 @@ func (s *Server) stillCurrent(ctx context.Context, deviceID, digest, basis strin
 		return false
 	}
 	if del.Digest == "" || del.Digest != digest || (!del.RefreshAt.IsZero() && !now.Before(del.RefreshAt)) {
-		return false
-	}
-	gen, err := s.Store.Generation(ctx)
-	if err != nil {
-		s.Log.Warn("read generation", zap.String("device", deviceID), zap.Error(err))
 		return false
 	}
 	if gen != del.Generation {
