@@ -169,9 +169,17 @@ func Jitter(d time.Duration) time.Duration {
 // backoff grows from 30 s, doubling per failure, up to the check-in interval,
 // with full jitter.
 func backoff(failures int, interval time.Duration) time.Duration {
-	d := 30 * time.Second << min(failures-1, 10)
-	if d > interval || d <= 0 {
-		d = interval
+	return doubling(30*time.Second, interval, failures)
+}
+
+// doubling is the pause after the n-th failure in a row: base doubled per
+// failure up to ceil, drawn at random from its upper half so a fleet that
+// failed together does not come back together.
+func doubling(base, ceil time.Duration, n int) time.Duration {
+	d := base
+	for i := 1; i < n && d < ceil; i++ {
+		d *= 2
 	}
+	d = min(d, ceil)
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }

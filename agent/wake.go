@@ -122,11 +122,7 @@ func wakeBackoff(failures int, retryAfter time.Duration) time.Duration {
 	if retryAfter > 0 {
 		return retryAfter + rand.N(retryAfter/10+1)
 	}
-	d := wakeBackoffMin << min(failures-1, 20)
-	if d > wakeBackoffMax || d <= 0 {
-		d = wakeBackoffMax
-	}
-	return d/2 + rand.N(d/2+1)
+	return doubling(wakeBackoffMin, wakeBackoffMax, failures)
 }
 
 // sleepOrWake sleeps d unless a token arrives in wake first; ok is false
