@@ -99,21 +99,7 @@ func reportsNothingNew(d store.Device, c store.Checkin) bool {
 		Capabilities []string
 		RecentLog    []protocol.LogLine
 	}
-	had, err1 := json.Marshal(reported{d.Facts, nonNilStrings(d.Capabilities), nonNilLog(d.RecentLog)})
-	now, err2 := json.Marshal(reported{c.Facts, nonNilStrings(c.Capabilities), nonNilLog(c.RecentLog)})
+	had, err1 := json.Marshal(reported{d.Facts, nonNil(d.Capabilities), nonNil(d.RecentLog)})
+	now, err2 := json.Marshal(reported{c.Facts, nonNil(c.Capabilities), nonNil(c.RecentLog)})
 	return err1 == nil && err2 == nil && d.AgentVersion == c.Facts.AgentVersion && string(had) == string(now)
-}
-
-func nonNilStrings(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-func nonNilLog(l []protocol.LogLine) []protocol.LogLine {
-	if l == nil {
-		return []protocol.LogLine{}
-	}
-	return l
 }
