@@ -87,7 +87,8 @@ func ValidID(id string) bool {
 	return true
 }
 
-func sum(b []byte) string {
+// ID is the id content b is kept under: its SHA-256, in hex.
+func ID(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
 }
@@ -134,7 +135,7 @@ func (s *Store) fanOut(id string) (string, error) {
 
 // Put keeps b and returns its id.
 func (s *Store) Put(b []byte) (string, error) {
-	id := sum(b)
+	id := ID(b)
 	dir, err := s.fanOut(id)
 	if err != nil {
 		return "", err

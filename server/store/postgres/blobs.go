@@ -70,8 +70,7 @@ func checkID(id string) error {
 
 // Put keeps b and returns its id.
 func (b *Blobs) Put(p []byte) (string, error) {
-	h := sha256.Sum256(p)
-	id, _, err := b.PutFrom(bytes.NewReader(p), hex.EncodeToString(h[:]))
+	id, _, err := b.PutFrom(bytes.NewReader(p), cas.ID(p))
 	return id, err
 }
 
