@@ -220,6 +220,10 @@ const (
 	StatusError     = "error"
 )
 
+// ResultStatuses are the statuses a result may have, in the order they
+// are listed to an administrator.
+var ResultStatuses = []string{StatusSucceeded, StatusFailed, StatusTimedOut, StatusRejected, StatusError}
+
 // Result reports one run (or one refusal to run) of an assignment.
 type Result struct {
 	RunID             string `json:"run_id"` // idempotency key

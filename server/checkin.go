@@ -575,10 +575,7 @@ func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request, d store.Devi
 	w.Write(b)
 }
 
-var validStatus = map[string]bool{
-	protocol.StatusSucceeded: true, protocol.StatusFailed: true, protocol.StatusTimedOut: true,
-	protocol.StatusRejected: true, protocol.StatusError: true,
-}
+func validStatus(s string) bool { return slices.Contains(protocol.ResultStatuses, s) }
 
 // maxResultOutput bounds what one result may carry per stream: agents cap
 // output at max_response_kb (at most 1 MB) plus a marker line.
@@ -631,7 +628,7 @@ func resultProblem(res protocol.Result, deviceID string) string {
 		return "run id missing or longer than 128 bytes"
 	case res.DeviceID != deviceID:
 		return "the result names another device"
-	case !validStatus[res.Status]:
+	case !validStatus(res.Status):
 		return fmt.Sprintf("unknown status %q", protocol.Clip(res.Status, 32))
 	case len(res.Stdout) > maxResultOutput || len(res.Stderr) > maxResultOutput:
 		return fmt.Sprintf("output over %d bytes per stream", maxResultOutput)

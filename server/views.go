@@ -205,7 +205,7 @@ func (s *Server) EachResult(ctx context.Context, q ResultQuery, fn func(store.St
 	if q.Limit < 0 {
 		return invalid("--limit must be 0 (no limit) or more, got %d", q.Limit)
 	}
-	if q.Status != "" && !validStatus[q.Status] {
+	if q.Status != "" && !validStatus(q.Status) {
 		return invalid("--status %q: want succeeded, failed, timed_out, rejected or error", q.Status)
 	}
 	if q.Config != "" {

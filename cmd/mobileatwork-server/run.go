@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mobileatwork/mobileatwork/internal/cli"
+	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/server"
 	"github.com/mobileatwork/mobileatwork/server/jsonview"
 	"github.com/mobileatwork/mobileatwork/server/store"
@@ -127,7 +128,7 @@ func waitRun(ctx context.Context, cmd *cobra.Command, s *server.Server, rn serve
 		}
 	}
 	var parts []string
-	for _, st := range []string{"succeeded", "failed", "timed_out", "rejected", "error"} {
+	for _, st := range protocol.ResultStatuses {
 		if counts[st] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
 		}
