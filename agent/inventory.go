@@ -53,7 +53,10 @@ func (inventoryReceiver) Name() string { return "inventory" }
 // they cost about a millisecond each, once per check-in. A GOGC or memory
 // limit would not help here: what remains is live.
 func (r inventoryReceiver) Receive(ctx context.Context, _ *protocol.CheckinPayload) error {
-	_, err := r.a.sendInventory(ctx, r.c)
+	_, err := r.a.sendInventory(ctx, func(ctx context.Context) (inventory.Report, error) {
+		rep, _, err := r.c.Collect(ctx)
+		return rep, err
+	})
 	runtime.GC()
 	debug.FreeOSMemory()
 	return err
@@ -69,13 +72,15 @@ type inventoryState struct {
 // it, gzip-compressed, unless the server already acknowledged the same
 // content less than a day ago. It reports whether it uploaded.
 func (a *Agent) SendInventory(ctx context.Context) (bool, error) {
-	return a.sendInventory(ctx, inventory.NewCollector(inventory.Options{Root: a.o.InventoryRoot}))
+	return a.sendInventory(ctx, func(ctx context.Context) (inventory.Report, error) {
+		return inventory.Collect(ctx, inventory.Options{Root: a.o.InventoryRoot})
+	})
 }
 
-// sendInventory is SendInventory with c's collection, which reads only
-// what changed since c's previous one.
-func (a *Agent) sendInventory(ctx context.Context, c *inventory.Collector) (bool, error) {
-	rep, _, err := c.Collect(ctx)
+// sendInventory is SendInventory with the report collect gives: a
+// daemon's collector reads only what changed since its previous one.
+func (a *Agent) sendInventory(ctx context.Context, collect func(context.Context) (inventory.Report, error)) (bool, error) {
+	rep, err := collect(ctx)
 	if err != nil {
 		return false, err
 	}
