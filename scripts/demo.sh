@@ -5,9 +5,9 @@
 set -euo pipefail
 bin=${BIN:-bin}
 work=$(mktemp -d -t mobileatwork-demo.XXXXXX)
-srv_pid=""; ui_pid=""
+srv_pid=""; ui_pid=""; agent_pid=""
 cleanup() {
-  for p in $ui_pid $srv_pid; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+  for p in $agent_pid $ui_pid $srv_pid; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -89,7 +89,13 @@ sleep 11
 "$A" onboarding status --state-dir "$state"
 "$S" onboarding --data "$data" --device "$device"
 
+step "run now: the agent daemon holds the wake channel; the server asks it to check in, and the result prints"
+"$A" run --state-dir "$state" --log-file "$work/agent.log" >/dev/null 2>&1 &
+agent_pid=$!
+echo "(the daemon checks in every 15 minutes, the tenant's interval; \`run\` wakes it)"
+"$S" run --data "$data" --script hello --device "$device" --input who=run-now --wait 30s
+
 if [ -n "${KEEP:-}" ]; then
-  step "server and Apps@Work page stay up: open the URL above; Ctrl-C to stop"
+  step "server, agent daemon and Apps@Work page stay up: open the URL above; Ctrl-C to stop"
   wait "$ui_pid"
 fi
