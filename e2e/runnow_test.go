@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -211,4 +212,45 @@ func TestWakeChannelSurvivesServerRestart(t *testing.T) {
 	defer func() { stop() }()
 	<-addr
 	runNow("a run-now result after the restart")
+}
+
+// The wake channel outlives a network drop on the agent's side, the server
+// staying up: every connection is cut while the channel is held, the agent
+// holds it again after a short backoff, and a run-now reaches it in seconds
+// although its interval is 15 minutes.
+func TestWakeChannelSurvivesANetworkDrop(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.watchWakes(t)
+	var mu sync.Mutex
+	held := 0 // wake requests that reached the server
+	e.setIntercept(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		if r.URL.Path == protocol.PathWake {
+			mu.Lock()
+			held++
+			mu.Unlock()
+		}
+		next.ServeHTTP(w, r)
+	})
+	wakes := func() int { mu.Lock(); defer mu.Unlock(); return held }
+	a := newAgentWith(t, e.enroll(), func(o *agent.Options) { o.Interval = 15 * time.Minute })
+	sc := e.addScript("#!/bin/sh\necho after the drop\n", nil)
+	daemon(t, a)
+	checkedIn(t, e.srv, a.DeviceID())
+	waitFor(t, 20*time.Second, "the wake channel held", func() (bool, error) { return wakes() >= 1, nil })
+
+	before := wakes()
+	e.ts.CloseClientConnections() // the network drops: the held request and the check-in connection go
+	waitFor(t, 30*time.Second, "the wake channel held again", func() (bool, error) { return wakes() > before, nil })
+
+	rn, err := e.srv.RunNow(context.Background(), server.RunNowRequest{Script: sc.ID, Devices: []string{a.DeviceID()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the run-now result after the drop", func() (bool, error) {
+		return len(resultsOf(t, e.srv, rn.Config.ID)) == 1, nil
+	})
+	if rs := resultsOf(t, e.srv, rn.Config.ID); rs[0].Status != protocol.StatusSucceeded || rs[0].Stdout != "after the drop\n" {
+		t.Fatalf("result after the drop: %+v", rs[0])
+	}
 }
