@@ -115,7 +115,11 @@ func Run(ctx context.Context, req Request) (res Result) {
 
 	req = withDefaults(req)
 	if err := ctx.Err(); err != nil {
-		return fail(fmt.Errorf("not started: %w", err))
+		res = fail(fmt.Errorf("not started: %w", err))
+		if cause := context.Cause(ctx); errors.Is(cause, ErrCancelled) {
+			res.Status, res.Error = Cancelled, cause.Error()+" before it started"
+		}
+		return res
 	}
 	if err := validateArgs(req.Args); err != nil {
 		return fail(err)

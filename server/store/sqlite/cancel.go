@@ -13,7 +13,7 @@ import (
 
 // cancelSchema adds what `config cancel` and `stop-scripts` keep: the
 // versions withdrawn from devices, and the brakes on scripts, one per
-// device and the tenant's under device id ''.
+// device and the tenant's under device id ”.
 const cancelSchema = `
 CREATE TABLE cancellations (
 	config_id    TEXT NOT NULL REFERENCES configurations (id) ON DELETE CASCADE,
