@@ -62,7 +62,11 @@ func printConfigDetail(cmd *cobra.Command, d server.ConfigDetail) error {
 		}
 	}
 	sm := d.Summary
-	field(w, "devices", fmt.Sprintf("%d reached: %d succeeded, %d failed, %d pending, %d superseded", sm.Reached, sm.Succeeded, sm.Failed, sm.Pending, sm.Superseded))
+	summary := fmt.Sprintf("%d reached: %d succeeded, %d failed, %d pending, %d superseded", sm.Reached, sm.Succeeded, sm.Failed, sm.Pending, sm.Superseded)
+	if sm.Cancelled > 0 {
+		summary += fmt.Sprintf(", %d cancelled", sm.Cancelled)
+	}
+	field(w, "devices", summary)
 	fmt.Fprintln(w)
 	rows := [][]string{}
 	for _, r := range d.Devices {
