@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/mobileatwork/mobileatwork/executor"
 	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/server"
@@ -34,11 +36,13 @@ func (b *blockingExec) run(ctx context.Context, _ executor.Request) executor.Res
 	return res
 }
 
-// cancelAgent is an agent that announces cancel, with a blocking executor.
+// cancelAgent is an agent that announces cancel, with a blocking executor
+// and a clock of its own: nothing here waits for time to pass.
 func cancelAgent(t *testing.T, e *testEnv) (*Agent, *blockingExec) {
 	t.Helper()
 	bx := newBlockingExec()
-	a := e.agent(t, Options{Exec: bx.run, Capabilities: []string{protocol.CapSchedule, protocol.CapCancel}})
+	a := e.agent(t, Options{Exec: bx.run, Capabilities: []string{protocol.CapSchedule, protocol.CapCancel},
+		Clock: clockwork.NewFakeClockAt(time.Now())}) // check-in answers are checked against it
 	return a, bx
 }
 
@@ -118,7 +122,7 @@ func TestCancelOrderStopsTheRunningScript(t *testing.T) {
 func TestCancelledBeforeItStartsIsNotRun(t *testing.T) {
 	e := newTestEnv(t)
 	fx := &fakeExec{status: executor.Succeeded}
-	a := e.agent(t, Options{Exec: fx.run, Capabilities: []string{protocol.CapCancel}})
+	a := e.agent(t, Options{Exec: fx.run, Capabilities: []string{protocol.CapCancel}, Clock: clockwork.NewFakeClockAt(time.Now())})
 	ctx := t.Context()
 	p := assignedCheckin(t, e, a, "#!/bin/sh\necho hi\n", "", testConfiguration)
 	id := p.Assignments[0].ID

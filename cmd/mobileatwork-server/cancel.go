@@ -47,7 +47,7 @@ func printCancel(s *server.Server, cmd *cobra.Command, rep server.CancelReport) 
 	} else if rep.Everywhere {
 		fmt.Fprintf(cmd.ErrOrStderr(), "configuration %q (%s) cancelled on every device: it reaches no device that has not run it\n", c.Name, c.ID)
 	} else {
-		fmt.Fprintf(cmd.ErrOrStderr(), "configuration %q (%s) cancelled on %d device(s) at version %d\n", c.Name, c.ID, len(rep.Devices), c.Version)
+		fmt.Fprintf(cmd.ErrOrStderr(), "configuration %q (%s) cancelled at version %d on the devices given\n", c.Name, c.ID, c.Version)
 	}
 	if v.GetBool("json") {
 		type device struct {
@@ -120,7 +120,11 @@ reason. resume-scripts releases the brake.`,
 func printBrake(cmd *cobra.Command, rep server.StopReport, stop bool) error {
 	scope := "tenant-wide"
 	if !rep.Tenant {
-		scope = "on " + strings.Join(append(append([]string{}, rep.Devices...), rep.Unchanged...), ", ")
+		given := rep.Devices // every device given when the brake changed
+		if len(given) == 0 {
+			given = rep.Unchanged
+		}
+		scope = "on " + strings.Join(given, ", ")
 	}
 	w := cmd.ErrOrStderr()
 	switch {
