@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mobileatwork/mobileatwork/agent"
+	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/server"
 	"github.com/mobileatwork/mobileatwork/server/store"
@@ -115,6 +116,9 @@ func TestCancelStopsARunningScriptInSeconds(t *testing.T) {
 			} `json:"status"`
 		} `json:"devices"`
 	}
+	if probs := cli.JSONProblems([]byte(stdout)); len(probs) > 0 {
+		t.Fatalf("config cancel --json: %v", probs)
+	}
 	if err := json.Unmarshal([]byte(stdout), &doc); code != 0 || err != nil || len(doc.Devices) != 1 ||
 		doc.Devices[0].Outcome != server.CancelAskedToStop || doc.Devices[0].Status.Status != store.StatusCancelling {
 		t.Fatalf("config cancel --json: exit %d, %v\nstdout %s\nstderr %s", code, err, stdout, stderr)
@@ -141,9 +145,16 @@ func TestStopScriptsKillsAndResumeRunsAgain(t *testing.T) {
 	a := cancellingDaemon(t, e)
 	rn := runningOn(t, e, a)
 
-	_, stderr, code := run(t, "mobileatwork-server", "stop-scripts", "--reason", "incident 42", "--data", e.data)
-	if code != 0 || !strings.Contains(stderr, "scripts stopped tenant-wide: incident 42") {
-		t.Fatalf("stop-scripts: exit %d\nstderr %s", code, stderr)
+	stdout, stderr, code := run(t, "mobileatwork-server", "stop-scripts", "--reason", "incident 42", "--json", "--data", e.data)
+	var stop struct {
+		Stopped bool     `json:"stopped"`
+		Tenant  bool     `json:"tenant"`
+		Reason  string   `json:"reason"`
+		Devices []string `json:"devices"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &stop); code != 0 || err != nil || !stop.Stopped || !stop.Tenant ||
+		stop.Reason != "incident 42" || len(stop.Devices) != 1 || len(cli.JSONProblems([]byte(stdout))) > 0 {
+		t.Fatalf("stop-scripts --json: exit %d, %v\nstdout %s\nstderr %s", code, err, stdout, stderr)
 	}
 	r := oneResult(t, e.srv, rn.Config.ID, "the stopped run's result")
 	if r.Status != protocol.StatusCancelled || !strings.Contains(r.Error, "scripts stopped tenant-wide: incident 42") {
@@ -159,7 +170,7 @@ func TestStopScriptsKillsAndResumeRunsAgain(t *testing.T) {
 	waitFor(t, 20*time.Second, "the device to receive the next run", func() (bool, error) {
 		return statusOn(t, e.srv, next.Config.ID, a.DeviceID()) == store.StatusScheduled, nil
 	})
-	stdout, _, _ := run(t, "mobileatwork-server", "device", "show", a.DeviceID(), "--data", e.data)
+	stdout, _, _ = run(t, "mobileatwork-server", "device", "show", a.DeviceID(), "--data", e.data)
 	if !strings.Contains(stdout, "scripts stopped tenant-wide: incident 42") {
 		t.Fatalf("device show does not say scripts are stopped:\n%s", stdout)
 	}
