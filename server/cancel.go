@@ -42,12 +42,15 @@ type CancelReport struct {
 	// Everywhere is true without --device: the configuration expired, so
 	// it reaches no device that has not run it.
 	Everywhere bool
-	Devices    []CancelOutcome // by device, as reached
+	// Expired is true when this cancel made the configuration expire.
+	Expired bool
+	Devices []CancelOutcome // by device, as reached
 }
 
-// Changed tells whether the cancel changed anything on a device.
+// Changed tells whether the cancel changed anything: the configuration's
+// expiry, or a run on a device.
 func (r CancelReport) Changed() bool {
-	return slices.ContainsFunc(r.Devices, func(o CancelOutcome) bool {
+	return r.Expired || slices.ContainsFunc(r.Devices, func(o CancelOutcome) bool {
 		return o.Outcome == CancelCancelled || o.Outcome == CancelAskedToStop || o.Outcome == CancelRunsToEnd
 	})
 }
@@ -126,7 +129,7 @@ func (s *Server) Cancel(ctx context.Context, ref string, deviceIDs []string) (Ca
 	}
 	var expires time.Time
 	if rep.Everywhere && !expired(c, now) {
-		expires = now
+		expires, rep.Expired = now, true
 		rep.Config.ExpiresAt = now
 	}
 	if err := s.Store.CancelRuns(ctx, c.ID, expires, cs, put); err != nil {

@@ -43,7 +43,7 @@ stop a script let a started run finish. Cancelling again changes nothing.`,
 func printCancel(s *server.Server, cmd *cobra.Command, rep server.CancelReport) error {
 	c := rep.Config
 	if !rep.Changed() {
-		fmt.Fprintf(cmd.ErrOrStderr(), "configuration %q (%s): nothing left to cancel on the devices concerned (already cancelled or finished)\n", c.Name, c.ID)
+		fmt.Fprintf(cmd.ErrOrStderr(), "configuration %q (%s): nothing left to cancel (already cancelled or finished)\n", c.Name, c.ID)
 	} else if rep.Everywhere {
 		fmt.Fprintf(cmd.ErrOrStderr(), "configuration %q (%s) cancelled on every device: it reaches no device that has not run it\n", c.Name, c.ID)
 	} else {
