@@ -120,6 +120,8 @@ type Agent struct {
 	// then tells serveUI that Apps@Work may be offered.
 	settled atomic.Bool
 	uiWake  chan struct{}
+
+	runs runs // the script running now, and the orders that may stop it (cancel.go)
 }
 
 // New loads the identity and opens the state directory. It changes nothing:
@@ -283,6 +285,7 @@ func (a *Agent) Checkin(ctx context.Context) (*protocol.CheckinPayload, error) {
 	if p.Resend {
 		a.o.Log.Info("server redistributed the whole configuration", zap.String("version", a.o.Version))
 	}
+	a.applyOrders(&p)
 	a.o.Log.Debug("checked in", configurationField(p.Configuration), zap.Bool("unchanged", unchanged), zap.Int("assignments", len(p.Assignments)),
 		zap.Bool("more", p.More), zap.Bool("resend", p.Resend), zap.Int("apps", len(p.Apps)),
 		zap.Bool("onboarding", p.Onboarding != nil), zap.Int("checkin_interval_minutes", p.Config.CheckinIntervalMinutes))

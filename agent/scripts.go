@@ -127,6 +127,10 @@ func (a *Agent) RunDue(ctx context.Context, p *protocol.CheckinPayload) error {
 		a.o.Log.Debug("no Mobile@Work configuration in effect: no assignment is considered", zap.Int("assignments", len(p.Assignments)))
 		return nil
 	}
+	if why := a.scriptsStopped(p); why != "" {
+		a.o.Log.Debug("scripts are stopped: no assignment is considered", zap.String("reason", why))
+		return nil
+	}
 	items, err := a.dueNow(p, a.o.Clock.Now())
 	a.o.Log.Debug("assignments due now", zap.Int("due", len(items)), zap.Int("assignments", len(p.Assignments)))
 	errs := []error{err}
@@ -201,6 +205,12 @@ func (a *Agent) result(d due, runID string) protocol.Result {
 
 func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 	log := a.o.Log.With(zap.String("assignment", d.asg.ID), zap.String("script", d.asg.Name))
+	// The latest orders first: a run they forbid is not even fetched (the
+	// server counts a fetch as the run starting).
+	ref := protocol.RunRef{ID: d.asg.ID, Version: d.asg.Version}
+	if cause := a.runs.allowed(ref); cause != nil {
+		return a.notStarted(log, d, cause)
+	}
 	blob, err := a.api.FetchBlob(ctx, d.asg)
 	if err != nil {
 		return fmt.Errorf("download script: %w", err) // transient: retried next cycle
@@ -240,6 +250,13 @@ func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 		}
 		runAs = &u
 	}
+	runCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	done, cause := a.runs.begin(ref, stop)
+	if cause != nil {
+		return a.notStarted(log, d, cause)
+	}
+	defer done()
 	// At most once: the start is on disk before the script can run.
 	e := d.entry
 	token, err := executor.NewRunToken()
@@ -272,7 +289,7 @@ func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 		return err
 	}
 	log.Info("running script", zap.String("run_id", res.RunID))
-	out := a.o.Exec(ctx, req)
+	out := a.o.Exec(runCtx, req)
 	res.Status = string(out.Status)
 	res.ExitCode = out.ExitCode
 	res.StartedAt, res.FinishedAt = out.StartedAt.UTC(), out.FinishedAt.UTC()

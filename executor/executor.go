@@ -34,7 +34,14 @@ const (
 	Failed    Status = "failed"
 	TimedOut  Status = "timed_out"
 	Error     Status = "error"
+	Cancelled Status = "cancelled"
 )
+
+// ErrCancelled, wrapped in the cause of a run's context
+// (context.WithCancelCause), ends the run as Cancelled rather than
+// interrupted: someone entitled to stop it did. The cause's text is the
+// result's note.
+var ErrCancelled = errors.New("cancelled")
 
 // Defaults documented for the product.
 const (
@@ -108,7 +115,11 @@ func Run(ctx context.Context, req Request) (res Result) {
 
 	req = withDefaults(req)
 	if err := ctx.Err(); err != nil {
-		return fail(fmt.Errorf("not started: %w", err))
+		res = fail(fmt.Errorf("not started: %w", err))
+		if cause := context.Cause(ctx); errors.Is(cause, ErrCancelled) {
+			res.Status, res.Error = Cancelled, cause.Error()+" before it started"
+		}
+		return res
 	}
 	if err := validateArgs(req.Args); err != nil {
 		return fail(err)
@@ -207,7 +218,7 @@ func Run(ctx context.Context, req Request) (res Result) {
 	defer timer.Stop()
 	var waitErr error
 	var killReason string
-	interrupted := false
+	interrupted, cancelled := false, false
 	select {
 	case waitErr = <-waitDone:
 	case <-timer.C:
@@ -215,6 +226,9 @@ func Run(ctx context.Context, req Request) (res Result) {
 	case <-ctx.Done():
 		killReason = fmt.Sprintf("interrupted: the agent is stopping (%v)", context.Cause(ctx))
 		interrupted = true
+		if cause := context.Cause(ctx); errors.Is(cause, ErrCancelled) {
+			killReason, interrupted, cancelled = cause.Error(), false, true
+		}
 	}
 	stopTracking()
 
@@ -252,6 +266,9 @@ func Run(ctx context.Context, req Request) (res Result) {
 	case interrupted:
 		// Not the script's fault: it did not run out of time.
 		res.Status = Error
+		res.ExitCode = code
+	case cancelled:
+		res.Status = Cancelled
 		res.ExitCode = code
 	case killReason != "":
 		res.Status = TimedOut

@@ -2,6 +2,8 @@ package executor
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
@@ -331,6 +333,37 @@ func TestCancelledContext(t *testing.T) {
 		}
 		if res.Stdout != "started\n" {
 			t.Errorf("stdout %q", res.Stdout)
+		}
+	})
+}
+
+// A context ended with ErrCancelled as its cause stops the script as a
+// timeout does, and the run is Cancelled with the cause's text, not an
+// interruption of the agent.
+func TestCancelledByCause(t *testing.T) {
+	cause := fmt.Errorf("%w by the administrator", ErrCancelled)
+	t.Run("before start", func(t *testing.T) {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cancel(cause)
+		res := Run(ctx, Request{Script: []byte("true"), TempDir: t.TempDir()})
+		if res.Status != Cancelled || !strings.Contains(res.Error, "cancelled by the administrator before it started") {
+			t.Fatalf("status %s error %q", res.Status, res.Error)
+		}
+	})
+	t.Run("while running", func(t *testing.T) {
+		ctx, cancel := context.WithTimeoutCause(context.Background(), 100*time.Millisecond, cause)
+		defer cancel()
+		res := Run(ctx, Request{Script: []byte("echo started; sleep 30"), TempDir: t.TempDir(), KillGrace: time.Second})
+		if res.Status != Cancelled || !strings.Contains(res.Error, "cancelled by the administrator") || strings.Contains(res.Error, "interrupted") {
+			t.Fatalf("status %s/%d error %q", res.Status, res.ExitCode, res.Error)
+		}
+	})
+	t.Run("another cause interrupts", func(t *testing.T) {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cancel(errors.New("the agent is stopping"))
+		res := Run(ctx, Request{Script: []byte("true"), TempDir: t.TempDir()})
+		if res.Status != Error {
+			t.Fatalf("status %s, want error", res.Status)
 		}
 	})
 }

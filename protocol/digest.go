@@ -24,6 +24,9 @@ type payloadContent struct {
 	Apps          []AppOffer        `json:"apps"`
 	Onboarding    *OnboardingPlan   `json:"onboarding"`
 	More          bool              `json:"more"`
+	// Cancel is left out when empty, so the digest of a payload without
+	// one is what agents that know no cancel orders compute.
+	Cancel []RunRef `json:"cancel,omitempty"`
 }
 
 // digestDomain keeps the digest apart from any other SHA-256 over JSON.
@@ -31,13 +34,14 @@ const digestDomain = "mobileatwork payload content v1\n"
 
 // ContentDigest is the SHA-256 (hex) of the content of p: the canonical
 // JSON (fields in declaration order, map keys sorted) of its configuration,
-// settings, assignments with their key envelopes, apps, onboarding plan and
-// More, prefixed by a domain string. A payload decoded from JSON hashes as
-// the one that was encoded, so the agent and the server agree on it.
+// settings, assignments with their key envelopes, apps, onboarding plan,
+// More and the cancel orders, prefixed by a domain string. A payload
+// decoded from JSON hashes as the one that was encoded, so the agent and
+// the server agree on it.
 func ContentDigest(p CheckinPayload) string {
 	b, err := json.Marshal(payloadContent{
 		Configuration: p.Configuration, Config: p.Config, Assignments: p.Assignments,
-		Apps: p.Apps, Onboarding: p.Onboarding, More: p.More,
+		Apps: p.Apps, Onboarding: p.Onboarding, More: p.More, Cancel: p.Cancel,
 	})
 	if err != nil {
 		// Only unsupported values fail to encode, and the payload has none.

@@ -25,6 +25,7 @@ const (
 	CapSchedule   = "schedule"   // understands daily/weekly schedules (clients >= 1.66)
 	CapInventory  = "inventory"  // sends inventory reports
 	CapOnboarding = "onboarding" // runs the staged onboarding
+	CapCancel     = "cancel"     // stops a running script on the payload's Cancel order
 )
 
 // Limits enforced by both sides.
@@ -136,6 +137,16 @@ type CheckinPayload struct {
 	// for; the agent acts on the payload it holds.
 	Unchanged bool   `json:"unchanged,omitempty"`
 	Digest    string `json:"digest,omitempty"`
+	// Cancel lists the runs the administrator cancelled while the device
+	// ran them: the agent stops a running script named here and reports it
+	// cancelled. Sent only to agents announcing CapCancel.
+	Cancel []RunRef `json:"cancel,omitempty"`
+}
+
+// RunRef names the runs of one version of a script configuration.
+type RunRef struct {
+	ID      string `json:"id"`
+	Version int    `json:"version"`
 }
 
 // Config is the tenant's Mobile@Work configuration as it applies to the device.
@@ -147,6 +158,11 @@ type Config struct {
 	// RemoveManagedApps makes `mobileatwork uninstall` remove the apps the
 	// agent installed when no flag says otherwise.
 	RemoveManagedApps bool `json:"remove_managed_apps,omitempty"`
+	// ScriptsStopped is the brake on scripts (`scripts.enabled=false`, or
+	// `stop-scripts`): the agent runs none and stops the one running.
+	// ScriptsStoppedReason says who stopped them and why.
+	ScriptsStopped       bool   `json:"scripts_stopped,omitempty"`
+	ScriptsStoppedReason string `json:"scripts_stopped_reason,omitempty"`
 }
 
 // ConfigurationRef names a configuration and the version the device holds.
@@ -218,11 +234,12 @@ const (
 	StatusTimedOut  = "timed_out"
 	StatusRejected  = "rejected"
 	StatusError     = "error"
+	StatusCancelled = "cancelled" // stopped by `config cancel` or the brake on scripts
 )
 
 // ResultStatuses are the statuses a result may have, in the order they
 // are listed to an administrator.
-var ResultStatuses = []string{StatusSucceeded, StatusFailed, StatusTimedOut, StatusRejected, StatusError}
+var ResultStatuses = []string{StatusSucceeded, StatusFailed, StatusTimedOut, StatusRejected, StatusError, StatusCancelled}
 
 // Result reports one run (or one refusal to run) of an assignment.
 type Result struct {

@@ -28,6 +28,7 @@ type deviceConfigs struct {
 	inEffect   *store.Configuration  // the best Mobile@Work configuration; nil when none
 	superseded []store.Configuration // other Mobile@Work configurations, best first
 	scripts    []store.Configuration // script configurations, oldest first
+	cancelled  map[string]bool       // script configurations cancelled here at their version
 }
 
 // all lists every configuration reaching the device, in effect first.
@@ -194,16 +195,23 @@ func (s *Server) fillPayload(ctx context.Context, p *protocol.CheckinPayload, d 
 	}
 	cfg := dc.settings()
 	p.Config, p.Assignments = settings.DeviceConfig(cfg), []protocol.Assignment{}
+	if err := s.applyStops(ctx, &p.Config, d.ID); err != nil {
+		return false, nil, time.Time{}, err
+	}
 	held, err := s.Store.DeviceStatuses(ctx, d.ID)
 	if err != nil {
 		return false, nil, time.Time{}, fmt.Errorf("read statuses: %w", err)
 	}
+	if dc.cancelled, err = s.cancelledHere(ctx, d.ID, dc.scripts); err != nil {
+		return false, nil, time.Time{}, fmt.Errorf("read cancellations: %w", err)
+	}
+	p.Cancel = cancelOrders(d, held)
 	sent := map[string]bool{}
 	if dc.inEffect != nil {
 		// A device that no Mobile@Work configuration reaches runs no script.
 		p.Configuration = &protocol.ConfigurationRef{ID: dc.inEffect.ID, Name: dc.inEffect.Name, Version: dc.inEffect.Version}
 		budget := responseBudget(req.MaxResponseBytes)
-		if p.Assignments, p.More, err = s.deviceAssignments(ctx, d, unfinished(live(dc.scripts, now), d, held), cert, budget); err != nil {
+		if p.Assignments, p.More, err = s.deviceAssignments(ctx, d, unfinished(withoutCancelled(live(dc.scripts, now), dc.cancelled), d, held), cert, budget); err != nil {
 			return false, nil, time.Time{}, fmt.Errorf("build assignments: %w", err)
 		}
 		for _, a := range p.Assignments {
@@ -444,6 +452,9 @@ func (s *Server) recordDelivery(ctx context.Context, d store.Device, dc deviceCo
 	for _, c := range dc.scripts {
 		r := roleScript
 		switch {
+		case dc.cancelled[c.ID]:
+			reached[c.ID] = true // cancelled here: its status stays as the cancel and the device left it
+			continue
 		case dc.inEffect == nil:
 			r = roleNoMAW
 		case !sent[c.ID] && !(prev[c.ID] != nil && finished(c, d, *prev[c.ID])):
@@ -548,7 +559,7 @@ func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request, d store.Devi
 			c = &dc.scripts[i]
 		}
 	}
-	if c == nil || dc.inEffect == nil || expired(*c, s.now()) {
+	if c == nil || dc.inEffect == nil || expired(*c, s.now()) || s.cancelledOn(r.Context(), d.ID, *c) {
 		s.fail(w, r, http.StatusNotFound, "no such script configuration for this device")
 		return
 	}

@@ -62,10 +62,12 @@ func delivered(prev *store.DeviceStatus, c store.Configuration, r role, winner *
 }
 
 // ranOrRunning tells whether a status came from the device running the
-// configuration, as opposed to the server's own view of it.
+// configuration, or from a cancel of it (which stands for the run), as
+// opposed to the server's own view of it.
 func ranOrRunning(st store.DeviceStatus) bool {
 	switch st.Status {
-	case store.StatusRunning, protocol.StatusSucceeded, protocol.StatusFailed, protocol.StatusTimedOut, protocol.StatusRejected:
+	case store.StatusRunning, protocol.StatusSucceeded, protocol.StatusFailed, protocol.StatusTimedOut, protocol.StatusRejected,
+		store.StatusCancelled, store.StatusCancelling:
 		return true
 	case protocol.StatusError:
 		return st.Detail != DetailNoMobileAtWork

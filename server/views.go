@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/mobileatwork/mobileatwork/protocol"
@@ -23,6 +24,15 @@ func statusOn(c store.Configuration, deviceID string, held store.DeviceStatus, o
 	return store.DeviceStatus{ConfigID: c.ID, DeviceID: deviceID, Version: c.Version, Status: store.StatusPending, Detail: DetailNotFetched}
 }
 
+// stoppedStatus shows, on a device whose scripts are stopped (why), that
+// a script configuration waiting to run waits for the brake's release.
+func stoppedStatus(st store.DeviceStatus, why string) store.DeviceStatus {
+	if why != "" && (st.Status == store.StatusPending || st.Status == store.StatusScheduled) {
+		st.Detail = why
+	}
+	return st
+}
+
 // Summary counts the devices a configuration reaches by how it went.
 type Summary struct {
 	Reached   int `json:"reached"`
@@ -32,6 +42,7 @@ type Summary struct {
 	// Superseded counts devices where a better Mobile@Work configuration wins.
 	Superseded int            `json:"superseded"`
 	ByStatus   map[string]int `json:"by_status"`
+	Cancelled  int            `json:"cancelled"` // cancelled, or cancelling
 }
 
 func (sm *Summary) add(status string) {
@@ -46,6 +57,8 @@ func (sm *Summary) add(status string) {
 		sm.Pending++
 	case store.StatusSuperseded:
 		sm.Superseded++
+	case store.StatusCancelled, store.StatusCancelling:
+		sm.Cancelled++
 	}
 }
 
@@ -94,9 +107,18 @@ func (s *Server) ConfigDetail(ctx context.Context, ref string) (ConfigDetail, er
 	for _, st := range sts {
 		held[st.DeviceID] = st
 	}
+	stops, err := s.stops(ctx)
+	if err != nil {
+		return ConfigDetail{}, err
+	}
 	for _, d := range devs {
 		h, ok := held[d.ID]
 		st := statusOn(c, d.ID, h, ok)
+		if c.Kind == store.KindScript {
+			// A device's scripts.enabled is not known here without resolving
+			// its configurations: device show has it.
+			st = stoppedStatus(st, StoppedReason(stops, d.ID, protocol.Config{}))
+		}
 		out.Devices = append(out.Devices, DeviceStatusRow{Device: d, Status: st})
 		out.Summary.add(st.Status)
 	}
@@ -123,6 +145,9 @@ type DeviceDetail struct {
 	InventoryAt    time.Time
 	Onboarding     *store.StoredOnboarding
 	Results        []store.StoredResult // the newest, oldest first
+	// ScriptsStopped is why the device runs no script now ("" when it
+	// runs them): the brake on scripts, or scripts.enabled.
+	ScriptsStopped string
 }
 
 // deviceResults is how many recent results the device page shows.
@@ -156,9 +181,18 @@ func (s *Server) DeviceDetail(ctx context.Context, id string) (DeviceDetail, err
 	for _, st := range sts {
 		held[st.ConfigID] = st
 	}
+	stops, err := s.stops(ctx, "", d.ID)
+	if err != nil {
+		return DeviceDetail{}, err
+	}
+	out.ScriptsStopped = StoppedReason(stops, d.ID, settings.DeviceConfig(out.Settings))
 	for _, c := range dc.all() {
 		h, ok := held[c.ID]
-		out.Configurations = append(out.Configurations, ConfigStatusRow{Config: c, Status: statusOn(c, d.ID, h, ok)})
+		st := statusOn(c, d.ID, h, ok)
+		if c.Kind == store.KindScript {
+			st = stoppedStatus(st, out.ScriptsStopped)
+		}
+		out.Configurations = append(out.Configurations, ConfigStatusRow{Config: c, Status: st})
 	}
 	if inv, err := s.DeviceInventory(ctx, d.ID); err == nil {
 		out.PackagerApps, out.InventoryAt = inv.PackagerApps, inv.ReceivedAt
@@ -206,7 +240,7 @@ func (s *Server) EachResult(ctx context.Context, q ResultQuery, fn func(store.St
 		return invalid("--limit must be 0 (no limit) or more, got %d", q.Limit)
 	}
 	if q.Status != "" && !validStatus(q.Status) {
-		return invalid("--status %q: want succeeded, failed, timed_out, rejected or error", q.Status)
+		return invalid("--status %q: want one of %s", q.Status, strings.Join(protocol.ResultStatuses, ", "))
 	}
 	if q.Config != "" {
 		c, err := s.Configuration(ctx, q.Config)

@@ -30,8 +30,8 @@ func configCmds() []*cobra.Command {
 	list.Flags().String("kind", "", "only mobileatwork or script configurations")
 	list.Flags().Bool("json", false, "print JSON")
 
-	c := &cobra.Command{Use: "config", Short: "Mobile@Work and script configurations: add, set, show, distribute, delete, priority"}
-	c.AddCommand(configAddCmd(), configSetCmd(), configShowCmd(), configDistributeCmd(), configDeleteCmd(), configPriorityCmd())
+	c := &cobra.Command{Use: "config", Short: "Mobile@Work and script configurations: add, set, show, distribute, delete, priority, cancel"}
+	c.AddCommand(configAddCmd(), configSetCmd(), configShowCmd(), configDistributeCmd(), configDeleteCmd(), configPriorityCmd(), configCancelCmd())
 	return []*cobra.Command{list, c, assignCmd()}
 }
 

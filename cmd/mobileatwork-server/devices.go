@@ -20,7 +20,11 @@ func deviceCmds() []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printDeviceList(cmd, list)
+			stops, err := s.ScriptsStops(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return printDevices(cmd, list, stops)
 		}),
 	}
 	devices.Flags().Bool("json", false, "print JSON")

@@ -53,6 +53,7 @@ tenant and works while "serve" runs.`,
 	root.AddCommand(userCmds()...)
 	root.AddCommand(deviceCmds()...)
 	root.AddCommand(resultsCmd(), runCmd())
+	root.AddCommand(brakeCmds()...)
 	root.AddCommand(backupCmds()...)
 	root.AddCommand(appCmd(), inventoryCmd())
 	root.AddCommand(profileCmd(), onboardingCmd())

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mobileatwork/mobileatwork/internal/cli"
+	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/server"
 	"github.com/mobileatwork/mobileatwork/server/distribution"
 	"github.com/mobileatwork/mobileatwork/server/jsonview"
@@ -61,7 +62,11 @@ func printConfigDetail(cmd *cobra.Command, d server.ConfigDetail) error {
 		}
 	}
 	sm := d.Summary
-	field(w, "devices", fmt.Sprintf("%d reached: %d succeeded, %d failed, %d pending, %d superseded", sm.Reached, sm.Succeeded, sm.Failed, sm.Pending, sm.Superseded))
+	summary := fmt.Sprintf("%d reached: %d succeeded, %d failed, %d pending, %d superseded", sm.Reached, sm.Succeeded, sm.Failed, sm.Pending, sm.Superseded)
+	if sm.Cancelled > 0 {
+		summary += fmt.Sprintf(", %d cancelled", sm.Cancelled)
+	}
+	field(w, "devices", summary)
 	fmt.Fprintln(w)
 	rows := [][]string{}
 	for _, r := range d.Devices {
@@ -86,22 +91,38 @@ func stampOrDash(t time.Time) string {
 }
 
 func printDeviceList(cmd *cobra.Command, list []store.Device) error {
+	return printDevices(cmd, list, nil)
+}
+
+// printDevices lists devices, saying on which the brake on scripts holds
+// (stops by device id, "" the tenant's; nil: not shown).
+func printDevices(cmd *cobra.Command, list []store.Device, stops map[string]store.ScriptsStop) error {
 	if v.GetBool("json") {
 		out := []jsonview.Device{}
 		for _, d := range list {
-			out = append(out, jsonview.NewDevice(d))
+			jd := jsonview.NewDevice(d)
+			jd.ScriptsStopped = server.StoppedReason(stops, d.ID, protocol.Config{})
+			out = append(out, jd)
 		}
 		return cli.JSON(cmd.OutOrStdout(), out)
 	}
 	rows := [][]string{}
+	head := []string{"ID", "SERIAL", "USER", "AGENT", "GROUPS", "LAST CHECK-IN"}
+	if stops != nil {
+		head = append(head, "SCRIPTS")
+	}
 	for _, d := range list {
 		last := stamp(d.LastCheckin)
 		if d.Left {
 			last += " (left)"
 		}
-		rows = append(rows, []string{d.ID, d.Facts.SerialNumber, orDash(d.User), orDash(d.AgentVersion), strings.Join(d.Groups, ","), last})
+		row := []string{d.ID, d.Facts.SerialNumber, orDash(d.User), orDash(d.AgentVersion), strings.Join(d.Groups, ","), last}
+		if stops != nil {
+			row = append(row, orDash(server.StoppedReason(stops, d.ID, protocol.Config{})))
+		}
+		rows = append(rows, row)
 	}
-	return cli.Table(cmd.OutOrStdout(), []string{"ID", "SERIAL", "USER", "AGENT", "GROUPS", "LAST CHECK-IN"}, rows)
+	return cli.Table(cmd.OutOrStdout(), head, rows)
 }
 
 func printDeviceDetail(cmd *cobra.Command, d server.DeviceDetail) error {
@@ -134,6 +155,11 @@ func printDeviceDetail(cmd *cobra.Command, d server.DeviceDetail) error {
 		field(w, "Mobile@Work config", fmt.Sprintf("%s (%s, version %d, priority %d)", d.InEffect.Name, d.InEffect.ID, d.InEffect.Version, d.InEffect.Priority))
 	} else {
 		field(w, "Mobile@Work config", "none distributed to this device: it runs no script")
+	}
+	if d.ScriptsStopped != "" {
+		field(w, "scripts", d.ScriptsStopped)
+	} else {
+		field(w, "scripts", "enabled")
 	}
 	field(w, "settings", fmt.Sprintf("check-in every %s min, scripts up to %s s, output up to %s KB", d.Settings["checkin_interval_minutes"], d.Settings["max_execution_seconds"], d.Settings["max_response_kb"]))
 	if o := d.Onboarding; o != nil {

@@ -58,6 +58,9 @@ func printStatus(cmd *cobra.Command, st agent.Status) error {
 	}
 	if st.Config != nil { // checked in at least once
 		fmt.Fprintf(w, "configuration: %s\n", configurationText(st.Configuration))
+		if st.Config.ScriptsStopped {
+			fmt.Fprintf(w, "scripts:       stopped, none runs (%s)\n", st.Config.ScriptsStoppedReason)
+		}
 	}
 	fmt.Fprintf(w, "queued:        %d result(s)\n", st.Queued)
 	if len(st.NextRuns) == 0 {

@@ -152,6 +152,9 @@ type Device struct {
 	EnrolledAt   *time.Time     `json:"enrolled_at,omitempty"`
 	LastCheckin  *time.Time     `json:"last_checkin,omitempty"`
 	Left         bool           `json:"left"`
+	// ScriptsStopped is why the device runs no script (the brake on
+	// scripts); absent when it runs them.
+	ScriptsStopped string `json:"scripts_stopped,omitempty"`
 }
 
 // NewDevice shapes a device.
@@ -214,6 +217,7 @@ func NewDeviceDetail(d server.DeviceDetail) DeviceDetail {
 		Configurations: []DeviceConfigRow{}, PackagerApps: nonNil(d.PackagerApps), InventoryAt: when(d.InventoryAt),
 		Results: []Result{}, RecentLog: []LogLine{},
 	}
+	out.ScriptsStopped = d.ScriptsStopped
 	if d.InEffect != nil {
 		out.InEffect = &ConfigRef{ID: d.InEffect.ID, Name: d.InEffect.Name, Version: d.InEffect.Version, Priority: d.InEffect.Priority}
 	}

@@ -42,7 +42,16 @@ var keys = map[string]key{
 	"onboarding.window_minutes":        {kindInt, 1, 24 * 60, "20", "onboarding starts only this long after registration"},
 	"onboarding.landing_url":           {kind: kindURL, def: "", help: "page opened when onboarding ends (http or https URL)"},
 	"uninstall.remove_managed_apps":    {kind: kindBool, def: "false", help: "uninstalling the agent also removes the apps it installed (managed apps only)"},
+	ScriptsEnabled:                     {kind: kindBool, def: "true", help: "devices run scripts; false stops them all and the one running (the brake on scripts)"},
 }
+
+// ScriptsEnabled is the key of the brake on scripts in a Mobile@Work
+// configuration.
+const ScriptsEnabled = "scripts.enabled"
+
+// ScriptsDisabledReason is why scripts are stopped on a device whose
+// Mobile@Work configuration in effect sets scripts.enabled=false.
+const ScriptsDisabledReason = "scripts.enabled is false in the Mobile@Work configuration in effect"
 
 // Keys returns the settable keys, sorted.
 func Keys() []string {
@@ -145,11 +154,15 @@ func Merge(stored map[string]string) map[string]string {
 func DeviceConfig(stored map[string]string) protocol.Config {
 	m := Merge(stored)
 	n := func(k string) int { v, _ := strconv.Atoi(m[k]); return v }
-	return protocol.Config{
+	c := protocol.Config{
 		CheckinIntervalMinutes: n("checkin_interval_minutes"),
 		MaxExecutionSeconds:    n("max_execution_seconds"),
 		MaxResponseKB:          n("max_response_kb"),
 		KillGraceSeconds:       n("kill_grace_seconds"),
 		RemoveManagedApps:      m["uninstall.remove_managed_apps"] == "true",
 	}
+	if m[ScriptsEnabled] == "false" {
+		c.ScriptsStopped, c.ScriptsStoppedReason = true, ScriptsDisabledReason
+	}
+	return c
 }

@@ -82,6 +82,8 @@ const (
 	StatusScheduled  = "scheduled"  // delivered; runs at its next occurrence
 	StatusRunning    = "running"    // the device fetched the script to run it
 	StatusError      = "error"      // includes "no Mobile@Work configuration"
+	StatusCancelled  = "cancelled"  // cancelled before it ran, or stopped on the device (also a result's status)
+	StatusCancelling = "cancelling" // cancelled while running: the device was asked to stop it
 	// A run's own status (succeeded, failed, timed_out, rejected, error)
 	// is a status too: protocol.Status*.
 )

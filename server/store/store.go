@@ -229,5 +229,6 @@ type AllStorage interface {
 	OnboardingStore
 	DeliveryStore
 	WakeStore
+	CancelStore
 	Close() error
 }

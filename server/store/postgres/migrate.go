@@ -279,6 +279,8 @@ CREATE INDEX results_assignment ON results (assignment_id, received_at, id);`,
 	// Run now: a one-off configuration may expire, and pending wakes, see
 	// wakes.go.
 	wakesSchema,
+	// Cancel and the brake on scripts, see cancel.go.
+	cancelSchema,
 }
 
 // migrate applies the migrations the database lacks, each in one

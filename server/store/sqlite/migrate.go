@@ -220,6 +220,8 @@ CREATE TABLE onboarding (
 	// Run now: a one-off configuration may expire, and pending wakes, see
 	// wakes.go.
 	{sql: wakesSchema},
+	// Cancel and the brake on scripts, see cancel.go.
+	{sql: cancelSchema},
 }
 
 // migrate applies the migrations the database lacks, each in its own
