@@ -279,6 +279,9 @@ CREATE INDEX results_assignment ON results (assignment_id, received_at, id);`,
 	// Run now: a one-off configuration may expire, and pending wakes, see
 	// wakes.go.
 	wakesSchema,
+	// Retries: how often a script configuration tries a failed run again,
+	// and each result's attempt; see retries.go.
+	retriesSchema,
 }
 
 // migrate applies the migrations the database lacks, each in one

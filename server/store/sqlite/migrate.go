@@ -220,6 +220,9 @@ CREATE TABLE onboarding (
 	// Run now: a one-off configuration may expire, and pending wakes, see
 	// wakes.go.
 	{sql: wakesSchema},
+	// Retries: how often a script configuration tries a failed run again,
+	// and each result's attempt; see retries.go.
+	{sql: retriesSchema},
 }
 
 // migrate applies the migrations the database lacks, each in its own

@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.AllStorage) {
 	t.Run("CatalogReach", func(t *testing.T) { testCatalogReach(t, newStore) })
 	t.Run("Wakes", func(t *testing.T) { testWakes(t, newStore) })
 	t.Run("ConfigurationExpiry", func(t *testing.T) { testConfigurationExpiry(t, newStore) })
+	t.Run("Retries", func(t *testing.T) { testRetries(t, newStore) })
 }
 
 // tick is the finest time step every backend keeps: PostgreSQL's
