@@ -61,6 +61,9 @@ type Options struct {
 	// check-in; nil sends none. Whoever builds Log tees it in (see
 	// logging.Options.Recent), so what is sent is what the log shows.
 	RecentLog *logging.Recent
+	// RetryBase is the pause after a run's first failed attempt, doubling
+	// for each next one; 0 is a minute. Shorter ones are meant for tests.
+	RetryBase time.Duration
 }
 
 // minAnswer is the smallest answer size the agent asks for.
@@ -404,7 +407,11 @@ type NextRun struct {
 	Name         string    `json:"name"`
 	Schedule     string    `json:"schedule"`
 	Next         time.Time `json:"next,omitzero"`
-	State        string    `json:"state"` // due, scheduled, done, finished
+	State        string    `json:"state"` // due, scheduled, done, finished, retry
+	// Retry is the retry that runs at Next (1: the second attempt), of
+	// Retries, when State is retry.
+	Retry   int `json:"retry,omitempty"`
+	Retries int `json:"retries,omitempty"`
 }
 
 func (a *Agent) loadStatus() Status {
