@@ -123,6 +123,10 @@ type Agent struct {
 	// then tells serveUI that Apps@Work may be offered.
 	settled atomic.Bool
 	uiWake  chan struct{}
+	// retried tells the daemon to compute its next wake-up again, after a
+	// batch that recorded a retry (retryRecorded) it does not know of.
+	retried       chan struct{}
+	retryRecorded atomic.Bool
 }
 
 // New loads the identity and opens the state directory. It changes nothing:
@@ -183,6 +187,7 @@ func New(o Options) (*Agent, error) {
 	a := &Agent{o: o, id: id, api: api, client: api.http, outbox: ob, ledger: lg}
 	a.maxAnswer.Store(protocol.MaxResponseBody)
 	a.ui, a.uiWake = newUIOffer(a, o.UISessionDir), make(chan struct{}, 1)
+	a.retried = make(chan struct{}, 1)
 	a.bg = routines.New(context.Background())
 	return a, nil
 }

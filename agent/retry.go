@@ -77,6 +77,7 @@ func (a *Agent) finish(res protocol.Result, e ledger.Entry, d due) error {
 			a.o.Log.Warn("the next attempt could not be recorded: the run is not tried again", zap.String("run_id", res.RunID), zap.Error(err))
 		} else {
 			res.RetryAt, next.Retry, next.Done = r.At, r, false
+			a.retryRecorded.Store(true)
 			a.o.Log.Info("the run is tried again", zap.String("run_id", res.RunID), zap.String("assignment", d.asg.ID),
 				zap.Int("attempt", res.Attempt), zap.Int("retries", retriesOf(d.asg)), zap.Time("next_attempt", r.At))
 		}
@@ -139,4 +140,24 @@ func (a *Agent) retryState(nr *NextRun, asg protocol.Assignment) bool {
 	}
 	nr.State, nr.Next, nr.Retry, nr.Retries = "retry", r.At, r.Attempt, retriesOf(asg)
 	return true
+}
+
+// afterBatch runs when a batch of the daemon's receivers that started at
+// start has ended: when it recorded a retry, or a retry came due while it
+// ran (and so was not run), the daemon is told to look again, as the
+// wake-up it computed before knows of neither.
+func (a *Agent) afterBatch(p *protocol.CheckinPayload, start time.Time) {
+	again := a.retryRecorded.Swap(false)
+	now := a.o.Clock.Now()
+	for _, asg := range runnable(p) {
+		if r, ok := a.pendingRetry(asg); ok && r.At.After(start) && !r.At.After(now) {
+			again = true
+		}
+	}
+	if again {
+		select {
+		case a.retried <- struct{}{}:
+		default: // the daemon already is to look again
+		}
+	}
 }

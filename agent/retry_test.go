@@ -394,3 +394,45 @@ func TestRunStartedNotice(t *testing.T) {
 		})
 	}
 }
+
+// The daemon computes its next wake-up before a batch of scripts ends: a
+// batch that recorded a retry, or during which one came due, tells it to
+// look again, and only once, so that it never spins.
+func TestAfterBatchTellsTheDaemon(t *testing.T) {
+	e := newTestEnv(t)
+	clock := clockwork.NewFakeClockAt(time.Now())
+	fx := &seqExec{clock: clock, statuses: []executor.Status{executor.Failed}}
+	a := e.agent(t, Options{Exec: fx.run, Clock: clock, Capabilities: retryCaps})
+	p, _ := retriedCheckin(t, e, a, schedule.Spec{Kind: schedule.Once}, 3)
+	told := func() bool {
+		select {
+		case <-a.retried:
+			return true
+		default:
+			return false
+		}
+	}
+	batch := func(advance time.Duration) bool {
+		t.Helper()
+		start := clock.Now()
+		if err := a.RunDue(context.Background(), p); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(advance)
+		a.afterBatch(p, start)
+		return told()
+	}
+	if !batch(0) {
+		t.Fatal("a batch that recorded a retry did not tell the daemon")
+	}
+	if batch(0) {
+		t.Fatal("a batch that ran nothing told the daemon to look again")
+	}
+	// The retry comes due while a long batch runs: it was not run then.
+	if !batch(2*time.Hour) || fx.runs.Load() != 1 {
+		t.Fatalf("a retry that came due during a batch: not told, or %d runs", fx.runs.Load())
+	}
+	if !batch(0) || fx.runs.Load() != 2 {
+		t.Fatalf("the batch after it: %d runs, want the retry run and another recorded", fx.runs.Load())
+	}
+}
