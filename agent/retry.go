@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -67,9 +68,11 @@ func retryText(failed, retries int) string {
 // queued: a crash before the result is queued reports the attempt
 // interrupted and ends the retries (recoverInterrupted), one after keeps
 // both the result and the retry.
-func (a *Agent) finish(res protocol.Result, e ledger.Entry, d due) error {
+func (a *Agent) finish(ctx context.Context, res protocol.Result, e ledger.Entry, d due) error {
 	next := settle(e, d.occurrence)
-	if at, ok := a.retryAt(res, d); ok {
+	// A run the agent stopped because it is stopping was interrupted: like
+	// one it did not live to finish, it is reported, not run again.
+	if at, ok := a.retryAt(res, d); ok && ctx.Err() == nil {
 		r := &ledger.Retry{Attempt: res.Attempt, At: at.UTC(), Occurrence: d.occurrence}
 		open := e
 		open.Retry = r

@@ -436,3 +436,23 @@ func TestAfterBatchTellsTheDaemon(t *testing.T) {
 		t.Fatalf("the batch after it: %d runs, want the retry run and another recorded", fx.runs.Load())
 	}
 }
+
+// A run the agent stops because it is stopping is interrupted: reported,
+// not tried again.
+func TestStoppingEndsRetries(t *testing.T) {
+	e := newTestEnv(t)
+	clock := clockwork.NewFakeClockAt(time.Now())
+	ctx, cancel := context.WithCancel(context.Background())
+	fx := &seqExec{clock: clock, statuses: []executor.Status{executor.Error}, before: func(int) { cancel() }}
+	a := e.agent(t, Options{Exec: fx.run, Clock: clock, Capabilities: retryCaps})
+	p, _ := retriedCheckin(t, e, a, schedule.Spec{Kind: schedule.Once}, 3)
+	if err := a.RunDue(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if rs := pending(t, a); len(rs) != 1 || !rs[0].RetryAt.IsZero() {
+		t.Fatalf("results %+v, want one and no retry", rs)
+	}
+	if en, _ := a.ledger.Get(p.Assignments[0].ID); !en.Done || en.Retry != nil {
+		t.Fatalf("ledger %+v, want done", en)
+	}
+}

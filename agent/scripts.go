@@ -291,7 +291,7 @@ func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 	res.Truncated, res.InvalidUTF8, res.Error = out.Truncated, out.InvalidUTF8, out.Error
 	log.Info("script finished", zap.String("run_id", res.RunID), zap.String("status", res.Status),
 		zap.Int("exit_code", res.ExitCode), zap.Int64("duration_ms", res.DurationMS))
-	return a.finish(res, e, d)
+	return a.finish(ctx, res, e, d)
 }
 
 // unsavedResult is a result the outbox could not take (a full disk), with
