@@ -2,7 +2,10 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -143,6 +146,96 @@ func TestSupersedes(t *testing.T) {
 	for _, tt := range tests {
 		if got := supersedes(tt.r, n); got != tt.want {
 			t.Errorf("%s: supersedes = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// A device that reports starts is running once it says so, not when it
+// fetches the script; an older agent is running once it fetched it.
+func TestBlobFetchMarksRunningOnlyOlderAgents(t *testing.T) {
+	s := newTenant(t)
+	ctx := t.Context()
+	if _, err := s.Distribute(ctx, "default", []string{"all"}, false); err != nil {
+		t.Fatal(err)
+	}
+	certs := map[string]*x509.Certificate{"new": fakeDevice(t, s, "new", 1), "old": fakeDevice(t, s, "old", 2)}
+	if _, err := s.Store.RecordCheckin(ctx, "new", store.Checkin{Capabilities: []string{protocol.CapRunStarted}, At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	sc := addScript(t, s, "hello", "echo hi\n")
+	c, _, err := s.Assign(ctx, "hello", "", ScriptRequest{Script: sc.ID}, []string{"all"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Handler()
+	for id, cert := range certs {
+		r := httptest.NewRequestWithContext(ctx, http.MethodGet, protocol.PathBlob+c.ID+"/1", nil)
+		r.TLS = &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{cert}}}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			t.Fatalf("%s: blob %d %s", id, w.Code, w.Body)
+		}
+	}
+	sts, err := s.Store.ConfigStatuses(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running := map[string]bool{}
+	for _, st := range sts {
+		running[st.DeviceID] = st.Status == store.StatusRunning
+	}
+	if !running["old"] || running["new"] {
+		t.Fatalf("running after the fetch: %v; want the older agent only", running)
+	}
+}
+
+// A run-once configuration whose failed attempt announces another is sent
+// again at the next check-in; once its last attempt is in, it is not.
+func TestRetryingRunOnceIsSentAgain(t *testing.T) {
+	s := newTenant(t)
+	ctx := t.Context()
+	if _, err := s.Distribute(ctx, "default", []string{"all"}, false); err != nil {
+		t.Fatal(err)
+	}
+	d, cert := benchDevice(t, s, "dev_retry")
+	d.Capabilities = []string{protocol.CapSchedule, protocol.CapRetries}
+	sc := addScript(t, s, "flaky", "exit 1\n")
+	one := 1
+	c, _, err := s.Assign(ctx, "flaky", "", ScriptRequest{Script: sc.ID, Retries: &one}, []string{"all"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := protocol.CheckinRequest{ProtocolVersion: protocol.Version, DeviceID: d.ID, AgentVersion: "1.80.0",
+		Capabilities: d.Capabilities, Nonce: make([]byte, 32)}
+	sent := func() int {
+		t.Helper()
+		p, _, err := s.checkin(ctx, d, req, cert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range p.Assignments {
+			if a.ID == c.ID {
+				return a.Retries
+			}
+		}
+		return -1
+	}
+	if got := sent(); got != 1 {
+		t.Fatalf("first check-in: retries %d, want the assignment with 1", got)
+	}
+	for i, retryAt := range []time.Time{time.Now().Add(time.Minute), {}} {
+		r := protocol.Result{RunID: fmt.Sprintf("r%d", i+1), DeviceID: d.ID, AssignmentID: c.ID, AssignmentVersion: c.Version,
+			ScriptID: sc.ID, Status: protocol.StatusFailed, ExitCode: 1, Attempt: i + 1, RetryAt: retryAt}
+		if _, err := s.Store.PutResult(ctx, r, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		st, detail := resultStatus(r)
+		if err := s.setRunStatus(ctx, d, c.ID, c.Version, st, detail, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if got, wantSent := sent(), retryAt.IsZero(); (got == -1) != wantSent {
+			t.Fatalf("after attempt %d: sent = %v, want %v", i+1, got != -1, !wantSent)
 		}
 	}
 }
