@@ -61,6 +61,9 @@ type Options struct {
 	// check-in; nil sends none. Whoever builds Log tees it in (see
 	// logging.Options.Recent), so what is sent is what the log shows.
 	RecentLog *logging.Recent
+	// RetryBase is the pause after a run's first failed attempt, doubling
+	// for each next one; 0 is a minute. Shorter ones are meant for tests.
+	RetryBase time.Duration
 }
 
 // minAnswer is the smallest answer size the agent asks for.
@@ -122,6 +125,10 @@ type Agent struct {
 	uiWake  chan struct{}
 
 	runs runs // the script running now, and the orders that may stop it (cancel.go)
+	// retried tells the daemon to compute its next wake-up again, after a
+	// batch that recorded a retry (retryRecorded) it does not know of.
+	retried       chan struct{}
+	retryRecorded atomic.Bool
 }
 
 // New loads the identity and opens the state directory. It changes nothing:
@@ -182,6 +189,7 @@ func New(o Options) (*Agent, error) {
 	a := &Agent{o: o, id: id, api: api, client: api.http, outbox: ob, ledger: lg}
 	a.maxAnswer.Store(protocol.MaxResponseBody)
 	a.ui, a.uiWake = newUIOffer(a, o.UISessionDir), make(chan struct{}, 1)
+	a.retried = make(chan struct{}, 1)
 	a.bg = routines.New(context.Background())
 	return a, nil
 }
@@ -407,7 +415,11 @@ type NextRun struct {
 	Name         string    `json:"name"`
 	Schedule     string    `json:"schedule"`
 	Next         time.Time `json:"next,omitzero"`
-	State        string    `json:"state"` // due, scheduled, done, finished
+	State        string    `json:"state"` // due, scheduled, done, finished, retry
+	// Retry is the retry that runs at Next (1: the second attempt), of
+	// Retries, when State is retry.
+	Retry   int `json:"retry,omitempty"`
+	Retries int `json:"retries,omitempty"`
 }
 
 func (a *Agent) loadStatus() Status {

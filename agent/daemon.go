@@ -81,7 +81,7 @@ func (a *Agent) Daemon(ctx context.Context) error {
 				wake = t
 			}
 		}
-		ok, woke := sleepOrWake(ctx, a.o.Clock, max(wake.Sub(a.o.Clock.Now()), 100*time.Millisecond), woken)
+		ok, woke := sleepOrWake(ctx, a.o.Clock, max(wake.Sub(a.o.Clock.Now()), 100*time.Millisecond), woken, a.retried)
 		if woke {
 			a.o.Log.Info("the server asked for a check-in now")
 			nextCheckin = wokenCheckin(a.o.Clock.Now(), lastCheckin, nextCheckin)
@@ -143,6 +143,7 @@ func (a *Agent) background(ctx context.Context, running chan struct{}, p *protoc
 		return // the receivers are busy; the next wake-up picks this up
 	}
 	started := a.spawn(ctx, func(ctx context.Context) {
+		defer a.afterBatch(p, a.o.Clock.Now()) // once the token is back
 		defer func() { <-running }()
 		if err := a.Receive(ctx, p); err != nil {
 			a.o.Log.Warn("configuration not fully applied", zap.Error(err))

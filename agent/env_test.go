@@ -34,8 +34,9 @@ type testEnv struct {
 	checkins []protocol.CheckinRequest
 	tamper   bool
 	oversize int // answer the next check-ins with this many bytes of nothing
-	// wake, when set, answers the wake requests instead of the server.
-	wake http.HandlerFunc
+	// wake, when set, answers the wake requests instead of the server;
+	// started likewise the run start notices.
+	wake, started http.HandlerFunc
 }
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -55,11 +56,14 @@ func newTestEnv(t *testing.T) *testEnv {
 			e.resumed.Add(1)
 		}
 		e.mu.Lock()
-		wake := e.wake
+		wake, started := e.wake, e.started
 		e.mu.Unlock()
 		switch {
 		case r.URL.Path == protocol.PathWake && wake != nil:
 			wake(w, r)
+			return
+		case r.URL.Path == protocol.PathRunStarted && started != nil:
+			started(w, r)
 			return
 		case r.URL.Path == protocol.PathCheckin:
 			body, _ := io.ReadAll(r.Body)

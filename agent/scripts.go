@@ -32,6 +32,7 @@ type due struct {
 	asg        protocol.Assignment
 	entry      ledger.Entry
 	occurrence time.Time // zero for run-once
+	attempt    int       // set for the retry of a failed attempt (retry.go)
 }
 
 // dueNow lists what is due at now, oldest assignment first.
@@ -46,6 +47,12 @@ func (a *Agent) dueNow(p *protocol.CheckinPayload, now time.Time) ([]due, error)
 		}
 		if e.Started != nil {
 			a.explain(asg, "not due: its last run is not settled yet (interrupted, or its result not saved yet)", zap.String("run_id", e.Started.RunID))
+			continue
+		}
+		if d, ok, handled := a.dueRetry(asg, e, now); handled {
+			if ok {
+				out = append(out, d)
+			}
 			continue
 		}
 		if !asg.Schedule.Recurring() {
@@ -187,7 +194,7 @@ func runnable(p *protocol.CheckinPayload) []protocol.Assignment {
 
 // settle records that an occurrence has been handled.
 func settle(e ledger.Entry, occurrence time.Time) ledger.Entry {
-	e.Started, e.Waiting = nil, ""
+	e.Started, e.Waiting, e.Retry = nil, "", nil
 	if occurrence.IsZero() {
 		e.Done = true
 	} else {
@@ -199,7 +206,7 @@ func settle(e ledger.Entry, occurrence time.Time) ledger.Entry {
 func (a *Agent) result(d due, runID string) protocol.Result {
 	return protocol.Result{
 		RunID: runID, DeviceID: a.id.DeviceID, AssignmentID: d.asg.ID, AssignmentVersion: d.asg.Version,
-		ScriptID: d.asg.ScriptID, Occurrence: d.occurrence,
+		ScriptID: d.asg.ScriptID, Occurrence: d.occurrence, Attempt: d.attemptNumber(),
 	}
 }
 
@@ -263,7 +270,8 @@ func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 	if err != nil {
 		return err
 	}
-	e.Started = &ledger.Started{RunID: res.RunID, Occurrence: d.occurrence, At: now, ScriptSHA256: res.ScriptSHA256, RunToken: token}
+	e.Started = &ledger.Started{RunID: res.RunID, Occurrence: d.occurrence, At: now, ScriptSHA256: res.ScriptSHA256, RunToken: token, Attempt: res.Attempt}
+	e.Retry = nil // this attempt is the retry; what follows it is decided when it ends
 	if err := a.ledger.Put(e); err != nil {
 		return fmt.Errorf("record start: %w", err)
 	}
@@ -288,6 +296,7 @@ func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 	} else if err := ensureStateDir(req.TempDir); err != nil {
 		return err
 	}
+	a.reportStarted(ctx, res)
 	log.Info("running script", zap.String("run_id", res.RunID))
 	out := a.o.Exec(runCtx, req)
 	res.Status = string(out.Status)
@@ -299,7 +308,7 @@ func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 	res.Truncated, res.InvalidUTF8, res.Error = out.Truncated, out.InvalidUTF8, out.Error
 	log.Info("script finished", zap.String("run_id", res.RunID), zap.String("status", res.Status),
 		zap.Int("exit_code", res.ExitCode), zap.Int64("duration_ms", res.DurationMS))
-	return a.keep(res, settle(e, d.occurrence))
+	return a.finish(ctx, res, e, d)
 }
 
 // unsavedResult is a result the outbox could not take (a full disk), with
@@ -361,13 +370,15 @@ func (a *Agent) recoverInterrupted() error {
 				a.o.Log.Warn("stopped the processes an interrupted run left running", zap.String("run_id", e.Started.RunID), zap.Int("processes", n))
 			}
 		}
-		if !a.outbox.Has(e.Started.RunID) {
+		had := a.outbox.Has(e.Started.RunID)
+		if !had {
 			now := a.o.Clock.Now().UTC()
 			res := protocol.Result{
 				RunID: e.Started.RunID, DeviceID: a.id.DeviceID, AssignmentID: e.AssignmentID,
 				AssignmentVersion: e.Version, ScriptSHA256: e.Started.ScriptSHA256, Occurrence: e.Started.Occurrence,
 				Status: protocol.StatusError, StartedAt: e.Started.At, FinishedAt: now,
-				Error: "interrupted: the agent stopped while the script ran; it is not run again",
+				Error:   "interrupted: the agent stopped while the script ran; it is not run again",
+				Attempt: e.Started.Attempt,
 			}
 			if err := a.outbox.Put(res); err != nil {
 				errs = append(errs, err)
@@ -375,7 +386,7 @@ func (a *Agent) recoverInterrupted() error {
 			}
 			a.o.Log.Warn("run interrupted by an agent stop; reported, not rerun", zap.String("assignment", e.AssignmentID), zap.String("run_id", e.Started.RunID))
 		}
-		if err := a.ledger.Put(settle(e, e.Started.Occurrence)); err != nil {
+		if err := a.ledger.Put(recovered(e, had)); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -387,6 +398,10 @@ func (a *Agent) nextRuns(p *protocol.CheckinPayload, now time.Time) []NextRun {
 	out := []NextRun{}
 	for _, asg := range runnable(p) {
 		nr := NextRun{AssignmentID: asg.ID, Name: asg.Name, Schedule: asg.Schedule.String()}
+		if a.retryState(&nr, asg) {
+			out = append(out, nr)
+			continue
+		}
 		e, seen := a.ledger.Get(asg.ID)
 		if seen && (e.Version != asg.Version || e.Schedule != asg.Schedule.String()) {
 			seen = false
@@ -414,10 +429,14 @@ func (a *Agent) nextRuns(p *protocol.CheckinPayload, now time.Time) []NextRun {
 	return out
 }
 
-// nextWake is the earliest upcoming scheduled occurrence, if any.
+// nextWake is the earliest upcoming scheduled occurrence or next attempt
+// of a failed run, if any.
 func (a *Agent) nextWake(p *protocol.CheckinPayload, now time.Time) (time.Time, bool) {
 	var best time.Time
 	for _, asg := range runnable(p) {
+		if t, ok := a.retryWake(asg, now); ok && (best.IsZero() || t.Before(best)) {
+			best = t
+		}
 		if !asg.Schedule.Recurring() {
 			continue
 		}

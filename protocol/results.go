@@ -105,7 +105,7 @@ func UndeliveredResult(r Result, reason string) Result {
 		RunID: r.RunID, DeviceID: r.DeviceID, AssignmentID: r.AssignmentID, AssignmentVersion: r.AssignmentVersion,
 		ScriptID: r.ScriptID, ScriptSHA256: r.ScriptSHA256, Occurrence: r.Occurrence, Status: StatusError,
 		ExitCode: r.ExitCode, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, DurationMS: r.DurationMS,
-		StdoutBytes: r.StdoutBytes, StderrBytes: r.StderrBytes, Truncated: true,
+		StdoutBytes: r.StdoutBytes, StderrBytes: r.StderrBytes, Truncated: true, Attempt: r.Attempt, RetryAt: r.RetryAt,
 	}
 	out.Error = cutMiddle(fmt.Sprintf("%s%s (the run ended %s; its output is kept on the device)", UndeliveredPrefix, reason, r.Status), 1024)
 	return out

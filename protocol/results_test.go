@@ -3,6 +3,7 @@ package protocol
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -53,8 +54,12 @@ func TestFitResult(t *testing.T) {
 
 func TestUndeliveredResult(t *testing.T) {
 	r := Result{RunID: "r1", DeviceID: "d1", AssignmentID: "c1", AssignmentVersion: 2, Status: StatusFailed, ExitCode: 3,
-		Stdout: strings.Repeat("x", 1<<20), StdoutBytes: 1 << 20}
+		Stdout: strings.Repeat("x", 1<<20), StdoutBytes: 1 << 20, Attempt: 2, RetryAt: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}
 	u := UndeliveredResult(r, strings.Repeat("too big ", 1000))
+	// The attempt and the retry stay: the run is still not over.
+	if u.Attempt != 2 || !u.RetryAt.Equal(r.RetryAt) {
+		t.Errorf("undelivered attempt %d, retry at %v; want those of the run", u.Attempt, u.RetryAt)
+	}
 	if u.RunID != "r1" || u.AssignmentID != "c1" || u.AssignmentVersion != 2 || u.Status != StatusError || u.ExitCode != 3 ||
 		u.Stdout != "" || u.StdoutBytes != 1<<20 || !strings.HasPrefix(u.Error, UndeliveredPrefix) || len(u.Error) > 1024 {
 		t.Fatalf("undelivered = %+v", u)

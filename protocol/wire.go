@@ -209,6 +209,9 @@ type Assignment struct {
 	BlobSHA256 string `json:"blob_sha256"` // hex
 	// KeyEnvelope is SignedData(tenant) over EnvelopedData(device) of a KeyGrant.
 	KeyEnvelope []byte `json:"key_envelope"`
+	// Retries is how many more times a failed, timed-out or errored run is
+	// tried (see Retryable); sent only to agents announcing CapRetries.
+	Retries int `json:"retries,omitempty"`
 }
 
 // KeyGrant is what a key envelope protects: the key that opens one blob.
@@ -270,6 +273,11 @@ type Result struct {
 	// (WaitingConsoleUser: no user is logged in): the configuration is not
 	// finished on the device.
 	Waiting string `json:"waiting,omitempty"`
+	// Attempt numbers the runs of an assignment that allows retries, from
+	// 1; 0 is the only run of one that allows none. RetryAt, when set, is
+	// when the agent tries again: the run is not over.
+	Attempt int       `json:"attempt,omitempty"`
+	RetryAt time.Time `json:"retry_at,omitzero"`
 }
 
 // Waiting reasons of a Result.

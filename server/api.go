@@ -35,6 +35,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST "+protocol.PathLeave, s.device(s.handleLeave))
 	mux.HandleFunc("POST "+protocol.PathOnboarding, s.device(s.handleOnboarding))
 	mux.HandleFunc(appAssetRoute, s.device(s.handleAppAsset))
+	mux.HandleFunc("POST "+protocol.PathRunStarted, s.device(s.handleRunStarted))
 	// Held wake requests are idle, not work: they have their own cap and
 	// do not take the slots of MaxInFlight.
 	top := http.NewServeMux()

@@ -348,3 +348,36 @@ func TestScriptsStopRefusesBadInput(t *testing.T) {
 		})
 	}
 }
+
+// A run cancelled between its download and the news of its start (the
+// server then thought it had not run) is asked to stop when its start
+// notice arrives: cancelling, a wake, and a cancel order in the payload.
+func TestStartOfACancelledRunAsksToStopIt(t *testing.T) {
+	r, checkin, c := cancelRig(t, true)
+	s, ctx := r.s, t.Context()
+	if _, err := s.Cancel(ctx, c.ID, []string{"dev_rig"}); err != nil {
+		t.Fatal(err)
+	}
+	if st := deviceStatus(t, s, "dev_rig", c.ID); st.Status != store.StatusCancelled {
+		t.Fatalf("status %s before the notice, want cancelled", st.Status)
+	}
+	checkin() // the wake of the cancel: the device drops the configuration
+	dev, err := s.Store.Device(ctx, "dev_rig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := protocol.RunStarted{DeviceID: "dev_rig", RunID: "r1", AssignmentID: c.ID, AssignmentVersion: c.Version, StartedAt: r.clock}
+	if err := s.markStarted(ctx, dev, c, n); err != nil {
+		t.Fatal(err)
+	}
+	if st := deviceStatus(t, s, "dev_rig", c.ID); st.Status != store.StatusCancelling || st.Detail != DetailCancelling {
+		t.Fatalf("status %s (%s) after the start notice, want cancelling (%s)", st.Status, st.Detail, DetailCancelling)
+	}
+	if w := wakesPending(t, s); !slices.Equal(w, []string{"dev_rig"}) {
+		t.Fatalf("wakes %v, want dev_rig", w)
+	}
+	p := checkin()
+	if p.Unchanged || len(p.Assignments) != 0 || !slices.Equal(p.Cancel, []protocol.RunRef{{ID: c.ID, Version: c.Version}}) {
+		t.Fatalf("payload: unchanged=%v, %d assignments, cancel %v; want the cancel order only", p.Unchanged, len(p.Assignments), p.Cancel)
+	}
+}

@@ -337,7 +337,7 @@ func (s *Server) deviceAssignments(ctx context.Context, d store.Device, scripts 
 			ID: c.ID, Version: c.Version, ScriptID: sc.ID, Name: c.Name,
 			Inputs: inputs, Schedule: scheduleOn(c, d), RunAs: c.Script.RunAs,
 			BlobURL:    protocol.PathBlob + c.ID + "/" + strconv.Itoa(sc.Version),
-			BlobSHA256: sc.BlobSHA256, KeyEnvelope: env,
+			BlobSHA256: sc.BlobSHA256, KeyEnvelope: env, Retries: retriesOn(c, d),
 		}
 		size := protocol.EncodedSize(asg)
 		if used+size > budget && len(out) > 0 {
@@ -392,8 +392,7 @@ func scheduleOn(c store.Configuration, d store.Device) schedule.Spec {
 // it runs once, lacking schedules) at its current version, for good.
 func finished(c store.Configuration, d store.Device, st store.DeviceStatus) bool {
 	once := !scheduleOn(c, d).Recurring()
-	return once && st.Version == c.Version && st.Status != store.StatusRunning && ranOrRunning(st) &&
-		!strings.HasPrefix(st.Detail, DetailWaitingPrefix)
+	return once && st.Version == c.Version && st.Status != store.StatusRunning && ranOrRunning(st) && !runOpen(st)
 }
 
 // deviceZone is the device's zone for "local" schedules; UTC when it did
@@ -579,8 +578,10 @@ func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request, d store.Devi
 		s.internal(w, r, "read blob", err)
 		return
 	}
-	if err := s.setRunStatus(r.Context(), d, c.ID, c.Version, store.StatusRunning, "the device fetched the script to run it", s.now()); err != nil {
-		s.Log.Warn("record running status", zap.String("device", d.ID), zap.Error(err))
+	if !reportsStarts(d) {
+		if err := s.setRunStatus(r.Context(), d, c.ID, c.Version, store.StatusRunning, "the device fetched the script to run it", s.now()); err != nil {
+			s.Log.Warn("record running status", zap.String("device", d.ID), zap.Error(err))
+		}
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Write(b)

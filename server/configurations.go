@@ -122,6 +122,7 @@ type ScriptRequest struct {
 	Inputs   []string // NAME=VALUE overrides
 	Schedule *schedule.Spec
 	RunAs    string
+	Retries  *int // nil keeps what is there (none for a new configuration)
 }
 
 // AddScriptConfig adds a script configuration, distributed to no one.
@@ -181,6 +182,9 @@ func (s *Server) applyScript(ctx context.Context, c *store.Configuration, req Sc
 		c.Script.RunAs = req.RunAs
 	default:
 		return invalid("--run-as %q: want root or console_user", req.RunAs)
+	}
+	if err := applyRetries(c, req.Retries); err != nil {
+		return err
 	}
 	declared := map[string]bool{}
 	for _, in := range sc.Inputs {
@@ -294,7 +298,7 @@ func contentChanged(a, b store.Configuration) bool {
 	if !mapsEqual(settings.Merge(a.Settings), settings.Merge(b.Settings)) {
 		return true
 	}
-	return a.Script.ScriptID != b.Script.ScriptID || a.Script.RunAs != b.Script.RunAs ||
+	return a.Script.ScriptID != b.Script.ScriptID || a.Script.RunAs != b.Script.RunAs || a.Script.Retries != b.Script.Retries ||
 		a.Script.Schedule.String() != b.Script.Schedule.String() || !mapsEqual(a.Script.Inputs, b.Script.Inputs)
 }
 

@@ -62,7 +62,7 @@ func runBasis(sts []store.DeviceStatus) string {
 	h := sha256.New()
 	for _, st := range sts { // in config id order, as the store returns them
 		if ranOrRunning(st) {
-			fmt.Fprintf(h, "%q %d %q %t\n", st.ConfigID, st.Version, st.Status, strings.HasPrefix(st.Detail, DetailWaitingPrefix))
+			fmt.Fprintf(h, "%q %d %q %t\n", st.ConfigID, st.Version, st.Status, runOpen(st))
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))

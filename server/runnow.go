@@ -28,6 +28,7 @@ type RunNowRequest struct {
 	Devices []string // device ids
 	To      []string // TARGET words
 	Expires time.Duration
+	Retries int // how many more times a failed run is tried
 }
 
 // RunNow is a run-now configuration and the devices it reaches, which
@@ -77,7 +78,7 @@ func (s *Server) RunNow(ctx context.Context, req RunNowRequest) (RunNow, error) 
 		ID: newID("cfg"), Kind: store.KindScript, Name: name, Version: 1, Targets: targets,
 		Description: "One-off run of `mobileatwork-server run`", ExpiresAt: now.Add(req.Expires), CreatedAt: now, UpdatedAt: now,
 	}
-	if err := s.applyScript(ctx, &c, ScriptRequest{Script: sc.ID, Inputs: req.Inputs, RunAs: req.RunAs}); err != nil {
+	if err := s.applyScript(ctx, &c, ScriptRequest{Script: sc.ID, Inputs: req.Inputs, RunAs: req.RunAs, Retries: &req.Retries}); err != nil {
 		return RunNow{}, err
 	}
 	if err := s.create(ctx, c); err != nil {
@@ -133,17 +134,21 @@ func live(cs []store.Configuration, now time.Time) []store.Configuration {
 }
 
 // RunEvent is news of a run-now configuration on one device: it started
-// running (Result nil), or its result arrived.
+// running (Result nil), or its result arrived; a result with a RetryAt is
+// followed by another attempt, with news of its own.
 type RunEvent struct {
 	DeviceID string
 	Status   string // store.StatusRunning, or the result's status
 	Result   *store.StoredResult
+	Detail   string // of a running status: which attempt started when
 }
 
 // WatchRun reports the progress of configuration id on the devices until
-// each has a result, ctx ends or wait has passed, reading the store every
-// Wake.Poll. It returns the results by device; devices absent from it did
-// not answer in time.
+// each has a final result, ctx ends or wait has passed, reading the store
+// every Wake.Poll. Each attempt is reported once as running (when the
+// device says so before its result arrives) and once with its result. It
+// returns the final results by device; devices absent from it did not
+// answer in time.
 func (s *Server) WatchRun(ctx context.Context, id string, devices []string, wait time.Duration, fn func(RunEvent)) (map[string]store.StoredResult, error) {
 	clock := s.Wake.clock()
 	poll := s.Wake.Poll
@@ -157,7 +162,7 @@ func (s *Server) WatchRun(ctx context.Context, id string, devices []string, wait
 		want[d] = true
 	}
 	got := map[string]store.StoredResult{}
-	running := map[string]bool{}
+	var w attempts
 	var since time.Time
 	for len(got) < len(want) {
 		sts, err := s.Store.ConfigStatuses(ctx, id)
@@ -165,21 +170,20 @@ func (s *Server) WatchRun(ctx context.Context, id string, devices []string, wait
 			return got, watchErr(ctx, err)
 		}
 		for _, st := range sts {
-			if want[st.DeviceID] && st.Status == store.StatusRunning && !running[st.DeviceID] {
-				if _, done := got[st.DeviceID]; !done {
-					running[st.DeviceID] = true
-					fn(RunEvent{DeviceID: st.DeviceID, Status: store.StatusRunning})
-				}
+			if _, done := got[st.DeviceID]; want[st.DeviceID] && !done && w.startedNow(st) {
+				fn(RunEvent{DeviceID: st.DeviceID, Status: store.StatusRunning, Detail: st.Detail})
 			}
 		}
 		err = s.Store.EachResult(ctx, store.ResultFilter{ConfigID: id, Since: since}, func(r store.StoredResult) error {
 			if r.ReceivedAt.After(since) {
 				since = r.ReceivedAt // inclusive: a result received in the same instant is read again
 			}
-			if _, done := got[r.DeviceID]; !want[r.DeviceID] || done {
+			if _, done := got[r.DeviceID]; !want[r.DeviceID] || done || !w.ended(r) {
 				return nil
 			}
-			got[r.DeviceID] = r
+			if r.RetryAt.IsZero() {
+				got[r.DeviceID] = r
+			}
 			fn(RunEvent{DeviceID: r.DeviceID, Status: r.Status, Result: &r})
 			return nil
 		})

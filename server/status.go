@@ -85,15 +85,20 @@ func resultStatus(r protocol.Result) (string, string) {
 	if r.Waiting != "" {
 		return r.Status, DetailWaitingPrefix + r.Error
 	}
+	return r.Status, withAttempt(r, outcome(r))
+}
+
+// outcome says how a run ended, for its status detail.
+func outcome(r protocol.Result) string {
 	switch r.Status {
 	case protocol.StatusSucceeded:
-		return r.Status, fmt.Sprintf("exit 0 in %s", time.Duration(r.DurationMS)*time.Millisecond)
+		return fmt.Sprintf("exit 0 in %s", time.Duration(r.DurationMS)*time.Millisecond)
 	case protocol.StatusFailed:
-		return r.Status, fmt.Sprintf("exit %d", r.ExitCode)
+		return fmt.Sprintf("exit %d", r.ExitCode)
 	case protocol.StatusTimedOut:
-		return r.Status, fmt.Sprintf("stopped after %s", time.Duration(r.DurationMS)*time.Millisecond)
+		return fmt.Sprintf("stopped after %s", time.Duration(r.DurationMS)*time.Millisecond)
 	}
-	return r.Status, r.Error
+	return r.Error
 }
 
 // changed tells whether a status must be written.

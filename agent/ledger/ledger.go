@@ -27,6 +27,17 @@ type Started struct {
 	// RunToken marks the run's processes (executor.RunTokenVar), so that
 	// after a crash the agent can stop what the run left behind.
 	RunToken string `json:"run_token,omitempty"`
+	// Attempt is the attempt that started (0: an assignment without retries).
+	Attempt int `json:"attempt,omitempty"`
+}
+
+// Retry keeps an occurrence open after a failed attempt: the next attempt
+// runs at At. Beside Started, it is what that attempt's result announced,
+// written before the result is queued.
+type Retry struct {
+	Attempt    int       `json:"attempt"` // the attempt that failed
+	At         time.Time `json:"at"`
+	Occurrence time.Time `json:"occurrence,omitzero"` // zero for run-once
 }
 
 // Entry is the state of one assignment on this device.
@@ -48,6 +59,8 @@ type Entry struct {
 	// Waiting notes a reported condition (e.g. no console user) that is
 	// retried silently until it clears, so it is reported once.
 	Waiting string `json:"waiting,omitempty"`
+	// Retry is set while a failed occurrence waits for its next attempt.
+	Retry *Retry `json:"retry,omitempty"`
 }
 
 // Ledger is the durable map of entries, kept in one file.

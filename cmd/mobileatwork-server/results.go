@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mobileatwork/mobileatwork/internal/cli"
+	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/server"
 	"github.com/mobileatwork/mobileatwork/server/jsonview"
 	"github.com/mobileatwork/mobileatwork/server/store"
@@ -66,7 +67,7 @@ func printResults(ctx context.Context, w io.Writer, s *server.Server, q server.R
 		}
 		return a.Close()
 	}
-	t := cli.NewTableStream(w, []string{"RUN", "DEVICE", "CONFIGURATION", "SHA256", "STATUS", "EXIT", "DURATION", "OCCURRENCE", "STDOUT", "STDERR", "TRUNCATED"})
+	t := cli.NewTableStream(w, []string{"RUN", "DEVICE", "CONFIGURATION", "SHA256", "STATUS", "EXIT", "DURATION", "OCCURRENCE", "STDOUT", "STDERR", "TRUNCATED", "ATTEMPT"})
 	err := s.EachResult(ctx, q, func(r store.StoredResult) error {
 		occ := "once"
 		if !r.Occurrence.IsZero() {
@@ -85,12 +86,24 @@ func printResults(ctx context.Context, w io.Writer, s *server.Server, q server.R
 			sha = r.ScriptSHA256[:12]
 		}
 		return t.Row([]string{r.RunID, r.DeviceID, fmt.Sprintf("%s v%d", cfg, r.AssignmentVersion), sha, r.Status, strconv.Itoa(r.ExitCode),
-			(time.Duration(r.DurationMS) * time.Millisecond).String(), occ, r.Stdout, r.Stderr + r.Error, trunc})
+			(time.Duration(r.DurationMS) * time.Millisecond).String(), occ, r.Stdout, r.Stderr + r.Error, trunc, attemptCell(r.Result)})
 	})
 	if err != nil {
 		return err
 	}
 	return t.Close()
+}
+
+// attemptCell is a result's attempt, and the next one's time when one
+// follows; "-" for a run without retries.
+func attemptCell(r protocol.Result) string {
+	switch {
+	case !r.RetryAt.IsZero():
+		return fmt.Sprintf("%d, next at %s", r.Attempt, r.RetryAt.Local().Format(time.RFC3339))
+	case r.Attempt > 0:
+		return strconv.Itoa(r.Attempt)
+	}
+	return "-"
 }
 
 func parseSince(s string, now time.Time) (time.Time, error) {

@@ -25,7 +25,7 @@ const exitUnanswered = 3
 
 func runCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "run --script REF (--device ID | --to TARGET)... [--input NAME=VALUE]... [--wait 60s] [--expires 24h] [--json]",
+		Use:   "run --script REF (--device ID | --to TARGET)... [--input NAME=VALUE]... [--retries N] [--wait 60s] [--expires 24h] [--json]",
 		Short: "Run a script now on devices: online ones check in at once; prints the configuration id, or the results with --wait",
 		Long: `run adds a one-off run-once script configuration named "Run now: SCRIPT (time)"
 for the devices given (--device ID, repeatable) and the targets (--to TARGET) and
@@ -35,6 +35,8 @@ within seconds, an offline one at its next check-in, until --expires has passed
 
 With --wait D it prints each device's progress (running) and result as they
 arrive, for at most D, then a summary; --json prints one document at the end.
+With --retries N a failed attempt is printed with the time of the next one, and
+--wait goes on until each device's last attempt.
 
 Exit status: 0 when every device reached answered within --wait (a failed run is
 an answer) or without --wait; 1 on an error (nothing is made when the request is
@@ -49,6 +51,7 @@ its next check-in until --expires).`,
 			rn, err := s.RunNow(cmd.Context(), server.RunNowRequest{
 				Script: v.GetString("script"), Inputs: v.GetStringSlice("input"), RunAs: v.GetString("run-as"),
 				Devices: v.GetStringSlice("device"), To: v.GetStringSlice("to"), Expires: v.GetDuration("expires"),
+				Retries: v.GetInt("retries"),
 			})
 			if err != nil {
 				return err
@@ -75,6 +78,7 @@ its next check-in until --expires).`,
 	f.StringArray("to", nil, "TARGET (repeatable, comma-separated)")
 	f.StringArray("input", nil, "NAME=VALUE override of a declared input (repeatable); values may hold {$variables}")
 	f.String("run-as", "", "root (default) or console_user")
+	retriesFlag(f)
 	f.Duration("wait", 0, "print progress and results as they arrive, for at most this long (0: print the configuration id and return)")
 	f.Duration("expires", server.DefaultRunExpiry, "devices that have not run it by then no longer receive it")
 	f.Bool("json", false, "print JSON: the configuration, the devices reached, and with --wait their results")
@@ -157,7 +161,11 @@ func knownIDs(ids []string) string {
 // for a result the exit code, the duration and the first line of output.
 func printRunEvent(w io.Writer, e server.RunEvent) {
 	if e.Result == nil {
-		fmt.Fprintf(w, "%s\t%s\n", e.DeviceID, e.Status)
+		if e.Detail != "" {
+			fmt.Fprintf(w, "%s\t%s\t%s\n", e.DeviceID, e.Status, e.Detail)
+		} else {
+			fmt.Fprintf(w, "%s\t%s\n", e.DeviceID, e.Status)
+		}
 		return
 	}
 	r := e.Result
@@ -169,5 +177,17 @@ func printRunEvent(w io.Writer, e server.RunEvent) {
 	if len(first) > 200 {
 		first = first[:200] + "..."
 	}
-	fmt.Fprintf(w, "%s\t%s\texit %d\t%s\t%s\n", e.DeviceID, r.Status, r.ExitCode, time.Duration(r.DurationMS)*time.Millisecond, first)
+	fmt.Fprintf(w, "%s\t%s\texit %d\t%s\t%s%s\n", e.DeviceID, r.Status, r.ExitCode, time.Duration(r.DurationMS)*time.Millisecond, first, attemptNote(r.Result))
+}
+
+// attemptNote says, after a result line, which attempt it was and when the
+// next follows; nothing for a run without retries.
+func attemptNote(r protocol.Result) string {
+	switch {
+	case !r.RetryAt.IsZero():
+		return fmt.Sprintf("\tattempt %d; next at %s", r.Attempt, r.RetryAt.Format(time.RFC3339))
+	case r.Attempt > 0:
+		return fmt.Sprintf("\tattempt %d", r.Attempt)
+	}
+	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mobileatwork/mobileatwork/internal/cli"
+	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/server"
 )
 
@@ -14,12 +15,18 @@ func scriptFlags(f *pflag.FlagSet) {
 	f.String("script", "", "the script: id or name (see `scripts`)")
 	f.StringArray("input", nil, "NAME=VALUE override of a declared input (repeatable); values may hold {$variables}")
 	f.String("run-as", "", "root (default) or console_user")
+	retriesFlag(f)
 	cli.ScheduleFlags(f)
+}
+
+// retriesFlag is --retries of script configurations and `run`.
+func retriesFlag(f *pflag.FlagSet) {
+	f.Int("retries", 0, fmt.Sprintf("run a failed, timed-out or errored run again up to N more times, with backoff (0 to %d)", protocol.MaxRetries))
 }
 
 var (
 	scheduleFlagNames = []string{"once", "daily", "weekly", "days", "tz", "start", "end"}
-	scriptFlagNames   = append([]string{"script", "input", "run-as"}, scheduleFlagNames...)
+	scriptFlagNames   = append([]string{"script", "input", "run-as", "retries"}, scheduleFlagNames...)
 )
 
 // givenScriptFlag names the first script flag given, or "".
@@ -42,6 +49,10 @@ func noScriptFlags(f *pflag.FlagSet) error {
 // scriptRequest reads the script flags that were given.
 func scriptRequest(f *pflag.FlagSet) (server.ScriptRequest, error) {
 	req := server.ScriptRequest{Script: v.GetString("script"), Inputs: v.GetStringSlice("input"), RunAs: v.GetString("run-as")}
+	if f.Changed("retries") {
+		n := v.GetInt("retries")
+		req.Retries = &n
+	}
 	for _, n := range scheduleFlagNames {
 		if f.Changed(n) {
 			spec, err := cli.ScheduleFromFlags(v)

@@ -43,6 +43,9 @@ func printConfigDetail(cmd *cobra.Command, d server.ConfigDetail) error {
 	if d.Script != nil {
 		field(w, "script", fmt.Sprintf("%s (%s, version %d, sha256 %s)", d.Script.Name, d.Script.ID, d.Script.Version, d.Script.SHA256[:12]))
 		field(w, "runs", c.Script.Schedule.String()+" as "+c.Script.RunAs)
+		if c.Script.Retries > 0 {
+			field(w, "retries", fmt.Sprintf("%d, with backoff", c.Script.Retries))
+		}
 		names := make([]string, 0, len(c.Script.Inputs))
 		for k := range c.Script.Inputs {
 			names = append(names, k)

@@ -73,7 +73,11 @@ func printStatus(cmd *cobra.Command, st agent.Status) error {
 		if !n.Next.IsZero() {
 			next = n.Next.Local().Format(time.RFC3339)
 		}
-		rows = append(rows, []string{n.AssignmentID, n.Name, n.Schedule, n.State, next})
+		state := n.State
+		if n.Retry > 0 {
+			state = fmt.Sprintf("retry %d of %d", n.Retry, n.Retries)
+		}
+		rows = append(rows, []string{n.AssignmentID, n.Name, n.Schedule, state, next})
 	}
 	return cli.Table(w, []string{"ASSIGNMENT", "SCRIPT", "SCHEDULE", "STATE", "NEXT RUN"}, rows)
 }

@@ -53,6 +53,7 @@ type ScriptSettings struct {
 	Schedule   schedule.Spec     `json:"schedule"`
 	When       string            `json:"when"` // the schedule in words
 	RunAs      string            `json:"run_as"`
+	Retries    int               `json:"retries"`
 }
 
 // Config is a configuration.
@@ -85,7 +86,7 @@ func NewConfig(c store.Configuration, settings map[string]string, sc *store.Scri
 			inputs = map[string]string{}
 		}
 		out.Script = &ScriptSettings{ScriptID: c.Script.ScriptID, Inputs: inputs, Schedule: c.Script.Schedule,
-			When: c.Script.Schedule.String(), RunAs: c.Script.RunAs}
+			When: c.Script.Schedule.String(), RunAs: c.Script.RunAs, Retries: c.Script.Retries}
 		if sc != nil {
 			out.Script.ScriptName = sc.Name
 		}
@@ -267,6 +268,10 @@ type Result struct {
 	// under the names of releases before configurations.
 	AssignmentID      string `json:"assignment_id"`
 	AssignmentVersion int    `json:"assignment_version"`
+	// Attempt is the run's attempt (0: a run without retries); RetryAt
+	// when the next one follows.
+	Attempt int        `json:"attempt,omitempty"`
+	RetryAt *time.Time `json:"retry_at,omitempty"`
 }
 
 // NewResult shapes a result; configName may be empty.
@@ -278,6 +283,7 @@ func NewResult(r store.StoredResult, configName string) Result {
 		Stdout: r.Stdout, Stderr: r.Stderr, StdoutBytes: r.StdoutBytes, StderrBytes: r.StderrBytes,
 		Truncated: r.Truncated, InvalidUTF8: r.InvalidUTF8, Error: r.Error, Waiting: r.Waiting, ReceivedAt: when(r.ReceivedAt),
 		AssignmentID: r.AssignmentID, AssignmentVersion: r.AssignmentVersion,
+		Attempt: r.Attempt, RetryAt: when(r.RetryAt),
 	}
 }
 

@@ -49,6 +49,9 @@ type ScriptSettings struct {
 	Inputs   map[string]string
 	Schedule schedule.Spec
 	RunAs    string
+	// Retries is how many more times a failed, timed-out or errored run is
+	// tried, 0 to protocol.MaxRetries.
+	Retries int
 }
 
 // ConfigurationStore keeps configurations and their distributions.

@@ -18,7 +18,7 @@ const configColumns = `id, kind, name, description, version, priority, settings,
 // configRead are the columns a configuration is read from: configColumns
 // and those later migrations added, which the earlier ones that write
 // through configColumns do not know.
-const configRead = configColumns + `, expires_at`
+const configRead = configColumns + `, expires_at, retries`
 
 func encodeConfig(c store.Configuration) (rows.Config, error) {
 	return rows.EncodeConfig(c, marshalJSON)
@@ -32,9 +32,9 @@ func (s *Store) CreateConfiguration(ctx context.Context, c store.Configuration) 
 	}
 	err = s.tx(ctx, func(q db) error {
 		_, err := q.Exec(ctx, `INSERT INTO configurations (`+configRead+`)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			c.ID, c.Kind, c.Name, c.Description, c.Version, c.Priority, r.Settings, r.ScriptID, r.Inputs, r.Schedule,
-			c.Script.RunAs, c.CreatedAt, c.UpdatedAt, nullTime(c.ExpiresAt))
+			c.Script.RunAs, c.CreatedAt, c.UpdatedAt, nullTime(c.ExpiresAt), c.Script.Retries)
 		if err != nil {
 			return configWriteError(err)
 		}
@@ -55,10 +55,10 @@ func (s *Store) UpdateConfiguration(ctx context.Context, c store.Configuration) 
 	err = s.tx(ctx, func(q db) error {
 		tag, err := q.Exec(ctx, `
 UPDATE configurations SET kind = $1, name = $2, description = $3, version = $4, priority = $5, settings = $6,
-	script_id = $7, inputs = $8, schedule = $9, run_as = $10, updated_at = $11, expires_at = $12
-WHERE id = $13`,
+	script_id = $7, inputs = $8, schedule = $9, run_as = $10, updated_at = $11, expires_at = $12, retries = $13
+WHERE id = $14`,
 			c.Kind, c.Name, c.Description, c.Version, c.Priority, r.Settings, r.ScriptID, r.Inputs, r.Schedule,
-			c.Script.RunAs, c.UpdatedAt, nullTime(c.ExpiresAt), c.ID)
+			c.Script.RunAs, c.UpdatedAt, nullTime(c.ExpiresAt), c.Script.Retries, c.ID)
 		if err != nil {
 			return configWriteError(err)
 		}
@@ -233,7 +233,7 @@ func scanConfig(r pgx.Row) (store.Configuration, error) {
 		expires                 *time.Time
 	)
 	if err := r.Scan(&c.ID, &c.Kind, &c.Name, &c.Description, &c.Version, &c.Priority, &settings, &scriptID,
-		&inputs, &sched, &c.Script.RunAs, &c.CreatedAt, &c.UpdatedAt, &expires); err != nil {
+		&inputs, &sched, &c.Script.RunAs, &c.CreatedAt, &c.UpdatedAt, &expires, &c.Script.Retries); err != nil {
 		return store.Configuration{}, err
 	}
 	if scriptID != nil {

@@ -281,6 +281,9 @@ CREATE INDEX results_assignment ON results (assignment_id, received_at, id);`,
 	wakesSchema,
 	// Cancel and the brake on scripts, see cancel.go.
 	cancelSchema,
+	// Retries: how often a script configuration tries a failed run again,
+	// and each result's attempt; see retries.go.
+	retriesSchema,
 }
 
 // migrate applies the migrations the database lacks, each in one

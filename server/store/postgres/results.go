@@ -17,17 +17,22 @@ const resultColumns = `run_id, device_id, assignment_id, assignment_version, scr
 exit_code, started_at, finished_at, duration_ms, stdout, stderr, stdout_bytes, stderr_bytes, truncated,
 invalid_utf8, error, received_at, script_sha256, waiting`
 
+// resultRead are the columns a result is written and read with:
+// resultColumns and those later migrations added.
+const resultRead = resultColumns + `, attempt, retry_at`
+
 // PutResult stores r unless its run id is already stored, and reports
 // whether it was new. The first delivery wins, on any replica: the unique
 // run id decides.
 func (s *Store) PutResult(ctx context.Context, r protocol.Result, receivedAt time.Time) (bool, error) {
 	tag, err := s.db().Exec(ctx, `
-INSERT INTO results (`+resultColumns+`)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+INSERT INTO results (`+resultRead+`)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
 ON CONFLICT (run_id) DO NOTHING`,
 		r.RunID, r.DeviceID, r.AssignmentID, r.AssignmentVersion, r.ScriptID, nullTime(r.Occurrence), r.Status,
 		r.ExitCode, nullTime(r.StartedAt), nullTime(r.FinishedAt), r.DurationMS, []byte(r.Stdout), []byte(r.Stderr),
-		r.StdoutBytes, r.StderrBytes, r.Truncated, r.InvalidUTF8, r.Error, receivedAt, r.ScriptSHA256, r.Waiting)
+		r.StdoutBytes, r.StderrBytes, r.Truncated, r.InvalidUTF8, r.Error, receivedAt, r.ScriptSHA256, r.Waiting,
+		r.Attempt, nullTime(r.RetryAt))
 	if err != nil {
 		return false, fmt.Errorf("put result %s: %w", r.RunID, err)
 	}
@@ -44,11 +49,11 @@ func (s *Store) Results(ctx context.Context, f store.ResultFilter) ([]store.Stor
 // decodes each row from the connection as the callback asks for it.
 func (s *Store) EachResult(ctx context.Context, f store.ResultFilter, fn func(store.StoredResult) error) error {
 	cond, args := rows.ResultWhere(f, func(n int) string { return "$" + strconv.Itoa(n) }, func(t time.Time) any { return t })
-	q := `SELECT ` + resultColumns + ` FROM results` + cond + ` ORDER BY received_at, id`
+	q := `SELECT ` + resultRead + ` FROM results` + cond + ` ORDER BY received_at, id`
 	if f.Limit > 0 {
 		// The newest Limit rows, handed back oldest first.
 		args = append(args, f.Limit)
-		q = `SELECT ` + resultColumns + ` FROM (SELECT id, ` + resultColumns + ` FROM results` + cond +
+		q = `SELECT ` + resultRead + ` FROM (SELECT id, ` + resultRead + ` FROM results` + cond +
 			` ORDER BY received_at DESC, id DESC LIMIT $` + strconv.Itoa(len(args)) + `) r ORDER BY received_at, id`
 	}
 	rs, err := s.db().Query(ctx, q, args...)
@@ -84,7 +89,7 @@ func (s *Store) LatestResults(ctx context.Context, deviceID string, configIDs []
 		return out, nil
 	}
 	rows, err := s.db().Query(ctx, `SELECT r.* FROM unnest($2::text[]) AS c (id) CROSS JOIN LATERAL (
-	SELECT `+resultColumns+` FROM results WHERE device_id = $1 AND assignment_id = c.id
+	SELECT `+resultRead+` FROM results WHERE device_id = $1 AND assignment_id = c.id
 	ORDER BY received_at DESC, id DESC LIMIT 1) r`, deviceID, configIDs)
 	if err != nil {
 		return nil, fmt.Errorf("latest results of device %s: %w", deviceID, err)
@@ -103,15 +108,17 @@ func scanResult(r pgx.Row) (store.StoredResult, error) {
 	var (
 		sr                            store.StoredResult
 		occurrence, started, finished *time.Time
+		retryAt                       *time.Time
 		stdout, stderr                []byte
 	)
 	if err := r.Scan(&sr.RunID, &sr.DeviceID, &sr.AssignmentID, &sr.AssignmentVersion, &sr.ScriptID, &occurrence,
 		&sr.Status, &sr.ExitCode, &started, &finished, &sr.DurationMS, &stdout, &stderr,
-		&sr.StdoutBytes, &sr.StderrBytes, &sr.Truncated, &sr.InvalidUTF8, &sr.Error, &sr.ReceivedAt, &sr.ScriptSHA256, &sr.Waiting); err != nil {
+		&sr.StdoutBytes, &sr.StderrBytes, &sr.Truncated, &sr.InvalidUTF8, &sr.Error, &sr.ReceivedAt, &sr.ScriptSHA256, &sr.Waiting,
+		&sr.Attempt, &retryAt); err != nil {
 		return store.StoredResult{}, err
 	}
 	sr.Stdout, sr.Stderr = string(stdout), string(stderr)
 	sr.Occurrence, sr.StartedAt, sr.FinishedAt = fromNull(occurrence), fromNull(started), fromNull(finished)
-	sr.ReceivedAt = sr.ReceivedAt.UTC()
+	sr.ReceivedAt, sr.RetryAt = sr.ReceivedAt.UTC(), fromNull(retryAt)
 	return sr, nil
 }

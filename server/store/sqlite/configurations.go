@@ -17,7 +17,7 @@ const configColumns = `id, kind, name, description, version, priority, settings,
 // configRead are the columns a configuration is read from: configColumns
 // and those later migrations added, which the earlier ones that write
 // through configColumns do not know.
-const configRead = configColumns + `, expires_at`
+const configRead = configColumns + `, expires_at, retries`
 
 func encodeConfig(c store.Configuration) (rows.Config, error) {
 	return rows.EncodeConfig(c, marshalJSON)
@@ -30,9 +30,9 @@ func (s *Store) CreateConfiguration(ctx context.Context, c store.Configuration) 
 		return fmt.Errorf("create configuration %s: %w", c.ID, err)
 	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO configurations (`+configRead+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO configurations (`+configRead+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.Kind, c.Name, c.Description, c.Version, c.Priority, r.Settings, r.ScriptID, r.Inputs, r.Schedule,
-			c.Script.RunAs, formatTime(c.CreatedAt), formatTime(c.UpdatedAt), nullTime(c.ExpiresAt))
+			c.Script.RunAs, formatTime(c.CreatedAt), formatTime(c.UpdatedAt), nullTime(c.ExpiresAt), c.Script.Retries)
 		if err != nil {
 			return configWriteError(err)
 		}
@@ -53,10 +53,10 @@ func (s *Store) UpdateConfiguration(ctx context.Context, c store.Configuration) 
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `
 UPDATE configurations SET kind = ?, name = ?, description = ?, version = ?, priority = ?, settings = ?,
-	script_id = ?, inputs = ?, schedule = ?, run_as = ?, updated_at = ?, expires_at = ?
+	script_id = ?, inputs = ?, schedule = ?, run_as = ?, updated_at = ?, expires_at = ?, retries = ?
 WHERE id = ?`,
 			c.Kind, c.Name, c.Description, c.Version, c.Priority, r.Settings, r.ScriptID, r.Inputs, r.Schedule,
-			c.Script.RunAs, formatTime(c.UpdatedAt), nullTime(c.ExpiresAt), c.ID)
+			c.Script.RunAs, formatTime(c.UpdatedAt), nullTime(c.ExpiresAt), c.Script.Retries, c.ID)
 		if err != nil {
 			return configWriteError(err)
 		}
@@ -264,7 +264,7 @@ func scanConfig(r scanner) (store.Configuration, error) {
 		scriptID, expires                    sql.NullString
 	)
 	if err := r.Scan(&c.ID, &c.Kind, &c.Name, &c.Description, &c.Version, &c.Priority, &settings, &scriptID,
-		&inputs, &sched, &c.Script.RunAs, &created, &up, &expires); err != nil {
+		&inputs, &sched, &c.Script.RunAs, &created, &up, &expires, &c.Script.Retries); err != nil {
 		return store.Configuration{}, err
 	}
 	c.Script.ScriptID = scriptID.String

@@ -222,6 +222,9 @@ CREATE TABLE onboarding (
 	{sql: wakesSchema},
 	// Cancel and the brake on scripts, see cancel.go.
 	{sql: cancelSchema},
+	// Retries: how often a script configuration tries a failed run again,
+	// and each result's attempt; see retries.go.
+	{sql: retriesSchema},
 }
 
 // migrate applies the migrations the database lacks, each in its own

@@ -18,6 +18,10 @@ const resultColumns = `run_id, device_id, assignment_id, assignment_version, scr
 exit_code, started_at, finished_at, duration_ms, stdout, stderr, stdout_bytes, stderr_bytes, truncated,
 invalid_utf8, error, received_at, script_sha256, waiting`
 
+// resultRead are the columns a result is written and read with:
+// resultColumns and those later migrations added.
+const resultRead = resultColumns + `, attempt, retry_at`
+
 // PutResult stores r unless its run id is already stored, and reports
 // whether it was new. The first delivery wins: agents resend a result until
 // it is acknowledged, and a resend never replaces what was stored.
@@ -28,12 +32,13 @@ func (s *Store) PutResult(ctx context.Context, r protocol.Result, receivedAt tim
 	var n int64
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `
-INSERT INTO results (`+resultColumns+`)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO results (`+resultRead+`)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run_id) DO NOTHING`,
 			r.RunID, r.DeviceID, r.AssignmentID, r.AssignmentVersion, r.ScriptID, nullTime(r.Occurrence), r.Status,
 			r.ExitCode, nullTime(r.StartedAt), nullTime(r.FinishedAt), r.DurationMS, r.Stdout, r.Stderr,
-			r.StdoutBytes, r.StderrBytes, r.Truncated, r.InvalidUTF8, r.Error, formatTime(receivedAt), r.ScriptSHA256, r.Waiting)
+			r.StdoutBytes, r.StderrBytes, r.Truncated, r.InvalidUTF8, r.Error, formatTime(receivedAt), r.ScriptSHA256, r.Waiting,
+			r.Attempt, nullTime(r.RetryAt))
 		if err != nil {
 			return err
 		}
@@ -57,10 +62,10 @@ func (s *Store) Results(ctx context.Context, f store.ResultFilter) ([]store.Stor
 // without a limit SQLite walks one and sorts nothing.
 func (s *Store) EachResult(ctx context.Context, f store.ResultFilter, fn func(store.StoredResult) error) error {
 	cond, args := rows.ResultWhere(f, func(int) string { return "?" }, func(t time.Time) any { return formatTime(t) })
-	q := `SELECT ` + resultColumns + ` FROM results` + cond + ` ORDER BY received_at, rowid`
+	q := `SELECT ` + resultRead + ` FROM results` + cond + ` ORDER BY received_at, rowid`
 	if f.Limit > 0 {
 		// The newest Limit rows, handed back oldest first.
-		q = `SELECT ` + resultColumns + ` FROM (SELECT rowid AS rid, ` + resultColumns + ` FROM results` + cond +
+		q = `SELECT ` + resultRead + ` FROM (SELECT rowid AS rid, ` + resultRead + ` FROM results` + cond +
 			` ORDER BY received_at DESC, rid DESC LIMIT ?) ORDER BY received_at, rid`
 		args = append(args, f.Limit)
 	}
@@ -99,11 +104,13 @@ func scanResult(r scanner) (store.StoredResult, error) {
 	var (
 		sr                            store.StoredResult
 		occurrence, started, finished sql.NullString
+		retryAt                       sql.NullString
 		received                      string
 	)
 	if err := r.Scan(&sr.RunID, &sr.DeviceID, &sr.AssignmentID, &sr.AssignmentVersion, &sr.ScriptID, &occurrence,
 		&sr.Status, &sr.ExitCode, &started, &finished, &sr.DurationMS, &sr.Stdout, &sr.Stderr,
-		&sr.StdoutBytes, &sr.StderrBytes, &sr.Truncated, &sr.InvalidUTF8, &sr.Error, &received, &sr.ScriptSHA256, &sr.Waiting); err != nil {
+		&sr.StdoutBytes, &sr.StderrBytes, &sr.Truncated, &sr.InvalidUTF8, &sr.Error, &received, &sr.ScriptSHA256, &sr.Waiting,
+		&sr.Attempt, &retryAt); err != nil {
 		return store.StoredResult{}, err
 	}
 	var err error
@@ -117,6 +124,9 @@ func scanResult(r scanner) (store.StoredResult, error) {
 		return store.StoredResult{}, err
 	}
 	if sr.ReceivedAt, err = parseTime(received); err != nil {
+		return store.StoredResult{}, err
+	}
+	if sr.RetryAt, err = parseNullTime(retryAt); err != nil {
 		return store.StoredResult{}, err
 	}
 	return sr, nil
@@ -139,7 +149,7 @@ func (s *Store) LatestResults(ctx context.Context, deviceID string, configIDs []
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		q := `SELECT ` + resultColumns + ` FROM (
+		q := `SELECT ` + resultRead + ` FROM (
 	SELECT *, ROW_NUMBER() OVER (PARTITION BY assignment_id ORDER BY received_at DESC, rowid DESC) AS nth
 	FROM results WHERE device_id = ? AND assignment_id IN (?` + strings.Repeat(", ?", n-1) + `)
 ) WHERE nth = 1`

@@ -22,6 +22,7 @@ func sampleScriptConfig(id, name, scriptID string, created time.Time, targets ..
 			Inputs:   map[string]string{"name": "mac-{$deviceSerialNumber}"},
 			Schedule: schedule.Spec{Kind: schedule.Weekly, At: "09:30", Days: []string{"mon", "fri"}, TZ: "local", Start: "2026-03-16", End: "2026-06-30"},
 			RunAs:    protocol.RunAsConsoleUser,
+			Retries:  3,
 		},
 		Targets:   targets,
 		CreatedAt: created, UpdatedAt: created.Add(time.Minute),

@@ -36,11 +36,14 @@ func sampleResult(runID, device, script string) protocol.Result {
 		Truncated:         true,
 		InvalidUTF8:       true,
 		Error:             "time limit reached",
+		Attempt:           2,
+		RetryAt:           at(25 * time.Hour),
 	}
 }
 
 func normResult(r store.StoredResult) store.StoredResult {
 	r.Occurrence, r.StartedAt, r.FinishedAt, r.ReceivedAt = utc(r.Occurrence), utc(r.StartedAt), utc(r.FinishedAt), utc(r.ReceivedAt)
+	r.RetryAt = utc(r.RetryAt)
 	return r
 }
 

@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.AllStorage) {
 	t.Run("ConfigurationExpiry", func(t *testing.T) { testConfigurationExpiry(t, newStore) })
 	t.Run("Cancellations", func(t *testing.T) { testCancellations(t, newStore) })
 	t.Run("ScriptsStops", func(t *testing.T) { testScriptsStops(t, newStore) })
+	t.Run("Retries", func(t *testing.T) { testRetries(t, newStore) })
 }
 
 // tick is the finest time step every backend keeps: PostgreSQL's
