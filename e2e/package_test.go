@@ -183,6 +183,15 @@ func TestServerPackageEnrollsTheMac(t *testing.T) {
 	if err != nil || len(ts) != 1 || ts[0].ID != p.TokenID || ts[0].UsesLeft != 1 {
 		t.Errorf("tokens %+v %v, want the package's with one use left", ts, err)
 	}
+
+	// The table view ends with the package's path alone, for $(... | tail -1).
+	out2 := filepath.Join(t.TempDir(), "second.pkg")
+	stdout, stderr, code = run(t, "mobileatwork-server", "package", "--data", e.data,
+		"--agent-dir", fakeAgentDir(t, macho.CpuArm64, macho.CpuAmd64), "--out", out2, "--server-url", e.url)
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if code != 0 || lines[len(lines)-1] != out2 || !strings.Contains(stdout, "sha256:") || !strings.Contains(stderr, "0600") {
+		t.Errorf("package: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
 }
 
 func TestServerPackageRefusesBadInput(t *testing.T) {

@@ -19,7 +19,7 @@ import (
 func packageCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "package --agent-dir DIR --out FILE --server-url URL [--user EMAIL] [--uses N] [--ttl 7d]",
-		Short: "Build the tenant's enrolling agent package: installing it registers the Mac",
+		Short: "Build the tenant's enrolling agent package (installing it registers the Mac); prints its path last",
 		Long: `package builds the agent's installer package with an enrollment file in its
 payload (/Library/MobileAtWork/enroll.json, root:wheel 0600): the server URL,
 a fresh enrollment token (which pins the tenant CA) and the tenant's name.
@@ -31,7 +31,9 @@ mobileatwork-arm64 and mobileatwork-amd64. The token is created as token
 create makes one (only its hash is kept; --user, --uses, --ttl as there,
 --ttl also in days, 7d) and is printed nowhere: the package holds it, so
 the package file is written 0600 and must be handed out like the token
-itself. Revoke its token (id printed) to retire a package.
+itself. Revoke its token (id printed) to retire a package. It prints the
+package's SHA-256, version, server, token id, user, uses and expiry, then
+its path alone on the last line (--json: one object).
 
 The tenant keeps no server URL: --server-url is required, and must be a
 host the server's TLS certificate names. --sign-cert and --sign-key sign
@@ -65,8 +67,10 @@ the package as mawpkg does.`,
 				return cli.JSON(cmd.OutOrStdout(), jsonview.NewPackage(p))
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "package:  %s (0600: it holds a live enrollment token)\nsha256:   %s\nversion:  %s\nserver:   %s\ntoken:    %s\nuser:     %s\nuses:     %d\nexpires:  %s\n",
-				p.Path, p.SHA256, p.Version, p.ServerURL, p.Token.ID, orDash(p.Token.User), p.Token.UsesLeft, stamp(p.Token.ExpiresAt))
+			fmt.Fprintf(w, "sha256:   %s\nversion:  %s\nserver:   %s\ntoken:    %s\nuser:     %s\nuses:     %d\nexpires:  %s\n",
+				p.SHA256, p.Version, p.ServerURL, p.Token.ID, orDash(p.Token.User), p.Token.UsesLeft, stamp(p.Token.ExpiresAt))
+			fmt.Fprintf(cmd.ErrOrStderr(), "package written 0600: it holds a live enrollment token, hand it out as such; `token revoke %s` retires it\n", p.Token.ID)
+			fmt.Fprintln(w, p.Path)
 			return nil
 		}),
 	}
