@@ -57,6 +57,21 @@ type Options struct {
 	Created time.Time
 	// Signer adds a productsign-style signature; nil leaves the package unsigned.
 	Signer *xar.Signer
+	// ARM64File and AMD64File name where ARM64 and AMD64 came from, in errors.
+	ARM64File, AMD64File string
+	// EnrollFile, when set, is installed as launchd.EnrollFilePath
+	// (root:wheel 0600): the postinstall enrolls with it. It holds a live
+	// token, so the package is written 0600 (FileMode).
+	EnrollFile []byte
+}
+
+// FileMode is the mode of the package file: 0600 when it holds an
+// enrollment token, else 0644.
+func FileMode(opt Options) fs.FileMode {
+	if opt.EnrollFile != nil {
+		return 0o600
+	}
+	return 0o644
 }
 
 // node is one path of the installed tree, relative to "/".
@@ -80,10 +95,12 @@ func NormalizeVersion(v string) (string, error) {
 // payloadTree lays out the installed files; every path is root:wheel. The
 // LaunchAgent runs `mobileatwork ui --session` in each login session: the
 // onboarding kiosk, then Apps@Work once after registration.
-func payloadTree(binary, daemonPlist, agentPlist []byte) []node {
+// The enrollment file, when there is one, is last: it sits next to bin/ in
+// /Library/MobileAtWork, and the tree is depth-first in name order.
+func payloadTree(binary, daemonPlist, agentPlist, enrollFile []byte) []node {
 	dir := fs.ModeDir | 0o755
 	rel := func(abs string) string { return "." + abs }
-	return []node{
+	tree := []node{
 		{".", dir, nil},
 		{"./Library", dir, nil},
 		{rel(path.Dir(launchd.UIPlistPath)), dir, nil},
@@ -94,6 +111,10 @@ func payloadTree(binary, daemonPlist, agentPlist []byte) []node {
 		{rel(path.Dir(launchd.BinaryPath)), dir, nil},
 		{rel(launchd.BinaryPath), 0o755, binary},
 	}
+	if enrollFile != nil {
+		tree = append(tree, node{rel(launchd.EnrollFilePath), 0o600, enrollFile})
+	}
+	return tree
 }
 
 func gzipCPIO(nodes []node, mtime time.Time) ([]byte, error) {
@@ -124,8 +145,8 @@ func Build(opt Options) ([]byte, error) {
 		return nil, err
 	}
 	universal, err := machofat.Universal(
-		machofat.Slice{CPU: macho.CpuAmd64, Data: opt.AMD64},
-		machofat.Slice{CPU: macho.CpuArm64, Data: opt.ARM64},
+		machofat.Slice{CPU: macho.CpuAmd64, Data: opt.AMD64, Name: opt.AMD64File},
+		machofat.Slice{CPU: macho.CpuArm64, Data: opt.ARM64, Name: opt.ARM64File},
 	)
 	if err != nil {
 		return nil, fmt.Errorf("packaging: universal binary: %w", err)
@@ -138,7 +159,7 @@ func Build(opt Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	tree := payloadTree(universal, daemon, agent)
+	tree := payloadTree(universal, daemon, agent, opt.EnrollFile)
 
 	var bomEntries []bom.Entry
 	var kbytes int64
@@ -197,8 +218,8 @@ func checksumFor(n node) uint32 {
 	return bom.Cksum(n.data)
 }
 
-// WriteFile builds the package and writes it to name atomically, creating
-// the parent directory (dist/) when needed.
+// WriteFile builds the package and writes it to name atomically with
+// FileMode, creating the parent directory (dist/) when needed.
 func WriteFile(name string, opt Options) error {
 	pkg, err := Build(opt)
 	if err != nil {
@@ -207,7 +228,7 @@ func WriteFile(name string, opt Options) error {
 	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 		return fmt.Errorf("packaging: %w", err)
 	}
-	if err := atomicfile.WriteFile(name, pkg, 0o644); err != nil {
+	if err := atomicfile.WriteFile(name, pkg, FileMode(opt)); err != nil {
 		return fmt.Errorf("packaging: write %s: %w", name, err)
 	}
 	return nil

@@ -85,9 +85,18 @@ printf '#!/bin/sh\nexit 0\n' > sleep
 chmod +x launchctl plutil stat chown sleep
 `
 
+// fakeAgent records its argv one word a line, and the standard input of
+// --token-file -; with --from-file it removes the file as the agent does
+// once enrolled, unless FAKE_ENROLL_FAIL is set.
 const fakeAgent = `#!/bin/sh
 if [ "$1" = status ]; then echo "$FAKE_STATUS"; exit 0; fi
+echo "agent $1" >> "$FAKE_LOG/launchctl"
 for a in "$@"; do printf '%s\n' "$a"; done >> "$FAKE_LOG/agent"
+case " $* " in *" --token-file - "*) cat >> "$FAKE_LOG/stdin" ;; esac
+if [ "$2" = --from-file ]; then
+	[ -z "${FAKE_ENROLL_FAIL:-}" ] || exit 1
+	rm -f "$3"
+fi
 `
 
 func newSandbox(t *testing.T) *sandbox {
@@ -116,7 +125,7 @@ func newSandbox(t *testing.T) *sandbox {
 	for _, r := range []struct {
 		old   string
 		count int
-	}{{"=/Library/", 4}, {`="/Library/`, 2}, {"=/usr/local/bin", 1}} {
+	}{{"=/Library/", 5}, {`="/Library/`, 2}, {"=/usr/local/bin", 1}} {
 		if n := strings.Count(script, r.old); n != r.count {
 			t.Fatalf("postinstall has %d occurrences of %q, sandbox expects %d", n, r.old, r.count)
 		}
@@ -134,6 +143,10 @@ func (s *sandbox) write(name, body string, mode os.FileMode) {
 	if err := os.WriteFile(name, []byte(body), mode); err != nil {
 		s.t.Fatal(err)
 	}
+}
+
+func (s *sandbox) enrollFile() string {
+	return filepath.Join(s.root, strings.TrimPrefix(launchd.EnrollFilePath, "/"))
 }
 
 func (s *sandbox) log(name string) string {
@@ -160,6 +173,8 @@ func TestPostinstall(t *testing.T) {
 		wantAgent  string
 		wantLaunch []string
 		absent     []string
+		wantStdin  string                                     // what the agent read on stdin
+		check      func(t *testing.T, s *sandbox, out string) // more to check, may be nil
 	}{
 		{
 			name: "managed preferences enroll and load both jobs",
@@ -172,9 +187,11 @@ func TestPostinstall(t *testing.T) {
 					`<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict><key>ServerURL</key><string>https://mdm.example.com/a b</string><key>EnrollmentToken</key><string>`+strings.ReplaceAll(hostile, `"`, "&quot;")+`</string></dict></plist>`, 0o644)
 				return filepath.Join(filepath.Dir(s.root), "media", "MobileAtWork.pkg")
 			},
-			wantAgent: "enroll\n--server\nhttps://mdm.example.com/a b\n--token\n" + hostile + "\n",
+			wantAgent: "enroll\n--server\nhttps://mdm.example.com/a b\n--token-file\n-\n",
+			wantStdin: hostile,
 			wantLaunch: []string{
 				"bootout system/com.mobileatwork.agent",
+				"agent enroll",
 				"bootstrap system ROOT/Library/LaunchDaemons/com.mobileatwork.agent.plist",
 				"kickstart -k system/com.mobileatwork.agent",
 				"bootout gui/501/com.mobileatwork.agent.ui",
@@ -187,7 +204,54 @@ func TestPostinstall(t *testing.T) {
 				s.write(filepath.Join(filepath.Dir(s.root), "media", "mobileatwork.json"), `{"ServerURL":"https://x.example","EnrollmentToken":"T1"}`, 0o644)
 				return filepath.Join(filepath.Dir(s.root), "media", "MobileAtWork.pkg")
 			},
-			wantAgent: "enroll\n--server\nhttps://x.example\n--token\nT1\n",
+			wantAgent: "enroll\n--server\nhttps://x.example\n--token-file\n-\n",
+			wantStdin: "T1",
+		},
+		{
+			name: "the package's enrollment file comes first and is removed once enrolled",
+			setup: func(s *sandbox) string {
+				s.write(s.enrollFile(), `{"server_url":"https://x.example","enrollment_token":"T2"}`, 0o600)
+				s.write(filepath.Join(s.root, "Library/Managed Preferences/com.mobileatwork.agent.plist"),
+					`<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict><key>ServerURL</key><string>https://mdm.example.com</string><key>EnrollmentToken</key><string>T3</string></dict></plist>`, 0o644)
+				return filepath.Join(filepath.Dir(s.root), "media", "MobileAtWork.pkg")
+			},
+			wantAgent:  "enroll\n--from-file\nROOT/Library/MobileAtWork/enroll.json\n",
+			wantLaunch: []string{"bootout system/com.mobileatwork.agent", "agent enroll", "bootstrap system", "kickstart -k"},
+			check: func(t *testing.T, s *sandbox, out string) {
+				if _, err := os.Lstat(s.enrollFile()); !os.IsNotExist(err) {
+					t.Errorf("enrollment file still there: %v", err)
+				}
+			},
+		},
+		{
+			name: "an enrollment file that fails is kept for the daemon",
+			setup: func(s *sandbox) string {
+				s.write(s.enrollFile(), `{"server_url":"https://x.example","enrollment_token":"T2"}`, 0o600)
+				return ""
+			},
+			env:       []string{"FAKE_ENROLL_FAIL=1"},
+			wantAgent: "enroll\n--from-file\nROOT/Library/MobileAtWork/enroll.json\n",
+			check: func(t *testing.T, s *sandbox, out string) {
+				if _, err := os.Lstat(s.enrollFile()); err != nil {
+					t.Errorf("enrollment file gone: %v", err)
+				}
+				if !strings.Contains(out, "is kept and the agent tries again each time it starts") {
+					t.Errorf("output does not say the file is kept:\n%s", out)
+				}
+			},
+		},
+		{
+			name: "already enrolled: the enrollment file is removed unused",
+			setup: func(s *sandbox) string {
+				s.write(s.enrollFile(), `{"server_url":"https://x.example","enrollment_token":"T2"}`, 0o600)
+				return ""
+			},
+			env: []string{`FAKE_STATUS={"enrolled": true}`},
+			check: func(t *testing.T, s *sandbox, out string) {
+				if _, err := os.Lstat(s.enrollFile()); !os.IsNotExist(err) {
+					t.Errorf("enrollment file still there: %v", err)
+				}
+			},
 		},
 		{
 			name: "already enrolled",
@@ -238,8 +302,21 @@ func TestPostinstall(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(filepath.Dir(s.root), "pwned")); err == nil {
 				t.Fatal("a value read from settings was executed")
 			}
-			if got := s.log("agent"); got != tc.wantAgent {
+			argv := strings.ReplaceAll(s.log("agent"), s.root, "ROOT")
+			if got := argv; got != tc.wantAgent {
 				t.Errorf("agent called with:\n%q\nwant:\n%q\noutput:\n%s", got, tc.wantAgent, out)
+			}
+			if got := s.log("stdin"); got != tc.wantStdin {
+				t.Errorf("agent read %q on stdin, want %q", got, tc.wantStdin)
+			}
+			// A token in argv is readable by every local user.
+			for _, tok := range []string{hostile, "T1", "T2", "T3"} {
+				if strings.Contains(argv, tok) {
+					t.Errorf("token %q in the agent's argv:\n%s", tok, argv)
+				}
+			}
+			if tc.check != nil {
+				tc.check(t, s, out)
 			}
 			calls := strings.ReplaceAll(s.log("launchctl"), s.root, "ROOT")
 			at := 0

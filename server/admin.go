@@ -25,34 +25,50 @@ func invalid(format string, args ...any) error {
 // CreateToken makes an enrollment token for uses enrollments within ttl and
 // returns its text. Only the hash of its secret is stored.
 func (s *Server) CreateToken(ctx context.Context, user string, uses int, ttl time.Duration) (string, error) {
-	if uses < 1 {
-		return "", invalid("--uses must be at least 1, got %d", uses)
-	}
-	if ttl <= 0 {
-		return "", invalid("--ttl must be positive, got %s", ttl)
-	}
-	if user != "" && !strings.Contains(user, "@") {
-		return "", invalid("--user %q is not an email address", user)
+	if err := checkTokenArgs(user, uses, ttl); err != nil {
+		return "", err
 	}
 	tok, err := protocol.NewEnrollToken(s.Tenant.CAPin())
 	if err != nil {
 		return "", err
 	}
+	if _, err := s.storeToken(ctx, tok, user, uses, ttl); err != nil {
+		return "", err
+	}
+	return tok.String(), nil
+}
+
+// checkTokenArgs is what every way of making a token refuses.
+func checkTokenArgs(user string, uses int, ttl time.Duration) error {
+	if uses < 1 {
+		return invalid("--uses must be at least 1, got %d", uses)
+	}
+	if ttl <= 0 {
+		return invalid("--ttl must be positive, got %s", ttl)
+	}
+	if user != "" && !strings.Contains(user, "@") {
+		return invalid("--user %q is not an email address", user)
+	}
+	return nil
+}
+
+// storeToken keeps the hash of tok, checked by checkTokenArgs.
+func (s *Server) storeToken(ctx context.Context, tok protocol.EnrollToken, user string, uses int, ttl time.Duration) (TokenInfo, error) {
 	now := s.now()
 	if user != "" {
 		// The token's user becomes a user that configurations can target.
 		if err := s.Store.PutUser(ctx, store.User{Email: strings.ToLower(user), CreatedAt: now}); err != nil {
-			return "", fmt.Errorf("add user: %w", err)
+			return TokenInfo{}, fmt.Errorf("add user: %w", err)
 		}
 	}
-	err = s.Store.CreateToken(ctx, store.Token{
+	t := store.Token{
 		Hash: tok.SecretHash(), User: strings.ToLower(user), UsesLeft: uses,
 		ExpiresAt: now.Add(ttl), CreatedAt: now,
-	})
-	if err != nil {
-		return "", fmt.Errorf("create token: %w", err)
 	}
-	return tok.String(), nil
+	if err := s.Store.CreateToken(ctx, t); err != nil {
+		return TokenInfo{}, fmt.Errorf("create token: %w", err)
+	}
+	return s.tokenInfo(t), nil
 }
 
 var inputName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)

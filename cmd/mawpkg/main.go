@@ -52,7 +52,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	opt := packaging.Options{Version: *version, Created: created}
+	opt := packaging.Options{Version: *version, Created: created, ARM64File: *arm64, AMD64File: *amd64}
 	if opt.ARM64, err = os.ReadFile(*arm64); err != nil {
 		return err
 	}

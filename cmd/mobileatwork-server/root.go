@@ -48,6 +48,7 @@ tenant and works while "serve" runs.`,
 	storeFlags(root)
 	root.AddCommand(initCmd(), serveCmd())
 	root.AddCommand(tokenCmds()...)
+	root.AddCommand(packageCmd())
 	root.AddCommand(configCmds()...)
 	root.AddCommand(scriptCmds()...)
 	root.AddCommand(userCmds()...)

@@ -101,37 +101,6 @@ func checkinAgent(o agent.Options, withCatalog bool) (*agent.Agent, error) {
 	return a, nil
 }
 
-func enrollCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "enroll --server URL --token TOKEN",
-		Short: "Register this device with its tenant (once)",
-		Long: `enroll registers the device: it checks the server's TLS chain against the tenant
-CA pinned in the token (and refuses any other server), creates the device key
-(RSA 3072, kept 0600 in the state directory), and obtains a device certificate.`,
-		Args: cli.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if v.GetString("server") == "" || v.GetString("token") == "" {
-				return fmt.Errorf("--server and --token are required; the token comes from `mobileatwork-server token create`")
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			id, err := agent.Enroll(ctx, agent.EnrollOptions{
-				StateDir: v.GetString("state-dir"), ServerURL: v.GetString("server"), Token: v.GetString("token"),
-				Facts: agent.DeviceFacts(version.Version), Capabilities: version.Capabilities(),
-			})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "enrolled with %s\n", id.ServerURL)
-			fmt.Fprintln(cmd.OutOrStdout(), id.DeviceID)
-			return nil
-		},
-	}
-	cmd.Flags().String("server", "", "tenant server URL, https://HOST[:PORT]")
-	cmd.Flags().String("token", "", "enrollment token")
-	return cmd
-}
-
 func checkinCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "checkin",
@@ -175,6 +144,7 @@ func runCmd() *cobra.Command {
 				return err
 			}
 			defer sync()
+			enrollAtStart(log)
 			o := agentOptions(log)
 			o.RecentLog = recent
 			o.Interval = interval

@@ -22,6 +22,9 @@ const (
 	UIPlistPath     = "/Library/LaunchAgents/" + UILabel + ".plist"
 	LogDir          = "/Library/Logs/MobileAtWork"
 	StateDir        = "/Library/Application Support/MobileAtWork"
+	// EnrollFilePath is where an enrolling package puts its enrollment
+	// file (root:wheel 0600), removed once the agent enrolled with it.
+	EnrollFilePath = "/Library/MobileAtWork/enroll.json"
 )
 
 // Job is the subset of launchd.plist(5) keys the agent uses. KeepAlive holds

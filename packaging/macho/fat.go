@@ -22,6 +22,16 @@ var (
 type Slice struct {
 	CPU  macho.Cpu
 	Data []byte
+	// Name says where Data came from (a file name) in errors; empty
+	// names the slice by its CPU.
+	Name string
+}
+
+func (s Slice) label() string {
+	if s.Name == "" {
+		return fmt.Sprintf("%s slice", s.CPU)
+	}
+	return fmt.Sprintf("%s slice %s", s.CPU, s.Name)
 }
 
 // sliceAlign is the page alignment of every slice: 2^14, the arm64 page size,
@@ -49,13 +59,13 @@ func Universal(slices ...Slice) ([]byte, error) {
 	for _, s := range slices {
 		f, err := macho.NewFile(bytes.NewReader(s.Data))
 		if err != nil {
-			return nil, fmt.Errorf("macho: %s slice: %w: %w", s.CPU, ErrNotThin, err)
+			return nil, fmt.Errorf("macho: %s: %w: %w", s.label(), ErrNotThin, err)
 		}
 		if f.Cpu != s.CPU {
-			return nil, fmt.Errorf("macho: %s slice is built for %s: %w", s.CPU, f.Cpu, ErrWrongCPU)
+			return nil, fmt.Errorf("macho: %s is built for %s: %w", s.label(), f.Cpu, ErrWrongCPU)
 		}
 		if f.Type != macho.TypeExec {
-			return nil, fmt.Errorf("macho: %s slice has file type %d, want an executable: %w", s.CPU, f.Type, ErrNotThin)
+			return nil, fmt.Errorf("macho: %s has file type %d, want an executable: %w", s.label(), f.Type, ErrNotThin)
 		}
 		if seen[f.Cpu] {
 			return nil, fmt.Errorf("macho: two %s slices", f.Cpu)
