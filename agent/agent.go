@@ -23,6 +23,7 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/agent/ledger"
 	"github.com/mobileatwork/mobileatwork/agent/outbox"
+	"github.com/mobileatwork/mobileatwork/agent/trigger"
 	"github.com/mobileatwork/mobileatwork/desktop"
 	"github.com/mobileatwork/mobileatwork/executor"
 	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
@@ -61,6 +62,9 @@ type Options struct {
 	// check-in; nil sends none. Whoever builds Log tees it in (see
 	// logging.Options.Recent), so what is sent is what the log shows.
 	RecentLog *logging.Recent
+	// InterfaceAddrs lists the network addresses whose change is the
+	// network trigger (trigger.InterfaceAddrs); tests replace it.
+	InterfaceAddrs func() ([]string, error)
 }
 
 // minAnswer is the smallest answer size the agent asks for.
@@ -120,6 +124,12 @@ type Agent struct {
 	// then tells serveUI that Apps@Work may be offered.
 	settled atomic.Bool
 	uiWake  chan struct{}
+
+	// triggers records logins, network changes and events; fired wakes
+	// the daemon at each, and firedGen counts them (see refireSince).
+	triggers *trigger.Record
+	fired    chan struct{}
+	firedGen atomic.Uint64
 }
 
 // New loads the identity and opens the state directory. It changes nothing:
@@ -160,6 +170,9 @@ func New(o Options) (*Agent, error) {
 	if o.UISessionDir == "" {
 		o.UISessionDir = desktop.DefaultOfferDir
 	}
+	if o.InterfaceAddrs == nil {
+		o.InterfaceAddrs = trigger.InterfaceAddrs
+	}
 	id, err := LoadIdentity(o.StateDir)
 	if err != nil {
 		return nil, err
@@ -181,6 +194,9 @@ func New(o Options) (*Agent, error) {
 	a.maxAnswer.Store(protocol.MaxResponseBody)
 	a.ui, a.uiWake = newUIOffer(a, o.UISessionDir), make(chan struct{}, 1)
 	a.bg = routines.New(context.Background())
+	if err := a.openTriggers(); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -404,7 +420,10 @@ type NextRun struct {
 	Name         string    `json:"name"`
 	Schedule     string    `json:"schedule"`
 	Next         time.Time `json:"next,omitzero"`
-	State        string    `json:"state"` // due, scheduled, done, finished
+	State        string    `json:"state"` // due, scheduled, done, finished; waiting for a trigger
+	// LastOccurrence is, for a triggered assignment, its trigger's latest
+	// occurrence (the enrollment, for an enrollment trigger).
+	LastOccurrence time.Time `json:"last_occurrence,omitzero"`
 }
 
 func (a *Agent) loadStatus() Status {

@@ -48,6 +48,12 @@ func (a *Agent) dueNow(p *protocol.CheckinPayload, now time.Time) ([]due, error)
 			a.explain(asg, "not due: its last run is not settled yet (interrupted, or its result not saved yet)", zap.String("run_id", e.Started.RunID))
 			continue
 		}
+		if asg.Schedule.Triggered() {
+			if d, ok := a.dueTriggered(asg, e); ok {
+				out = append(out, d)
+			}
+			continue
+		}
 		if !asg.Schedule.Recurring() {
 			switch {
 			case e.Done:
@@ -127,6 +133,7 @@ func (a *Agent) RunDue(ctx context.Context, p *protocol.CheckinPayload) error {
 		a.o.Log.Debug("no Mobile@Work configuration in effect: no assignment is considered", zap.Int("assignments", len(p.Assignments)))
 		return nil
 	}
+	a.consumeEvents(a.o.Clock.Now())
 	items, err := a.dueNow(p, a.o.Clock.Now())
 	a.o.Log.Debug("assignments due now", zap.Int("due", len(items)), zap.Int("assignments", len(p.Assignments)))
 	errs := []error{err}
@@ -375,6 +382,8 @@ func (a *Agent) nextRuns(p *protocol.CheckinPayload, now time.Time) []NextRun {
 			seen = false
 		}
 		switch {
+		case asg.Schedule.Triggered():
+			nr.State, nr.LastOccurrence = a.triggeredRun(asg, e, seen)
 		case !asg.Schedule.Recurring() && seen && e.Done:
 			nr.State = "done"
 		case !asg.Schedule.Recurring():

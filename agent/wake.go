@@ -125,9 +125,9 @@ func wakeBackoff(failures int, retryAfter time.Duration) time.Duration {
 	return doubling(wakeBackoffMin, wakeBackoffMax, failures)
 }
 
-// sleepOrWake sleeps d unless a token arrives in wake first; ok is false
-// when ctx ended.
-func sleepOrWake(ctx context.Context, clock clockwork.Clock, d time.Duration, wake <-chan struct{}) (ok, woke bool) {
+// sleepOrWake sleeps d unless a token arrives in wake (woke) or in fired
+// (a trigger occurred) first; ok is false when ctx ended.
+func sleepOrWake(ctx context.Context, clock clockwork.Clock, d time.Duration, wake, fired <-chan struct{}) (ok, woke bool) {
 	t := clock.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -137,6 +137,8 @@ func sleepOrWake(ctx context.Context, clock clockwork.Clock, d time.Duration, wa
 		return true, false
 	case <-wake:
 		return true, true
+	case <-fired:
+		return true, false
 	}
 }
 

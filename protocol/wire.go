@@ -25,6 +25,7 @@ const (
 	CapSchedule   = "schedule"   // understands daily/weekly schedules (clients >= 1.66)
 	CapInventory  = "inventory"  // sends inventory reports
 	CapOnboarding = "onboarding" // runs the staged onboarding
+	CapTriggers   = "triggers"   // runs scripts on enrollment, login, network change and named events
 )
 
 // Limits enforced by both sides.

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mobileatwork/mobileatwork/internal/cli"
+	"github.com/mobileatwork/mobileatwork/protocol/schedule"
 	"github.com/mobileatwork/mobileatwork/server"
 )
 
@@ -15,11 +16,12 @@ func scriptFlags(f *pflag.FlagSet) {
 	f.StringArray("input", nil, "NAME=VALUE override of a declared input (repeatable); values may hold {$variables}")
 	f.String("run-as", "", "root (default) or console_user")
 	cli.ScheduleFlags(f)
+	f.String("on", "", "run on a trigger instead of a schedule: enrollment, login, network or event:NAME")
 }
 
 var (
 	scheduleFlagNames = []string{"once", "daily", "weekly", "days", "tz", "start", "end"}
-	scriptFlagNames   = append([]string{"script", "input", "run-as"}, scheduleFlagNames...)
+	scriptFlagNames   = append([]string{"script", "input", "run-as", "on"}, scheduleFlagNames...)
 )
 
 // givenScriptFlag names the first script flag given, or "".
@@ -42,6 +44,14 @@ func noScriptFlags(f *pflag.FlagSet) error {
 // scriptRequest reads the script flags that were given.
 func scriptRequest(f *pflag.FlagSet) (server.ScriptRequest, error) {
 	req := server.ScriptRequest{Script: v.GetString("script"), Inputs: v.GetStringSlice("input"), RunAs: v.GetString("run-as")}
+	if f.Changed("on") {
+		spec, err := triggerFromFlags(f)
+		if err != nil {
+			return req, err
+		}
+		req.Schedule = &spec
+		return req, nil
+	}
 	for _, n := range scheduleFlagNames {
 		if f.Changed(n) {
 			spec, err := cli.ScheduleFromFlags(v)
@@ -63,4 +73,15 @@ func optString(f *pflag.FlagSet, name string) *string {
 	}
 	val := v.GetString(name)
 	return &val
+}
+
+// triggerFromFlags reads --on, which replaces the schedule flags: a
+// trigger has no time, days, zone or dates.
+func triggerFromFlags(f *pflag.FlagSet) (schedule.Spec, error) {
+	for _, n := range scheduleFlagNames {
+		if f.Changed(n) {
+			return schedule.Spec{}, fmt.Errorf("--on runs on a trigger and takes no --%s: give either --on or schedule flags", n)
+		}
+	}
+	return schedule.ParseTrigger(v.GetString("on"))
 }
