@@ -121,7 +121,13 @@ func (s Spec) Triggered() bool {
 // Single reports whether s runs at most once per assignment version: a
 // once schedule, or enrollment, which happens once per enrollment. The
 // others repeat, so a device that ran one has not finished it.
-func (s Spec) Single() bool { return s.Kind == Once || s.Kind == Enrollment }
+func (s Spec) Single() bool {
+	switch s.Kind {
+	case Daily, Weekly, Login, Network, Event:
+		return false
+	}
+	return true
+}
 
 // String describes s for people, e.g.
 // "daily at 09:00 (local) from 2027-01-01 to 2027-01-31" or
