@@ -134,6 +134,10 @@ func (a *Agent) occurrence(asg protocol.Assignment, e ledger.Entry) (time.Time, 
 
 // dueTriggered tells whether a triggered assignment is due now.
 func (a *Agent) dueTriggered(asg protocol.Assignment, e ledger.Entry) (due, bool) {
+	if err := asg.Schedule.Validate(); err != nil {
+		a.explain(asg, "not due: its trigger is not valid", zap.Error(err))
+		return due{}, false
+	}
 	occ, ok := a.occurrence(asg, e)
 	switch {
 	case ok:

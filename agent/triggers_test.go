@@ -326,3 +326,18 @@ func TestWatchTriggersWakes(t *testing.T) {
 		t.Error("the login is not recorded")
 	}
 }
+
+// A trigger the payload carries malformed is never due, whatever the
+// record holds under its name.
+func TestMalformedTriggerNeverDue(t *testing.T) {
+	e := newTestEnv(t)
+	clock := clockwork.NewFakeClockAt(time.Now())
+	a := restarted(t, e, clock, &machine{}, &fakeExec{})
+	bad := protocol.Assignment{ID: "cfg_bad", Version: 1, Schedule: schedule.Spec{Kind: schedule.Event, Event: "a b"}}
+	if _, err := a.triggers.Event("a b", clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := a.dueTriggered(bad, ledger.Entry{ReceivedAt: clock.Now().Add(-time.Hour)}); ok {
+		t.Fatal("a malformed event trigger is due")
+	}
+}
