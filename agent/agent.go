@@ -23,6 +23,7 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/agent/ledger"
 	"github.com/mobileatwork/mobileatwork/agent/outbox"
+	"github.com/mobileatwork/mobileatwork/agent/trigger"
 	"github.com/mobileatwork/mobileatwork/desktop"
 	"github.com/mobileatwork/mobileatwork/executor"
 	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
@@ -64,6 +65,9 @@ type Options struct {
 	// RetryBase is the pause after a run's first failed attempt, doubling
 	// for each next one; 0 is a minute. Shorter ones are meant for tests.
 	RetryBase time.Duration
+	// InterfaceAddrs lists the network addresses whose change is the
+	// network trigger (trigger.InterfaceAddrs); tests replace it.
+	InterfaceAddrs func() ([]string, error)
 }
 
 // minAnswer is the smallest answer size the agent asks for.
@@ -129,6 +133,11 @@ type Agent struct {
 	// batch that recorded a retry (retryRecorded) it does not know of.
 	retried       chan struct{}
 	retryRecorded atomic.Bool
+	// triggers records logins, network changes and events; fired wakes
+	// the daemon at each, and firedGen counts them (see refireSince).
+	triggers *trigger.Record
+	fired    chan struct{}
+	firedGen atomic.Uint64
 }
 
 // New loads the identity and opens the state directory. It changes nothing:
@@ -169,6 +178,9 @@ func New(o Options) (*Agent, error) {
 	if o.UISessionDir == "" {
 		o.UISessionDir = desktop.DefaultOfferDir
 	}
+	if o.InterfaceAddrs == nil {
+		o.InterfaceAddrs = trigger.InterfaceAddrs
+	}
 	id, err := LoadIdentity(o.StateDir)
 	if err != nil {
 		return nil, err
@@ -191,6 +203,9 @@ func New(o Options) (*Agent, error) {
 	a.ui, a.uiWake = newUIOffer(a, o.UISessionDir), make(chan struct{}, 1)
 	a.retried = make(chan struct{}, 1)
 	a.bg = routines.New(context.Background())
+	if err := a.openTriggers(); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -415,11 +430,14 @@ type NextRun struct {
 	Name         string    `json:"name"`
 	Schedule     string    `json:"schedule"`
 	Next         time.Time `json:"next,omitzero"`
-	State        string    `json:"state"` // due, scheduled, done, finished, retry
+	State        string    `json:"state"` // due, scheduled, done, finished, retry; waiting for a trigger
 	// Retry is the retry that runs at Next (1: the second attempt), of
 	// Retries, when State is retry.
 	Retry   int `json:"retry,omitempty"`
 	Retries int `json:"retries,omitempty"`
+	// LastOccurrence is, for a triggered assignment, its trigger's latest
+	// occurrence (the enrollment, for an enrollment trigger).
+	LastOccurrence time.Time `json:"last_occurrence,omitzero"`
 }
 
 func (a *Agent) loadStatus() Status {

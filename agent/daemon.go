@@ -40,6 +40,8 @@ func (a *Agent) Daemon(ctx context.Context) error {
 	// wake channel carries nothing else (wake.go).
 	woken := make(chan struct{}, 1)
 	a.spawn(ctx, func(ctx context.Context) { wakeLoop(ctx, a.o.Clock, a.api, woken, a.o.Log) })
+	// A trigger occurrence runs what it made due from the payload held.
+	a.spawn(ctx, a.watchTriggers)
 	nextCheckin := a.o.Clock.Now()
 	var lastCheckin time.Time
 	for {
@@ -81,7 +83,7 @@ func (a *Agent) Daemon(ctx context.Context) error {
 				wake = t
 			}
 		}
-		ok, woke := sleepOrWake(ctx, a.o.Clock, max(wake.Sub(a.o.Clock.Now()), 100*time.Millisecond), woken, a.retried)
+		ok, woke := sleepOrWake(ctx, a.o.Clock, max(wake.Sub(a.o.Clock.Now()), 100*time.Millisecond), woken, a.retried, a.fired)
 		if woke {
 			a.o.Log.Info("the server asked for a check-in now")
 			nextCheckin = wokenCheckin(a.o.Clock.Now(), lastCheckin, nextCheckin)
@@ -142,9 +144,10 @@ func (a *Agent) background(ctx context.Context, running chan struct{}, p *protoc
 	default:
 		return // the receivers are busy; the next wake-up picks this up
 	}
+	gen := a.firedGen.Load()
 	started := a.spawn(ctx, func(ctx context.Context) {
 		defer a.afterBatch(p, a.o.Clock.Now()) // once the token is back
-		defer func() { <-running }()
+		defer func() { <-running; a.refireSince(gen) }()
 		if err := a.Receive(ctx, p); err != nil {
 			a.o.Log.Warn("configuration not fully applied", zap.Error(err))
 		}

@@ -48,6 +48,12 @@ func (a *Agent) dueRetry(asg protocol.Assignment, e ledger.Entry, now time.Time)
 			return due{}, false, false
 		}
 	}
+	if asg.Schedule.Triggered() {
+		if _, newer := a.occurrence(asg, e); newer {
+			a.explain(asg, "retries end: the trigger occurred again", zap.Int("failed_attempt", r.Attempt))
+			return due{}, false, false
+		}
+	}
 	if now.Before(r.At) {
 		a.explain(asg, "not due: "+retryText(r.Attempt, retriesOf(asg)), zap.String("at", a.instant(r.At)))
 		return due{}, false, true

@@ -55,6 +55,12 @@ func (a *Agent) dueNow(p *protocol.CheckinPayload, now time.Time) ([]due, error)
 			}
 			continue
 		}
+		if asg.Schedule.Triggered() {
+			if d, ok := a.dueTriggered(asg, e); ok {
+				out = append(out, d)
+			}
+			continue
+		}
 		if !asg.Schedule.Recurring() {
 			switch {
 			case e.Done:
@@ -134,6 +140,7 @@ func (a *Agent) RunDue(ctx context.Context, p *protocol.CheckinPayload) error {
 		a.o.Log.Debug("no Mobile@Work configuration in effect: no assignment is considered", zap.Int("assignments", len(p.Assignments)))
 		return nil
 	}
+	a.consumeEvents(a.o.Clock.Now())
 	if why := a.scriptsStopped(p); why != "" {
 		a.o.Log.Debug("scripts are stopped: no assignment is considered", zap.String("reason", why))
 		return nil
@@ -407,6 +414,8 @@ func (a *Agent) nextRuns(p *protocol.CheckinPayload, now time.Time) []NextRun {
 			seen = false
 		}
 		switch {
+		case asg.Schedule.Triggered():
+			nr.State, nr.LastOccurrence = a.triggeredRun(asg, e, seen)
 		case !asg.Schedule.Recurring() && seen && e.Done:
 			nr.State = "done"
 		case !asg.Schedule.Recurring():

@@ -6,6 +6,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mobileatwork/mobileatwork/agent/trigger"
 	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
 )
 
@@ -16,7 +17,7 @@ const staleTemp = 10 * time.Minute
 
 // sweep removes the temp files of writes a crash interrupted.
 func (a *Agent) sweep() {
-	for _, dir := range []string{a.o.StateDir, filepath.Join(a.o.StateDir, outboxDir), filepath.Join(a.o.StateDir, ledgerDir)} {
+	for _, dir := range []string{a.o.StateDir, filepath.Join(a.o.StateDir, outboxDir), filepath.Join(a.o.StateDir, ledgerDir), filepath.Join(a.o.StateDir, trigger.SpoolDir)} {
 		n, err := atomicfile.Sweep(dir, staleTemp, time.Now())
 		if err != nil {
 			a.o.Log.Warn("sweep interrupted writes", zap.String("dir", dir), zap.Error(err))

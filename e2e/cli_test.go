@@ -111,6 +111,10 @@ func TestServerCLIRefusesBadInputAndChangesNothing(t *testing.T) {
 		{"end before start", []string{"assign", "--script", sid, "--to", "all", "--daily", "10:00", "--start", "2027-02-01", "--end", "2027-01-01"}, "end"},
 		{"zero uses", []string{"token", "create", "--uses", "0"}, "--uses"},
 		{"stray argument", []string{"devices", "extra"}, "no arguments"},
+		{"trigger mixed with a schedule", []string{"assign", "--script", sid, "--to", "all", "--on", "login", "--daily", "10:00"}, "--on runs on a trigger and takes no --daily"},
+		{"unknown trigger", []string{"assign", "--script", sid, "--to", "all", "--on", "reboot"}, "want enrollment, login, network or event:NAME"},
+		{"bad event name", []string{"config", "add", "script", "--name", "x", "--script", sid, "--on", "event:a;b"}, "only letters"},
+		{"event without a name", []string{"assign", "--script", sid, "--to", "all", "--on", "event"}, "event:NAME"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

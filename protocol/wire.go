@@ -26,6 +26,7 @@ const (
 	CapInventory  = "inventory"  // sends inventory reports
 	CapOnboarding = "onboarding" // runs the staged onboarding
 	CapCancel     = "cancel"     // stops a running script on the payload's Cancel order
+	CapTriggers   = "triggers"   // runs scripts on enrollment, login, network change and named events
 )
 
 // Limits enforced by both sides.

@@ -211,7 +211,7 @@ func (s *Server) fillPayload(ctx context.Context, p *protocol.CheckinPayload, d 
 		// A device that no Mobile@Work configuration reaches runs no script.
 		p.Configuration = &protocol.ConfigurationRef{ID: dc.inEffect.ID, Name: dc.inEffect.Name, Version: dc.inEffect.Version}
 		budget := responseBudget(req.MaxResponseBytes)
-		if p.Assignments, p.More, err = s.deviceAssignments(ctx, d, unfinished(withoutCancelled(live(dc.scripts, now), dc.cancelled), d, held), cert, budget); err != nil {
+		if p.Assignments, p.More, err = s.deviceAssignments(ctx, d, unfinished(deliverable(withoutCancelled(live(dc.scripts, now), dc.cancelled), d), d, held), cert, budget); err != nil {
 			return false, nil, time.Time{}, fmt.Errorf("build assignments: %w", err)
 		}
 		for _, a := range p.Assignments {
@@ -389,9 +389,10 @@ func scheduleOn(c store.Configuration, d store.Device) schedule.Spec {
 }
 
 // finished tells whether the device ran a run-once configuration (or one
-// it runs once, lacking schedules) at its current version, for good.
+// it runs once, lacking schedules, or an enrollment trigger) at its current
+// version, for good.
 func finished(c store.Configuration, d store.Device, st store.DeviceStatus) bool {
-	once := !scheduleOn(c, d).Recurring()
+	once := scheduleOn(c, d).Single()
 	return once && st.Version == c.Version && st.Status != store.StatusRunning && ranOrRunning(st) && !runOpen(st)
 }
 
@@ -456,6 +457,8 @@ func (s *Server) recordDelivery(ctx context.Context, d store.Device, dc deviceCo
 			continue
 		case dc.inEffect == nil:
 			r = roleNoMAW
+		case lacksTriggers(c, d):
+			r = roleNoTriggers
 		case !sent[c.ID] && !(prev[c.ID] != nil && finished(c, d, *prev[c.ID])):
 			reached[c.ID] = true // withheld for room: unchanged until sent
 			continue

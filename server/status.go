@@ -20,6 +20,7 @@ const (
 	roleSuperseded             // a Mobile@Work configuration another one beats
 	roleScript                 // a script configuration, delivered
 	roleNoMAW                  // a script configuration, held back: no Mobile@Work configuration
+	roleNoTriggers             // a triggered script configuration, held back: the agent lacks triggers
 )
 
 // delivered is the status a configuration has on a device once a check-in
@@ -40,6 +41,9 @@ func delivered(prev *store.DeviceStatus, c store.Configuration, r role, winner *
 	case roleNoMAW:
 		st.Status, st.Detail = store.StatusError, DetailNoMobileAtWork
 		st.NextRun = time.Time{}
+	case roleNoTriggers:
+		st.Status, st.Detail = store.StatusError, DetailNoTriggers
+		st.NextRun = time.Time{}
 	case roleScript:
 		switch {
 		case prev != nil && prev.Version == c.Version && ranOrRunning(*prev):
@@ -48,6 +52,8 @@ func delivered(prev *store.DeviceStatus, c store.Configuration, r role, winner *
 			st.Status, st.Detail = resultStatus(latest.Result)
 		case next.IsZero() && c.Script.Schedule.Recurring():
 			st.Status, st.Detail = store.StatusScheduled, "no run left in the schedule's dates"
+		case c.Script.Schedule.Triggered():
+			st.Status, st.Detail = store.StatusScheduled, "delivered: runs "+c.Script.Schedule.String()
 		case !next.IsZero():
 			st.Status, st.Detail = store.StatusScheduled, "next run "+next.UTC().Format(time.RFC3339)
 		default:
@@ -70,7 +76,7 @@ func ranOrRunning(st store.DeviceStatus) bool {
 		store.StatusCancelled, store.StatusCancelling:
 		return true
 	case protocol.StatusError:
-		return st.Detail != DetailNoMobileAtWork
+		return st.Detail != DetailNoMobileAtWork && st.Detail != DetailNoTriggers
 	}
 	return false
 }

@@ -23,7 +23,9 @@ distributes it. ` + targetHelp + `
 Schedule: --once (default: at deployment), or --daily HH:MM, or
 --weekly HH:MM --days mon,tue,..., with --tz local|utc (local is the device's
 zone), --start YYYY-MM-DD and --end YYYY-MM-DD (inclusive). Agents that do not
-announce the "schedule" capability run a recurring script once.
+announce the "schedule" capability run a recurring script once. Or a trigger
+instead of a schedule: --on enrollment|login|network|event:NAME (agents that
+do not announce "triggers" are not sent it, and show it in error).
 
 --input NAME=VALUE overrides a declared input; values may hold {$variables}
 resolved per device. --run-as root|console_user. A device runs it only while a

@@ -76,9 +76,10 @@ func configAddCmd() *cobra.Command {
     documented defaults). It ranks after the existing ones (see config priority).
 add script --name N [--description D] --script REF [--input NAME=VALUE]...
     [--once | --daily HH:MM | --weekly HH:MM --days mon,...] [--tz local|utc]
-    [--start DATE] [--end DATE] [--run-as root|console_user]
+    [--start DATE] [--end DATE] [--on enrollment|login|network|event:NAME]
+    [--run-as root|console_user]
     a script configuration: a script of the repository, inputs overridden, run
-    once at deployment or on a schedule.
+    once at deployment, on a schedule or on a trigger (--on).
 
 Neither reaches a device until "config distribute". Keys:
 ` + keyHelp(),
@@ -130,8 +131,9 @@ KEY=VALUE pairs follow, the shorthand of earlier releases). Every value is
 checked before anything is saved. A change to what devices receive raises the
 version; a new name or description alone does not, so renaming never re-runs a
 run-once script. A new schedule is given whole (--daily/--weekly with its
---tz, --start, --end). Script flags: --script, --input NAME=VALUE (added to
-or replacing the overrides), the schedule flags and --run-as.
+--tz, --start, --end), or a trigger with --on. Script flags: --script, --input
+NAME=VALUE (added to or replacing the overrides), the schedule flags, --on and
+--run-as.
 
 Keys of Mobile@Work configurations:
 ` + keyHelp(),

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/protocol/schedule"
 	"github.com/mobileatwork/mobileatwork/server"
 )
 
@@ -17,6 +18,7 @@ func scriptFlags(f *pflag.FlagSet) {
 	f.String("run-as", "", "root (default) or console_user")
 	retriesFlag(f)
 	cli.ScheduleFlags(f)
+	f.String("on", "", "run on a trigger instead of a schedule: enrollment, login, network or event:NAME")
 }
 
 // retriesFlag is --retries of script configurations and `run`.
@@ -26,7 +28,7 @@ func retriesFlag(f *pflag.FlagSet) {
 
 var (
 	scheduleFlagNames = []string{"once", "daily", "weekly", "days", "tz", "start", "end"}
-	scriptFlagNames   = append([]string{"script", "input", "run-as", "retries"}, scheduleFlagNames...)
+	scriptFlagNames   = append([]string{"script", "input", "run-as", "retries", "on"}, scheduleFlagNames...)
 )
 
 // givenScriptFlag names the first script flag given, or "".
@@ -53,6 +55,14 @@ func scriptRequest(f *pflag.FlagSet) (server.ScriptRequest, error) {
 		n := v.GetInt("retries")
 		req.Retries = &n
 	}
+	if f.Changed("on") {
+		spec, err := triggerFromFlags(f)
+		if err != nil {
+			return req, err
+		}
+		req.Schedule = &spec
+		return req, nil
+	}
 	for _, n := range scheduleFlagNames {
 		if f.Changed(n) {
 			spec, err := cli.ScheduleFromFlags(v)
@@ -74,4 +84,15 @@ func optString(f *pflag.FlagSet, name string) *string {
 	}
 	val := v.GetString(name)
 	return &val
+}
+
+// triggerFromFlags reads --on, which replaces the schedule flags: a
+// trigger has no time, days, zone or dates.
+func triggerFromFlags(f *pflag.FlagSet) (schedule.Spec, error) {
+	for _, n := range scheduleFlagNames {
+		if f.Changed(n) {
+			return schedule.Spec{}, fmt.Errorf("--on runs on a trigger and takes no --%s: give either --on or schedule flags", n)
+		}
+	}
+	return schedule.ParseTrigger(v.GetString("on"))
 }

@@ -77,9 +77,13 @@ func printStatus(cmd *cobra.Command, st agent.Status) error {
 		if n.Retry > 0 {
 			state = fmt.Sprintf("retry %d of %d", n.Retry, n.Retries)
 		}
-		rows = append(rows, []string{n.AssignmentID, n.Name, n.Schedule, state, next})
+		last := ""
+		if !n.LastOccurrence.IsZero() {
+			last = n.LastOccurrence.Local().Format(time.RFC3339)
+		}
+		rows = append(rows, []string{n.AssignmentID, n.Name, n.Schedule, state, next, last})
 	}
-	return cli.Table(w, []string{"ASSIGNMENT", "SCRIPT", "SCHEDULE", "STATE", "NEXT RUN"}, rows)
+	return cli.Table(w, []string{"ASSIGNMENT", "SCRIPT", "SCHEDULE", "STATE", "NEXT RUN", "LAST TRIGGERED"}, rows)
 }
 
 // configurationText names the Mobile@Work configuration in effect.

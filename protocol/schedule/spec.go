@@ -1,5 +1,7 @@
 // Package schedule computes when an assignment runs: once, or daily/weekly at
-// a wall-clock time in the device's zone or UTC, between two dates.
+// a wall-clock time in the device's zone or UTC, between two dates, or on a
+// trigger the device observes (enrollment, login, network change, a named
+// event).
 //
 // The same code validates a schedule on the server (at assignment) and decides
 // on the agent what is due, so both sides always agree on what a Spec means.
@@ -18,6 +20,11 @@ const (
 	Once   = "once"
 	Daily  = "daily"
 	Weekly = "weekly"
+	// Triggers: the agent runs the script when the device observes them.
+	Enrollment = "enrollment" // once, right after the device enrolled
+	Login      = "login"      // at each login of a console user
+	Network    = "network"    // at each change of the machine's network addresses
+	Event      = "event"      // at each `mobileatwork event NAME` of the Spec's Event
 )
 
 // Zones a recurring schedule is evaluated in.
@@ -38,6 +45,7 @@ type Spec struct {
 	TZ    string   `json:"tz,omitempty"`    // local | utc
 	Start string   `json:"start,omitempty"` // YYYY-MM-DD, inclusive
 	End   string   `json:"end,omitempty"`   // YYYY-MM-DD, inclusive
+	Event string   `json:"event,omitempty"` // event: the event's name
 }
 
 // dayNames lists the accepted day names in schedule order (the week starts on
@@ -100,10 +108,41 @@ func (s Spec) Validate() error {
 // Recurring reports whether s runs more than once (daily or weekly).
 func (s Spec) Recurring() bool { return s.Kind == Daily || s.Kind == Weekly }
 
+// Triggered reports whether s runs on a trigger the device observes
+// (enrollment, login, network, event) rather than at a time.
+func (s Spec) Triggered() bool {
+	switch s.Kind {
+	case Enrollment, Login, Network, Event:
+		return true
+	}
+	return false
+}
+
+// Single reports whether s runs at most once per assignment version: a
+// once schedule, or enrollment, which happens once per enrollment. The
+// others repeat, so a device that ran one has not finished it.
+func (s Spec) Single() bool {
+	switch s.Kind {
+	case Daily, Weekly, Login, Network, Event:
+		return false
+	}
+	return true
+}
+
 // String describes s for people, e.g.
 // "daily at 09:00 (local) from 2027-01-01 to 2027-01-31" or
 // "weekly on mon,fri at 18:30 (utc)".
 func (s Spec) String() string {
+	switch s.Kind {
+	case Enrollment:
+		return "on enrollment"
+	case Login:
+		return "at each login"
+	case Network:
+		return "at each network change"
+	case Event:
+		return "on event " + s.Event
+	}
 	if !s.Recurring() {
 		if s.Kind == "" {
 			return "(no schedule)"
@@ -143,11 +182,17 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
 }
 
-// compile validates s and converts it to a plan. A once schedule yields a nil
-// plan and no error.
+// kindsWanted lists the kinds, for error messages.
+const kindsWanted = "once, daily, weekly, enrollment, login, network or event"
+
+// compile validates s and converts it to a plan. A once or triggered
+// schedule yields a nil plan and no error: it has no occurrence in time.
 func (s Spec) compile() (*plan, error) {
+	if s.Kind != Event && s.Event != "" {
+		return nil, invalid("only an event trigger takes an event name")
+	}
 	switch s.Kind {
-	case Once:
+	case Once, Enrollment, Login, Network, Event:
 		var extra []string
 		for _, f := range []struct{ name, val string }{
 			{"at", s.At}, {"tz", s.TZ}, {"start", s.Start}, {"end", s.End},
@@ -159,15 +204,22 @@ func (s Spec) compile() (*plan, error) {
 		if len(s.Days) > 0 {
 			extra = append(extra, "days")
 		}
-		if len(extra) > 0 {
+		switch {
+		case len(extra) > 0 && s.Kind == Once:
 			return nil, invalid("a once schedule runs at deployment and takes no %s", strings.Join(extra, ", "))
+		case len(extra) > 0:
+			return nil, invalid("a trigger runs when the device observes it and takes no %s", strings.Join(extra, ", "))
+		case s.Kind == Event:
+			if err := ValidEventName(s.Event); err != nil {
+				return nil, invalid("%v", err)
+			}
 		}
 		return nil, nil
 	case Daily, Weekly:
 	case "":
-		return nil, invalid("missing kind (want %s, %s or %s)", Once, Daily, Weekly)
+		return nil, invalid("missing kind (want %s)", kindsWanted)
 	default:
-		return nil, invalid("unknown kind %q (want %s, %s or %s)", s.Kind, Once, Daily, Weekly)
+		return nil, invalid("unknown kind %q (want %s)", s.Kind, kindsWanted)
 	}
 
 	p := &plan{}
