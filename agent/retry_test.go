@@ -456,3 +456,52 @@ func TestStoppingEndsRetries(t *testing.T) {
 		t.Fatalf("ledger %+v, want done", en)
 	}
 }
+
+// A failed run of an event is retried for that event's occurrence; the
+// event sent again before the retries are spent ends them, and the new
+// occurrence starts from attempt 1.
+func TestRetriesOfATriggeredOccurrence(t *testing.T) {
+	e := newTestEnv(t)
+	clock := clockwork.NewFakeClockAt(time.Now())
+	fx := &seqExec{clock: clock, statuses: []executor.Status{executor.Failed}}
+	a := e.agent(t, Options{Exec: fx.run, Clock: clock, Capabilities: append(slices.Clone(retryCaps), protocol.CapTriggers)})
+	p, _ := retriedCheckin(t, e, a, schedule.Spec{Kind: schedule.Event, Event: "vpn-up"}, 5)
+	ctx := context.Background()
+	send := func() time.Time {
+		t.Helper()
+		clock.Advance(time.Minute)
+		at := clock.Now()
+		if err := SendEvent(a.o.StateDir, "vpn-up", at); err != nil {
+			t.Fatal(err)
+		}
+		return at
+	}
+	run := func() {
+		t.Helper()
+		if err := a.RunDue(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run() // received: an event from before would not be owed
+	first := send()
+	run()
+	rs := byAttempt(t, a)
+	if len(rs) != 1 || rs[0].Attempt != 1 || rs[0].RetryAt.IsZero() || rs[0].Occurrence.IsZero() {
+		t.Fatalf("results %+v, want attempt 1 of the event with a retry", rs)
+	}
+	occ := rs[0].Occurrence
+	clock.Advance(rs[0].RetryAt.Sub(clock.Now()))
+	run()
+	if rs = byAttempt(t, a); len(rs) != 2 || rs[1].Attempt != 2 || !rs[1].Occurrence.Equal(occ) {
+		t.Fatalf("results %+v, want attempt 2 of the same occurrence", rs)
+	}
+	second := send()
+	run()
+	rs = byAttempt(t, a)
+	if len(rs) != 3 || rs[2].Attempt != 1 || !rs[2].Occurrence.After(occ) {
+		t.Fatalf("results %+v, want attempt 1 of the new occurrence (events at %v and %v)", rs, first, second)
+	}
+	if fx.runs.Load() != 3 {
+		t.Fatalf("%d runs, want 3", fx.runs.Load())
+	}
+}
