@@ -18,7 +18,7 @@ import (
 
 func packageCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "package --agent-dir DIR --out FILE --server-url URL [--user EMAIL] [--uses N] [--ttl 7d]",
+		Use:   "package --agent-dir DIR (--out FILE --server-url URL [--user EMAIL] [--uses N] [--ttl 7d] | --catalog [--force])",
 		Short: "Build the tenant's enrolling agent package (installing it registers the Mac); prints its path last",
 		Long: `package builds the agent's installer package with an enrollment file in its
 payload (/Library/MobileAtWork/enroll.json, root:wheel 0600): the server URL,
@@ -37,9 +37,25 @@ its path alone on the last line (--json: one object).
 
 The tenant keeps no server URL: --server-url is required, and must be a
 host the server's TLS certificate names. --sign-cert and --sign-key sign
-the package as mawpkg does.`,
+the package as mawpkg does.
+
+--catalog instead publishes the agent package without an enrollment file
+as the catalog's in-house app "Mobile@Work" (package id
+com.mobileatwork.agent): added when the catalog has none, else updated to
+--version, which must be newer than the published one (--force: any).
+Only --agent-dir, --version, --sign-cert/--sign-key and --json apply. A
+new entry reaches no Mac until app distribute; an updated one keeps its
+distributions, and enrolled Macs offer it as an update of their agent.
+It prints the package's SHA-256, version, previous version and size, then
+the app id alone on the last line.`,
 		Args: cli.NoArgs,
 		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
+			if v.GetBool("catalog") {
+				return publishAgent(s, cmd)
+			}
+			if v.GetBool("force") {
+				return errors.New("--force goes with --catalog: it republishes a version that is not newer")
+			}
 			ttl, err := server.ParseTTL(v.GetString("ttl"))
 			if err != nil {
 				return err
@@ -85,6 +101,8 @@ the package as mawpkg does.`,
 	f.String("sign-cert", "", "PEM certificate chain of a Developer ID Installer identity, leaf first")
 	f.String("sign-key", "", "PEM RSA private key of that identity")
 	f.Bool("json", false, "print JSON")
+	f.Bool("catalog", false, "publish the agent package, without a token, as the catalog's Mobile@Work app (new, or updated to --version)")
+	f.Bool("force", false, "with --catalog: publish a --version that is not newer than the published one")
 	return cmd
 }
 

@@ -50,4 +50,7 @@ type AppStore interface {
 	CreateApp(ctx context.Context, a App) error      // ErrExists
 	App(ctx context.Context, id string) (App, error) // ErrNotFound
 	Apps(ctx context.Context) ([]App, error)         // ordered by CreatedAt
+	// UpdateAppPackage moves an entry to a new version and PKG, keeping
+	// everything else (id, name, details, distributions); ErrNotFound.
+	UpdateAppPackage(ctx context.Context, id, version, fileSHA256 string, fileSize int64) error
 }
