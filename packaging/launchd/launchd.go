@@ -39,6 +39,9 @@ type Job struct {
 	LimitLoadToSessionType string   `plist:"LimitLoadToSessionType,omitempty"`
 	StandardOutPath        string   `plist:"StandardOutPath,omitempty"`
 	StandardErrorPath      string   `plist:"StandardErrorPath,omitempty"`
+	// AbandonProcessGroup keeps launchd from killing what the job's
+	// process started when it exits.
+	AbandonProcessGroup bool `plist:"AbandonProcessGroup,omitempty"`
 }
 
 // Daemon is the root daemon: launchd restarts it whenever it exits, at most

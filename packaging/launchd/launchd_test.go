@@ -24,6 +24,7 @@ func jobs() []struct {
 	}{
 		{DaemonLabel + ".plist", Daemon()},
 		{UILabel + ".plist", UIAgent()},
+		{UpgradeLabel + ".plist", Upgrade(StateDir+"/upgrade/MobileAtWork.pkg", StateDir+"/upgrade/"+UpgradeLabel+".plist")},
 	}
 }
 
