@@ -24,6 +24,7 @@ import (
 	"github.com/mobileatwork/mobileatwork/agent/managed"
 	"github.com/mobileatwork/mobileatwork/internal/localweb"
 	"github.com/mobileatwork/mobileatwork/internal/routines"
+	"github.com/mobileatwork/mobileatwork/internal/version"
 	"github.com/mobileatwork/mobileatwork/inventory"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
@@ -33,6 +34,11 @@ var (
 	ErrUnknownApp     = errors.New("no such app in this Mac's catalog")
 	ErrNotInstallable = errors.New("this app is not installed from Apps@Work")
 	ErrBusy           = errors.New("this app is already being installed")
+	// ErrNotAgentPackage refuses a package offered as the agent that is
+	// not the agent's own package alone.
+	ErrNotAgentPackage = errors.New("the package offered as Mobile@Work is not the agent's package")
+	// ErrUpToDate refuses to upgrade the agent to a version it has.
+	ErrUpToDate = errors.New("this Mac already has this version of Mobile@Work or a newer one")
 )
 
 // Statuses of an app on this Mac.
@@ -68,6 +74,11 @@ type Options struct {
 	InventoryRoot string
 	Log           *zap.Logger
 	Clock         clockwork.Clock // nil is the real clock
+	// Upgrader installs the agent's own package; nil is
+	// installer.DefaultUpgrader of Installer and StateDir.
+	Upgrader installer.Upgrader
+	// AgentVersion is the running agent's version; "" is version.Version.
+	AgentVersion string
 }
 
 // App is one app as the page and `catalog list` show it.
@@ -96,6 +107,9 @@ type State struct {
 type job struct {
 	status string
 	err    string
+	// handedOver marks an upgrade of the agent handed to the Upgrader:
+	// installing until this Mac has the version (or the daemon restarts).
+	handedOver bool
 }
 
 // Service is Apps@Work on this Mac.
@@ -117,6 +131,12 @@ func New(o Options) *Service {
 	}
 	if o.Clock == nil {
 		o.Clock = clockwork.NewRealClock()
+	}
+	if o.Upgrader == nil {
+		o.Upgrader = installer.DefaultUpgrader(o.Installer, o.StateDir)
+	}
+	if o.AgentVersion == "" {
+		o.AgentVersion = version.Version
 	}
 	s := &Service{
 		o:     o,
@@ -171,6 +191,12 @@ func (s *Service) State(ctx context.Context) State {
 			a.Status = StatusAvailable
 		} else {
 			a.Status = StatusManaged
+		}
+		if isAgent(o) {
+			s.agentStatus(&a, receipts[o.PackageID])
+			if s.jobs[o.ID].handedOver && a.Status == StatusInstalled {
+				delete(s.jobs, o.ID)
+			}
 		}
 		if j, ok := s.jobs[o.ID]; ok && (j.status == StatusInstalling || a.Status != StatusInstalled) {
 			a.Status, a.Error = j.status, j.err
@@ -244,6 +270,9 @@ func (s *Service) Install(ctx context.Context, id string) error {
 	if o.Kind != protocol.AppKindInHouse || o.Package == nil {
 		return fmt.Errorf("app %q: %w", o.Name, ErrNotInstallable)
 	}
+	if isAgent(o) && !s.agentOutdated(ctx, id) {
+		return fmt.Errorf("app %q: %w", o.Name, ErrUpToDate)
+	}
 	s.mu.Lock()
 	if s.jobs[id].status == StatusInstalling {
 		s.mu.Unlock()
@@ -263,6 +292,9 @@ func (s *Service) Install(ctx context.Context, id string) error {
 		if err != nil {
 			s.o.Log.Error("install failed", zap.String("app", o.ID), zap.String("name", o.Name), zap.Error(err))
 			s.jobs[id] = job{status: StatusFailed, err: err.Error()}
+		} else if isAgent(o) {
+			s.o.Log.Info("agent upgrade handed over", zap.String("app", o.ID), zap.String("version", o.Version))
+			s.jobs[id] = job{status: StatusInstalling, handedOver: true}
 		} else {
 			s.o.Log.Info("app installed", zap.String("app", o.ID), zap.String("name", o.Name))
 			delete(s.jobs, id)
@@ -276,6 +308,9 @@ func (s *Service) Install(ctx context.Context, id string) error {
 // install downloads, verifies, installs and records one app. The PKG is
 // checked against the signed digest before the installer sees it.
 func (s *Service) install(ctx context.Context, o protocol.AppOffer) error {
+	if isAgent(o) {
+		return s.upgrade(ctx, o)
+	}
 	dir := filepath.Join(s.o.StateDir, "downloads")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("download %s: %w", o.Name, err)

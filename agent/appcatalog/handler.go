@@ -47,7 +47,7 @@ func (s *Service) Handler() http.Handler {
 		switch {
 		case errors.Is(err, ErrUnknownApp):
 			localweb.WriteJSON(w, http.StatusNotFound, apiError{err.Error()})
-		case errors.Is(err, ErrNotInstallable), errors.Is(err, ErrBusy):
+		case errors.Is(err, ErrNotInstallable), errors.Is(err, ErrBusy), errors.Is(err, ErrUpToDate):
 			localweb.WriteJSON(w, http.StatusConflict, apiError{err.Error()})
 		case err != nil:
 			localweb.WriteJSON(w, http.StatusInternalServerError, apiError{err.Error()})

@@ -9,13 +9,17 @@ const UpgradeLabel = DaemonLabel + ".upgrade"
 // UpgradeLog is where the upgrade job's output goes.
 const UpgradeLog = LogDir + "/upgrade.log"
 
-// upgradeScript is the upgrade job's program: installer(8), then the
-// job's package and plist go and the job removes itself from launchd
-// (`remove` returns at once, it does not wait for the job to stop). The
-// paths arrive as $1 and $2: nothing is spliced into the script.
+// upgradeScript is the upgrade job's program: installer(8); then the
+// daemon is loaded again if it is not (the preinstall boots it out, and a
+// failed install runs no postinstall to load it); then the job's package
+// and plist go and the job removes itself from launchd (`remove` returns
+// at once, it does not wait for the job to stop). The paths arrive as $1
+// and $2: nothing is spliced into the script.
 const upgradeScript = `/usr/sbin/installer -pkg "$1" -target /
 rc=$?
 echo "mobileatwork upgrade: installer exited $rc"
+/bin/launchctl print system/` + DaemonLabel + ` >/dev/null 2>&1 ||
+	/bin/launchctl bootstrap system ` + DaemonPlistPath + `
 /bin/rm -f "$1" "$2"
 exec /bin/launchctl remove ` + UpgradeLabel + `
 `

@@ -44,18 +44,20 @@ func TestUpgradeScript(t *testing.T) {
 	if err := os.Mkdir(fake, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for name, rc := range map[string]string{"installer": "3", "launchctl": "0"} {
-		body := "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > \"$FAKE_LOG/" + name + "\"\nexit " + rc + "\n"
+	// The fake launchctl finds no daemon loaded: a failed install leaves
+	// it booted out.
+	for name, rc := range map[string]string{"installer": "3", "launchctl": `"$([ "$1" = print ] && echo 113 || echo 0)"`} {
+		body := "#!/bin/sh\necho \"$*\" >> \"$FAKE_LOG/" + name + "\"\nexit " + rc + "\n"
 		if err := os.WriteFile(filepath.Join(fake, name), []byte(body), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	script := upgradeScript
-	for old, n := range map[string]int{"/usr/sbin/installer ": 1, "/bin/launchctl ": 1} {
+	for old, n := range map[string]int{"/usr/sbin/installer ": 1, "/bin/launchctl ": 3} {
 		if c := strings.Count(script, old); c != n {
 			t.Fatalf("script has %d of %q, want %d", c, old, n)
 		}
-		script = strings.Replace(script, old, filepath.Join(fake, filepath.Base(strings.TrimSpace(old)))+" ", 1)
+		script = strings.ReplaceAll(script, old, filepath.Join(fake, filepath.Base(strings.TrimSpace(old)))+" ")
 	}
 	pkg := filepath.Join(dir, `a "b" $(touch pwned).pkg`)
 	job := filepath.Join(dir, "job; touch pwned.plist")
@@ -74,8 +76,10 @@ func TestUpgradeScript(t *testing.T) {
 		t.Errorf("output does not report the installer's status:\n%s", out)
 	}
 	for name, want := range map[string]string{
-		"installer": "-pkg\n" + pkg + "\n-target\n/\n",
-		"launchctl": "remove\ncom.mobileatwork.agent.upgrade\n",
+		"installer": "-pkg " + pkg + " -target /\n",
+		"launchctl": "print system/com.mobileatwork.agent\n" +
+			"bootstrap system /Library/LaunchDaemons/com.mobileatwork.agent.plist\n" +
+			"remove com.mobileatwork.agent.upgrade\n",
 	} {
 		if b, _ := os.ReadFile(filepath.Join(dir, name)); string(b) != want {
 			t.Errorf("%s called with %q, want %q", name, b, want)

@@ -48,6 +48,7 @@
   const statusText = {
     installed: "Installed", installing: "Installing…", failed: "Install failed",
     managed: "Not installed yet · deployed by your IT team", available: "Not installed",
+    update: "Update available",
   };
 
   function stars(rating) {
@@ -94,12 +95,13 @@
   }
 
   function installControl(a, key) {
-    if (a.installable && (a.status === "available" || a.status === "failed")) {
+    if (a.installable && (a.status === "available" || a.status === "failed" || a.status === "update")) {
+      const verb = { failed: "Try again", update: "Update" }[a.status] || "Install";
       return el("button", {
         class: "install", type: "button", "data-key": key, "data-app": a.id,
-        "aria-label": (a.status === "failed" ? "Try again to install " : "Install ") + a.name,
+        "aria-label": (a.status === "failed" ? "Try again to install " : verb + " ") + a.name,
         onclick: () => install(a),
-      }, a.status === "failed" ? "Try again" : "Install");
+      }, verb);
     }
     if (a.status === "installing") {
       return el("button", { class: "install", type: "button", disabled: true, "data-key": key }, "Installing…");
@@ -183,7 +185,7 @@
           el("span", null, a.rating.toFixed(1) + " out of 5 · " + reviews.length + (reviews.length === 1 ? " review" : " reviews")))
           : el("p", { class: "meta", id: "rating" }, "No ratings yet"),
         el("div", { class: "actions" }, installControl(a, "install-" + a.id),
-          a.status === "installed" && a.installed_version ? el("span", { class: "meta" }, "Version " + a.installed_version + " on this Mac") : null),
+          (a.status === "installed" || a.status === "update") && a.installed_version ? el("span", { class: "meta" }, "Version " + a.installed_version + " on this Mac") : null),
         a.status === "failed" && a.error ? installError(a.error) : null));
     const parts = [back, head];
     const desc = (a.description || a.short_description || "").split(/\n+/).filter((t) => t.trim());
