@@ -7,10 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mobileatwork/mobileatwork/internal/appversion"
 	"github.com/mobileatwork/mobileatwork/packaging"
 	"github.com/mobileatwork/mobileatwork/packaging/xar"
 	"github.com/mobileatwork/mobileatwork/protocol"
-	"github.com/mobileatwork/mobileatwork/server/appversion"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
@@ -53,7 +53,7 @@ func (s *Server) PublishAgent(ctx context.Context, o PublishAgentOptions) (Publi
 		return PublishedAgent{}, err
 	}
 	if found && existing.Kind != protocol.AppKindInHouse {
-		return PublishedAgent{}, invalid("app %s (%q) has the agent's package id %s but is a %s app; only an in-house app can carry the agent's package", existing.ID, existing.Name, packaging.Identifier, existing.Kind)
+		return PublishedAgent{}, invalid("app %s (%q) has the agent's package id %s but is a %s app; only an in-house app can carry the agent's package", existing.ID, existing.Name, protocol.AgentPackageID, existing.Kind)
 	}
 	if found && !o.Force && appversion.Compare(version, existing.Version) <= 0 {
 		return PublishedAgent{}, invalid("--version %s is not newer than the published %s (app %s); Macs would not take it as an update: give a newer --version, or --force to republish", version, existing.Version, existing.ID)
@@ -88,7 +88,7 @@ func (s *Server) PublishAgent(ctx context.Context, o PublishAgentOptions) (Publi
 	} else {
 		out.App = store.App{
 			ID: newID("app"), Name: AgentAppName, Kind: protocol.AppKindInHouse,
-			PackageID: packaging.Identifier, CreatedAt: s.now(),
+			PackageID: protocol.AgentPackageID, CreatedAt: s.now(),
 		}
 		err = s.Store.CreateApp(ctx, withPackage(out.App, version, sum, size))
 	}
@@ -115,7 +115,7 @@ func (s *Server) agentApp(ctx context.Context) (store.App, bool, error) {
 		return store.App{}, false, fmt.Errorf("list apps: %w", err)
 	}
 	for _, a := range apps {
-		if strings.EqualFold(a.PackageID, packaging.Identifier) {
+		if strings.EqualFold(a.PackageID, protocol.AgentPackageID) {
 			return a, true, nil
 		}
 	}

@@ -64,6 +64,10 @@ func hexSHA(b []byte) string {
 }
 
 func TestPublishAgent(t *testing.T) {
+	// The catalog entry is recognised by the id its package is built with.
+	if packaging.Identifier != protocol.AgentPackageID {
+		t.Fatalf("package identifier %q, agents recognise %q", packaging.Identifier, protocol.AgentPackageID)
+	}
 	s := newTenant(t)
 	dir := agentDir(t, macho.CpuArm64, macho.CpuAmd64)
 	p, err := s.PublishAgent(t.Context(), PublishAgentOptions{AgentDir: dir, Version: "v1.4.2"})

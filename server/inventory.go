@@ -12,8 +12,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mobileatwork/mobileatwork/internal/appversion"
 	"github.com/mobileatwork/mobileatwork/protocol"
-	"github.com/mobileatwork/mobileatwork/server/appversion"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 

@@ -8,9 +8,8 @@ import (
 	"strings"
 
 	"github.com/mobileatwork/mobileatwork/agent/installer"
-	"github.com/mobileatwork/mobileatwork/packaging"
+	"github.com/mobileatwork/mobileatwork/internal/appversion"
 	"github.com/mobileatwork/mobileatwork/protocol"
-	"github.com/mobileatwork/mobileatwork/server/appversion"
 )
 
 // StatusUpdate marks the agent's own app when the catalog offers a newer
@@ -20,7 +19,7 @@ const StatusUpdate = "update"
 // isAgent tells the catalog's entry of this agent itself: the tenant-built
 // Mobile@Work package, by its package id.
 func isAgent(o protocol.AppOffer) bool {
-	return strings.EqualFold(o.PackageID, packaging.Identifier)
+	return strings.EqualFold(o.PackageID, protocol.AgentPackageID)
 }
 
 // agentStatus sets the own app's status. The version on this Mac is the
@@ -68,7 +67,7 @@ func (s *Service) upgrade(ctx context.Context, o protocol.AppOffer) error {
 	if err != nil {
 		return fmt.Errorf("upgrade %s: %w", o.Name, err)
 	}
-	if len(comps) != 1 || !strings.EqualFold(comps[0].ID, packaging.Identifier) {
+	if len(comps) != 1 || !strings.EqualFold(comps[0].ID, protocol.AgentPackageID) {
 		return fmt.Errorf("upgrade %s: %w", o.Name, ErrNotAgentPackage)
 	}
 	if err := s.o.Upgrader.Upgrade(ctx, pkg); err != nil {
