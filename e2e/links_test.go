@@ -28,7 +28,9 @@ func TestDownloadLinkInChromium(t *testing.T) {
 	}
 	ts := httptest.NewServer(e.srv.NewLinkHandler(server.EnrollOptions{AgentDir: fakeAgentDir(t, macho.CpuArm64, macho.CpuAmd64)}))
 	t.Cleanup(ts.Close)
-	local := func(li server.LinkInfo) string { return ts.URL + strings.TrimPrefix(li.URL, "https://enroll.example.com") }
+	local := func(li server.LinkInfo) string {
+		return ts.URL + strings.TrimPrefix(li.URL, "https://enroll.example.com")
+	}
 	once, err := e.srv.CreateLink(ctx, "ada@example.com", 1, 72*time.Hour)
 	if err != nil {
 		t.Fatal(err)
