@@ -35,7 +35,7 @@ type PackageOptions struct {
 	User      string // the enrolled devices' user, may be empty
 	Uses      int
 	TTL       time.Duration
-	ServerURL string // where the agents enroll; required, as the tenant keeps none
+	ServerURL string // where the agents enroll; empty: the tenant's server_url
 	Version   string
 	Signer    *xar.Signer // nil: unsigned
 	Created   time.Time   // stamped on every file; zero is now
@@ -60,16 +60,46 @@ func (s *Server) BuildPackage(ctx context.Context, o PackageOptions) (PackageInf
 	if err := checkTokenArgs(o.User, o.Uses, o.TTL); err != nil {
 		return PackageInfo{}, err
 	}
-	serverURL, err := s.packageServerURL(o.ServerURL)
+	if err := checkPackageOut(o.Out); err != nil {
+		return PackageInfo{}, err
+	}
+	pkg, info, err := s.buildPackage(ctx, o)
 	if err != nil {
 		return PackageInfo{}, err
+	}
+	ti := info.Token
+	// 0600 as packaging.FileMode says of a package with an enrollment file.
+	if err := writePackage(o.Out, pkg, 0o600); err != nil {
+		if _, rerr := s.Store.RevokeToken(ctx, ti.ID, s.now()); rerr != nil {
+			return PackageInfo{}, fmt.Errorf("write %s: %w; and token %s could not be revoked: %v: revoke it with `mobileatwork-server token revoke %s`", o.Out, err, ti.ID, rerr, ti.ID)
+		}
+		return PackageInfo{}, fmt.Errorf("write %s: %w (token %s revoked)", o.Out, err, ti.ID)
+	}
+	info.Path = o.Out
+	return info, nil
+}
+
+// buildPackage builds an enrolling package in memory and stores its token,
+// once every input is checked; o.Out is not used. The caller keeps the
+// package and revokes the token when it cannot.
+func (s *Server) buildPackage(ctx context.Context, o PackageOptions) ([]byte, PackageInfo, error) {
+	if err := checkTokenArgs(o.User, o.Uses, o.TTL); err != nil {
+		return nil, PackageInfo{}, err
+	}
+	if o.ServerURL == "" {
+		urls, err := s.TenantURLs(ctx)
+		if err != nil {
+			return nil, PackageInfo{}, err
+		}
+		o.ServerURL = urls.ServerURL
+	}
+	serverURL, err := s.packageServerURL(o.ServerURL)
+	if err != nil {
+		return nil, PackageInfo{}, err
 	}
 	version, err := packaging.NormalizeVersion(o.Version)
 	if err != nil {
-		return PackageInfo{}, invalid("--version %q: want e.g. 1.4.2", o.Version)
-	}
-	if err := checkPackageOut(o.Out); err != nil {
-		return PackageInfo{}, err
+		return nil, PackageInfo{}, invalid("--version %q: want e.g. 1.4.2", o.Version)
 	}
 	popt := packaging.Options{
 		Version: version, Created: o.Created, Signer: o.Signer,
@@ -79,35 +109,29 @@ func (s *Server) BuildPackage(ctx context.Context, o PackageOptions) (PackageInf
 		popt.Created = s.now().Truncate(time.Second)
 	}
 	if popt.ARM64, err = readAgent(popt.ARM64File); err != nil {
-		return PackageInfo{}, err
+		return nil, PackageInfo{}, err
 	}
 	if popt.AMD64, err = readAgent(popt.AMD64File); err != nil {
-		return PackageInfo{}, err
+		return nil, PackageInfo{}, err
 	}
 	tok, err := protocol.NewEnrollToken(s.Tenant.CAPin())
 	if err != nil {
-		return PackageInfo{}, err
+		return nil, PackageInfo{}, err
 	}
 	if popt.EnrollFile, err = (protocol.EnrollFile{ServerURL: serverURL, Token: tok.String(), Organization: s.Tenant.Name}).Marshal(); err != nil {
-		return PackageInfo{}, err
+		return nil, PackageInfo{}, err
 	}
 	pkg, err := packaging.Build(popt)
 	if err != nil {
-		return PackageInfo{}, invalid("%v", err)
+		return nil, PackageInfo{}, invalid("%v", err)
 	}
 	ti, err := s.storeToken(ctx, tok, o.User, o.Uses, o.TTL)
 	if err != nil {
-		return PackageInfo{}, err
-	}
-	if err := writePackage(o.Out, pkg, packaging.FileMode(popt)); err != nil {
-		if _, rerr := s.Store.RevokeToken(ctx, ti.ID, s.now()); rerr != nil {
-			return PackageInfo{}, fmt.Errorf("write %s: %w; and token %s could not be revoked: %v: revoke it with `mobileatwork-server token revoke %s`", o.Out, err, ti.ID, rerr, ti.ID)
-		}
-		return PackageInfo{}, fmt.Errorf("write %s: %w (token %s revoked)", o.Out, err, ti.ID)
+		return nil, PackageInfo{}, err
 	}
 	sum := sha256.Sum256(pkg)
-	return PackageInfo{
-		Path: o.Out, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(pkg)), Version: version,
+	return pkg, PackageInfo{
+		SHA256: hex.EncodeToString(sum[:]), Size: int64(len(pkg)), Version: version,
 		ServerURL: serverURL, Signed: o.Signer != nil, Token: ti,
 	}, nil
 }
@@ -120,11 +144,17 @@ var writePackage = atomicfile.WriteFile
 // pinned CA and would refuse any other), no path beyond "/".
 func (s *Server) packageServerURL(raw string) (string, error) {
 	if raw == "" {
-		return "", invalid("--server-url is required: the tenant keeps no server URL; give the address the Macs reach the server at, e.g. https://mdm.example.com:8443")
+		return "", invalid("--server-url is required: the tenant keeps no server URL; give the address the Macs reach the server at, e.g. https://mdm.example.com:8443, or keep it with `mobileatwork-server tenant set server_url=URL`")
 	}
+	return s.checkServerURL("--server-url", raw)
+}
+
+// checkServerURL is the one rule for the device API's public URL, named
+// what in messages.
+func (s *Server) checkServerURL(what, raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
-		return "", invalid("--server-url %q: want https://HOST[:PORT]", raw)
+		return "", invalid("%s %q: want https://HOST[:PORT]", what, raw)
 	}
 	leaf, err := x509.ParseCertificate(s.Tenant.TLS.Certificate[0])
 	if err != nil {
@@ -135,7 +165,7 @@ func (s *Server) packageServerURL(raw string) (string, error) {
 		for _, ip := range leaf.IPAddresses {
 			names = append(names, ip.String())
 		}
-		return "", invalid("--server-url host %q is not named by the server's TLS certificate (%s), so agents would refuse it", u.Hostname(), strings.Join(names, ", "))
+		return "", invalid("%s host %q is not named by the server's TLS certificate (%s), so agents would refuse it", what, u.Hostname(), strings.Join(names, ", "))
 	}
 	return "https://" + u.Host, nil
 }

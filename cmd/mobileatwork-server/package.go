@@ -18,7 +18,7 @@ import (
 
 func packageCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "package --agent-dir DIR (--out FILE --server-url URL [--user EMAIL] [--uses N] [--ttl 7d] | --catalog [--force])",
+		Use:   "package --agent-dir DIR (--out FILE [--server-url URL] [--user EMAIL] [--uses N] [--ttl 7d] | --catalog [--force])",
 		Short: "Build the tenant's enrolling agent package (installing it registers the Mac); prints its path last",
 		Long: `package builds the agent's installer package with an enrollment file in its
 payload (/Library/MobileAtWork/enroll.json, root:wheel 0600): the server URL,
@@ -35,8 +35,8 @@ itself. Revoke its token (id printed) to retire a package. It prints the
 package's SHA-256, version, server, token id, user, uses and expiry, then
 its path alone on the last line (--json: one object).
 
-The tenant keeps no server URL: --server-url is required, and must be a
-host the server's TLS certificate names. --sign-cert and --sign-key sign
+--server-url defaults to the tenant's server_url (tenant set); it must
+be a host the server's TLS certificate names. --sign-cert and --sign-key sign
 the package as mawpkg does.
 
 --catalog instead publishes the agent package without an enrollment file
@@ -93,7 +93,7 @@ the app id alone on the last line.`,
 	f := cmd.Flags()
 	f.String("agent-dir", "", "directory of mobileatwork-arm64 and mobileatwork-amd64, the thin darwin executables (required)")
 	f.String("out", "", "the .pkg file to write, 0600 (required)")
-	f.String("server-url", "", "https://HOST[:PORT] the Macs enroll with (required: the tenant keeps none)")
+	f.String("server-url", "", "https://HOST[:PORT] the Macs enroll with (default: the tenant's server_url)")
 	f.String("user", "", "email of the user the enrolled devices belong to")
 	f.Int("uses", 1, "how many Macs may enroll with the package")
 	f.String("ttl", "7d", "how long its token stays valid: a duration (36h) or days (7d)")

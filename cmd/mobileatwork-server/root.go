@@ -48,7 +48,7 @@ tenant and works while "serve" runs.`,
 	storeFlags(root)
 	root.AddCommand(initCmd(), serveCmd())
 	root.AddCommand(tokenCmds()...)
-	root.AddCommand(packageCmd())
+	root.AddCommand(packageCmd(), tenantCmd(), linkCmd())
 	root.AddCommand(configCmds()...)
 	root.AddCommand(scriptCmds()...)
 	root.AddCommand(userCmds()...)
@@ -142,6 +142,11 @@ func serveCmd() *cobra.Command {
 			defer stopProfile()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			ctx, stopEnroll, err := serveEnroll(ctx, s)
+			if err != nil {
+				return err
+			}
+			defer stopEnroll()
 			return s.Serve(ctx, v.GetString("listen"), func(a net.Addr) {
 				log.Sugar().Infof("serving the device API on https://%s", a)
 				if f := v.GetString("addr-file"); f != "" {
@@ -161,5 +166,6 @@ func serveCmd() *cobra.Command {
 	cmd.Flags().Int("max-in-flight", server.DefaultMaxInFlight, "device requests served at once; those over it are answered 503 with Retry-After")
 	cmd.Flags().String("cpu-profile", "", "write a CPU profile of the server to this file until it stops (for go tool pprof)")
 	cmd.Flags().Int("max-wake-waiters", server.DefaultMaxWakeWaiters, "wake requests held at once (idle agents, apart from --max-in-flight); those over it are answered 503 with Retry-After")
+	enrollFlags(cmd)
 	return cmd
 }

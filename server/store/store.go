@@ -230,5 +230,7 @@ type AllStorage interface {
 	DeliveryStore
 	WakeStore
 	CancelStore
+	LinkStore
+	TenantValueStore
 	Close() error
 }

@@ -284,6 +284,9 @@ CREATE INDEX results_assignment ON results (assignment_id, received_at, id);`,
 	// Retries: how often a script configuration tries a failed run again,
 	// and each result's attempt; see retries.go.
 	retriesSchema,
+	// Download links of enrolling packages and the tenant's public URLs,
+	// see links.go.
+	linksSchema,
 }
 
 // migrate applies the migrations the database lacks, each in one

@@ -225,6 +225,9 @@ CREATE TABLE onboarding (
 	// Retries: how often a script configuration tries a failed run again,
 	// and each result's attempt; see retries.go.
 	{sql: retriesSchema},
+	// Download links of enrolling packages and the tenant's public URLs,
+	// see links.go.
+	{sql: linksSchema},
 }
 
 // migrate applies the migrations the database lacks, each in its own

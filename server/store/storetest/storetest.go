@@ -44,6 +44,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.AllStorage) {
 	t.Run("ScriptsStops", func(t *testing.T) { testScriptsStops(t, newStore) })
 	t.Run("Retries", func(t *testing.T) { testRetries(t, newStore) })
 	t.Run("AppPackageUpdate", func(t *testing.T) { testAppPackageUpdate(t, newStore) })
+	t.Run("Links", func(t *testing.T) { testLinks(t, newStore) })
+	t.Run("TenantValues", func(t *testing.T) { testTenantValues(t, newStore) })
 }
 
 // tick is the finest time step every backend keeps: PostgreSQL's
