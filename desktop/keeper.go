@@ -44,6 +44,7 @@ type OfferKeeper struct {
 	mu         sync.Mutex
 	onboarding string // progress page URL, "" when none
 	catalog    string // Apps@Work URL, "" when not served
+	register   string // registration page URL, "" when enrolled
 	uid        int    // the user holding the file; -1 for none
 	written    Offer
 	closed     bool
@@ -98,13 +99,22 @@ func (k *OfferKeeper) SetCatalog(ctx context.Context, url string) {
 	k.Refresh(ctx)
 }
 
+// SetRegistration offers (or, with "", withdraws) the "Register this Mac"
+// page of a daemon that waits for its device to be registered.
+func (k *OfferKeeper) SetRegistration(ctx context.Context, url string) {
+	k.mu.Lock()
+	k.register = url
+	k.mu.Unlock()
+	k.Refresh(ctx)
+}
+
 // Refresh writes the offer for the current console user, moving it from
 // the previous one after a user switch, and starts that user's UI agent
 // whenever the offer changes. With nothing to offer, the file goes.
 func (k *OfferKeeper) Refresh(ctx context.Context) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.closed || (k.onboarding == "" && k.catalog == "") {
+	if k.closed || (k.onboarding == "" && k.catalog == "" && k.register == "") {
 		k.removeLocked()
 		return
 	}
@@ -118,7 +128,7 @@ func (k *OfferKeeper) Refresh(ctx context.Context) {
 		return
 	}
 	uid := int(u.UID)
-	if uid == k.uid && k.written.URL == k.onboarding && k.written.CatalogURL == k.catalog {
+	if uid == k.uid && k.written.URL == k.onboarding && k.written.CatalogURL == k.catalog && k.written.RegisterURL == k.register {
 		return
 	}
 	// A kiosk for a page this user does not see yet replaces whatever the
@@ -130,7 +140,7 @@ func (k *OfferKeeper) Refresh(ctx context.Context) {
 	boot, _ := BootID()
 	s := Offer{
 		URL: k.onboarding, CatalogURL: k.catalog, DeviceID: k.o.DeviceID,
-		BootID: boot, PID: os.Getpid(), WrittenAt: k.o.Clock.Now().UTC(),
+		BootID: boot, PID: os.Getpid(), WrittenAt: k.o.Clock.Now().UTC(), RegisterURL: k.register,
 	}
 	if err := WriteOffer(k.o.Dir, uid, s); err != nil {
 		k.o.Log.Warn("pages not offered to the console user", zap.Error(err))
@@ -148,7 +158,7 @@ func (k *OfferKeeper) Close() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.closed = true
-	k.onboarding, k.catalog = "", ""
+	k.onboarding, k.catalog, k.register = "", "", ""
 	k.removeLocked()
 }
 

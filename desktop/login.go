@@ -28,6 +28,7 @@ type ShownMarks interface {
 //
 //	offer                                   shows
 //	none, of an earlier boot                nothing
+//	registration page                       it, in a window, until registered; then as below
 //	onboarding page running                 kiosk until onboarding ends, then as below
 //	Apps@Work not yet opened for the device Apps@Work in a window, once
 //	Apps@Work already opened                nothing
@@ -44,6 +45,11 @@ type Login struct {
 	Window  Window
 	Marks   ShownMarks
 	Log     io.Writer
+	// Registered waits until the offer is no longer the registration page
+	// and returns the one that replaced it (Inbox.WaitRegistered).
+	Registered func(context.Context) (Offer, error)
+	// RegisterWindow shows the registration page; nil is Window.
+	RegisterWindow Window
 }
 
 // Run shows what the offer calls for. It returns nil when there is nothing
@@ -58,6 +64,13 @@ func (u Login) Run(ctx context.Context) error {
 		return nil
 	case err != nil:
 		return err
+	}
+	if s.Registration() {
+		next, ok, err := u.register(ctx, s)
+		if !ok {
+			return err
+		}
+		s = next
 	}
 	if s.Onboarding() {
 		// Ask the live page before showing anything: an offer can outlive

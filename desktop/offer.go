@@ -43,6 +43,10 @@ import (
 // catalog once per enrollment. Both fields are optional, so a file of an
 // earlier version (progress page only) still reads, and a reader of an
 // earlier version sees a catalog-only file as "no onboarding".
+//
+// Before the Mac is registered, the daemon offers its "Register this Mac"
+// page instead (RegisterURL), with no device id; a reader of an earlier
+// version sees that file as no offer at all.
 
 // ErrNoOffer is returned when the daemon offers no page to the user.
 var ErrNoOffer = errors.New("no page offered to this user")
@@ -62,6 +66,9 @@ type Offer struct {
 	BootID    string    `json:"boot_id"`
 	PID       int       `json:"pid"`
 	WrittenAt time.Time `json:"written_at"`
+	// RegisterURL is the "Register this Mac" page, secret included, while
+	// the device is not enrolled; "" otherwise.
+	RegisterURL string `json:"register_url,omitempty"`
 }
 
 func offerPath(dir string, uid int) string {
@@ -118,7 +125,7 @@ func ReadOffer(dir string, uid int, bootID string) (Offer, error) {
 		return Offer{}, ErrNoOffer
 	case err != nil:
 		return Offer{}, fmt.Errorf("read offer: %w", err)
-	case s.URL == "" && s.CatalogURL == "":
+	case s.URL == "" && s.CatalogURL == "" && s.RegisterURL == "":
 		return Offer{}, ErrNoOffer
 	case bootID != "" && s.BootID != bootID:
 		return Offer{}, fmt.Errorf("%w (written %s)", ErrStaleOffer, s.WrittenAt.Format(time.RFC3339))
@@ -128,6 +135,9 @@ func ReadOffer(dir string, uid int, bootID string) (Offer, error) {
 
 // Onboarding reports whether the offer includes an onboarding page.
 func (s Offer) Onboarding() bool { return s.URL != "" }
+
+// Registration reports whether the offer is the registration page.
+func (s Offer) Registration() bool { return s.RegisterURL != "" }
 
 // RemoveOffer withdraws the pages from uid; a missing file is fine.
 func RemoveOffer(dir string, uid int) error {

@@ -146,6 +146,9 @@ func runCmd() *cobra.Command {
 			}
 			defer sync()
 			enrollAtStart(log)
+			if !awaitRegistration(log) {
+				return nil
+			}
 			o := agentOptions(log)
 			o.RecentLog = recent
 			o.Interval = interval

@@ -60,6 +60,9 @@ func uiCmd() *cobra.Command {
 				Window: desktop.DefaultPageWindow("Apps@Work"),
 				Marks:  appcatalog.ShownMarks{Dir: dir},
 				Log:    cmd.ErrOrStderr(),
+
+				Registered:     inbox.WaitRegistered,
+				RegisterWindow: desktop.DefaultPageWindow("Register this Mac"),
 			}
 			return kioskOutcome(u.Run(ctx))
 		},
