@@ -184,6 +184,20 @@ func (s *Server) pickReached(ctx context.Context, c store.Configuration, reached
 // cancelledHere lists the script configurations cancelled on the device
 // at their current version: they are not sent to it.
 func (s *Server) cancelledHere(ctx context.Context, deviceID string, scripts []store.Configuration) (map[string]bool, error) {
+	cs, err := s.cancellationsHere(ctx, deviceID, scripts)
+	if err != nil || len(cs) == 0 {
+		return nil, err
+	}
+	out := make(map[string]bool, len(cs))
+	for _, c := range cs {
+		out[c.ConfigID] = true
+	}
+	return out, nil
+}
+
+// cancellationsHere are the device's cancellations of script
+// configurations at their current version.
+func (s *Server) cancellationsHere(ctx context.Context, deviceID string, scripts []store.Configuration) ([]store.Cancellation, error) {
 	cs, err := s.Store.Cancellations(ctx, deviceID)
 	if err != nil || len(cs) == 0 {
 		return nil, err
@@ -192,10 +206,10 @@ func (s *Server) cancelledHere(ctx context.Context, deviceID string, scripts []s
 	for _, c := range scripts {
 		version[c.ID] = c.Version
 	}
-	out := map[string]bool{}
+	var out []store.Cancellation
 	for _, c := range cs {
 		if v, ok := version[c.ConfigID]; ok && v == c.Version {
-			out[c.ConfigID] = true
+			out = append(out, c)
 		}
 	}
 	return out, nil
@@ -215,19 +229,49 @@ func withoutCancelled(scripts []store.Configuration, cancelled map[string]bool) 
 	return out
 }
 
-// cancelOrders are the runs the device must stop: its configurations
-// cancelled while running, for agents that can stop them.
-func cancelOrders(d store.Device, held []store.DeviceStatus) []protocol.RunRef {
+// cancelOrders are the runs the device must stop, for agents that can:
+// its configurations cancelled while running, and those cancelled lately
+// enough that a run started before the cancel may still be going though
+// the server did not know it had started (its start notice raced the
+// cancel). No run outlives its time limit, window, so a cancellation older
+// than that orders nothing; until is when the newest order lapses, zero
+// when none does.
+func cancelOrders(d store.Device, held []store.DeviceStatus, cs []store.Cancellation, window time.Duration, now time.Time) (orders []protocol.RunRef, until time.Time) {
 	if !slices.Contains(d.Capabilities, protocol.CapCancel) {
-		return nil
+		return nil, time.Time{}
 	}
-	var out []protocol.RunRef
-	for _, st := range held {
-		if st.Status == store.StatusCancelling {
-			out = append(out, protocol.RunRef{ID: st.ConfigID, Version: st.Version})
+	seen := map[protocol.RunRef]bool{}
+	add := func(ref protocol.RunRef) {
+		if !seen[ref] {
+			seen[ref] = true
+			orders = append(orders, ref)
 		}
 	}
-	return out
+	for _, st := range held {
+		if st.Status == store.StatusCancelling {
+			add(protocol.RunRef{ID: st.ConfigID, Version: st.Version})
+		}
+	}
+	for _, c := range cs {
+		if lapse := c.At.Add(window); now.Before(lapse) {
+			add(protocol.RunRef{ID: c.ConfigID, Version: c.Version})
+			until = earliest(until, lapse)
+		}
+	}
+	slices.SortFunc(orders, func(a, b protocol.RunRef) int {
+		if n := strings.Compare(a.ID, b.ID); n != 0 {
+			return n
+		}
+		return a.Version - b.Version
+	})
+	return orders, until
+}
+
+// cancelWindow is how long after a cancel a run started before it may
+// still run: the device's time limit and kill grace, and a minute for the
+// moments between a script's download and its start.
+func cancelWindow(c protocol.Config) time.Duration {
+	return time.Duration(c.MaxExecutionSeconds+c.KillGraceSeconds)*time.Second + time.Minute
 }
 
 // cancelledOn tells whether c is cancelled on the device at its version;

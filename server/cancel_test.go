@@ -80,8 +80,19 @@ func TestCancelPendingRun(t *testing.T) {
 	if w := wakesPending(t, r.s); !slices.Equal(w, []string{"dev_rig"}) {
 		t.Fatalf("wakes %v, want dev_rig", w)
 	}
-	if p := checkin(); p.Unchanged || len(p.Assignments) != 0 || len(p.Cancel) != 0 {
-		t.Fatalf("after the cancel: unchanged=%v, %d assignments, cancel %v; want it gone, no order", p.Unchanged, len(p.Assignments), p.Cancel)
+	// The configuration goes; an order to stop it stays while a run begun
+	// before the cancel could still be going (the server may not have
+	// heard of its start), then lapses, which no unchanged answer hides.
+	order := []protocol.RunRef{{ID: c.ID, Version: c.Version}}
+	if p := checkin(); p.Unchanged || len(p.Assignments) != 0 || !slices.Equal(p.Cancel, order) {
+		t.Fatalf("after the cancel: unchanged=%v, %d assignments, cancel %v; want it gone, order %v", p.Unchanged, len(p.Assignments), p.Cancel, order)
+	}
+	if p := checkin(); !p.Unchanged {
+		t.Fatal("not unchanged while the order holds")
+	}
+	r.clock = r.clock.Add(cancelWindow(protocol.DefaultConfig))
+	if p := checkin(); p.Unchanged || len(p.Cancel) != 0 {
+		t.Fatalf("once no run can be left: unchanged=%v, cancel %v; want the order gone", p.Unchanged, p.Cancel)
 	}
 	if st := deviceStatus(t, r.s, "dev_rig", c.ID); st.Status != store.StatusCancelled {
 		t.Fatalf("a check-in changed the status to %s", st.Status)
@@ -138,8 +149,13 @@ func TestCancelRunningRun(t *testing.T) {
 			if err := s.setRunStatus(ctx, dev, c.ID, c.Version, protocol.StatusCancelled, "cancelled by the administrator", r.clock); err != nil {
 				t.Fatal(err)
 			}
-			if p := checkin(); (canCancel && p.Unchanged) || len(p.Cancel) != 0 {
-				t.Fatalf("after the result: unchanged=%v, cancel %v; want no order", p.Unchanged, p.Cancel)
+			checkin()
+			if got := r.held.Cancel; !slices.Equal(got, wantOrders) {
+				t.Fatalf("after the result: cancel %v; want %v until no run can be left", got, wantOrders)
+			}
+			r.clock = r.clock.Add(cancelWindow(protocol.DefaultConfig))
+			if p := checkin(); len(p.Cancel) != 0 || (canCancel && p.Unchanged) {
+				t.Fatalf("once no run can be left: unchanged=%v, cancel %v; want no order", p.Unchanged, p.Cancel)
 			}
 			if st := deviceStatus(t, s, "dev_rig", c.ID); st.Status != protocol.StatusCancelled {
 				t.Fatalf("status %s once the result arrived, want cancelled", st.Status)
@@ -376,8 +392,14 @@ func TestStartOfACancelledRunAsksToStopIt(t *testing.T) {
 	if w := wakesPending(t, s); !slices.Equal(w, []string{"dev_rig"}) {
 		t.Fatalf("wakes %v, want dev_rig", w)
 	}
-	p := checkin()
-	if p.Unchanged || len(p.Assignments) != 0 || !slices.Equal(p.Cancel, []protocol.RunRef{{ID: c.ID, Version: c.Version}}) {
-		t.Fatalf("payload: unchanged=%v, %d assignments, cancel %v; want the cancel order only", p.Unchanged, len(p.Assignments), p.Cancel)
+	checkin()
+	if p := r.held; len(p.Assignments) != 0 || !slices.Equal(p.Cancel, []protocol.RunRef{{ID: c.ID, Version: c.Version}}) {
+		t.Fatalf("payload: %d assignments, cancel %v; want the cancel order only", len(p.Assignments), p.Cancel)
+	}
+	// Past the window the order still holds: the status says it runs.
+	r.clock = r.clock.Add(cancelWindow(protocol.DefaultConfig))
+	checkin()
+	if p := r.held; !slices.Equal(p.Cancel, []protocol.RunRef{{ID: c.ID, Version: c.Version}}) {
+		t.Fatalf("payload past the window: cancel %v; want the order while cancelling", p.Cancel)
 	}
 }

@@ -202,10 +202,16 @@ func (s *Server) fillPayload(ctx context.Context, p *protocol.CheckinPayload, d 
 	if err != nil {
 		return false, nil, time.Time{}, fmt.Errorf("read statuses: %w", err)
 	}
-	if dc.cancelled, err = s.cancelledHere(ctx, d.ID, dc.scripts); err != nil {
+	cancels, err := s.cancellationsHere(ctx, d.ID, dc.scripts)
+	if err != nil {
 		return false, nil, time.Time{}, fmt.Errorf("read cancellations: %w", err)
 	}
-	p.Cancel = cancelOrders(d, held)
+	dc.cancelled = map[string]bool{}
+	for _, c := range cancels {
+		dc.cancelled[c.ConfigID] = true
+	}
+	var ordersLapse time.Time
+	p.Cancel, ordersLapse = cancelOrders(d, held, cancels, cancelWindow(p.Config), now)
 	sent := map[string]bool{}
 	if dc.inEffect != nil {
 		// A device that no Mobile@Work configuration reaches runs no script.
@@ -236,7 +242,8 @@ func (s *Server) fillPayload(ctx context.Context, p *protocol.CheckinPayload, d 
 		s.Log.Error("record configuration statuses", zap.String("device", d.ID), zap.Error(err))
 		complete = false
 	}
-	return complete, after, refreshAt, nil
+	// A lapsing cancel order changes the payload as a next run does.
+	return complete, after, earliest(refreshAt, ordersLapse), nil
 }
 
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, what string, err error) {

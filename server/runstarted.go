@@ -70,6 +70,10 @@ func (s *Server) markStarted(ctx context.Context, d store.Device, c store.Config
 	if err := s.setRunStatus(ctx, d, c.ID, c.Version, store.StatusRunning, startedDetail(n), s.now()); err != nil {
 		return err
 	}
+	// A cancel that committed while the status was written is not undone.
+	if s.cancelledOn(ctx, d.ID, c) {
+		return s.stopCancelledRun(ctx, d, c)
+	}
 	res, late, err := s.supersedingResult(ctx, d.ID, n)
 	if err != nil || !late {
 		return err
