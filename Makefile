@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X github.com/mobileatwork/mobileatwork/internal/version.Versio
 GO      ?= go
 export CGO_ENABLED = 0
 
-.PHONY: build test vet demo cross bench bench-server bench-agent-rss soak pkg clean
+.PHONY: build test vet demo darwin-agents cross bench bench-server bench-agent-rss soak pkg clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/mobileatwork ./cmd/mobileatwork-server
@@ -20,8 +20,8 @@ vet:
 test: vet
 	$(GO) test -count=1 -timeout 9m ./...
 
-demo: build
-	BIN=bin ./scripts/demo.sh
+demo: build darwin-agents
+	BIN=bin AGENT_DIR=dist/darwin ./scripts/demo.sh
 
 cross:
 	GOOS=darwin GOARCH=arm64 $(GO) build ./...
@@ -51,10 +51,14 @@ soak:
 	MAW_SOAK_ITERATIONS=$${SOAK_ITERATIONS:-500} $(GO) test -count=1 -timeout 60m -run '^TestSoak$$' -v ./e2e/ | grep -E 'soak:|^(--- |ok|FAIL)'
 
 
-pkg:
+# The two thin darwin agents the package (and the server's download links)
+# are built from.
+darwin-agents:
 	mkdir -p dist/darwin
 	GOOS=darwin GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/darwin/mobileatwork-arm64 ./cmd/mobileatwork
 	GOOS=darwin GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/darwin/mobileatwork-amd64 ./cmd/mobileatwork
+
+pkg: darwin-agents
 	$(GO) run ./cmd/mawpkg --version $(VERSION) --arm64 dist/darwin/mobileatwork-arm64 \
 	  --amd64 dist/darwin/mobileatwork-amd64 --out dist/MobileAtWork-$(VERSION).pkg $(PKGSIGN)
 

@@ -5,9 +5,9 @@
 set -euo pipefail
 bin=${BIN:-bin}
 work=$(mktemp -d -t mobileatwork-demo.XXXXXX)
-srv_pid=""; ui_pid=""; agent_pid=""
+srv_pid=""; ui_pid=""; agent_pid=""; reg_pid=""
 cleanup() {
-  for p in $agent_pid $ui_pid $srv_pid; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+  for p in $reg_pid $agent_pid $ui_pid $srv_pid; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -18,10 +18,13 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "create a tenant (CA, signing certificate, TLS certificate, database)"
 "$S" init --data "$data"
-"$S" serve --data "$data" --listen 127.0.0.1:0 --addr-file "$work/addr" >"$work/serve.log" 2>&1 &
+# Beside the device API, the public enrollment listener serves download
+# links; it builds each link's package from the thin darwin agents.
+"$S" serve --data "$data" --listen 127.0.0.1:0 --addr-file "$work/addr" \
+  --enroll-listen 127.0.0.1:0 --enroll-addr-file "$work/enroll-addr" --agent-dir "${AGENT_DIR:-dist/darwin}" >"$work/serve.log" 2>&1 &
 srv_pid=$!
-for _ in $(seq 1 100); do [ -s "$work/addr" ] && break; sleep 0.05; done
-[ -s "$work/addr" ] || { cat "$work/serve.log"; echo "server did not start" >&2; exit 1; }
+for _ in $(seq 1 100); do [ -s "$work/addr" ] && [ -s "$work/enroll-addr" ] && break; sleep 0.05; done
+[ -s "$work/addr" ] && [ -s "$work/enroll-addr" ] || { cat "$work/serve.log"; echo "server did not start" >&2; exit 1; }
 url="https://$(cat "$work/addr")"
 echo "serving on $url"
 
@@ -94,6 +97,39 @@ step "run now: the agent daemon holds the wake channel; the server asks it to ch
 agent_pid=$!
 echo "(the daemon checks in every 15 minutes, the tenant's interval; \`run\` wakes it)"
 "$S" run --data "$data" --script hello --device "$device" --input who=run-now --wait 30s
+
+# fetch URL [CURL ARGS...] fetches with the tenant CA pinned; the URL,
+# which carries a secret, goes to curl on stdin, not in its argv.
+fetch() { local u=$1; shift; printf 'url = "%s"\n' "$u" | curl -sS --cacert "$data/pki/ca.crt" -K - "$@"; }
+
+step "getting the agent onto Macs: a one-time download link on the public enrollment listener"
+"$S" tenant set --data "$data" "server_url=$url" "enroll_url=https://$(cat "$work/enroll-addr")"
+link=$("$S" link create --data "$data" --user ada@example.com | tail -1)
+echo "download link (send it by e-mail): $link"
+echo "the page says:"
+fetch "$link" | sed -e 's/<[^>]*>//g' -e 's/^[[:space:]]*//' | grep -E 'Mobile@Work|Download|SHA-256' | head -4 | sed 's/^/  /'
+code=$(fetch "$link/MobileAtWork.pkg" -o "$work/MobileAtWork-ada.pkg" -w '%{http_code}')
+echo "first download: HTTP $code, $(wc -c <"$work/MobileAtWork-ada.pkg") bytes, sha256 $(sha256sum "$work/MobileAtWork-ada.pkg" | cut -c1-64)"
+echo "second download: HTTP $(fetch "$link/MobileAtWork.pkg" -o /dev/null -w '%{http_code}') (the link was for one download)"
+"$S" link list --data "$data"
+
+step "registration from the Mac: the \"Register this Mac\" page on loopback (what the UI agent opens after the generic package)"
+"$A" register ui --state-dir "$work/mac2" >"$work/reg" 2>"$work/reg.log" &
+reg_pid=$!
+for _ in $(seq 1 100); do [ -s "$work/reg" ] && break; sleep 0.05; done
+page=$(head -1 "$work/reg"); origin=$(printf '%s' "$page" | sed -E 's#^(http://[^/]+)/.*#\1#')
+echo "page (loopback, per-run secret): $page"
+printf 'url = "%s"\n' "$page" | curl -sS -L -c "$work/jar" -b "$work/jar" -K - >"$work/reg.html"
+form=$(sed -n 's/.*name="form_token" value="\([^"]*\)".*/\1/p' "$work/reg.html")
+token2=$("$S" token create --data "$data" --user bob@example.com | tail -1)
+echo "the user pastes a token from \`token create\` and submits; the page answers:"
+answer=$(printf '%s' "$token2" | curl -sS -b "$work/jar" -H "Origin: $origin" --data-urlencode "form_token=$form" \
+  --data-urlencode "server=$url" --data-urlencode "token@-" "$origin/register")
+echo "  $answer"
+case $answer in *'"registered":true'*) ;; *) echo "registration failed" >&2; exit 1 ;; esac
+wait "$reg_pid"; reg_pid=""
+tail -1 "$work/reg"
+"$S" devices --data "$data"
 
 if [ -n "${KEEP:-}" ]; then
   step "server, agent daemon and Apps@Work page stay up: open the URL above; Ctrl-C to stop"

@@ -51,7 +51,7 @@ encrypted with the tenant's certificate) and reports results and inventory.`,
 	root.AddCommand(catalogCmd())
 	root.AddCommand(lifecycleCmds()...)
 	root.AddCommand(onboardingCmd(), uiCmd())
-	root.AddCommand(eventCmd())
+	root.AddCommand(eventCmd(), registerCmd())
 	return root
 }
 
