@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mobileatwork/mobileatwork/internal/version"
+	"github.com/mobileatwork/mobileatwork/packaging/xar"
 	"github.com/mobileatwork/mobileatwork/server/linkpage"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
@@ -37,6 +38,8 @@ type EnrollOptions struct {
 	// Version is the agent version written into packages; empty is the
 	// server's.
 	Version string
+	// Signer signs the packages as productsign does; nil leaves them unsigned.
+	Signer *xar.Signer
 }
 
 // LinkHandler answers download links: GET /e/SECRET, the page, and GET
@@ -219,7 +222,7 @@ func (h *LinkHandler) build(ctx context.Context, l store.Link) (store.Link, erro
 	now := h.s.now()
 	pkg, info, err := h.s.buildPackage(ctx, PackageOptions{
 		AgentDir: h.o.AgentDir, User: l.User, Uses: l.Uses, TTL: l.ExpiresAt.Sub(now) + LinkTokenGrace,
-		Version: h.o.Version, Created: now.Truncate(time.Second),
+		Version: h.o.Version, Created: now.Truncate(time.Second), Signer: h.o.Signer,
 	})
 	if err != nil {
 		return l, err

@@ -3,9 +3,14 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"debug/macho"
 	"errors"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -373,5 +378,44 @@ func TestPackageDefaultsToTheKeptServerURL(t *testing.T) {
 	})
 	if err != nil || p.ServerURL != "https://localhost:8443" {
 		t.Fatalf("package %+v %v, want the kept server URL", p, err)
+	}
+}
+
+// With a signing identity, serve signs the packages of download links as
+// productsign does: the archive verifies, signed by that identity.
+func TestLinkPackageSignedWhenConfigured(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "Developer ID Installer: Test (TEAMID1234)"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newTenant(t)
+	if _, err := s.SetTenantURLs(t.Context(), []string{"server_url=https://127.0.0.1:8443", "enroll_url=https://enroll.example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.NewLinkHandler(EnrollOptions{AgentDir: agentDir(t, macho.CpuArm64, macho.CpuAmd64), Version: "1.4.2",
+		Signer: &xar.Signer{Key: key, Chain: []*x509.Certificate{leaf}}}))
+	t.Cleanup(ts.Close)
+	li, err := s.CreateLink(t.Context(), "ada@example.com", 1, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, pkg := get(t, ts.URL+pathOf(t, li)+"/MobileAtWork.pkg")
+	if code != http.StatusOK {
+		t.Fatalf("download: %d %s", code, pkg)
+	}
+	chain, err := xar.Verify(strings.NewReader(pkg), int64(len(pkg)))
+	if err != nil || len(chain) == 0 || !chain[0].Equal(leaf) {
+		t.Fatalf("the link's package: signed by %v, %v; want the configured identity", chain, err)
 	}
 }

@@ -20,6 +20,8 @@ func enrollFlags(cmd *cobra.Command) {
 	f.String("enroll-cert", "", "PEM certificate chain of the enrollment listener (default: the server's TLS certificate)")
 	f.String("enroll-key", "", "PEM private key of --enroll-cert")
 	f.String("agent-dir", "", "directory of mobileatwork-arm64 and mobileatwork-amd64, to build the packages of download links")
+	f.String("sign-cert", "", "sign the packages of download links with this PEM certificate chain of a Developer ID Installer identity, leaf first")
+	f.String("sign-key", "", "PEM RSA private key of --sign-cert")
 }
 
 // serveEnroll starts the public enrollment listener when --enroll-listen
@@ -28,7 +30,7 @@ func enrollFlags(cmd *cobra.Command) {
 func serveEnroll(ctx context.Context, s *server.Server) (context.Context, func(), error) {
 	addr := v.GetString("enroll-listen")
 	if addr == "" {
-		for _, f := range []string{"enroll-cert", "enroll-key", "agent-dir", "enroll-addr-file"} {
+		for _, f := range []string{"enroll-cert", "enroll-key", "agent-dir", "enroll-addr-file", "sign-cert", "sign-key"} {
 			if v.GetString(f) != "" {
 				return nil, nil, fmt.Errorf("--%s needs --enroll-listen ADDR", f)
 			}
@@ -47,6 +49,11 @@ func serveEnroll(ctx context.Context, s *server.Server) (context.Context, func()
 		}
 		o.Cert = &c
 	}
+	signer, err := loadSigner(v.GetString("sign-cert"), v.GetString("sign-key"))
+	if err != nil {
+		return nil, nil, err
+	}
+	o.Signer = signer
 	if o.AgentDir != "" {
 		if st, err := os.Stat(o.AgentDir); err != nil || !st.IsDir() {
 			return nil, nil, fmt.Errorf("--agent-dir %s: not a directory; give the directory of the two thin darwin executables (make pkg writes them to dist/darwin)", o.AgentDir)
