@@ -141,13 +141,16 @@ func (r *runs) allowed(ref protocol.RunRef) error {
 
 // forbids is allowed with r.mu held.
 func (r *runs) forbids(ref protocol.RunRef) error {
+	// Withdrawn comes before cancelled: the server sends an order for a
+	// while after a cancel, and a run the payload no longer holds was
+	// never started, so there is nothing to report.
 	switch {
 	case r.stopped != "":
 		return stoppedCause(r.stopped)
-	case r.cancel[ref]:
-		return errCancelledByAdmin
 	case r.live != nil && !r.live[ref]:
 		return errWithdrawn
+	case r.cancel[ref]:
+		return errCancelledByAdmin
 	}
 	return nil
 }
