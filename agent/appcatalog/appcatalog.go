@@ -311,18 +311,10 @@ func (s *Service) install(ctx context.Context, o protocol.AppOffer) error {
 	if isAgent(o) {
 		return s.upgrade(ctx, o)
 	}
-	dir := filepath.Join(s.o.StateDir, "downloads")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("download %s: %w", o.Name, err)
-	}
-	pkg := filepath.Join(dir, o.ID+".pkg")
+	pkg, comps, err := s.download(ctx, o, "install")
 	defer os.Remove(pkg)
-	if err := s.o.Source.DownloadAsset(ctx, *o.Package, MaxPackage, pkg); err != nil {
-		return fmt.Errorf("download %s: %w", o.Name, err)
-	}
-	comps, err := installer.ReadComponents(pkg)
 	if err != nil {
-		return fmt.Errorf("install %s: %w", o.Name, err)
+		return err
 	}
 	if err := s.o.Installer.Install(ctx, pkg); err != nil {
 		return fmt.Errorf("install %s: %w", o.Name, err)
@@ -340,6 +332,24 @@ func (s *Service) install(ctx context.Context, o protocol.AppOffer) error {
 		}
 	}
 	return nil
+}
+
+// download fetches offer o's package into the downloads directory, checked
+// against the digest of the signed check-in, and reads its components;
+// verb names the act in errors. The caller removes pkg, whatever err.
+func (s *Service) download(ctx context.Context, o protocol.AppOffer, verb string) (pkg string, comps []installer.Component, err error) {
+	dir := filepath.Join(s.o.StateDir, "downloads")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", nil, fmt.Errorf("download %s: %w", o.Name, err)
+	}
+	pkg = filepath.Join(dir, o.ID+".pkg")
+	if err := s.o.Source.DownloadAsset(ctx, *o.Package, MaxPackage, pkg); err != nil {
+		return pkg, nil, fmt.Errorf("download %s: %w", o.Name, err)
+	}
+	if comps, err = installer.ReadComponents(pkg); err != nil {
+		return pkg, nil, fmt.Errorf("%s %s: %w", verb, o.Name, err)
+	}
+	return pkg, comps, nil
 }
 
 func (s *Service) publish(ctx context.Context) {

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
-	"github.com/mobileatwork/mobileatwork/agent/installer"
 	"github.com/mobileatwork/mobileatwork/internal/appversion"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
@@ -54,18 +52,10 @@ func (s *Service) agentOutdated(ctx context.Context, id string) bool {
 // never to the ordinary installer, whose process the package's scripts
 // would kill with the daemon.
 func (s *Service) upgrade(ctx context.Context, o protocol.AppOffer) error {
-	dir := filepath.Join(s.o.StateDir, "downloads")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("download %s: %w", o.Name, err)
-	}
-	pkg := filepath.Join(dir, o.ID+".pkg")
+	pkg, comps, err := s.download(ctx, o, "upgrade")
 	defer os.Remove(pkg)
-	if err := s.o.Source.DownloadAsset(ctx, *o.Package, MaxPackage, pkg); err != nil {
-		return fmt.Errorf("download %s: %w", o.Name, err)
-	}
-	comps, err := installer.ReadComponents(pkg)
 	if err != nil {
-		return fmt.Errorf("upgrade %s: %w", o.Name, err)
+		return err
 	}
 	if len(comps) != 1 || !strings.EqualFold(comps[0].ID, protocol.AgentPackageID) {
 		return fmt.Errorf("upgrade %s: %w", o.Name, ErrNotAgentPackage)
