@@ -137,6 +137,13 @@ func (h *LinkHandler) download(w http.ResponseWriter, r *http.Request) {
 		h.write(w, r, http.StatusGone, state)
 		return
 	}
+	if r.Method == http.MethodHead {
+		// A link checker or a mail scanner looking: no build, no use taken.
+		linkpage.SetHeaders(w.Header())
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	l, err := h.packageOf(r.Context(), l)
 	if err != nil {
 		h.s.Log.Error("build the package of a download link", zap.String("link", l.ID), zap.Error(err))

@@ -419,3 +419,36 @@ func TestLinkPackageSignedWhenConfigured(t *testing.T) {
 		t.Fatalf("the link's package: signed by %v, %v; want the configured identity", chain, err)
 	}
 }
+
+// A HEAD of the package, as link checkers and mail scanners send, builds
+// nothing and takes no use: the one download stays the user's.
+func TestLinkHeadTakesNoUse(t *testing.T) {
+	s, ts := linkTenant(t, agentDir(t, macho.CpuArm64, macho.CpuAmd64))
+	li, err := s.CreateLink(t.Context(), "ada@example.com", 1, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := ts.URL + pathOf(t, li) + "/MobileAtWork.pkg"
+	for range 3 {
+		resp, err := http.Head(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("HEAD: %d, want 200", resp.StatusCode)
+		}
+	}
+	if ls, _ := s.Links(t.Context()); ls[0].Downloads != 0 || ls[0].PackageSHA256 != "" {
+		t.Fatalf("after HEADs: %d downloads, package %q; want none built or counted", ls[0].Downloads, ls[0].PackageSHA256)
+	}
+	if toks, _ := s.Tokens(t.Context()); len(toks) != 0 {
+		t.Fatalf("HEADs made tokens: %+v", toks)
+	}
+	if code, _ := get(t, url); code != http.StatusOK {
+		t.Fatalf("the download after the HEADs: %d, want 200", code)
+	}
+	if code, _ := get(t, url); code != http.StatusGone {
+		t.Fatalf("a second download: %d, want 410", code)
+	}
+}
