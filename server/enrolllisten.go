@@ -151,11 +151,9 @@ func (h *LinkHandler) download(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if l, err = h.s.Store.CountLinkDownload(r.Context(), l.ID, h.s.now()); err != nil {
-		for sentinel, state := range map[error]string{store.ErrLinkUsed: linkpage.Used, store.ErrLinkExpired: linkpage.Expired, store.ErrLinkRevoked: linkpage.Revoked} {
-			if errors.Is(err, sentinel) {
-				h.write(w, r, http.StatusGone, state)
-				return
-			}
+		if state := store.RefusedState(err); state != "" {
+			h.write(w, r, http.StatusGone, state)
+			return
 		}
 		h.s.Log.Error("count a download", zap.String("link", l.ID), zap.Error(err))
 		h.write(w, r, http.StatusServiceUnavailable, linkpage.Unavailable)

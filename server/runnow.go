@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -48,11 +47,12 @@ func (s *Server) RunNow(ctx context.Context, req RunNowRequest) (RunNow, error) 
 	if req.Expires < 0 {
 		return RunNow{}, invalid("--expires must be a positive duration (e.g. 30m or 24h), not %s", req.Expires)
 	}
+	ids, err := deviceList(req.Devices)
+	if err != nil {
+		return RunNow{}, err
+	}
 	words := append([]string(nil), req.To...)
-	for _, id := range req.Devices {
-		if id = strings.TrimSpace(id); id == "" || strings.Contains(id, ",") {
-			return RunNow{}, invalid("--device %q: give one device id; see `mobileatwork-server devices`", id)
-		}
+	for _, id := range ids {
 		words = append(words, distribution.Device+":"+id)
 	}
 	if len(words) == 0 {
@@ -84,11 +84,11 @@ func (s *Server) RunNow(ctx context.Context, req RunNowRequest) (RunNow, error) 
 	if err := s.create(ctx, c); err != nil {
 		return RunNow{}, err
 	}
-	ids := make([]string, len(reached))
+	woken := make([]string, len(reached))
 	for i, d := range reached {
-		ids[i] = d.ID
+		woken[i] = d.ID
 	}
-	if err := s.Store.RequestWakes(ctx, ids, now, wakeExpiry(now, c.ExpiresAt)); err != nil {
+	if err := s.Store.RequestWakes(ctx, woken, now, wakeExpiry(now, c.ExpiresAt)); err != nil {
 		return RunNow{Config: c, Devices: reached}, fmt.Errorf("configuration %s reaches its devices at their next check-in, but waking them failed: %w", c.ID, err)
 	}
 	return RunNow{Config: c, Devices: reached}, nil

@@ -57,6 +57,32 @@ func (l Link) State(now time.Time) string {
 	}
 }
 
+// Refusal is the error CountLinkDownload fails with for a link that
+// allows no download at now: ErrLinkRevoked, ErrLinkUsed or
+// ErrLinkExpired, as State decides; nil for an active link.
+func (l Link) Refusal(now time.Time) error {
+	switch l.State(now) {
+	case LinkRevoked:
+		return ErrLinkRevoked
+	case LinkUsed:
+		return ErrLinkUsed
+	case LinkExpired:
+		return ErrLinkExpired
+	}
+	return nil
+}
+
+// RefusedState is the state a refusal of CountLinkDownload stands for;
+// "" for any other error.
+func RefusedState(err error) string {
+	for sentinel, state := range map[error]string{ErrLinkRevoked: LinkRevoked, ErrLinkUsed: LinkUsed, ErrLinkExpired: LinkExpired} {
+		if errors.Is(err, sentinel) {
+			return state
+		}
+	}
+	return ""
+}
+
 // LinkStore keeps download links.
 type LinkStore interface {
 	// CreateLink stores a new link; ErrExists when its id or hash is taken.

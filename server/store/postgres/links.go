@@ -133,14 +133,10 @@ RETURNING `+linkColumns, now, id))
 		if l, err = scanLink(q.QueryRow(ctx, `SELECT `+linkColumns+` FROM links WHERE id = $1`, id)); err != nil {
 			return notFound(err)
 		}
-		switch l.State(now) {
-		case store.LinkRevoked:
-			return store.ErrLinkRevoked
-		case store.LinkUsed:
-			return store.ErrLinkUsed
-		default:
-			return store.ErrLinkExpired
+		if err := l.Refusal(now); err != nil {
+			return err
 		}
+		return store.ErrLinkExpired // refused by the UPDATE at now: its expiry is now
 	})
 	if err != nil {
 		return store.Link{}, fmt.Errorf("count link download: %w", err)

@@ -152,24 +152,15 @@ RETURNING `+linkColumns, formatTime(now), id, formatTime(now)))
 		if err != nil {
 			return err
 		}
-		return linkRefusal(l, now)
+		if err := l.Refusal(now); err != nil {
+			return err
+		}
+		return store.ErrLinkExpired // refused by the UPDATE at now: its expiry is now
 	})
 	if err != nil {
 		return store.Link{}, fmt.Errorf("count link download: %w", err)
 	}
 	return l, nil
-}
-
-// linkRefusal is the sentinel of a link that cannot be downloaded at now.
-func linkRefusal(l store.Link, now time.Time) error {
-	switch l.State(now) {
-	case store.LinkRevoked:
-		return store.ErrLinkRevoked
-	case store.LinkUsed:
-		return store.ErrLinkUsed
-	default:
-		return store.ErrLinkExpired
-	}
 }
 
 func scanLink(r scanner) (store.Link, error) {
