@@ -557,19 +557,12 @@ func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request, d store.Devi
 		s.fail(w, r, http.StatusNotFound, "no such script version")
 		return
 	}
-	dc, err := s.configsFor(r.Context(), d)
-	if err != nil {
-		s.internal(w, r, "resolve configurations", err)
+	c, ok := s.deviceScript(w, r, d, id)
+	if !ok {
 		return
 	}
-	var c *store.Configuration
-	for i := range dc.scripts {
-		if dc.scripts[i].ID == id {
-			c = &dc.scripts[i]
-		}
-	}
-	if c == nil || dc.inEffect == nil || expired(*c, s.now()) || s.cancelledOn(r.Context(), d.ID, *c) {
-		s.fail(w, r, http.StatusNotFound, "no such script configuration for this device")
+	if expired(*c, s.now()) || s.cancelledOn(r.Context(), d.ID, *c) {
+		s.fail(w, r, http.StatusNotFound, noScriptConfiguration)
 		return
 	}
 	sv, err := s.Store.ScriptVersion(r.Context(), c.Script.ScriptID, version)
@@ -595,6 +588,30 @@ func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request, d store.Devi
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Write(b)
+}
+
+// noScriptConfiguration answers a device route about a script
+// configuration that does not reach the device.
+const noScriptConfiguration = "no such script configuration for this device"
+
+// deviceScript is script configuration id as it reaches device d, with a
+// Mobile@Work configuration in effect; otherwise it answers the request
+// (404, or the failure to resolve) and reports false.
+func (s *Server) deviceScript(w http.ResponseWriter, r *http.Request, d store.Device, id string) (*store.Configuration, bool) {
+	dc, err := s.configsFor(r.Context(), d)
+	if err != nil {
+		s.internal(w, r, "resolve configurations", err)
+		return nil, false
+	}
+	if dc.inEffect != nil {
+		for i := range dc.scripts {
+			if dc.scripts[i].ID == id {
+				return &dc.scripts[i], true
+			}
+		}
+	}
+	s.fail(w, r, http.StatusNotFound, noScriptConfiguration)
+	return nil, false
 }
 
 func validStatus(s string) bool { return slices.Contains(protocol.ResultStatuses, s) }

@@ -27,23 +27,11 @@ func (s *Server) handleRunStarted(w http.ResponseWriter, r *http.Request, d stor
 		s.fail(w, r, http.StatusBadRequest, "run start refused: "+why)
 		return
 	}
-	ctx := r.Context()
-	dc, err := s.configsFor(ctx, d)
-	if err != nil {
-		s.internal(w, r, "resolve configurations", err)
+	c, ok := s.deviceScript(w, r, d, n.AssignmentID)
+	if !ok {
 		return
 	}
-	var c *store.Configuration
-	for i := range dc.scripts {
-		if dc.scripts[i].ID == n.AssignmentID {
-			c = &dc.scripts[i]
-		}
-	}
-	if c == nil || dc.inEffect == nil {
-		s.fail(w, r, http.StatusNotFound, "no such script configuration for this device")
-		return
-	}
-	if err := s.markStarted(ctx, d, *c, n); err != nil {
+	if err := s.markStarted(r.Context(), d, *c, n); err != nil {
 		s.internal(w, r, "record run start", err)
 		return
 	}
