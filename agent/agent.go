@@ -129,15 +129,25 @@ type Agent struct {
 	uiWake  chan struct{}
 
 	runs runs // the script running now, and the orders that may stop it (cancel.go)
-	// retried tells the daemon to compute its next wake-up again, after a
-	// batch that recorded a retry (retryRecorded) it does not know of.
-	retried       chan struct{}
+	// again tells the daemon to look at what is due and compute its next
+	// wake-up again (see lookAgain): after a batch that recorded a retry
+	// (retryRecorded), and at each trigger occurrence.
+	again         chan struct{}
 	retryRecorded atomic.Bool
-	// triggers records logins, network changes and events; fired wakes
-	// the daemon at each, and firedGen counts them (see refireSince).
+	// triggers records logins, network changes and events; firedGen
+	// counts their occurrences (see refireSince).
 	triggers *trigger.Record
-	fired    chan struct{}
 	firedGen atomic.Uint64
+}
+
+// lookAgain leaves the daemon a token (one at most: they coalesce) to run
+// what is due from the payload it holds and compute its next wake-up
+// again, which neither a recorded retry nor a trigger occurrence is in.
+func (a *Agent) lookAgain() {
+	select {
+	case a.again <- struct{}{}:
+	default: // one is pending already
+	}
 }
 
 // New loads the identity and opens the state directory. It changes nothing:
@@ -201,7 +211,7 @@ func New(o Options) (*Agent, error) {
 	a := &Agent{o: o, id: id, api: api, client: api.http, outbox: ob, ledger: lg}
 	a.maxAnswer.Store(protocol.MaxResponseBody)
 	a.ui, a.uiWake = newUIOffer(a, o.UISessionDir), make(chan struct{}, 1)
-	a.retried = make(chan struct{}, 1)
+	a.again = make(chan struct{}, 1)
 	a.bg = routines.New(context.Background())
 	if err := a.openTriggers(); err != nil {
 		return nil, err

@@ -83,7 +83,7 @@ func (a *Agent) Daemon(ctx context.Context) error {
 				wake = t
 			}
 		}
-		ok, woke := sleepOrWake(ctx, a.o.Clock, max(wake.Sub(a.o.Clock.Now()), 100*time.Millisecond), woken, a.retried, a.fired)
+		ok, woke := sleepOrWake(ctx, a.o.Clock, max(wake.Sub(a.o.Clock.Now()), 100*time.Millisecond), woken, a.again)
 		if woke {
 			a.o.Log.Info("the server asked for a check-in now")
 			nextCheckin = wokenCheckin(a.o.Clock.Now(), lastCheckin, nextCheckin)

@@ -164,9 +164,6 @@ func (a *Agent) afterBatch(p *protocol.CheckinPayload, start time.Time) {
 		}
 	}
 	if again {
-		select {
-		case a.retried <- struct{}{}:
-		default: // the daemon already is to look again
-		}
+		a.lookAgain()
 	}
 }

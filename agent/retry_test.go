@@ -406,7 +406,7 @@ func TestAfterBatchTellsTheDaemon(t *testing.T) {
 	p, _ := retriedCheckin(t, e, a, schedule.Spec{Kind: schedule.Once}, 3)
 	told := func() bool {
 		select {
-		case <-a.retried:
+		case <-a.again:
 			return true
 		default:
 			return false

@@ -39,13 +39,13 @@ func (a *Agent) openTriggers() error {
 	if err != nil {
 		return err
 	}
-	a.triggers, a.fired = r, make(chan struct{}, 1)
+	a.triggers = r
 	return nil
 }
 
 // watchTriggers looks for trigger occurrences until ctx ends and, at
-// each, leaves a token in a.fired (one at most: occurrences coalesce) so
-// the daemon runs what is due from the payload it holds.
+// each, has the daemon look again (lookAgain) to run what is due from the
+// payload it holds.
 func (a *Agent) watchTriggers(ctx context.Context) {
 	for {
 		if a.observeTriggers(a.o.Clock.Now()) {
@@ -60,10 +60,7 @@ func (a *Agent) watchTriggers(ctx context.Context) {
 // fire wakes the daemon to run what an occurrence made due.
 func (a *Agent) fire() {
 	a.firedGen.Add(1)
-	select {
-	case a.fired <- struct{}{}:
-	default: // one is pending already
-	}
+	a.lookAgain()
 }
 
 // refireSince wakes the daemon again when an occurrence came while the

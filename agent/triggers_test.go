@@ -297,28 +297,28 @@ func TestWatchTriggersWakes(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case <-a.fired:
+	case <-a.again:
 		t.Fatal("the first look woke the daemon")
 	default:
 	}
 	m.set("ada")
 	clock.Advance(triggerPoll)
-	<-a.fired // the login wakes it
+	<-a.again // the login wakes it
 	cancel()
 	<-done
 
 	gen := a.firedGen.Load()
 	a.refireSince(gen)
 	select {
-	case <-a.fired:
+	case <-a.again:
 		t.Fatal("woken again with nothing new")
 	default:
 	}
 	a.fire()
-	<-a.fired
+	<-a.again
 	a.refireSince(gen) // fired while busy
 	select {
-	case <-a.fired:
+	case <-a.again:
 	default:
 		t.Fatal("an occurrence while busy did not wake the daemon again")
 	}

@@ -125,10 +125,10 @@ func wakeBackoff(failures int, retryAfter time.Duration) time.Duration {
 	return doubling(wakeBackoffMin, wakeBackoffMax, failures)
 }
 
-// sleepOrWake sleeps d unless a token arrives in wake (woke), in again
-// (the sleep is to be computed again) or in fired (a trigger occurred)
-// first; ok is false when ctx ended.
-func sleepOrWake(ctx context.Context, clock clockwork.Clock, d time.Duration, wake, again, fired <-chan struct{}) (ok, woke bool) {
+// sleepOrWake sleeps d unless a token arrives in wake (woke) or in again
+// (what is due and the sleep are to be looked at again) first; ok is false
+// when ctx ended.
+func sleepOrWake(ctx context.Context, clock clockwork.Clock, d time.Duration, wake, again <-chan struct{}) (ok, woke bool) {
 	t := clock.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -139,8 +139,6 @@ func sleepOrWake(ctx context.Context, clock clockwork.Clock, d time.Duration, wa
 	case <-wake:
 		return true, true
 	case <-again:
-		return true, false
-	case <-fired:
 		return true, false
 	}
 }
