@@ -38,9 +38,7 @@ daemon tries again when it starts.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			o := agent.EnrollOptions{
-				StateDir: v.GetString("state-dir"), Facts: agent.DeviceFacts(version.Version), Capabilities: version.Capabilities(),
-			}
+			o := enrollOptions()
 			if file := v.GetString("from-file"); file != "" {
 				if v.GetString("server") != "" || v.GetString("token") != "" || v.GetString("token-file") != "" {
 					return errors.New("--from-file takes the server and the token from the file: give no --server, --token or --token-file")
@@ -103,7 +101,13 @@ func forOrg(name string) string {
 func enrollAtStart(log *zap.Logger) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	agent.EnrollAtStart(ctx, launchd.EnrollFilePath, nil, agent.EnrollOptions{
+	agent.EnrollAtStart(ctx, launchd.EnrollFilePath, nil, enrollOptions(), log.Named("enroll"))
+}
+
+// enrollOptions are what every enrollment of this device sends besides
+// its server URL and token: the state directory, facts and capabilities.
+func enrollOptions() agent.EnrollOptions {
+	return agent.EnrollOptions{
 		StateDir: v.GetString("state-dir"), Facts: agent.DeviceFacts(version.Version), Capabilities: version.Capabilities(),
-	}, log.Named("enroll"))
+	}
 }

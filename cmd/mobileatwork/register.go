@@ -16,7 +16,6 @@ import (
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/internal/localweb"
 	"github.com/mobileatwork/mobileatwork/internal/routines"
-	"github.com/mobileatwork/mobileatwork/internal/version"
 	"github.com/mobileatwork/mobileatwork/packaging/launchd"
 )
 
@@ -43,14 +42,6 @@ func awaitRegistration(log *zap.Logger) bool {
 		return false
 	}
 	return true
-}
-
-// enrollOptions are what an enrollment from the page sends besides what
-// the user entered.
-func enrollOptions() agent.EnrollOptions {
-	return agent.EnrollOptions{
-		StateDir: v.GetString("state-dir"), Facts: agent.DeviceFacts(version.Version), Capabilities: version.Capabilities(),
-	}
 }
 
 // pageEnroll enrolls with the server address and token typed on the page.
