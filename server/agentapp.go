@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -58,17 +57,8 @@ func (s *Server) PublishAgent(ctx context.Context, o PublishAgentOptions) (Publi
 	if found && !o.Force && appversion.Compare(version, existing.Version) <= 0 {
 		return PublishedAgent{}, invalid("--version %s is not newer than the published %s (app %s); Macs would not take it as an update: give a newer --version, or --force to republish", version, existing.Version, existing.ID)
 	}
-	popt := packaging.Options{
-		Version: version, Created: o.Created, Signer: o.Signer,
-		ARM64File: filepath.Join(o.AgentDir, AgentARM64), AMD64File: filepath.Join(o.AgentDir, AgentAMD64),
-	}
-	if popt.Created.IsZero() {
-		popt.Created = s.now().Truncate(time.Second)
-	}
-	if popt.ARM64, err = readAgent(popt.ARM64File); err != nil {
-		return PublishedAgent{}, err
-	}
-	if popt.AMD64, err = readAgent(popt.AMD64File); err != nil {
+	popt, err := s.agentPackage(o.AgentDir, version, o.Created, o.Signer)
+	if err != nil {
 		return PublishedAgent{}, err
 	}
 	pkg, err := packaging.Build(popt)

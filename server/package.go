@@ -101,17 +101,8 @@ func (s *Server) buildPackage(ctx context.Context, o PackageOptions) ([]byte, Pa
 	if err != nil {
 		return nil, PackageInfo{}, invalid("--version %q: want e.g. 1.4.2", o.Version)
 	}
-	popt := packaging.Options{
-		Version: version, Created: o.Created, Signer: o.Signer,
-		ARM64File: filepath.Join(o.AgentDir, AgentARM64), AMD64File: filepath.Join(o.AgentDir, AgentAMD64),
-	}
-	if popt.Created.IsZero() {
-		popt.Created = s.now().Truncate(time.Second)
-	}
-	if popt.ARM64, err = readAgent(popt.ARM64File); err != nil {
-		return nil, PackageInfo{}, err
-	}
-	if popt.AMD64, err = readAgent(popt.AMD64File); err != nil {
+	popt, err := s.agentPackage(o.AgentDir, version, o.Created, o.Signer)
+	if err != nil {
 		return nil, PackageInfo{}, err
 	}
 	tok, err := protocol.NewEnrollToken(s.Tenant.CAPin())
@@ -187,6 +178,27 @@ func checkPackageOut(out string) error {
 		return invalid("--out %s: %s is not a directory", out, filepath.Dir(out))
 	}
 	return nil
+}
+
+// agentPackage is the packaging of the agent of version (normalized) from
+// the thin executables in dir, stamped created (zero: now) and signed by
+// signer when there is one.
+func (s *Server) agentPackage(dir, version string, created time.Time, signer *xar.Signer) (packaging.Options, error) {
+	o := packaging.Options{
+		Version: version, Created: created, Signer: signer,
+		ARM64File: filepath.Join(dir, AgentARM64), AMD64File: filepath.Join(dir, AgentAMD64),
+	}
+	if o.Created.IsZero() {
+		o.Created = s.now().Truncate(time.Second)
+	}
+	var err error
+	if o.ARM64, err = readAgent(o.ARM64File); err != nil {
+		return packaging.Options{}, err
+	}
+	if o.AMD64, err = readAgent(o.AMD64File); err != nil {
+		return packaging.Options{}, err
+	}
+	return o, nil
 }
 
 func readAgent(name string) ([]byte, error) {
