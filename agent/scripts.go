@@ -219,8 +219,9 @@ func (a *Agent) result(d due, runID string) protocol.Result {
 
 func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 	log := a.o.Log.With(zap.String("assignment", d.asg.ID), zap.String("script", d.asg.Name))
-	// The latest orders first: a run they forbid is not even fetched (the
-	// server counts a fetch as the run starting).
+	// The latest orders first: a run they forbid is not even fetched (an
+	// agent that did not report starts was counted running by its fetch);
+	// begin looks again just before the run starts.
 	ref := protocol.RunRef{ID: d.asg.ID, Version: d.asg.Version}
 	if cause := a.runs.allowed(ref); cause != nil {
 		return a.notStarted(log, d, cause)
