@@ -42,10 +42,12 @@ tenant and works while "serve" runs.`,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
 			cli.Bind(v, cmd)
 			_ = v.BindEnv("data", "MAW_SERVER_DATA")
+			bindRemoteEnv()
 		},
 	}
 	root.PersistentFlags().String("data", "./maw-data", "tenant data directory (env MAW_SERVER_DATA)")
 	storeFlags(root)
+	remoteFlags(root)
 	root.AddCommand(initCmd(), serveCmd())
 	root.AddCommand(tokenCmds()...)
 	root.AddCommand(packageCmd(), tenantCmd(), linkCmd())
@@ -147,6 +149,11 @@ func serveCmd() *cobra.Command {
 				return err
 			}
 			defer stopEnroll()
+			ctx, stopAdmin, err := serveAdmin(ctx, s)
+			if err != nil {
+				return err
+			}
+			defer stopAdmin()
 			return s.Serve(ctx, v.GetString("listen"), func(a net.Addr) {
 				log.Sugar().Infof("serving the device API on https://%s", a)
 				if f := v.GetString("addr-file"); f != "" {
@@ -167,5 +174,6 @@ func serveCmd() *cobra.Command {
 	cmd.Flags().String("cpu-profile", "", "write a CPU profile of the server to this file until it stops (for go tool pprof)")
 	cmd.Flags().Int("max-wake-waiters", server.DefaultMaxWakeWaiters, "wake requests held at once (idle agents, apart from --max-in-flight); those over it are answered 503 with Retry-After")
 	enrollFlags(cmd)
+	adminListenFlags(cmd)
 	return cmd
 }

@@ -7,8 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mobileatwork/mobileatwork/internal/cli"
-	"github.com/mobileatwork/mobileatwork/server"
-	"github.com/mobileatwork/mobileatwork/server/jsonview"
+	"github.com/mobileatwork/mobileatwork/server/adminapi"
 )
 
 func tokenCmds() []*cobra.Command {
@@ -21,12 +20,14 @@ carries a secret and the SHA-256 pin of the tenant CA, so the agent can check th
 server before it sends anything. Only a hash of the secret is stored. --user
 makes the enrolled device that user's, and adds the user if it is new.`,
 		Args: cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			t, err := s.CreateToken(cmd.Context(), v.GetString("user"), v.GetInt("uses"), v.GetDuration("ttl"))
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			t, err := adminapi.Call(cmd.Context(), c, adminapi.CreateToken, adminapi.TokenRequest{
+				User: v.GetString("user"), Uses: new(v.GetInt("uses")), TTL: v.GetDuration("ttl").String(),
+			})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), t)
+			fmt.Fprintln(cmd.OutOrStdout(), t.Token)
 			return nil
 		}),
 	}
@@ -37,8 +38,8 @@ makes the enrolled device that user's, and adds the user if it is new.`,
 		Use:   "revoke ID",
 		Short: "Make a token unusable at once (ids from `tokens`)",
 		Args:  cli.ExactArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			t, err := s.RevokeToken(cmd.Context(), args[0])
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
+			t, err := adminapi.Call(cmd.Context(), c, adminapi.RevokeToken, adminapi.IDRequest{ID: args[0]})
 			if err != nil {
 				return err
 			}
@@ -52,21 +53,17 @@ makes the enrolled device that user's, and adds the user if it is new.`,
 		Use:   "tokens",
 		Short: "List enrollment tokens (never their secrets)",
 		Args:  cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			ts, err := s.Tokens(cmd.Context())
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			ts, err := adminapi.All(cmd.Context(), c, adminapi.ListTokens, adminapi.ListRequest{})
 			if err != nil {
 				return err
 			}
 			if v.GetBool("json") {
-				out := []jsonview.Token{}
-				for _, t := range ts {
-					out = append(out, jsonview.NewToken(t))
-				}
-				return cli.JSON(cmd.OutOrStdout(), out)
+				return cli.JSON(cmd.OutOrStdout(), ts)
 			}
 			rows := [][]string{}
 			for _, t := range ts {
-				rows = append(rows, []string{t.ID, orDash(t.User), fmt.Sprint(t.UsesLeft), t.State, stamp(t.ExpiresAt), stamp(t.CreatedAt)})
+				rows = append(rows, []string{t.ID, orDash(t.User), fmt.Sprint(t.UsesLeft), t.State, stampAt(t.ExpiresAt), stampAt(t.CreatedAt)})
 			}
 			return cli.Table(cmd.OutOrStdout(), []string{"ID", "USER", "USES LEFT", "STATE", "EXPIRES", "CREATED"}, rows)
 		}),
@@ -81,6 +78,14 @@ func stamp(t time.Time) string {
 		return "never"
 	}
 	return t.Local().Format(time.RFC3339)
+}
+
+// stampAt is stamp for the optional instants of JSON documents.
+func stampAt(t *time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	return stamp(*t)
 }
 
 func orDash(s string) string {

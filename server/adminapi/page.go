@@ -1,0 +1,53 @@
+package adminapi
+
+import (
+	"strconv"
+)
+
+// Paging bounds: a list answers DefaultLimit items unless asked for up to
+// MaxLimit.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 1000
+)
+
+// PageRequest is embedded in the request of every list.
+type PageRequest struct {
+	Limit  int    `json:"limit,omitempty"`
+	Cursor string `json:"cursor,omitempty"` // from the previous page's next
+}
+
+func (p *PageRequest) page() *PageRequest { return p }
+
+// Page is one page of a list; Next, when set, is the cursor of the next.
+type Page[T any] struct {
+	Items []T    `json:"items"`
+	Next  string `json:"next,omitempty"`
+}
+
+// paginate cuts one page out of a whole list. The cursor is the offset of
+// the page's first item: lists whose order is stable between calls (all
+// of them are sorted) page correctly while nothing is added or removed.
+func paginate[T any](all []T, p PageRequest) (Page[T], error) {
+	limit := p.Limit
+	switch {
+	case limit == 0:
+		limit = DefaultLimit
+	case limit < 0 || limit > MaxLimit:
+		return Page[T]{}, badRequest("limit must be between 1 and %d, got %d", MaxLimit, limit)
+	}
+	start := 0
+	if p.Cursor != "" {
+		n, err := strconv.Atoi(p.Cursor)
+		if err != nil || n < 0 {
+			return Page[T]{}, badRequest("cursor %q is not one this server gave", p.Cursor)
+		}
+		start = min(n, len(all))
+	}
+	end := min(start+limit, len(all))
+	out := Page[T]{Items: append([]T{}, all[start:end]...)}
+	if end < len(all) {
+		out.Next = strconv.Itoa(end)
+	}
+	return out, nil
+}
