@@ -3,8 +3,6 @@ package agent
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -19,55 +17,15 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/protocol/tlspin"
 )
 
 // ErrPinMismatch is returned when the server's chain does not end at the CA
 // pinned by the enrollment token.
-var ErrPinMismatch = errors.New("server certificate chain does not match the tenant CA pinned by the token")
+var ErrPinMismatch = tlspin.ErrMismatch
 
-// pinnedTLS trusts exactly the CA whose SHA-256 the token carries. Go cannot
-// express "a root I only know by hash" in RootCAs, so the default
-// verification is replaced — not skipped — by verifyPinned, which performs
-// the full chain and hostname verification against that one root. This is
-// the documented use of InsecureSkipVerify together with VerifyConnection.
-func pinnedTLS(serverName string, pin [32]byte) *tls.Config {
-	return &tls.Config{
-		MinVersion:         tls.VersionTLS12,
-		ServerName:         serverName,
-		InsecureSkipVerify: true, // replaced by VerifyConnection below
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			return verifyPinned(cs, serverName, pin)
-		},
-	}
-}
-
-func verifyPinned(cs tls.ConnectionState, serverName string, pin [32]byte) error {
-	if len(cs.PeerCertificates) == 0 {
-		return ErrPinMismatch
-	}
-	roots := x509.NewCertPool()
-	inter := x509.NewCertPool()
-	found := false
-	for _, c := range cs.PeerCertificates[1:] {
-		if h := sha256.Sum256(c.Raw); subtle.ConstantTimeCompare(h[:], pin[:]) == 1 {
-			roots.AddCert(c)
-			found = true
-		} else {
-			inter.AddCert(c)
-		}
-	}
-	if !found {
-		return ErrPinMismatch
-	}
-	_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
-		DNSName: serverName, Roots: roots, Intermediates: inter,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	})
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrPinMismatch, err)
-	}
-	return nil
-}
+// pinnedTLS trusts exactly the CA whose SHA-256 the token carries.
+func pinnedTLS(serverName string, pin [32]byte) *tls.Config { return tlspin.Config(serverName, pin) }
 
 // deviceTLS is the mutual TLS of every request after enrollment: the server
 // must chain to the pinned tenant CA, and the device shows its certificate.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,12 +22,14 @@ func remoteFlags(root *cobra.Command) {
 	f := root.PersistentFlags()
 	f.String("server", "", "run on this server's admin API, https://HOST:PORT (env MAW_SERVER_URL), instead of --data")
 	f.String("ca", "", "PEM file of the tenant CA the admin API's certificate must chain to (env MAW_CA; pki/ca.crt in the data directory)")
+	f.String("ca-pin", "", "or trust the tenant CA by its SHA-256, as init prints it and enrollment tokens carry it (env MAW_CA_PIN)")
 	f.String("api-token-file", "", "file holding the API token, - for standard input (or env MAW_API_TOKEN); never on the command line")
 }
 
 func bindRemoteEnv() {
 	_ = v.BindEnv("server", "MAW_SERVER_URL")
 	_ = v.BindEnv("ca", "MAW_CA")
+	_ = v.BindEnv("ca-pin", "MAW_CA_PIN")
 }
 
 // withAdmin runs fn on the tenant: remote with --server, else on the data
@@ -60,19 +61,19 @@ func localOnly(fn func(*server.Server, *cobra.Command, []string) error) func(*co
 }
 
 func remoteConn(cmd *cobra.Command) (*adminapi.Remote, error) {
-	caFile := v.GetString("ca")
-	if caFile == "" {
-		return nil, errors.New("--server needs --ca FILE (or MAW_CA): the tenant CA certificate, pki/ca.crt in the server's data directory")
-	}
-	ca, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, fmt.Errorf("--ca: %w", err)
+	trust := adminapi.Trust{Pin: v.GetString("ca-pin")}
+	if f := v.GetString("ca"); f != "" {
+		ca, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("--ca: %w", err)
+		}
+		trust.CAPEM = ca
 	}
 	token, err := apiToken(cmd)
 	if err != nil {
 		return nil, err
 	}
-	return adminapi.NewRemote(v.GetString("server"), token, ca)
+	return adminapi.NewRemote(v.GetString("server"), token, trust)
 }
 
 // apiToken reads the token from --api-token-file or MAW_API_TOKEN: a

@@ -2,8 +2,10 @@ package adminapi
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -213,5 +215,51 @@ func TestPaging(t *testing.T) {
 		if json.Unmarshal(b, &eb); code != http.StatusBadRequest || eb.Code != "bad_request" || eb.Message == "" {
 			t.Errorf("GET /tokens%s: %d %s, want 400 bad_request", bad, code, b)
 		}
+	}
+}
+
+// A remote client trusts the tenant CA by its certificate or its pin, and
+// nothing else.
+func TestRemoteTrust(t *testing.T) {
+	a := newAPI(t)
+	ctx := context.Background()
+	good := fmt.Sprintf("%x", a.s.Tenant.CAPin())
+	bad := fmt.Sprintf("%x", sha256.Sum256([]byte("another CA")))
+	cases := []struct {
+		name  string
+		trust Trust
+		want  string
+	}{
+		{"pinned", Trust{Pin: good}, ""},
+		{"another pin", Trust{Pin: bad}, "does not match the tenant CA"},
+		{"a short pin", Trust{Pin: "abcd"}, "want the 64 hex digits"},
+		{"no trust given", Trust{}, "needs --ca FILE"},
+		{"a CA file without a certificate", Trust{CAPEM: []byte("hello")}, "no PEM certificate"},
+		{"both", Trust{CAPEM: []byte("x"), Pin: good}, "not both"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := NewRemote(a.srv.URL, a.tokens[accounts.RoleAuditor], tc.trust)
+			if err == nil {
+				_, err = All(ctx, Conn(r), ListTokens, ListRequest{})
+			}
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("list: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want an error with %q", err, tc.want)
+			}
+		})
+	}
+	for _, base := range []string{"http://127.0.0.1:1", "127.0.0.1:8444", "https://host:1/api"} {
+		if _, err := NewRemote(base, "t", Trust{Pin: good}); err == nil || !strings.Contains(err.Error(), "want https://HOST:PORT") {
+			t.Errorf("NewRemote(%q): %v", base, err)
+		}
+	}
+	if _, err := NewRemote(a.srv.URL, "", Trust{Pin: good}); err == nil || !strings.Contains(err.Error(), "API token") {
+		t.Errorf("no token: %v", err)
 	}
 }

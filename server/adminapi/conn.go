@@ -3,8 +3,10 @@ package adminapi
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mobileatwork/mobileatwork/protocol/tlspin"
 	"github.com/mobileatwork/mobileatwork/server"
 )
 
@@ -78,9 +81,36 @@ type Remote struct {
 	client *http.Client
 }
 
+// Trust is how a remote client knows the server: the tenant CA's
+// certificate (PEM), or its SHA-256 pin as enrollment tokens carry it.
+type Trust struct {
+	CAPEM []byte
+	Pin   string // hex
+}
+
+func (t Trust) config(host string) (*tls.Config, error) {
+	switch {
+	case len(t.CAPEM) > 0 && t.Pin != "":
+		return nil, errors.New("give --ca or --ca-pin, not both")
+	case len(t.CAPEM) > 0:
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(t.CAPEM) {
+			return nil, errors.New("--ca: no PEM certificate in the file")
+		}
+		return &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}, nil
+	case t.Pin != "":
+		b, err := hex.DecodeString(strings.ReplaceAll(t.Pin, ":", ""))
+		if err != nil || len(b) != sha256.Size {
+			return nil, fmt.Errorf("--ca-pin %q: want the 64 hex digits of the tenant CA's SHA-256, as init prints it", t.Pin)
+		}
+		return tlspin.Config(host, [32]byte(b)), nil
+	}
+	return nil, errors.New("--server needs --ca FILE (the tenant CA, pki/ca.crt in the server's data directory) or --ca-pin SHA256 (as init prints it)")
+}
+
 // NewRemote is a client of the admin API at base (https://host:port),
-// trusting only the CA certificates of caPEM, authenticated by token.
-func NewRemote(base, token string, caPEM []byte) (*Remote, error) {
+// trusting only the tenant CA, authenticated by token.
+func NewRemote(base, token string, trust Trust) (*Remote, error) {
 	u, err := url.Parse(strings.TrimRight(base, "/"))
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.Path != "" {
 		return nil, fmt.Errorf("--server %q: want https://HOST:PORT", base)
@@ -88,12 +118,12 @@ func NewRemote(base, token string, caPEM []byte) (*Remote, error) {
 	if token == "" {
 		return nil, errors.New("remote mode needs an API token: set MAW_API_TOKEN or give --api-token-file (`admin token create` makes one)")
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(caPEM) {
-		return nil, errors.New("--ca: no PEM certificate in the file")
+	tc, err := trust.config(u.Hostname())
+	if err != nil {
+		return nil, err
 	}
 	tr := &http.Transport{
-		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool},
+		TLSClientConfig:     tc,
 		TLSHandshakeTimeout: 10 * time.Second,
 		ForceAttemptHTTP2:   true,
 	}

@@ -3,6 +3,8 @@ package adminapi
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"io"
@@ -40,6 +42,8 @@ func newAPI(t *testing.T) *api {
 	t.Cleanup(func() { s.Close() })
 	s.Log = zap.NewNop()
 	srv := httptest.NewUnstartedServer(Handler(s, nil))
+	// The tenant's own server certificate, as the admin listener serves.
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{s.Tenant.TLS}, MinVersion: tls.VersionTLS12}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	doc, err := OpenAPI()
@@ -64,8 +68,8 @@ func newAPI(t *testing.T) *api {
 // remote is a Conn on the API as role.
 func (a *api) remote(role accounts.Role) Conn {
 	a.t.Helper()
-	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: a.srv.Certificate().Raw})
-	r, err := NewRemote(a.srv.URL, a.tokens[role], ca)
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: a.s.Tenant.CA.Raw})
+	r, err := NewRemote(a.srv.URL, a.tokens[role], Trust{CAPEM: ca})
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -100,7 +104,10 @@ func (a *api) do(role accounts.Role, method, path string, body any) (int, []byte
 	if role != "" {
 		req.Header.Set("Authorization", "Bearer "+a.tokens[role])
 	}
-	c := &http.Client{Transport: &validating{a: a, next: a.srv.Client().Transport}}
+	pool := x509.NewCertPool()
+	pool.AddCert(a.s.Tenant.CA)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	c := &http.Client{Transport: &validating{a: a, next: tr}}
 	res, err := c.Do(req)
 	if err != nil {
 		a.t.Fatal(err)
