@@ -60,6 +60,7 @@ tenant and works while "serve" runs.`,
 	root.AddCommand(backupCmds()...)
 	root.AddCommand(appCmd(), inventoryCmd())
 	root.AddCommand(profileCmd(), onboardingCmd())
+	root.AddCommand(openAPICmd())
 	return root
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3gen"
 
 	"github.com/mobileatwork/mobileatwork/internal/version"
+	"github.com/mobileatwork/mobileatwork/server/accounts"
 )
 
 // OpenAPI is the API's OpenAPI 3 document, made from the endpoint table:
@@ -90,6 +91,12 @@ func operation(e info, errSchema *openapi3.SchemaRef) (*openapi3.Operation, erro
 		Tags:        []string{strings.SplitN(e.name, ".", 2)[0]},
 		Responses:   openapi3.NewResponses(),
 	}
+	if e.serve != nil {
+		op.Description = "Allowed to: " + rolesFor(e.class) + "."
+	}
+	if e.name == "session.create" {
+		op.Security = &openapi3.SecurityRequirements{} // signing in needs no credentials
+	}
 	inPath := map[string]bool{}
 	for _, m := range pathParam.FindAllStringSubmatch(e.path, -1) {
 		inPath[m[1]] = true
@@ -123,6 +130,17 @@ func operation(e info, errSchema *openapi3.SchemaRef) (*openapi3.Operation, erro
 	op.Responses.Set("default", &openapi3.ResponseRef{Value: openapi3.NewResponse().WithDescription(refusal).
 		WithJSONSchemaRef(&openapi3.SchemaRef{Ref: "#/components/schemas/Error", Value: errSchema.Value})})
 	return op, nil
+}
+
+// rolesFor names the roles allowed a class, for the document.
+func rolesFor(c accounts.Class) string {
+	var rs []string
+	for _, r := range accounts.Roles {
+		if r.Can(c) {
+			rs = append(rs, string(r))
+		}
+	}
+	return strings.Join(rs, ", ")
 }
 
 func codeList() string {
