@@ -20,17 +20,7 @@ import (
 // run runs a built binary and returns stdout, stderr and the exit code.
 func run(t *testing.T, name string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, name), args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errb.String(), code
+	return runEnv(t, nil, name, args...)
 }
 
 // oneErrorLine checks the CLI convention: non-zero exit, one "error: " line.

@@ -51,6 +51,8 @@ type env struct {
 	mu        sync.Mutex
 	intercept func(w http.ResponseWriter, r *http.Request, next http.Handler) // nil: pass through
 	scripts   int                                                             // scripts added, for unique names
+
+	adminURL, adminToken string // the admin API, once a remote-mode test starts it
 }
 
 func newEnv(t *testing.T) *env {
