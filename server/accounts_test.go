@@ -214,8 +214,12 @@ func TestSessionExpiry(t *testing.T) {
 		s.SetAccountPassword(ctx, "ada", "the right password")
 		s.SetAccountRole(ctx, "ada", accounts.RoleOperator)
 		si := login()
-		if err := s.Logout(ctx, si.Secret); err != nil {
+		if err := s.Logout(WithActor(ctx, Actor{Source: "192.0.2.9"}), si.Secret); err != nil {
 			t.Fatal(err)
+		}
+		if es, _ := s.AuditLog(ctx, AuditQuery{Limit: 1}); es[0].Action != "account.logout" || es[0].Actor != "ada" ||
+			es[0].Role != "operator" || es[0].Source != "192.0.2.9" {
+			t.Errorf("logout entry %+v, want ada's from the request's address", es[0])
 		}
 		if err := check(si); !errors.Is(err, ErrUnauthenticated) {
 			t.Errorf("after logout: %v", err)

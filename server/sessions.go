@@ -180,9 +180,11 @@ func (s *Server) Logout(ctx context.Context, secret string) error {
 	} else if err != nil {
 		return err
 	}
-	a, ok := ActorFrom(ctx)
-	if !ok || a.Name != se.Account {
-		a = Actor{Name: se.Account, Kind: store.ActorAccount, Source: a.Source}
+	// The entry is the session's own account's, whoever the context names.
+	a, _ := ActorFrom(ctx)
+	a = Actor{Name: se.Account, Kind: store.ActorAccount, Source: a.Source}
+	if acc, err := s.Store.Account(ctx, se.Account); err == nil {
+		a.Role = accounts.Role(acc.Role)
 	}
 	return s.audit(WithActor(ctx, a), "account.logout", accountObject(se.Account), "session closed")
 }
