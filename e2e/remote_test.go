@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -61,8 +62,10 @@ func (e *env) adminAPI() (string, string) {
 // apiToken is an API token of role on s.
 func apiToken(t *testing.T, s *server.Server, role accounts.Role) string {
 	t.Helper()
-	secret := "mawat_e2e_" + string(role)
-	server.ShimTokens[secret] = server.Actor{Name: "e2e-" + string(role), Kind: "token", Role: role}
+	secret, _, err := s.CreateAPIToken(context.Background(), "e2e-"+string(role), role, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return secret
 }
 

@@ -32,10 +32,16 @@ func (s *Server) CreateToken(ctx context.Context, user string, uses int, ttl tim
 	if err != nil {
 		return "", err
 	}
-	if _, err := s.storeToken(ctx, tok, user, uses, ttl); err != nil {
+	ti, err := s.storeToken(ctx, tok, user, uses, ttl)
+	if err != nil {
 		return "", err
 	}
-	return tok.String(), nil
+	return tok.String(), s.audit(ctx, "token.create", "enrollment token "+ti.ID, tokenSummary(ti))
+}
+
+// tokenSummary says whom an enrollment token enrolls, how often, until when.
+func tokenSummary(ti TokenInfo) string {
+	return fmt.Sprintf("user: %s; uses: %d; expires: %s", orNone(ti.User), ti.UsesLeft, stampOrNever(ti.ExpiresAt))
 }
 
 // checkTokenArgs is what every way of making a token refuses.
@@ -115,11 +121,15 @@ func (s *Server) SetDeviceGroups(ctx context.Context, id string, groups []string
 		}
 	}
 	sort.Strings(clean)
-	if _, err := s.Store.Device(ctx, id); err != nil {
+	d, err := s.Store.Device(ctx, id)
+	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return invalid("no device %q; see `mobileatwork-server devices`", id)
 		}
 		return err
 	}
-	return s.Store.SetDeviceGroups(ctx, id, clean)
+	if err := s.Store.SetDeviceGroups(ctx, id, clean); err != nil {
+		return err
+	}
+	return s.audit(ctx, "device.groups", "device "+id, orNoChange(change("groups", memberList(d.Groups), memberList(clean))))
 }

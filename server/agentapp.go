@@ -90,7 +90,14 @@ func (s *Server) PublishAgent(ctx context.Context, o PublishAgentOptions) (Publi
 		s.dropUnusedFile(ctx, existing.FileSHA256)
 	}
 	out.App = withPackage(out.App, version, sum, size)
-	return out, nil
+	summary := "version: " + version + " (new app)"
+	if found {
+		summary = change("version", out.Previous, version)
+		if summary == "" {
+			summary = "version: " + version + " republished"
+		}
+	}
+	return out, s.audit(ctx, "agent.publish", appObject(out.App), summary)
 }
 
 func withPackage(a store.App, version, sum string, size int64) store.App {

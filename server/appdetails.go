@@ -7,10 +7,13 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mobileatwork/mobileatwork/server/distribution"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
@@ -130,6 +133,12 @@ func (s *Server) SetApp(ctx context.Context, id string, req SetAppRequest) (AppI
 	if err != nil {
 		return AppInfo{}, err
 	}
+	before := d
+	before.Screenshots = slices.Clone(d.Screenshots)
+	if d.Icon != nil {
+		icon := *d.Icon
+		before.Icon = &icon
+	}
 	texts := []struct {
 		flag      string
 		v         *string
@@ -198,7 +207,33 @@ func (s *Server) SetApp(ctx context.Context, id string, req SetAppRequest) (AppI
 	if err := s.Store.PutAppDetails(ctx, d); err != nil {
 		return AppInfo{}, fmt.Errorf("store app details: %w", err)
 	}
-	return s.AppInfo(ctx, id)
+	info, err := s.AppInfo(ctx, id)
+	if err != nil {
+		return AppInfo{}, err
+	}
+	return info, s.audit(ctx, "app.set", appObject(a), appDetailChanges(before, d))
+}
+
+func appObject(a store.App) string { return object("app", a.ID, a.Name) }
+
+// appDetailChanges names the details an edit changed: short ones with
+// their values, long ones and images by name.
+func appDetailChanges(a, b store.AppDetails) string {
+	parts := []string{change("publisher", a.Publisher, b.Publisher), change("category", a.Category, b.Category)}
+	for _, f := range []struct {
+		name    string
+		changed bool
+	}{
+		{"short description", a.ShortDescription != b.ShortDescription},
+		{"description", a.Description != b.Description},
+		{"icon", !reflect.DeepEqual(a.Icon, b.Icon)},
+		{"screenshots", !reflect.DeepEqual(a.Screenshots, b.Screenshots)},
+	} {
+		if f.changed {
+			parts = append(parts, f.name+" changed")
+		}
+	}
+	return orNoChange(changes(parts...))
 }
 
 // AddReview stores a user review of a catalog app.
@@ -222,7 +257,7 @@ func (s *Server) AddReview(ctx context.Context, appID, author string, rating int
 	} else if err != nil {
 		return store.Review{}, fmt.Errorf("store review: %w", err)
 	}
-	return r, nil
+	return r, s.audit(ctx, "review.add", fmt.Sprintf("review %s of app %s", r.ID, r.AppID), fmt.Sprintf("rating: %d; author: %s", r.Rating, r.Author))
 }
 
 // DistributeApp replaces the distribution of a catalog app with the targets
@@ -230,9 +265,14 @@ func (s *Server) AddReview(ctx context.Context, appID, author string, rating int
 // usergroup:NAME, repeatable and comma-separated), read, checked and
 // resolved as configurations' are. --to none withdraws the app.
 func (s *Server) DistributeApp(ctx context.Context, appID string, words []string) ([]store.AppDistribution, error) {
-	if _, err := s.Store.App(ctx, appID); errors.Is(err, store.ErrNotFound) {
+	a, err := s.Store.App(ctx, appID)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, invalid("no app %q; see `mobileatwork-server app list`", appID)
 	} else if err != nil {
+		return nil, err
+	}
+	before, err := s.appTargets(ctx, appID)
+	if err != nil {
 		return nil, err
 	}
 	ts, err := s.parseTargets(ctx, words)
@@ -245,6 +285,21 @@ func (s *Server) DistributeApp(ctx context.Context, appID string, words []string
 	}
 	if err := s.Store.SetAppDistributions(ctx, appID, out); err != nil {
 		return nil, fmt.Errorf("store distribution: %w", err)
+	}
+	return out, s.audit(ctx, "app.distribute", appObject(a), change("distribution", reachWords(before), reachWords(ts)))
+}
+
+// appTargets is an app's distribution as targets.
+func (s *Server) appTargets(ctx context.Context, appID string) ([]distribution.Target, error) {
+	ds, err := s.Store.AppDistributions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []distribution.Target
+	for _, d := range ds {
+		if d.AppID == appID {
+			out = append(out, distribution.Target{Kind: d.Target, Value: d.TargetID})
+		}
 	}
 	return out, nil
 }

@@ -138,10 +138,30 @@ func (s *Server) Cancel(ctx context.Context, ref string, deviceIDs []string) (Ca
 		}
 		return CancelReport{}, err
 	}
+	if rep.Changed() {
+		if err := s.audit(ctx, "config.cancel", configObject(c), cancelSummary(rep)); err != nil {
+			return rep, err
+		}
+	}
 	if err := s.Store.RequestWakes(ctx, wake, now, now.Add(WakeTTL)); err != nil {
 		return rep, fmt.Errorf("cancelled; the devices stop it at their next check-in, but waking them failed: %w", err)
 	}
 	return rep, nil
+}
+
+// cancelSummary says where a cancel withdrew runs.
+func cancelSummary(rep CancelReport) string {
+	var ids []string
+	for _, o := range rep.Devices {
+		if o.Outcome == CancelCancelled || o.Outcome == CancelAskedToStop || o.Outcome == CancelRunsToEnd {
+			ids = append(ids, o.DeviceID)
+		}
+	}
+	where := "devices: " + memberList(ids)
+	if rep.Expired {
+		where = "everywhere: expired; " + where
+	}
+	return fmt.Sprintf("version %d cancelled %s", rep.Config.Version, where)
 }
 
 // deviceList reads repeated --device ids: each one id, duplicates dropped.

@@ -127,7 +127,7 @@ func (s *Server) AddApp(ctx context.Context, req AddAppRequest) (store.App, erro
 		}
 		return store.App{}, fmt.Errorf("store app: %w", err)
 	}
-	return a, nil
+	return a, s.audit(ctx, "app.add", appObject(a), fmt.Sprintf("kind: %s; package id: %s; bundle id: %s; version: %s", a.Kind, orNone(a.PackageID), orNone(a.BundleID), orNone(a.Version)))
 }
 
 func checkApp(a store.App, file string) error {

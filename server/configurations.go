@@ -101,8 +101,13 @@ func (s *Server) AddMobileAtWork(ctx context.Context, name, description string, 
 		ID: newID("cfg"), Kind: store.KindMobileAtWork, Name: name, Description: description, Version: 1,
 		Priority: len(maw) + 1, Settings: kv, CreatedAt: now, UpdatedAt: now,
 	}
-	return c, s.create(ctx, c)
+	if err := s.create(ctx, c); err != nil {
+		return store.Configuration{}, err
+	}
+	return c, s.audit(ctx, "config.add", configObject(c), fmt.Sprintf("kind: %s; priority: %d", c.Kind, c.Priority))
 }
+
+func configObject(c store.Configuration) string { return object("configuration", c.ID, c.Name) }
 
 func (s *Server) create(ctx context.Context, c store.Configuration) error {
 	err := s.Store.CreateConfiguration(ctx, c)
@@ -127,6 +132,19 @@ type ScriptRequest struct {
 
 // AddScriptConfig adds a script configuration, distributed to no one.
 func (s *Server) AddScriptConfig(ctx context.Context, name, description string, req ScriptRequest) (store.Configuration, error) {
+	c, err := s.addScriptConfig(ctx, name, description, req)
+	if err != nil {
+		return store.Configuration{}, err
+	}
+	return c, s.audit(ctx, "config.add", configObject(c), scriptConfigSummary(c))
+}
+
+// scriptConfigSummary says what a new script configuration runs, when.
+func scriptConfigSummary(c store.Configuration) string {
+	return fmt.Sprintf("kind: %s; script: %s; schedule: %s", c.Kind, c.Script.ScriptID, c.Script.Schedule)
+}
+
+func (s *Server) addScriptConfig(ctx context.Context, name, description string, req ScriptRequest) (store.Configuration, error) {
 	name, description = strings.TrimSpace(name), strings.TrimSpace(description)
 	if err := checkName("configuration", name); err != nil {
 		return store.Configuration{}, err
@@ -290,7 +308,40 @@ func (s *Server) UpdateConfiguration(ctx context.Context, ref string, u ConfigUp
 	if err != nil {
 		return store.Configuration{}, fmt.Errorf("store configuration: %w", err)
 	}
-	return c, nil
+	return c, s.audit(ctx, "config.set", configObject(c), configChanges(before, c))
+}
+
+// configChanges says what an edit changed, before → after.
+func configChanges(a, b store.Configuration) string {
+	parts := []string{change("name", a.Name, b.Name), change("version", fmt.Sprint(a.Version), fmt.Sprint(b.Version))}
+	if a.Description != b.Description {
+		parts = append(parts, "description changed")
+	}
+	for _, k := range sortedKeys(mergedKeys(a.Settings, b.Settings)) {
+		parts = append(parts, change(k, a.Settings[k], b.Settings[k]))
+	}
+	parts = append(parts, change("script", a.Script.ScriptID, b.Script.ScriptID),
+		change("schedule", a.Script.Schedule.String(), b.Script.Schedule.String()),
+		change("run as", a.Script.RunAs, b.Script.RunAs),
+		change("retries", fmt.Sprint(a.Script.Retries), fmt.Sprint(b.Script.Retries)))
+	for _, k := range sortedKeys(mergedKeys(a.Script.Inputs, b.Script.Inputs)) {
+		parts = append(parts, change("input "+k, a.Script.Inputs[k], b.Script.Inputs[k]))
+	}
+	if out := changes(parts...); out != "" {
+		return out
+	}
+	return "no change"
+}
+
+func mergedKeys(a, b map[string]string) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
 }
 
 // contentChanged tells whether what devices receive differs.
@@ -330,6 +381,16 @@ func (s *Server) Distribute(ctx context.Context, ref string, words []string, dry
 	if err != nil {
 		return Reach{}, err
 	}
+	before := c.Targets
+	r, err := s.distribute(ctx, c, words, dryRun)
+	if err != nil || dryRun {
+		return r, err
+	}
+	return r, s.audit(ctx, "config.distribute", configObject(c), change("distribution", reachWords(before), reachWords(r.Config.Targets)))
+}
+
+// distribute is Distribute of a configuration already read.
+func (s *Server) distribute(ctx context.Context, c store.Configuration, words []string, dryRun bool) (Reach, error) {
 	targets, reached, err := s.targetsAndReach(ctx, words)
 	if err != nil {
 		return Reach{}, err
@@ -554,7 +615,7 @@ func (s *Server) DeleteConfiguration(ctx context.Context, ref string) (store.Con
 			return store.Configuration{}, err
 		}
 	}
-	return c, nil
+	return c, s.audit(ctx, "config.delete", configObject(c), "distribution was "+reachWords(c.Targets))
 }
 
 // SetPriority moves a Mobile@Work configuration to rank n (1 is the best);
@@ -577,7 +638,11 @@ func (s *Server) SetPriority(ctx context.Context, ref string, n int) (store.Conf
 	if err := s.reorder(ctx, c.ID, n); err != nil {
 		return store.Configuration{}, err
 	}
-	return s.Store.Configuration(ctx, c.ID)
+	after, err := s.Store.Configuration(ctx, c.ID)
+	if err != nil {
+		return store.Configuration{}, err
+	}
+	return after, s.audit(ctx, "config.priority", configObject(c), change("priority", fmt.Sprint(c.Priority), fmt.Sprint(after.Priority)))
 }
 
 // reorder renumbers the Mobile@Work configurations 1..k in their current
@@ -616,11 +681,11 @@ func (s *Server) Assign(ctx context.Context, name, description string, req Scrip
 			return store.Configuration{}, Reach{}, err
 		}
 	}
-	c, err := s.AddScriptConfig(ctx, name, description, req)
+	c, err := s.addScriptConfig(ctx, name, description, req)
 	if err != nil {
 		return store.Configuration{}, Reach{}, err
 	}
-	r, err := s.Distribute(ctx, c.ID, to, false)
+	r, err := s.distribute(ctx, c, to, false)
 	if err != nil {
 		// Leave nothing half-made behind.
 		if derr := s.Store.DeleteConfiguration(ctx, c.ID); derr != nil {
@@ -628,7 +693,8 @@ func (s *Server) Assign(ctx context.Context, name, description string, req Scrip
 		}
 		return store.Configuration{}, Reach{}, err
 	}
-	return r.Config, r, nil
+	summary := changes(scriptConfigSummary(r.Config), change("distribution", reachWords(nil), reachWords(r.Config.Targets)))
+	return r.Config, r, s.audit(ctx, "config.assign", configObject(r.Config), summary)
 }
 
 // freeName is name, or name followed by the first free " #N".

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -77,7 +78,7 @@ func (s *Server) CreateLink(ctx context.Context, user string, uses int, ttl time
 	}
 	li := s.linkInfo(l)
 	li.URL = urls.EnrollURL + "/e/" + secret
-	return li, nil
+	return li, s.audit(ctx, "link.create", "link "+l.ID, fmt.Sprintf("user: %s; uses: %d; expires: %s", orNone(l.User), l.Uses, stampOrNever(l.ExpiresAt)))
 }
 
 func linkHash(secret string) []byte {
@@ -102,6 +103,10 @@ func (s *Server) Links(ctx context.Context) ([]LinkInfo, error) {
 // revoked with it, and the package is no longer kept: a package downloaded
 // before no longer enrolls.
 func (s *Server) RevokeLink(ctx context.Context, id string) (LinkInfo, error) {
+	before, err := s.Store.Links(ctx)
+	if err != nil {
+		return LinkInfo{}, err
+	}
 	l, err := s.Store.RevokeLink(ctx, strings.TrimSpace(id), s.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return LinkInfo{}, invalid("no link %q; see `mobileatwork-server link list`", id)
@@ -118,5 +123,14 @@ func (s *Server) RevokeLink(ctx context.Context, id string) (LinkInfo, error) {
 			return LinkInfo{}, err
 		}
 	}
-	return s.linkInfo(l), nil
+	was := ""
+	for _, b := range before {
+		if b.ID == l.ID {
+			was = s.linkInfo(b).State
+		}
+	}
+	if was == store.LinkRevoked { // nothing changed
+		return s.linkInfo(l), nil
+	}
+	return s.linkInfo(l), s.audit(ctx, "link.revoke", "link "+l.ID, changes(change("state", was, store.LinkRevoked), "package token: "+orNone(l.TokenID)))
 }

@@ -55,8 +55,10 @@ func (s *Server) AddProfile(ctx context.Context, name, ident string, to []string
 	if err := s.Store.CreateProfile(ctx, p); err != nil {
 		return store.Profile{}, fmt.Errorf("store profile: %w", err)
 	}
-	return p, nil
+	return p, s.audit(ctx, "profile.add", profileObject(p), fmt.Sprintf("identifier: %s; distribution: %s", p.Identifier, reachWords(p.Targets)))
 }
+
+func profileObject(p store.Profile) string { return object("profile", p.ID, p.Name) }
 
 // DistributeProfile replaces the devices whose onboarding waits for the
 // profile; with dryRun it only says which devices those would be.
@@ -78,13 +80,15 @@ func (s *Server) DistributeProfile(ctx context.Context, id string, to []string, 
 	if err != nil {
 		return store.Profile{}, nil, err
 	}
+	before := p.Targets
 	p.Targets = ts
-	if !dryRun {
-		if err := s.Store.SetProfileTargets(ctx, p.ID, ts); err != nil {
-			return store.Profile{}, nil, err
-		}
+	if dryRun {
+		return *p, reached, nil
 	}
-	return *p, reached, nil
+	if err := s.Store.SetProfileTargets(ctx, p.ID, ts); err != nil {
+		return store.Profile{}, nil, err
+	}
+	return *p, reached, s.audit(ctx, "profile.distribute", profileObject(*p), change("distribution", reachWords(before), reachWords(ts)))
 }
 
 // Profiles returns the configurations of the onboarding plan, oldest first.

@@ -76,7 +76,7 @@ func (s *Server) BuildPackage(ctx context.Context, o PackageOptions) (PackageInf
 		return PackageInfo{}, fmt.Errorf("write %s: %w (token %s revoked)", o.Out, err, ti.ID)
 	}
 	info.Path = o.Out
-	return info, nil
+	return info, s.audit(ctx, "package.build", "enrollment token "+ti.ID, changes("package: "+o.Out, "version: "+info.Version, tokenSummary(ti)))
 }
 
 // buildPackage builds an enrolling package in memory and stores its token,

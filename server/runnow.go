@@ -84,6 +84,10 @@ func (s *Server) RunNow(ctx context.Context, req RunNowRequest) (RunNow, error) 
 	if err := s.create(ctx, c); err != nil {
 		return RunNow{}, err
 	}
+	summary := fmt.Sprintf("script: %s; distribution: %s; devices: %d; expires: %s", sc.ID, reachWords(targets), len(reached), stampOrNever(c.ExpiresAt))
+	if err := s.audit(ctx, "config.run_now", configObject(c), summary); err != nil {
+		return RunNow{Config: c, Devices: reached}, err
+	}
 	woken := make([]string, len(reached))
 	for i, d := range reached {
 		woken[i] = d.ID

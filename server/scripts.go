@@ -80,8 +80,10 @@ func (s *Server) AddScript(ctx context.Context, name, description string, body [
 	if err := s.Store.CreateScript(ctx, sc); err != nil {
 		return store.Script{}, fmt.Errorf("store script: %w", err)
 	}
-	return sc, nil
+	return sc, s.audit(ctx, "script.add", scriptObject(sc), fmt.Sprintf("script body: v1 (sha256 %.12s); inputs: %s", sc.SHA256, inputNames(sc.Inputs)))
 }
+
+func scriptObject(sc store.Script) string { return object("script", sc.ID, sc.Name) }
 
 func (s *Server) scriptNameFree(ctx context.Context, name, except string) error {
 	all, err := s.Store.Scripts(ctx)
@@ -145,6 +147,7 @@ func (s *Server) UpdateScript(ctx context.Context, ref string, u ScriptUpdate) (
 	if err != nil {
 		return store.Script{}, err
 	}
+	before := sc
 	if u.Name == nil && u.Description == nil && u.Body == nil && u.Inputs == nil {
 		return store.Script{}, invalid("nothing to change: give --name, --description, --file or --input")
 	}
@@ -188,7 +191,20 @@ func (s *Server) UpdateScript(ctx context.Context, ref string, u ScriptUpdate) (
 	if err := s.Store.UpdateScript(ctx, sc); err != nil {
 		return store.Script{}, fmt.Errorf("store script: %w", err)
 	}
-	return sc, nil
+	summary := changes(change("name", before.Name, sc.Name), change("script body", fmt.Sprintf("v%d", before.Version), fmt.Sprintf("v%d", sc.Version)),
+		change("inputs", inputNames(before.Inputs), inputNames(sc.Inputs)))
+	if before.Description != sc.Description {
+		summary = changes(summary, "description changed")
+	}
+	return sc, s.audit(ctx, "script.set", scriptObject(sc), orNoChange(summary))
+}
+
+// orNoChange is a summary that says when an accepted edit changed nothing.
+func orNoChange(summary string) string {
+	if summary == "" {
+		return "no change"
+	}
+	return summary
 }
 
 // inputsStillDeclared refuses new declarations that would leave a
@@ -229,6 +245,14 @@ func (s *Server) configsUsing(ctx context.Context, scriptID string) ([]store.Con
 // DeleteScript removes a script and its blobs; it is refused, naming them,
 // while configurations use it.
 func (s *Server) DeleteScript(ctx context.Context, ref string) (store.Script, error) {
+	sc, err := s.deleteScript(ctx, ref)
+	if err != nil {
+		return store.Script{}, err
+	}
+	return sc, s.audit(ctx, "script.delete", scriptObject(sc), fmt.Sprintf("versions: %d", sc.Version))
+}
+
+func (s *Server) deleteScript(ctx context.Context, ref string) (store.Script, error) {
 	sc, err := s.Script(ctx, ref)
 	if err != nil {
 		return store.Script{}, err

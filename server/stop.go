@@ -65,6 +65,11 @@ func (s *Server) StopScripts(ctx context.Context, deviceIDs []string, reason str
 	if err := s.Store.StopScripts(ctx, stops); err != nil {
 		return StopReport{}, err
 	}
+	if len(stops) > 0 {
+		if err := s.audit(ctx, "scripts.stop", brakeObject(rep.Tenant, ids), "reason: "+reason); err != nil {
+			return rep, err
+		}
+	}
 	return s.wakeBrake(ctx, rep, devs, len(stops) > 0)
 }
 
@@ -98,7 +103,20 @@ func (s *Server) ResumeScripts(ctx context.Context, deviceIDs []string) (StopRep
 	if err := s.Store.ResumeScripts(ctx, resume); err != nil {
 		return StopReport{}, err
 	}
+	if len(resume) > 0 {
+		if err := s.audit(ctx, "scripts.resume", brakeObject(rep.Tenant, ids), "scripts: stopped → running"); err != nil {
+			return rep, err
+		}
+	}
 	return s.wakeBrake(ctx, rep, devs, len(resume) > 0)
+}
+
+// brakeObject is what a stop or resume concerns: the tenant, or devices.
+func brakeObject(tenant bool, ids []string) string {
+	if tenant {
+		return "tenant"
+	}
+	return "devices " + strings.Join(ids, ",")
 }
 
 // stopReason checks a --reason: one line of printable text.

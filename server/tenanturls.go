@@ -67,10 +67,19 @@ func (s *Server) SetTenantURLs(ctx context.Context, pairs []string) (TenantURLs,
 		}
 		kv[k] = val
 	}
+	before, err := s.TenantURLs(ctx)
+	if err != nil {
+		return TenantURLs{}, err
+	}
 	if err := s.Store.SetTenantValues(ctx, kv); err != nil {
 		return TenantURLs{}, err
 	}
-	return s.TenantURLs(ctx)
+	after, err := s.TenantURLs(ctx)
+	if err != nil {
+		return TenantURLs{}, err
+	}
+	summary := changes(change(KeyServerURL, before.ServerURL, after.ServerURL), change(KeyEnrollURL, before.EnrollURL, after.EnrollURL))
+	return after, s.audit(ctx, "tenant.set", "tenant", orNoChange(summary))
 }
 
 // checkEnrollURL checks the public enrollment listener's address: https

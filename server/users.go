@@ -52,13 +52,26 @@ func (s *Server) Tokens(ctx context.Context) ([]TokenInfo, error) {
 
 // RevokeToken makes a token unusable at once.
 func (s *Server) RevokeToken(ctx context.Context, id string) (TokenInfo, error) {
+	before, err := s.Tokens(ctx)
+	if err != nil {
+		return TokenInfo{}, err
+	}
 	t, err := s.Store.RevokeToken(ctx, strings.TrimSpace(id), s.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return TokenInfo{}, invalid("no token %q; see `mobileatwork-server tokens`", id)
 	} else if err != nil {
 		return TokenInfo{}, err
 	}
-	return s.tokenInfo(t), nil
+	was := ""
+	for _, b := range before {
+		if b.ID == t.ID() {
+			was = b.State
+		}
+	}
+	if was == "revoked" { // nothing changed
+		return s.tokenInfo(t), nil
+	}
+	return s.tokenInfo(t), s.audit(ctx, "token.revoke", "enrollment token "+t.ID(), change("state", was, "revoked"))
 }
 
 // normEmail checks and lower-cases an email address.
@@ -81,10 +94,26 @@ func (s *Server) AddUser(ctx context.Context, email, name string) (store.User, e
 	if len(name) > 128 || strings.IndexFunc(name, unicode.IsControl) >= 0 {
 		return store.User{}, invalid("--name must be at most 128 characters, on one line")
 	}
+	before, err := s.Store.User(ctx, e)
+	known := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.User{}, err
+	}
 	if err := s.Store.PutUser(ctx, store.User{Email: e, Name: name, CreatedAt: s.now()}); err != nil {
 		return store.User{}, err
 	}
-	return s.Store.User(ctx, e)
+	u, err := s.Store.User(ctx, e)
+	if err != nil {
+		return store.User{}, err
+	}
+	if known && before.Name == u.Name {
+		return u, nil // a known user, unchanged
+	}
+	summary := "name: " + orNone(u.Name)
+	if known {
+		summary = change("name", before.Name, u.Name)
+	}
+	return u, s.audit(ctx, "user.add", "user "+u.Email, summary)
 }
 
 // Users lists the users, by email.
@@ -168,7 +197,16 @@ func (s *Server) AddUserGroup(ctx context.Context, name, description string, mem
 	} else if err != nil {
 		return store.UserGroup{}, err
 	}
-	return g, nil
+	return g, s.audit(ctx, "usergroup.add", userGroupObject(g.Name), "members: "+memberList(ms))
+}
+
+func userGroupObject(name string) string { return fmt.Sprintf("user group %q", name) }
+
+func memberList(ms []string) string {
+	if len(ms) == 0 {
+		return "none"
+	}
+	return strings.Join(ms, ",")
 }
 
 // SetUserGroup adds and removes members.
@@ -207,8 +245,9 @@ func (s *Server) SetUserGroup(ctx context.Context, name string, add, remove []st
 	if err := s.Store.SetUserGroupMembers(ctx, g.Name, next); err != nil {
 		return store.UserGroup{}, fmt.Errorf("store members: %w", err)
 	}
+	before := g.Members
 	g.Members = next
-	return g, nil
+	return g, s.audit(ctx, "usergroup.set", userGroupObject(g.Name), orNoChange(change("members", memberList(before), memberList(next))))
 }
 
 // DeviceGroups lists the device groups with their devices.

@@ -5,13 +5,11 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/user"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mobileatwork/mobileatwork/server"
-	"github.com/mobileatwork/mobileatwork/server/accounts"
 	"github.com/mobileatwork/mobileatwork/server/adminapi"
 )
 
@@ -96,15 +94,6 @@ func apiToken(cmd *cobra.Command) (string, error) {
 		return "", fmt.Errorf("--api-token-file: %w", err)
 	}
 	return strings.TrimSpace(string(b)), nil
-}
-
-// localActor is who runs a local command, for the audit log.
-func localActor() server.Actor {
-	name := "unknown"
-	if u, err := user.Current(); err == nil {
-		name = u.Username
-	}
-	return server.Actor{Name: "local:" + name, Kind: "local", Role: accounts.RoleAdmin, Source: "cli"}
 }
 
 // consoleHandler is the web console of the admin listener.

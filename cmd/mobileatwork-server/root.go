@@ -60,6 +60,7 @@ tenant and works while "serve" runs.`,
 	root.AddCommand(backupCmds()...)
 	root.AddCommand(appCmd(), inventoryCmd())
 	root.AddCommand(profileCmd(), onboardingCmd())
+	root.AddCommand(adminCmd(), auditCmd())
 	root.AddCommand(openAPICmd())
 	return root
 }
@@ -75,6 +76,8 @@ func withServer(fn func(*server.Server, *cobra.Command, []string) error) func(*c
 			return err
 		}
 		defer s.Close()
+		// Changes made here are recorded in the audit log as the host's user.
+		cmd.SetContext(server.WithActor(cmd.Context(), localActor()))
 		return fn(s, cmd, args)
 	}
 }

@@ -29,9 +29,10 @@ var codes = []struct {
 	{"exists", http.StatusConflict, store.ErrExists},
 	{"in_use", http.StatusConflict, store.ErrInUse},
 	{"busy", http.StatusServiceUnavailable, store.ErrBusy},
+	// A locked account is also unauthenticated: the finer code first.
+	{"locked", http.StatusLocked, server.ErrLocked},
 	{"unauthenticated", http.StatusUnauthorized, server.ErrUnauthenticated},
 	{"forbidden", http.StatusForbidden, ErrForbidden},
-	{"locked", http.StatusLocked, server.ErrLocked},
 }
 
 var errBadRequest = errors.New("bad request")

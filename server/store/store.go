@@ -232,5 +232,9 @@ type AllStorage interface {
 	CancelStore
 	LinkStore
 	TenantValueStore
+	AccountStore
+	APITokenStore
+	SessionStore
+	AuditStore
 	Close() error
 }

@@ -287,6 +287,9 @@ CREATE INDEX results_assignment ON results (assignment_id, received_at, id);`,
 	// Download links of enrolling packages and the tenant's public URLs,
 	// see links.go.
 	linksSchema,
+	// Administrator accounts, API tokens, console sessions and the audit
+	// log, see accounts.go.
+	accountsSchema,
 }
 
 // migrate applies the migrations the database lacks, each in one

@@ -228,6 +228,9 @@ CREATE TABLE onboarding (
 	// Download links of enrolling packages and the tenant's public URLs,
 	// see links.go.
 	{sql: linksSchema},
+	// Administrator accounts, API tokens, console sessions and the audit
+	// log, see accounts.go.
+	{sql: accountsSchema},
 }
 
 // migrate applies the migrations the database lacks, each in its own

@@ -46,6 +46,10 @@ func Run(t *testing.T, newStore func(t *testing.T) store.AllStorage) {
 	t.Run("AppPackageUpdate", func(t *testing.T) { testAppPackageUpdate(t, newStore) })
 	t.Run("Links", func(t *testing.T) { testLinks(t, newStore) })
 	t.Run("TenantValues", func(t *testing.T) { testTenantValues(t, newStore) })
+	t.Run("Accounts", func(t *testing.T) { testAccounts(t, newStore) })
+	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, newStore) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, newStore) })
+	t.Run("AuditLog", func(t *testing.T) { testAuditLog(t, newStore) })
 }
 
 // tick is the finest time step every backend keeps: PostgreSQL's
