@@ -107,3 +107,18 @@ func TestRemoteCallersNameNoServerFile(t *testing.T) {
 		t.Errorf("an icon named by a server path: %d %s; want it refused as empty", code, body)
 	}
 }
+
+// The largest app set there is, an icon and a full gallery of images at
+// the size limit, fits in one request.
+func TestAFullGalleryTravels(t *testing.T) {
+	a := newFleet(t)
+	big := append(testPNG(t), make([]byte, 2<<20)...)[:2<<20]
+	shots := []Image{}
+	for i := range 10 {
+		shots = append(shots, Image{Name: "shot.png", Data: append(big[:len(big)-1:len(big)-1], byte(i)), Alt: "screen"})
+	}
+	info, err := Call(context.Background(), a.remote(accounts.RoleAdmin), SetApp, AppChange{ID: appID(t, a), Icon: &Image{Name: "icon.png", Data: big}, Screenshots: &shots})
+	if err != nil || len(info.Screenshots) != 10 || info.Icon == nil || info.Icon.Size != 2<<20 {
+		t.Fatalf("a full gallery: %v %+v", err, info.Screenshots)
+	}
+}
