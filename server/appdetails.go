@@ -55,16 +55,33 @@ func checkImage(b []byte) (string, error) {
 	return ct, nil
 }
 
-// importImage checks the image file at src and keeps it in the file store.
-func (s *Server) importImage(src, alt string) (store.Image, error) {
-	f, err := os.Open(src)
+// MaxImageBytes bounds an image a caller reads for SetApp: one byte more
+// than the limit lets the server say the image is too large.
+const MaxImageBytes = maxImage + 1
+
+// ReadImage reads at most MaxImageBytes of the image file at path.
+func ReadImage(path string) ([]byte, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return store.Image{}, fmt.Errorf("read image: %w", err)
+		return nil, fmt.Errorf("read image: %w", err)
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxImage+1))
+	b, err := io.ReadAll(io.LimitReader(f, MaxImageBytes))
 	if err != nil {
-		return store.Image{}, fmt.Errorf("read image %s: %w", src, err)
+		return nil, fmt.Errorf("read image %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// importImage checks the image (data, or when nil the file at src) and
+// keeps it in the file store.
+func (s *Server) importImage(src string, data []byte, alt string) (store.Image, error) {
+	b := data
+	if b == nil {
+		var err error
+		if b, err = ReadImage(src); err != nil {
+			return store.Image{}, err
+		}
 	}
 	ct, err := checkImage(b)
 	if err != nil {
@@ -77,9 +94,12 @@ func (s *Server) importImage(src, alt string) (store.Image, error) {
 	return store.Image{SHA256: sum, Size: int64(len(b)), ContentType: ct, Alt: alt}, nil
 }
 
-// ScreenshotFile is one screenshot to import, with its text alternative.
+// ScreenshotFile is one screenshot to import, with its text alternative:
+// Data, or when nil the file at Path on the server's host. A caller that
+// read the file itself (over the admin API) sends Data, Path naming it.
 type ScreenshotFile struct {
 	Path string
+	Data []byte
 	Alt  string
 }
 
@@ -89,7 +109,8 @@ type SetAppRequest struct {
 	Category         *string
 	ShortDescription *string
 	Description      *string
-	Icon             *string // path of a PNG or JPEG file
+	Icon             *string // path of a PNG or JPEG file, or its name when IconData is set
+	IconData         []byte  // the icon itself; nil: read the file at Icon
 	IconAlt          *string
 	// Screenshots, when non-nil, replaces the whole gallery.
 	Screenshots []ScreenshotFile
@@ -185,7 +206,7 @@ func (s *Server) SetApp(ctx context.Context, id string, req SetAppRequest) (AppI
 		if req.IconAlt != nil {
 			alt = strings.TrimSpace(*req.IconAlt)
 		}
-		img, err := s.importImage(*req.Icon, alt)
+		img, err := s.importImage(*req.Icon, req.IconData, alt)
 		if err != nil {
 			return AppInfo{}, fmt.Errorf("%w: --icon %s: %v", ErrInvalid, *req.Icon, err)
 		}
@@ -196,7 +217,7 @@ func (s *Server) SetApp(ctx context.Context, id string, req SetAppRequest) (AppI
 	if req.Screenshots != nil {
 		d.Screenshots = d.Screenshots[:0:0]
 		for _, sh := range req.Screenshots {
-			img, err := s.importImage(sh.Path, strings.TrimSpace(sh.Alt))
+			img, err := s.importImage(sh.Path, sh.Data, strings.TrimSpace(sh.Alt))
 			if err != nil {
 				return AppInfo{}, fmt.Errorf("%w: --screenshot %s: %v", ErrInvalid, sh.Path, err)
 			}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -35,43 +36,62 @@ func (s *Server) TenantURLs(ctx context.Context) (TenantURLs, error) {
 // SetTenantURLs keeps the KEY=VALUE pairs given, all or nothing; an empty
 // VALUE forgets the key. Every value is checked first.
 func (s *Server) SetTenantURLs(ctx context.Context, pairs []string) (TenantURLs, error) {
-	if len(pairs) == 0 {
-		return TenantURLs{}, invalid("give at least one KEY=VALUE: %s=https://HOST[:PORT] or %s=https://HOST[:PORT]", KeyServerURL, KeyEnrollURL)
+	kv, err := TenantURLPairs(pairs)
+	if err != nil {
+		return TenantURLs{}, err
 	}
+	return s.UpdateTenantURLs(ctx, kv)
+}
+
+// TenantURLPairs reads the KEY=VALUE words of `tenant set`, the keys
+// known and each given once; the values are checked when kept.
+func TenantURLPairs(pairs []string) (map[string]string, error) {
 	kv := map[string]string{}
 	for _, p := range pairs {
 		k, val, ok := strings.Cut(p, "=")
 		if !ok {
-			return TenantURLs{}, invalid("%q: want KEY=VALUE (an empty VALUE forgets the key)", p)
+			return nil, invalid("%q: want KEY=VALUE (an empty VALUE forgets the key)", p)
 		}
 		if _, dup := kv[k]; dup {
-			return TenantURLs{}, invalid("%s given twice", k)
+			return nil, invalid("%s given twice", k)
 		}
+		if k != KeyServerURL && k != KeyEnrollURL {
+			return nil, unknownTenantKey(k)
+		}
+		kv[k] = val
+	}
+	return kv, nil
+}
+
+// UpdateTenantURLs keeps the values of kv (by key, as TenantURLPairs
+// reads them), all or nothing; an empty value forgets the key.
+func (s *Server) UpdateTenantURLs(ctx context.Context, kv map[string]string) (TenantURLs, error) {
+	if len(kv) == 0 {
+		return TenantURLs{}, invalid("give at least one KEY=VALUE: %s=https://HOST[:PORT] or %s=https://HOST[:PORT]", KeyServerURL, KeyEnrollURL)
+	}
+	checked := map[string]string{}
+	for _, k := range slices.Sorted(maps.Keys(kv)) {
+		val := kv[k]
 		var err error
-		switch k {
-		case KeyServerURL:
-			if val != "" {
-				val, err = s.checkServerURL(KeyServerURL, val)
-			}
-		case KeyEnrollURL:
-			if val != "" {
-				val, err = checkEnrollURL(val)
-			}
+		switch {
+		case k != KeyServerURL && k != KeyEnrollURL:
+			err = unknownTenantKey(k)
+		case val == "":
+		case k == KeyServerURL:
+			val, err = s.checkServerURL(KeyServerURL, val)
 		default:
-			keys := []string{KeyEnrollURL, KeyServerURL}
-			slices.Sort(keys)
-			err = invalid("unknown key %q: the keys are %s", k, strings.Join(keys, ", "))
+			val, err = checkEnrollURL(val)
 		}
 		if err != nil {
 			return TenantURLs{}, err
 		}
-		kv[k] = val
+		checked[k] = val
 	}
 	before, err := s.TenantURLs(ctx)
 	if err != nil {
 		return TenantURLs{}, err
 	}
-	if err := s.Store.SetTenantValues(ctx, kv); err != nil {
+	if err := s.Store.SetTenantValues(ctx, checked); err != nil {
 		return TenantURLs{}, err
 	}
 	after, err := s.TenantURLs(ctx)
@@ -80,6 +100,12 @@ func (s *Server) SetTenantURLs(ctx context.Context, pairs []string) (TenantURLs,
 	}
 	summary := changes(change(KeyServerURL, before.ServerURL, after.ServerURL), change(KeyEnrollURL, before.EnrollURL, after.EnrollURL))
 	return after, s.audit(ctx, "tenant.set", "tenant", orNoChange(summary))
+}
+
+func unknownTenantKey(k string) error {
+	keys := []string{KeyEnrollURL, KeyServerURL}
+	slices.Sort(keys)
+	return invalid("unknown key %q: the keys are %s", k, strings.Join(keys, ", "))
 }
 
 // checkEnrollURL checks the public enrollment listener's address: https

@@ -4,12 +4,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/server"
+	"github.com/mobileatwork/mobileatwork/server/adminapi"
+	"github.com/mobileatwork/mobileatwork/server/jsonview"
 )
 
 // appCatalogCmds are the Apps@Work commands under `app`: details, reviews
@@ -24,8 +25,11 @@ kept in the file store (DATA/files/) and devices fetch them over mutual TLS, che
 against the SHA-256 in the signed check-in response. --screenshot replaces the
 whole gallery; each needs a description (its text alternative).`,
 		Args: cli.ExactArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			var req server.SetAppRequest
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
+			if err := needID(args[0], "app's id", "app list"); err != nil {
+				return err
+			}
+			req := adminapi.AppChange{ID: args[0]}
 			str := func(name string) *string {
 				if !cmd.Flags().Changed(name) {
 					return nil
@@ -35,9 +39,16 @@ whole gallery; each needs a description (its text alternative).`,
 			}
 			req.Publisher, req.Category = str("publisher"), str("category")
 			req.ShortDescription, req.Description = str("short-description"), str("description")
-			req.Icon, req.IconAlt = str("icon"), str("icon-alt")
+			req.IconAlt = str("icon-alt")
+			if cmd.Flags().Changed("icon") {
+				icon, err := readImage("--icon", v.GetString("icon"), "")
+				if err != nil {
+					return err
+				}
+				req.Icon = &icon
+			}
 			if cmd.Flags().Changed("screenshot") {
-				req.Screenshots = []server.ScreenshotFile{}
+				gallery := []adminapi.Image{}
 				shots, err := cmd.Flags().GetStringArray("screenshot")
 				if err != nil {
 					return err
@@ -47,15 +58,20 @@ whole gallery; each needs a description (its text alternative).`,
 					if !ok {
 						return fmt.Errorf("%w: --screenshot %q: want FILE=DESCRIPTION", server.ErrInvalid, sh)
 					}
-					req.Screenshots = append(req.Screenshots, server.ScreenshotFile{Path: p, Alt: alt})
+					img, err := readImage("--screenshot", p, alt)
+					if err != nil {
+						return err
+					}
+					gallery = append(gallery, img)
 				}
+				req.Screenshots = &gallery
 			}
-			info, err := s.SetApp(cmd.Context(), args[0], req)
+			info, err := adminapi.Call(cmd.Context(), c, adminapi.SetApp, req)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "app %s (%q) updated: %d screenshot(s), icon %s\n",
-				info.ID, info.Name, len(info.Details.Screenshots), yesNo(info.Details.Icon != nil))
+				info.ID, info.Name, len(info.Screenshots), yesNo(info.Icon != nil))
 			return nil
 		}),
 	}
@@ -74,8 +90,13 @@ whole gallery; each needs a description (its text alternative).`,
 		Use:   "add --app ID --author NAME --rating 1-5 [--text TEXT]",
 		Short: "Add a review; prints its id last",
 		Args:  cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			r, err := s.AddReview(cmd.Context(), v.GetString("app"), v.GetString("author"), v.GetInt("rating"), v.GetString("text"))
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			if err := needID(v.GetString("app"), "app's id with --app", "app list"); err != nil {
+				return err
+			}
+			r, err := adminapi.Call(cmd.Context(), c, adminapi.ReviewApp, adminapi.ReviewRequest{
+				ID: v.GetString("app"), Author: v.GetString("author"), Rating: v.GetInt("rating"), Text: v.GetString("text"),
+			})
 			if err != nil {
 				return err
 			}
@@ -98,12 +119,15 @@ distribute" does for configurations; --to none withdraws it. ` + targetHelp + `
 Only distributed apps reach a device, inside its signed check-in response, and
 only those devices may download their files.`,
 		Args: cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			ds, err := s.DistributeApp(cmd.Context(), v.GetString("app"), v.GetStringSlice("to"))
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			if err := needID(v.GetString("app"), "app's id with --app", "app list"); err != nil {
+				return err
+			}
+			ds, err := adminapi.Call(cmd.Context(), c, adminapi.DistributeApp, adminapi.DistributionRequest{ID: v.GetString("app"), To: v.GetStringSlice("to")})
 			if err != nil {
 				return err
 			}
-			for _, d := range ds {
+			for _, d := range ds.Distributions {
 				fmt.Fprintln(cmd.OutOrStdout(), d.ID)
 			}
 			return nil
@@ -114,78 +138,25 @@ only those devices may download their files.`,
 	return []*cobra.Command{set, review, distribute}
 }
 
-// appInfoJSON is one entry of `app list --json`.
-type appInfoJSON struct {
-	appJSON
-	Publisher        string             `json:"publisher,omitempty"`
-	Category         string             `json:"category,omitempty"`
-	ShortDescription string             `json:"short_description,omitempty"`
-	Description      string             `json:"description,omitempty"`
-	Icon             *imageJSON         `json:"icon,omitempty"`
-	Screenshots      []imageJSON        `json:"screenshots"`
-	Rating           float64            `json:"rating"`
-	Reviews          []reviewJSON       `json:"reviews"`
-	Distributions    []distributionJSON `json:"distributions"`
-}
-
-type imageJSON struct {
-	SHA256      string `json:"sha256"`
-	Size        int64  `json:"size"`
-	ContentType string `json:"content_type"`
-	Alt         string `json:"alt"`
-}
-
-type reviewJSON struct {
-	ID     string    `json:"id"`
-	Author string    `json:"author"`
-	Rating int       `json:"rating"`
-	Text   string    `json:"text"`
-	Date   time.Time `json:"date"`
-}
-
-type distributionJSON struct {
-	ID     string `json:"id"`
-	Target string `json:"target"` // as given to --to
-}
-
-func toAppInfoJSON(info server.AppInfo) appInfoJSON {
-	d := info.Details
-	out := appInfoJSON{
-		appJSON: toAppJSON(info.App), Publisher: d.Publisher, Category: d.Category,
-		ShortDescription: d.ShortDescription, Description: d.Description, Rating: info.Rating,
-		Screenshots: []imageJSON{}, Reviews: []reviewJSON{}, Distributions: []distributionJSON{},
-	}
-	if d.Icon != nil {
-		out.Icon = &imageJSON{d.Icon.SHA256, d.Icon.Size, d.Icon.ContentType, d.Icon.Alt}
-	}
-	for _, s := range d.Screenshots {
-		out.Screenshots = append(out.Screenshots, imageJSON{s.SHA256, s.Size, s.ContentType, s.Alt})
-	}
-	for _, r := range info.Reviews {
-		out.Reviews = append(out.Reviews, reviewJSON{r.ID, r.Author, r.Rating, r.Text, r.CreatedAt})
-	}
-	for _, dist := range info.Distributions {
-		out.Distributions = append(out.Distributions, distributionJSON{dist.ID, targetText(dist.Target, dist.TargetID)})
-	}
-	return out
-}
-
-func targetText(kind, id string) string {
-	if id == "" {
-		return kind
-	}
-	return kind + ":" + id
-}
-
 // catalogRow is the Apps@Work part of an `app list` table row.
-func catalogRow(info server.AppInfo) []string {
+func catalogRow(info jsonview.AppInfo) []string {
 	rating := "-"
 	if len(info.Reviews) > 0 {
 		rating = strconv.FormatFloat(info.Rating, 'f', 1, 64) + " (" + strconv.Itoa(len(info.Reviews)) + ")"
 	}
 	var to []string
 	for _, d := range info.Distributions {
-		to = append(to, targetText(d.Target, d.TargetID))
+		to = append(to, d.Target)
 	}
-	return []string{info.Details.Category, rating, strings.Join(to, ",")}
+	return []string{info.Category, rating, strings.Join(to, ",")}
+}
+
+// readImage reads an image file of app set for the request, as the
+// server would read it: both modes send the image itself.
+func readImage(flag, path, alt string) (adminapi.Image, error) {
+	b, err := server.ReadImage(path)
+	if err != nil {
+		return adminapi.Image{}, fmt.Errorf("%w: %s %s: %v", server.ErrInvalid, flag, path, err)
+	}
+	return adminapi.Image{Name: path, Data: b, Alt: alt}, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -9,7 +10,7 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/server"
-	"github.com/mobileatwork/mobileatwork/server/store"
+	"github.com/mobileatwork/mobileatwork/server/adminapi"
 )
 
 func appCmd() *cobra.Command {
@@ -24,11 +25,15 @@ when one is given (versions compare part by part: 1.10 is newer than 1.9).
 --priority makes it an onboarding stage of its own. --file keeps a flat PKG
 with the entry, in the file store (DATA/files/, by SHA-256).`,
 		Args: cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			a, err := s.AddApp(cmd.Context(), server.AddAppRequest{
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			file := v.GetString("file")
+			if file != "" && c.Server() == nil {
+				return errors.New("--file names a package on the server's host: with --server, run app add on that host with --data, or add the app without --file")
+			}
+			a, err := adminapi.Call(cmd.Context(), c, adminapi.AddApp, adminapi.AppRequest{
 				Name: v.GetString("name"), Kind: v.GetString("kind"), PackageID: v.GetString("package-id"),
 				BundleID: v.GetString("bundle-id"), Version: v.GetString("version"), Priority: v.GetBool("priority"),
-				File: v.GetString("file"),
+				File: file,
 			})
 			if err != nil {
 				return err
@@ -55,26 +60,21 @@ with the entry, in the file store (DATA/files/, by SHA-256).`,
 		Use:   "list",
 		Short: "List the app catalog",
 		Args:  cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			apps, err := s.Catalog(cmd.Context())
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			apps, err := adminapi.All(cmd.Context(), c, adminapi.ListApps, adminapi.ListRequest{})
 			if err != nil {
 				return err
 			}
 			if v.GetBool("json") {
-				out := make([]appInfoJSON, 0, len(apps))
-				for _, a := range apps {
-					out = append(out, toAppInfoJSON(a))
-				}
-				return cli.JSON(cmd.OutOrStdout(), out)
+				return cli.JSON(cmd.OutOrStdout(), apps)
 			}
 			rows := [][]string{}
-			for _, info := range apps {
-				a := info.App
+			for _, a := range apps {
 				file := ""
 				if a.FileSize > 0 {
 					file = strconv.FormatInt(a.FileSize, 10)
 				}
-				rows = append(rows, append([]string{a.ID, a.Name, a.Kind, a.PackageID, a.BundleID, orAny(a.Version), yesNo(a.Priority), file}, catalogRow(info)...))
+				rows = append(rows, append([]string{a.ID, a.Name, a.Kind, a.PackageID, a.BundleID, orAny(a.Version), yesNo(a.Priority), file}, catalogRow(a)...))
 			}
 			return cli.Table(cmd.OutOrStdout(), []string{"ID", "NAME", "KIND", "PACKAGE ID", "BUNDLE ID", "VERSION", "PRIORITY", "PKG BYTES", "CATEGORY", "RATING", "DISTRIBUTED TO"}, rows)
 		}),
@@ -85,34 +85,17 @@ with the entry, in the file store (DATA/files/, by SHA-256).`,
 	return c
 }
 
-type appJSON struct {
-	ID         string    `json:"id"`
-	Name       string    `json:"name"`
-	Kind       string    `json:"kind"`
-	PackageID  string    `json:"package_id,omitempty"`
-	BundleID   string    `json:"bundle_id,omitempty"`
-	Version    string    `json:"version"`
-	Priority   bool      `json:"priority"`
-	FileSHA256 string    `json:"file_sha256,omitempty"`
-	FileSize   int64     `json:"file_size,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
-}
-
-func toAppJSON(a store.App) appJSON {
-	return appJSON{a.ID, a.Name, a.Kind, a.PackageID, a.BundleID, a.Version, a.Priority, a.FileSHA256, a.FileSize, a.CreatedAt}
-}
-
 func inventoryCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "inventory --device ID",
 		Short: "Show a device's receipts, apps, and whether each packager app is installed",
 		Args:  cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
 			id := v.GetString("device")
 			if id == "" {
 				return fmt.Errorf("--device is required; see `mobileatwork-server devices`")
 			}
-			view, err := s.DeviceInventory(cmd.Context(), id)
+			view, err := adminapi.Call(cmd.Context(), c, adminapi.DeviceInventory, adminapi.IDRequest{ID: id})
 			if err != nil {
 				return err
 			}

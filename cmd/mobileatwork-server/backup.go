@@ -22,7 +22,7 @@ A tenant kept in PostgreSQL gets its keys, files and store record copied, and
 backup then fails saying so: dump the database with pg_dump, which copies it
 consistently while serve runs.`,
 		Args: cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
+		RunE: localOnly(func(s *server.Server, cmd *cobra.Command, _ []string) error {
 			out := v.GetString("out")
 			if out == "" {
 				return fmt.Errorf("--out is required: a directory that does not exist yet")
@@ -46,7 +46,7 @@ sent after it are lost on the server unless the devices still hold them.
 For a tenant kept in PostgreSQL, restore brings the keys, files and store
 record; restore the database itself with pg_restore.`,
 		Args: cli.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: hostOnly(func(cmd *cobra.Command, _ []string) error {
 			from := v.GetString("from")
 			if from == "" {
 				return fmt.Errorf("--from is required: a directory made by `mobileatwork-server backup`")
@@ -59,7 +59,7 @@ record; restore the database itself with pg_restore.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "the database is in %s: restore it with pg_restore before serve\n", b)
 			}
 			return nil
-		},
+		}),
 	}
 	restore.Flags().String("from", "", "backup directory")
 	return []*cobra.Command{backup, restore}

@@ -1,41 +1,45 @@
 package main
 
 import (
-	"sort"
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mobileatwork/mobileatwork/internal/cli"
-	"github.com/mobileatwork/mobileatwork/server"
+	"github.com/mobileatwork/mobileatwork/server/adminapi"
 )
 
 func deviceCmds() []*cobra.Command {
 	devices := &cobra.Command{
-		Use:   "devices",
+		Use:   "devices [--search TEXT] [--group NAME] [--user EMAIL]",
 		Short: "List enrolled devices",
 		Args:  cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			list, err := s.Store.Devices(cmd.Context())
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			list, err := adminapi.All(cmd.Context(), c, adminapi.ListDevices, adminapi.DeviceListRequest{
+				Search: v.GetString("search"), Group: v.GetString("group"), User: v.GetString("user"),
+			})
 			if err != nil {
 				return err
 			}
-			stops, err := s.ScriptsStops(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return printDevices(cmd, list, stops)
+			return printDevices(cmd, list, true)
 		}),
 	}
 	devices.Flags().Bool("json", false, "print JSON")
+	devices.Flags().String("search", "", "only devices whose id, serial number, host name or user holds TEXT, in any case")
+	devices.Flags().String("group", "", "only the devices of this device group")
+	devices.Flags().String("user", "", "only the devices of this user (email)")
 
 	device := &cobra.Command{Use: "device", Short: "One device: show (list with `devices`)"}
 	show := &cobra.Command{
 		Use:   "show ID",
 		Short: "The device's page: facts, user and groups, configurations and their status, apps, results, log",
 		Args:  cli.ExactArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			d, err := s.DeviceDetail(cmd.Context(), args[0])
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
+			if err := needID(args[0], "device's id", "devices"); err != nil {
+				return err
+			}
+			d, err := adminapi.Call(cmd.Context(), c, adminapi.ShowDevice, adminapi.IDRequest{ID: args[0]})
 			if err != nil {
 				return err
 			}
@@ -49,33 +53,29 @@ func deviceCmds() []*cobra.Command {
 		Use:   "groups DEVICE-ID GROUP... | none",
 		Short: "Set the device groups of a device (none clears them)",
 		Args:  cobra.MinimumNArgs(2),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			return s.SetDeviceGroups(cmd.Context(), args[0], args[1:])
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
+			if err := needID(args[0], "device's id", "devices"); err != nil {
+				return err
+			}
+			_, err := adminapi.Call(cmd.Context(), c, adminapi.SetDeviceGroups, adminapi.DeviceGroupsRequest{ID: args[0], Groups: args[1:]})
+			return err
 		}),
 	}
 	deviceGroups := &cobra.Command{
 		Use:   "device-groups",
 		Short: "List device groups and their devices",
 		Args:  cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			gs, err := s.DeviceGroups(cmd.Context())
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			gs, err := adminapi.All(cmd.Context(), c, adminapi.ListDeviceGroups, adminapi.ListRequest{})
 			if err != nil {
 				return err
 			}
 			if v.GetBool("json") {
-				type group struct {
-					Name    string   `json:"name"`
-					Devices []string `json:"devices"`
-				}
-				out := []group{}
-				for _, n := range sortedNames(gs) {
-					out = append(out, group{n, gs[n]})
-				}
-				return cli.JSON(cmd.OutOrStdout(), out)
+				return cli.JSON(cmd.OutOrStdout(), gs)
 			}
 			rows := [][]string{}
-			for _, n := range sortedNames(gs) {
-				rows = append(rows, []string{n, strings.Join(gs[n], ",")})
+			for _, g := range gs {
+				rows = append(rows, []string{g.Name, strings.Join(g.Devices, ",")})
 			}
 			return cli.Table(cmd.OutOrStdout(), []string{"GROUP", "DEVICES"}, rows)
 		}),
@@ -84,11 +84,12 @@ func deviceCmds() []*cobra.Command {
 	return []*cobra.Command{devices, device, groups, deviceGroups}
 }
 
-func sortedNames(m map[string][]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// needID refuses an empty id before any call: no path of the API names
+// nothing, and both modes must say the same. list is the command that
+// lists them.
+func needID(id, what, list string) error {
+	if strings.TrimSpace(id) == "" {
+		return fmt.Errorf("give the %s; see `mobileatwork-server %s`", what, list)
 	}
-	sort.Strings(out)
-	return out
+	return nil
 }

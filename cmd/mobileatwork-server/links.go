@@ -9,6 +9,7 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/server"
+	"github.com/mobileatwork/mobileatwork/server/adminapi"
 	"github.com/mobileatwork/mobileatwork/server/jsonview"
 )
 
@@ -27,8 +28,19 @@ func tenantCmd() *cobra.Command {
 
 An empty VALUE forgets the key.`,
 		Args: cobra.ArbitraryArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			u, err := s.SetTenantURLs(cmd.Context(), args)
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
+			kv, err := server.TenantURLPairs(args)
+			if err != nil {
+				return err
+			}
+			var req adminapi.TenantChange
+			if u, ok := kv[server.KeyServerURL]; ok {
+				req.ServerURL = &u
+			}
+			if u, ok := kv[server.KeyEnrollURL]; ok {
+				req.EnrollURL = &u
+			}
+			u, err := adminapi.Call(cmd.Context(), c, adminapi.SetTenant, req)
 			if err != nil {
 				return err
 			}
@@ -39,13 +51,13 @@ An empty VALUE forgets the key.`,
 		Use:   "show",
 		Short: "Show the tenant's public URLs",
 		Args:  cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			u, err := s.TenantURLs(cmd.Context())
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			u, err := adminapi.Call(cmd.Context(), c, adminapi.ShowTenant, adminapi.None{})
 			if err != nil {
 				return err
 			}
 			if v.GetBool("json") {
-				return cli.JSON(cmd.OutOrStdout(), jsonview.NewTenantURLs(u))
+				return cli.JSON(cmd.OutOrStdout(), u)
 			}
 			return printTenantURLs(cmd.OutOrStdout(), u)
 		}),
@@ -55,7 +67,7 @@ An empty VALUE forgets the key.`,
 	return cmd
 }
 
-func printTenantURLs(w io.Writer, u server.TenantURLs) error {
+func printTenantURLs(w io.Writer, u jsonview.TenantURLs) error {
 	_, err := fmt.Fprintf(w, "server_url:  %s\nenroll_url:  %s\n", orDash(u.ServerURL), orDash(u.EnrollURL))
 	return err
 }
@@ -73,19 +85,17 @@ that package --uses times within --ttl. The URL is printed once: only a
 hash of its secret is kept. Needs the tenant's server_url and enroll_url
 (tenant set).`,
 		Args: cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			ttl, err := server.ParseTTL(v.GetString("ttl"))
-			if err != nil {
-				return err
-			}
-			l, err := s.CreateLink(cmd.Context(), v.GetString("user"), v.GetInt("uses"), ttl)
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			l, err := adminapi.Call(cmd.Context(), c, adminapi.CreateLink, adminapi.LinkRequest{
+				User: v.GetString("user"), Uses: new(v.GetInt("uses")), TTL: v.GetString("ttl"),
+			})
 			if err != nil {
 				return err
 			}
 			if v.GetBool("json") {
-				return cli.JSON(cmd.OutOrStdout(), jsonview.NewLink(l))
+				return cli.JSON(cmd.OutOrStdout(), l)
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "link %s: %d download(s) until %s; share the URL below, it is shown only once\n", l.ID, l.Uses, stamp(l.ExpiresAt))
+			fmt.Fprintf(cmd.ErrOrStderr(), "link %s: %d download(s) until %s; share the URL below, it is shown only once\n", l.ID, l.Uses, stampAt(l.ExpiresAt))
 			fmt.Fprintln(cmd.OutOrStdout(), l.URL)
 			return nil
 		}),
@@ -98,25 +108,17 @@ hash of its secret is kept. Needs the tenant's server_url and enroll_url
 		Use:   "list",
 		Short: "List download links (never their secrets)",
 		Args:  cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			ls, err := s.Links(cmd.Context())
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			ls, err := adminapi.All(cmd.Context(), c, adminapi.ListLinks, adminapi.ListRequest{})
 			if err != nil {
 				return err
 			}
 			if v.GetBool("json") {
-				out := []jsonview.Link{}
-				for _, l := range ls {
-					out = append(out, jsonview.NewLink(l))
-				}
-				return cli.JSON(cmd.OutOrStdout(), out)
+				return cli.JSON(cmd.OutOrStdout(), ls)
 			}
 			rows := [][]string{}
 			for _, l := range ls {
-				last := "-"
-				if !l.LastDownloadAt.IsZero() {
-					last = stamp(l.LastDownloadAt)
-				}
-				rows = append(rows, []string{l.ID, orDash(l.User), stamp(l.CreatedAt), stamp(l.ExpiresAt), strconv.Itoa(l.Uses), strconv.Itoa(l.Downloads), last, l.State})
+				rows = append(rows, []string{l.ID, orDash(l.User), stampAt(l.CreatedAt), stampAt(l.ExpiresAt), strconv.Itoa(l.Uses), strconv.Itoa(l.Downloads), stampOrDashAt(l.LastDownloadAt), l.State})
 			}
 			return cli.Table(cmd.OutOrStdout(), []string{"ID", "USER", "CREATED", "EXPIRES", "USES", "DOWNLOADS", "LAST DOWNLOAD", "STATE"}, rows)
 		}),
@@ -126,8 +128,11 @@ hash of its secret is kept. Needs the tenant's server_url and enroll_url
 		Use:   "revoke ID",
 		Short: "Make a link unusable at once, with the token of its package (ids from `link list`)",
 		Args:  cli.ExactArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			l, err := s.RevokeLink(cmd.Context(), args[0])
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
+			if err := needID(args[0], "link's id", "link list"); err != nil {
+				return err
+			}
+			l, err := adminapi.Call(cmd.Context(), c, adminapi.RevokeLink, adminapi.IDRequest{ID: args[0]})
 			if err != nil {
 				return err
 			}

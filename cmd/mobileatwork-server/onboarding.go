@@ -9,10 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mobileatwork/mobileatwork/internal/cli"
-	"github.com/mobileatwork/mobileatwork/protocol"
-	"github.com/mobileatwork/mobileatwork/server"
+	"github.com/mobileatwork/mobileatwork/server/adminapi"
 	"github.com/mobileatwork/mobileatwork/server/jsonview"
-	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
 func profileCmd() *cobra.Command {
@@ -24,8 +22,10 @@ func profileCmd() *cobra.Command {
 (stage 1). The agent recognises it by its PayloadIdentifier, as
 "profiles list" shows it on the Mac.`,
 		Args: cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			p, err := s.AddProfile(cmd.Context(), v.GetString("name"), v.GetString("identifier"), v.GetStringSlice("to"))
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			p, err := adminapi.Call(cmd.Context(), c, adminapi.AddProfile, adminapi.ProfileRequest{
+				Name: v.GetString("name"), Identifier: v.GetString("identifier"), To: v.GetStringSlice("to"),
+			})
 			if err != nil {
 				return err
 			}
@@ -41,28 +41,17 @@ func profileCmd() *cobra.Command {
 		Use:   "list",
 		Short: "List the configurations of the onboarding plan",
 		Args:  cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			ps, err := s.Profiles(cmd.Context())
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			ps, err := adminapi.All(cmd.Context(), c, adminapi.ListProfiles, adminapi.ListRequest{})
 			if err != nil {
 				return err
 			}
 			if v.GetBool("json") {
-				type out struct {
-					ID           string                `json:"id"`
-					Name         string                `json:"name"`
-					Identifier   string                `json:"identifier"`
-					Distribution jsonview.Distribution `json:"distribution"`
-					CreatedAt    time.Time             `json:"created_at"`
-				}
-				res := []out{}
-				for _, p := range ps {
-					res = append(res, out{p.ID, p.Name, p.Identifier, jsonview.NewDistribution(p.Targets), p.CreatedAt})
-				}
-				return cli.JSON(cmd.OutOrStdout(), res)
+				return cli.JSON(cmd.OutOrStdout(), ps)
 			}
 			rows := [][]string{}
 			for _, p := range ps {
-				rows = append(rows, []string{p.ID, p.Name, p.Identifier, distributionText(p.Targets)})
+				rows = append(rows, []string{p.ID, p.Name, p.Identifier, distributionViewText(p.Distribution)})
 			}
 			return cli.Table(cmd.OutOrStdout(), []string{"ID", "NAME", "IDENTIFIER", "DISTRIBUTION"}, rows)
 		}),
@@ -73,13 +62,18 @@ func profileCmd() *cobra.Command {
 		Short: "Replace the devices whose onboarding waits for this profile (as MDM installs it)",
 		Long:  "distribute replaces the profile's distribution. " + targetHelp,
 		Args:  cli.ExactArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			p, reached, err := s.DistributeProfile(cmd.Context(), args[0], v.GetStringSlice("to"), v.GetBool("dry-run"))
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
+			if err := needID(args[0], "profile's id or identifier", "profile list"); err != nil {
+				return err
+			}
+			r, err := adminapi.Call(cmd.Context(), c, adminapi.DistributeProfile, adminapi.ProfileDistributionRequest{
+				ID: args[0], To: v.GetStringSlice("to"), DryRun: v.GetBool("dry-run"),
+			})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "profile %q: %s, %d device(s)\n", p.Name, distributionText(p.Targets), len(reached))
-			return printDeviceList(cmd, reached)
+			fmt.Fprintf(cmd.ErrOrStderr(), "profile %q: %s, %d device(s)\n", r.Profile.Name, distributionViewText(r.Profile.Distribution), len(r.Devices))
+			return printDevices(cmd, r.Devices, false)
 		}),
 	}
 	dist.Flags().StringArray("to", nil, "TARGET (repeatable, comma-separated)")
@@ -94,16 +88,16 @@ func onboardingCmd() *cobra.Command {
 		Use:   "onboarding --device ID",
 		Short: "Show a device's onboarding: state, stages, item statuses and its log",
 		Args:  cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
 			if v.GetString("device") == "" {
 				return fmt.Errorf("--device is required; see `mobileatwork-server devices`")
 			}
-			o, err := s.DeviceOnboarding(cmd.Context(), v.GetString("device"))
+			o, err := adminapi.Call(cmd.Context(), c, adminapi.DeviceOnboarding, adminapi.IDRequest{ID: v.GetString("device")})
 			if err != nil {
 				return err
 			}
 			if v.GetBool("json") {
-				return cli.JSON(cmd.OutOrStdout(), onboardingJSON(o))
+				return cli.JSON(cmd.OutOrStdout(), o)
 			}
 			return printOnboarding(cmd, o)
 		}),
@@ -113,32 +107,27 @@ func onboardingCmd() *cobra.Command {
 	return cmd
 }
 
-func onboardingJSON(o store.StoredOnboarding) map[string]any {
-	log := o.Log
-	if log == nil {
-		log = []protocol.OnboardingLogLine{}
+// distributionViewText is distributionText of a JSON document's
+// distribution.
+func distributionViewText(d jsonview.Distribution) string {
+	if d.Level != "custom" {
+		return d.Level
 	}
-	m := map[string]any{
-		"device_id": o.DeviceID, "state": o.State, "started_at": nil, "deadline": nil, "ended_at": nil,
-		"current": o.Current, "landing_url": o.LandingURL, "stages": o.Stages, "background": o.Background,
-		"log": log, "received_at": o.ReceivedAt, "progress": o.Progress,
+	texts := make([]string, 0, len(d.Targets))
+	for _, t := range d.Targets {
+		texts = append(texts, t.Text)
 	}
-	for k, t := range map[string]time.Time{"started_at": o.StartedAt, "deadline": o.Deadline, "ended_at": o.EndedAt} {
-		if !t.IsZero() {
-			m[k] = t
-		}
-	}
-	return m
+	return "custom: " + strings.Join(texts, ",")
 }
 
 // printProgress shows the device's own reading of its stages, so the
 // admin reads what the user's page said.
-func printProgress(w io.Writer, r protocol.OnboardingReport) {
-	p := r.Progress
+func printProgress(w io.Writer, o jsonview.OnboardingDetail) {
+	p := o.Progress
 	if p == nil {
 		fmt.Fprintln(w, "outcome:    - (not reported by this agent version)")
-		if r.Current != "" {
-			fmt.Fprintf(w, "current:    %s\n", r.Current)
+		if o.Current != "" {
+			fmt.Fprintf(w, "current:    %s\n", o.Current)
 		}
 		return
 	}
@@ -156,17 +145,17 @@ func printProgress(w io.Writer, r protocol.OnboardingReport) {
 	}
 }
 
-func printOnboarding(cmd *cobra.Command, o store.StoredOnboarding) error {
+func printOnboarding(cmd *cobra.Command, o jsonview.OnboardingDetail) error {
 	w := cmd.OutOrStdout()
-	when := func(t time.Time) string {
-		if t.IsZero() {
+	when := func(t *time.Time) string {
+		if t == nil || t.IsZero() {
 			return "-"
 		}
 		return t.Local().Format(time.RFC3339)
 	}
 	fmt.Fprintf(w, "device:     %s\nstate:      %s\nstarted:    %s\ndeadline:   %s\nended:      %s\nreported:   %s\n",
-		o.DeviceID, o.State, when(o.StartedAt), when(o.Deadline), when(o.EndedAt), when(o.ReceivedAt))
-	printProgress(w, o.OnboardingReport)
+		o.DeviceID, o.State, when(o.StartedAt), when(o.Deadline), when(o.EndedAt), when(&o.ReceivedAt))
+	printProgress(w, o)
 	fmt.Fprintln(w)
 	rows := [][]string{}
 	for i, st := range o.Stages {

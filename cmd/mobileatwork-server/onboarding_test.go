@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/server/jsonview"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
@@ -35,7 +36,7 @@ func TestPrintOnboardingShowsTheDevicesOutcome(t *testing.T) {
 		var b bytes.Buffer
 		cmd := &cobra.Command{}
 		cmd.SetOut(&b)
-		if err := printOnboarding(cmd, store.StoredOnboarding{OnboardingReport: r, ReceivedAt: at}); err != nil {
+		if err := printOnboarding(cmd, jsonview.NewOnboardingDetail(store.StoredOnboarding{OnboardingReport: r, ReceivedAt: at})); err != nil {
 			t.Fatal(err)
 		}
 		return b.String()
@@ -60,7 +61,7 @@ func TestPrintOnboardingShowsTheDevicesOutcome(t *testing.T) {
 		t.Errorf("report of an older agent:\n%s", out)
 	}
 
-	b, err := json.Marshal(onboardingJSON(store.StoredOnboarding{OnboardingReport: report, ReceivedAt: at}))
+	b, err := json.Marshal(jsonview.NewOnboardingDetail(store.StoredOnboarding{OnboardingReport: report, ReceivedAt: at}))
 	if err != nil {
 		t.Fatal(err)
 	}

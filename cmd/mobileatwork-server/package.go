@@ -49,7 +49,7 @@ distributions, and enrolled Macs offer it as an update of their agent.
 It prints the package's SHA-256, version, previous version and size, then
 the app id alone on the last line.`,
 		Args: cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
+		RunE: localOnly(func(s *server.Server, cmd *cobra.Command, _ []string) error {
 			if v.GetBool("catalog") {
 				return publishAgent(s, cmd)
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/packaging"
 	"github.com/mobileatwork/mobileatwork/server"
+	"github.com/mobileatwork/mobileatwork/server/jsonview"
 )
 
 // enrollingOnly are the flags of an enrolling package: a catalog package
@@ -42,7 +43,7 @@ func publishAgent(s *server.Server, cmd *cobra.Command) error {
 		return err
 	}
 	if v.GetBool("json") {
-		return cli.JSON(cmd.OutOrStdout(), publishedJSON{App: toAppJSON(p.App), Previous: p.Previous, Signed: p.Signed})
+		return cli.JSON(cmd.OutOrStdout(), publishedJSON{App: jsonview.NewApp(p.App), Previous: p.Previous, Signed: p.Signed})
 	}
 	a := p.App
 	w := cmd.OutOrStdout()
@@ -57,7 +58,7 @@ func publishAgent(s *server.Server, cmd *cobra.Command) error {
 }
 
 type publishedJSON struct {
-	App      appJSON `json:"app"`
-	Previous string  `json:"previous_version,omitempty"`
-	Signed   bool    `json:"signed"`
+	App      jsonview.App `json:"app"`
+	Previous string       `json:"previous_version,omitempty"`
+	Signed   bool         `json:"signed"`
 }

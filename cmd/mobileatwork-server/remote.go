@@ -50,11 +50,17 @@ func withAdmin(fn func(adminapi.Conn, *cobra.Command, []string) error) func(*cob
 // localOnly refuses remote mode for the commands that need the tenant's
 // host: its keys, its files or its database file.
 func localOnly(fn func(*server.Server, *cobra.Command, []string) error) func(*cobra.Command, []string) error {
+	return hostOnly(withServer(fn))
+}
+
+// hostOnly is localOnly for the commands that open no tenant (init, which
+// makes it, and restore, which brings its database back).
+func hostOnly(fn func(*cobra.Command, []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		if v.GetString("server") != "" {
 			return fmt.Errorf("%s works on the server's host only, with --data, not with --server", cmd.CommandPath())
 		}
-		return withServer(fn)(cmd, args)
+		return fn(cmd, args)
 	}
 }
 

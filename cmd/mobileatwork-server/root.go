@@ -97,7 +97,7 @@ database (or schema, through search_path) with --dsn-file FILE or MAW_DSN.
 init records the choice and the DSN in store.json (0600) in the data
 directory, so every later command opens the same database without flags.`,
 		Args: cli.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: hostOnly(func(cmd *cobra.Command, _ []string) error {
 			o, err := storeOptions(cmd)
 			if err != nil {
 				return err
@@ -111,7 +111,7 @@ directory, so every later command opens the same database without flags.`,
 			fmt.Fprintf(cmd.ErrOrStderr(), "tenant %q created in %s\nCA pin (sha256): %x\n", s.Tenant.Name, v.GetString("data"), pin)
 			fmt.Fprintln(cmd.ErrOrStderr(), "the default Mobile@Work configuration reaches no device yet: `config distribute default --to all` when ready")
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().String("tenant", "Mobile@Work tenant", "tenant name, shown in certificates")
 	cmd.Flags().StringSlice("hostname", nil, "extra DNS name or IP of the server's TLS certificate (repeatable)")
@@ -123,7 +123,7 @@ func serveCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Serve the device API over TLS until SIGINT or SIGTERM",
 		Args:  cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
+		RunE: localOnly(func(s *server.Server, cmd *cobra.Command, _ []string) error {
 			if s.MaxInFlight = v.GetInt("max-in-flight"); s.MaxInFlight < 1 {
 				return fmt.Errorf("--max-in-flight must be at least 1, not %d", s.MaxInFlight)
 			}

@@ -7,8 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mobileatwork/mobileatwork/internal/cli"
-	"github.com/mobileatwork/mobileatwork/server"
-	"github.com/mobileatwork/mobileatwork/server/jsonview"
+	"github.com/mobileatwork/mobileatwork/server/adminapi"
 )
 
 func userCmds() []*cobra.Command {
@@ -16,21 +15,17 @@ func userCmds() []*cobra.Command {
 		Use:   "users",
 		Short: "List users (added by `user add` and `token create --user`)",
 		Args:  cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			us, err := s.Users(cmd.Context())
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			us, err := adminapi.All(cmd.Context(), c, adminapi.ListUsers, adminapi.ListRequest{})
 			if err != nil {
 				return err
 			}
 			if v.GetBool("json") {
-				out := []jsonview.User{}
-				for _, u := range us {
-					out = append(out, jsonview.NewUser(u))
-				}
-				return cli.JSON(cmd.OutOrStdout(), out)
+				return cli.JSON(cmd.OutOrStdout(), us)
 			}
 			rows := [][]string{}
 			for _, u := range us {
-				rows = append(rows, []string{u.Email, orDash(u.Name), stamp(u.CreatedAt)})
+				rows = append(rows, []string{u.Email, orDash(u.Name), stampAt(u.CreatedAt)})
 			}
 			return cli.Table(cmd.OutOrStdout(), []string{"EMAIL", "NAME", "ADDED"}, rows)
 		}),
@@ -42,8 +37,8 @@ func userCmds() []*cobra.Command {
 		Use:   "add EMAIL [--name N]",
 		Short: "Add a user, or name a known one",
 		Args:  cli.ExactArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			u, err := s.AddUser(cmd.Context(), args[0], v.GetString("name"))
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
+			u, err := adminapi.Call(cmd.Context(), c, adminapi.AddUser, adminapi.UserRequest{Email: args[0], Name: v.GetString("name")})
 			if err != nil {
 				return err
 			}
@@ -58,17 +53,13 @@ func userCmds() []*cobra.Command {
 		Use:   "user-groups",
 		Short: "List user groups and their members",
 		Args:  cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			gs, err := s.UserGroups(cmd.Context())
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			gs, err := adminapi.All(cmd.Context(), c, adminapi.ListUserGroups, adminapi.ListRequest{})
 			if err != nil {
 				return err
 			}
 			if v.GetBool("json") {
-				out := []jsonview.UserGroup{}
-				for _, g := range gs {
-					out = append(out, jsonview.NewUserGroup(g))
-				}
-				return cli.JSON(cmd.OutOrStdout(), out)
+				return cli.JSON(cmd.OutOrStdout(), gs)
 			}
 			rows := [][]string{}
 			for _, g := range gs {
@@ -84,8 +75,10 @@ func userCmds() []*cobra.Command {
 		Use:   "add NAME [--member EMAIL]... [--description D]",
 		Short: "Add a user group; members must be users",
 		Args:  cli.ExactArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			g, err := s.AddUserGroup(cmd.Context(), args[0], v.GetString("description"), v.GetStringSlice("member"))
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
+			g, err := adminapi.Call(cmd.Context(), c, adminapi.AddUserGroup, adminapi.UserGroupRequest{
+				Name: args[0], Description: v.GetString("description"), Members: v.GetStringSlice("member"),
+			})
 			if err != nil {
 				return err
 			}
@@ -100,8 +93,13 @@ func userCmds() []*cobra.Command {
 		Use:   "set NAME [--add EMAIL]... [--remove EMAIL]...",
 		Short: "Add and remove members; configurations follow at each device's next check-in",
 		Args:  cli.ExactArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			g, err := s.SetUserGroup(cmd.Context(), args[0], v.GetStringSlice("add"), v.GetStringSlice("remove"))
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
+			if err := needID(args[0], "user group's name", "user-groups"); err != nil {
+				return err
+			}
+			g, err := adminapi.Call(cmd.Context(), c, adminapi.SetUserGroup, adminapi.UserGroupChange{
+				Name: args[0], Add: v.GetStringSlice("add"), Remove: v.GetStringSlice("remove"),
+			})
 			if err != nil {
 				return err
 			}

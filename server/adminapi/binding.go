@@ -13,8 +13,9 @@ import (
 	"strings"
 )
 
-// maxBody bounds a request body: a script, base64 in JSON, is the largest.
-const maxBody = 16 << 20
+// maxBody bounds a request body: app set's images are the largest, an
+// icon and ten screenshots of 2 MB each, base64 in JSON (about 30 MB).
+const maxBody = 32 << 20
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 

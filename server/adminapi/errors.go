@@ -26,6 +26,7 @@ var codes = []struct {
 	{"invalid", http.StatusBadRequest, server.ErrInvalid},
 	{"bad_request", http.StatusBadRequest, errBadRequest},
 	{"not_found", http.StatusNotFound, store.ErrNotFound},
+	{"no_inventory", http.StatusNotFound, server.ErrNoInventory},
 	{"exists", http.StatusConflict, store.ErrExists},
 	{"in_use", http.StatusConflict, store.ErrInUse},
 	{"busy", http.StatusServiceUnavailable, store.ErrBusy},
