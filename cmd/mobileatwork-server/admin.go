@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/server"
 	"github.com/mobileatwork/mobileatwork/server/accounts"
+	"github.com/mobileatwork/mobileatwork/server/adminapi"
 	"github.com/mobileatwork/mobileatwork/server/jsonview"
 )
 
@@ -26,16 +26,12 @@ auditor only reads. The password is read from stdin with --password-stdin
 (at least 12 characters; never give one in argv), else one is generated and
 printed once. Only its argon2id hash is kept.`,
 		Args: cli.ExactArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			role, err := roleFlag()
-			if err != nil {
-				return err
-			}
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
 			pw, err := passwordStdin(cmd)
 			if err != nil {
 				return err
 			}
-			a, err := s.AddAccount(cmd.Context(), args[0], role, pw)
+			a, err := adminapi.Call(cmd.Context(), c, adminapi.AddAccount, adminapi.AccountRequest{Name: args[0], Role: v.GetString("role"), Password: pw})
 			if err != nil {
 				return err
 			}
@@ -49,25 +45,21 @@ printed once. Only its argon2id hash is kept.`,
 		Use:   "list",
 		Short: "List the accounts (never their passwords)",
 		Args:  cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			as, err := s.Accounts(cmd.Context())
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			as, err := adminapi.All(cmd.Context(), c, adminapi.ListAccounts, adminapi.ListRequest{})
 			if err != nil {
 				return err
 			}
 			if v.GetBool("json") {
-				out := []jsonview.Account{}
-				for _, a := range as {
-					out = append(out, jsonview.NewAccount(a))
-				}
-				return cli.JSON(cmd.OutOrStdout(), out)
+				return cli.JSON(cmd.OutOrStdout(), as)
 			}
 			rows := [][]string{}
 			for _, a := range as {
 				locked := "-"
-				if !a.LockedUntil.IsZero() {
-					locked = stamp(a.LockedUntil)
+				if a.LockedUntil != nil {
+					locked = stampAt(a.LockedUntil)
 				}
-				rows = append(rows, []string{a.Name, string(a.Role), stamp(a.CreatedAt), stamp(a.LastLoginAt), strconv.Itoa(a.FailedLogins), locked})
+				rows = append(rows, []string{a.Name, a.Role, stampAt(a.CreatedAt), stampAt(a.LastLoginAt), strconv.Itoa(a.FailedLogins), locked})
 			}
 			return cli.Table(cmd.OutOrStdout(), []string{"NAME", "ROLE", "CREATED", "LAST LOGIN", "FAILED LOGINS", "LOCKED UNTIL"}, rows)
 		}),
@@ -77,8 +69,8 @@ printed once. Only its argon2id hash is kept.`,
 		Use:   "remove NAME",
 		Short: "Remove an account and end its sessions (not the last admin)",
 		Args:  cli.ExactArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			if err := s.RemoveAccount(cmd.Context(), args[0]); err != nil {
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
+			if _, err := adminapi.Call(cmd.Context(), c, adminapi.RemoveAccount, adminapi.NameRequest{Name: args[0]}); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "account %s removed\n", args[0])
@@ -89,12 +81,12 @@ printed once. Only its argon2id hash is kept.`,
 		Use:   "passwd NAME [--password-stdin]",
 		Short: "Set an account's password, lift its lockout and end its sessions",
 		Args:  cli.ExactArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
 			pw, err := passwordStdin(cmd)
 			if err != nil {
 				return err
 			}
-			a, err := s.SetAccountPassword(cmd.Context(), args[0], pw)
+			a, err := adminapi.Call(cmd.Context(), c, adminapi.SetAccountPassword, adminapi.AccountRequest{Name: args[0], Password: pw})
 			if err != nil {
 				return err
 			}
@@ -107,12 +99,8 @@ printed once. Only its argon2id hash is kept.`,
 		Use:   "role NAME ROLE",
 		Short: "Change an account's role (the last admin stays admin)",
 		Args:  cli.ExactArgs(2),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			r, err := accounts.ParseRole(args[1])
-			if err != nil {
-				return fmt.Errorf("%w: %v", server.ErrInvalid, err)
-			}
-			a, err := s.SetAccountRole(cmd.Context(), args[0], r)
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
+			a, err := adminapi.Call(cmd.Context(), c, adminapi.SetAccountRole, adminapi.RoleRequest{Name: args[0], Role: args[1]})
 			if err != nil {
 				return err
 			}
@@ -124,8 +112,8 @@ printed once. Only its argon2id hash is kept.`,
 		Use:   "unlock NAME",
 		Short: "Lift an account's lockout after failed logins",
 		Args:  cli.ExactArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			a, err := s.UnlockAccount(cmd.Context(), args[0])
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
+			a, err := adminapi.Call(cmd.Context(), c, adminapi.UnlockAccount, adminapi.NameRequest{Name: args[0]})
 			if err != nil {
 				return err
 			}
@@ -135,18 +123,6 @@ printed once. Only its argon2id hash is kept.`,
 	}
 	cmd.AddCommand(add, list, remove, passwd, role, unlock, apiTokenCmd())
 	return cmd
-}
-
-// roleFlag reads --role, which the commands that take it require.
-func roleFlag() (accounts.Role, error) {
-	if v.GetString("role") == "" {
-		return "", fmt.Errorf("%w: --role is required: admin, operator or auditor", server.ErrInvalid)
-	}
-	r, err := accounts.ParseRole(v.GetString("role"))
-	if err != nil {
-		return "", fmt.Errorf("%w: --%v", server.ErrInvalid, err)
-	}
-	return r, nil
 }
 
 // passwordStdin is the password given on stdin with --password-stdin, its
@@ -167,7 +143,7 @@ func passwordStdin(cmd *cobra.Command) (string, error) {
 }
 
 // printPassword prints a generated password alone on the last line, once.
-func printPassword(cmd *cobra.Command, a server.AccountInfo) error {
+func printPassword(cmd *cobra.Command, a jsonview.Account) error {
 	if a.GeneratedPassword == "" {
 		return nil
 	}
@@ -185,23 +161,14 @@ func apiTokenCmd() *cobra.Command {
 secret is printed once: only its SHA-256 is kept. --ttl is a duration (720h)
 or days (30d); 0 makes a token that lasts until revoked.`,
 		Args: cli.ExactArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			role, err := roleFlag()
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
+			made, err := adminapi.Call(cmd.Context(), c, adminapi.CreateAPIToken, adminapi.APITokenRequest{Name: args[0], Role: v.GetString("role"), TTL: v.GetString("ttl")})
 			if err != nil {
 				return err
 			}
-			var ttl time.Duration
-			if raw := v.GetString("ttl"); raw != "0" {
-				if ttl, err = server.ParseTTL(raw); err != nil {
-					return err
-				}
-			}
-			secret, t, err := s.CreateAPIToken(cmd.Context(), args[0], role, ttl)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "API token %s (%s, %s) expires %s; the secret below is shown only this once\n", t.Name, t.ID, t.Role, stamp(t.ExpiresAt))
-			fmt.Fprintln(cmd.OutOrStdout(), secret)
+			t := made.Token
+			fmt.Fprintf(cmd.ErrOrStderr(), "API token %s (%s, %s) expires %s; the secret below is shown only this once\n", t.Name, t.ID, t.Role, stampAt(t.ExpiresAt))
+			fmt.Fprintln(cmd.OutOrStdout(), made.Secret)
 			return nil
 		}),
 	}
@@ -211,21 +178,17 @@ or days (30d); 0 makes a token that lasts until revoked.`,
 		Use:   "list",
 		Short: "List API tokens (never their secrets)",
 		Args:  cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			ts, err := s.APITokens(cmd.Context())
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			ts, err := adminapi.All(cmd.Context(), c, adminapi.ListAPITokens, adminapi.ListRequest{})
 			if err != nil {
 				return err
 			}
 			if v.GetBool("json") {
-				out := []jsonview.APIToken{}
-				for _, t := range ts {
-					out = append(out, jsonview.NewAPIToken(t))
-				}
-				return cli.JSON(cmd.OutOrStdout(), out)
+				return cli.JSON(cmd.OutOrStdout(), ts)
 			}
 			rows := [][]string{}
 			for _, t := range ts {
-				rows = append(rows, []string{t.Name, t.ID, string(t.Role), t.State, t.CreatedBy, stamp(t.CreatedAt), stamp(t.ExpiresAt), stamp(t.LastUsedAt)})
+				rows = append(rows, []string{t.Name, t.ID, t.Role, t.State, t.CreatedBy, stampAt(t.CreatedAt), stampAt(t.ExpiresAt), stampAt(t.LastUsedAt)})
 			}
 			return cli.Table(cmd.OutOrStdout(), []string{"NAME", "ID", "ROLE", "STATE", "CREATED BY", "CREATED", "EXPIRES", "LAST USED"}, rows)
 		}),
@@ -235,8 +198,8 @@ or days (30d); 0 makes a token that lasts until revoked.`,
 		Use:   "revoke NAME",
 		Short: "Make an API token unusable at once",
 		Args:  cli.ExactArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			t, err := s.RevokeAPIToken(cmd.Context(), args[0])
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
+			t, err := adminapi.Call(cmd.Context(), c, adminapi.RevokeAPIToken, adminapi.NameRequest{Name: args[0]})
 			if err != nil {
 				return err
 			}
