@@ -21,10 +21,11 @@ step "create a tenant (CA, signing certificate, TLS certificate, database)"
 # Beside the device API, the public enrollment listener serves download
 # links; it builds each link's package from the thin darwin agents.
 "$S" serve --data "$data" --listen 127.0.0.1:0 --addr-file "$work/addr" \
-  --enroll-listen 127.0.0.1:0 --enroll-addr-file "$work/enroll-addr" --agent-dir "${AGENT_DIR:-dist/darwin}" >"$work/serve.log" 2>&1 &
+  --enroll-listen 127.0.0.1:0 --enroll-addr-file "$work/enroll-addr" --agent-dir "${AGENT_DIR:-dist/darwin}" \
+  --admin-listen 127.0.0.1:0 --admin-addr-file "$work/admin-addr" >"$work/serve.log" 2>&1 &
 srv_pid=$!
-for _ in $(seq 1 100); do [ -s "$work/addr" ] && [ -s "$work/enroll-addr" ] && break; sleep 0.05; done
-[ -s "$work/addr" ] && [ -s "$work/enroll-addr" ] || { cat "$work/serve.log"; echo "server did not start" >&2; exit 1; }
+for _ in $(seq 1 100); do [ -s "$work/addr" ] && [ -s "$work/enroll-addr" ] && [ -s "$work/admin-addr" ] && break; sleep 0.05; done
+[ -s "$work/addr" ] && [ -s "$work/enroll-addr" ] && [ -s "$work/admin-addr" ] || { cat "$work/serve.log"; echo "server did not start" >&2; exit 1; }
 url="https://$(cat "$work/addr")"
 echo "serving on $url"
 
@@ -130,6 +131,20 @@ case $answer in *'"registered":true'*) ;; *) echo "registration failed" >&2; exi
 wait "$reg_pid"; reg_pid=""
 tail -1 "$work/reg"
 "$S" devices --data "$data"
+
+step "the web console and the admin API (a listener of their own, TLS with the tenant's certificate)"
+password=$("$S" admin add admin --role admin --data "$data" 2>/dev/null | tail -1)
+console="https://$(cat "$work/admin-addr")/"
+echo "console: $console"
+echo "sign in as admin with the one-time password: $password"
+echo "(the browser must trust the tenant CA, $data/pki/ca.crt, for this address)"
+"$S" admin token create demo-operator --role operator --ttl 1d --data "$data" 2>/dev/null | tail -1 >"$work/api-token"
+echo "the same commands, remote: an operator's API token (in the environment, never in argv) and the tenant CA to trust"
+MAW_API_TOKEN=$(cat "$work/api-token") "$S" configs --server "https://$(cat "$work/admin-addr")" --ca "$data/pki/ca.crt"
+echo "an operator may not add an administrator:"
+MAW_API_TOKEN=$(cat "$work/api-token") "$S" admin add eve --role admin --server "https://$(cat "$work/admin-addr")" --ca "$data/pki/ca.crt" || true
+echo "the audit log, newest first:"
+"$S" audit --limit 6 --data "$data"
 
 if [ -n "${KEEP:-}" ]; then
   step "server, agent daemon and Apps@Work page stay up: open the URL above; Ctrl-C to stop"
