@@ -83,7 +83,7 @@ func TestWatchAttempts(t *testing.T) {
 		}
 		return r
 	}
-	var w attempts
+	var w Attempts
 	steps := []struct {
 		name string
 		news func() bool

@@ -162,7 +162,7 @@ func (s *Server) WatchRun(ctx context.Context, id string, devices []string, wait
 		want[d] = true
 	}
 	got := map[string]store.StoredResult{}
-	var w attempts
+	var w Attempts
 	var since time.Time
 	for len(got) < len(want) {
 		sts, err := s.Store.ConfigStatuses(ctx, id)
