@@ -26,14 +26,11 @@ version it had when the script ran, and the SHA-256 of the body that ran.
 keeps the newest N.`,
 		Args: cli.NoArgs,
 		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
-			rs, err := fetchResults(cmd.Context(), c, adminapi.ResultsRequest{
+			req := adminapi.ResultsRequest{
 				Device: v.GetString("device"), Config: v.GetString("config"), Script: v.GetString("script"),
 				Status: v.GetString("status"), Since: v.GetString("since"),
-			}, v.GetInt("limit"))
-			if err != nil {
-				return err
 			}
-			return printResults(cmd.OutOrStdout(), rs, v.GetBool("json"))
+			return printResults(cmd.Context(), cmd.OutOrStdout(), c, req, v.GetInt("limit"), v.GetBool("json"))
 		}),
 	}
 	f := cmd.Flags()
@@ -47,49 +44,64 @@ keeps the newest N.`,
 	return cmd
 }
 
-// fetchResults reads the newest limit results matching req (0: all),
-// page after page, and returns them the oldest first.
-func fetchResults(ctx context.Context, c adminapi.Conn, req adminapi.ResultsRequest, limit int) ([]jsonview.Result, error) {
+// eachResult hands fn the newest limit results matching req (0: all),
+// the oldest first. All of them come oldest first, a page at a time, so a
+// listing of the whole history holds one page in memory; the newest limit
+// are read newest first, then handed in reverse.
+func eachResult(ctx context.Context, c adminapi.Conn, req adminapi.ResultsRequest, limit int, fn func(jsonview.Result) error) error {
 	if limit < 0 {
-		return nil, fmt.Errorf("%w: --limit must be 0 (no limit) or more, got %d", server.ErrInvalid, limit)
+		return fmt.Errorf("%w: --limit must be 0 (no limit) or more, got %d", server.ErrInvalid, limit)
+	}
+	if limit == 0 {
+		req.OldestFirst, req.Limit = true, adminapi.MaxLimit
+		for {
+			p, err := adminapi.Call(ctx, c, adminapi.ListResults, req)
+			if err != nil {
+				return err
+			}
+			for _, r := range p.Items {
+				if err := fn(r); err != nil {
+					return err
+				}
+			}
+			if req.Cursor = p.Next; p.Next == "" {
+				return nil
+			}
+		}
 	}
 	var rs []jsonview.Result
-	if limit == 0 {
-		all, err := adminapi.All(ctx, c, adminapi.ListResults, req)
-		if err != nil {
-			return nil, err
-		}
-		rs = all
-	}
 	for len(rs) < limit {
 		req.Limit = min(limit-len(rs), adminapi.MaxLimit)
 		p, err := adminapi.Call(ctx, c, adminapi.ListResults, req)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		rs = append(rs, p.Items...)
 		if req.Cursor = p.Next; p.Next == "" {
 			break
 		}
 	}
-	slices.Reverse(rs)
-	return rs, nil
+	for _, r := range slices.Backward(rs) {
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// printResults writes results as a table, or a JSON array, aligned a
-// block of rows at a time as the listings of the store were.
-func printResults(w io.Writer, rs []jsonview.Result, asJSON bool) error {
+// printResults writes each result as it is read, so a listing of millions
+// holds one page (and a block of table rows) in memory, not the list; a
+// refusal prints nothing.
+func printResults(ctx context.Context, w io.Writer, c adminapi.Conn, req adminapi.ResultsRequest, limit int, asJSON bool) error {
 	if asJSON {
 		a := cli.NewJSONArray(w)
-		for _, r := range rs {
-			if err := a.Add(r); err != nil {
-				return err
-			}
+		if err := eachResult(ctx, c, req, limit, func(r jsonview.Result) error { return a.Add(r) }); err != nil {
+			return err
 		}
 		return a.Close()
 	}
 	t := cli.NewTableStream(w, []string{"RUN", "DEVICE", "CONFIGURATION", "SHA256", "STATUS", "EXIT", "DURATION", "OCCURRENCE", "STDOUT", "STDERR", "TRUNCATED", "ATTEMPT"})
-	for _, r := range rs {
+	err := eachResult(ctx, c, req, limit, func(r jsonview.Result) error {
 		occ := "once"
 		if r.Occurrence != nil {
 			occ = r.Occurrence.Format(time.RFC3339)
@@ -106,11 +118,11 @@ func printResults(w io.Writer, rs []jsonview.Result, asJSON bool) error {
 		if len(r.ScriptSHA256) >= 12 {
 			sha = r.ScriptSHA256[:12]
 		}
-		err := t.Row([]string{r.RunID, r.DeviceID, fmt.Sprintf("%s v%d", cfg, r.ConfigVersion), sha, r.Status, strconv.Itoa(r.ExitCode),
+		return t.Row([]string{r.RunID, r.DeviceID, fmt.Sprintf("%s v%d", cfg, r.ConfigVersion), sha, r.Status, strconv.Itoa(r.ExitCode),
 			(time.Duration(r.DurationMS) * time.Millisecond).String(), occ, r.Stdout, r.Stderr + r.Error, trunc, attemptCell(r.Attempt, r.RetryAt)})
-		if err != nil {
-			return err
-		}
+	})
+	if err != nil {
+		return err
 	}
 	return t.Close()
 }

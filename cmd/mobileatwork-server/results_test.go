@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,6 +54,14 @@ func TestResultsPageAndPrint(t *testing.T) {
 			failed = append(failed, fmt.Sprintf("r%04d", i))
 		}
 	}
+	fetchResults := func(ctx context.Context, c adminapi.Conn, req adminapi.ResultsRequest, limit int) ([]jsonview.Result, error) {
+		var rs []jsonview.Result
+		err := eachResult(ctx, c, req, limit, func(r jsonview.Result) error { rs = append(rs, r); return nil })
+		if err != nil {
+			return nil, err
+		}
+		return rs, nil
+	}
 	ids := func(rs []jsonview.Result) []string {
 		out := []string{}
 		for _, r := range rs {
@@ -83,13 +92,10 @@ func TestResultsPageAndPrint(t *testing.T) {
 			}
 		})
 	}
-	rs, err := fetchResults(t.Context(), c, adminapi.ResultsRequest{Status: protocol.StatusFailed}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	failedOnly := adminapi.ResultsRequest{Status: protocol.StatusFailed}
 	t.Run("json is one array", func(t *testing.T) {
 		var out bytes.Buffer
-		if err := printResults(&out, rs, true); err != nil {
+		if err := printResults(t.Context(), &out, c, failedOnly, 0, true); err != nil {
 			t.Fatal(err)
 		}
 		var got []jsonview.Result
@@ -102,7 +108,7 @@ func TestResultsPageAndPrint(t *testing.T) {
 	})
 	t.Run("json of nothing is an empty array", func(t *testing.T) {
 		var out bytes.Buffer
-		if err := printResults(&out, nil, true); err != nil {
+		if err := printResults(t.Context(), &out, c, adminapi.ResultsRequest{Device: "none"}, 0, true); err != nil {
 			t.Fatal(err)
 		}
 		if out.String() != "[]\n" {
@@ -111,7 +117,7 @@ func TestResultsPageAndPrint(t *testing.T) {
 	})
 	t.Run("table has a row per result", func(t *testing.T) {
 		var out bytes.Buffer
-		if err := printResults(&out, rs, false); err != nil {
+		if err := printResults(t.Context(), &out, c, failedOnly, 0, false); err != nil {
 			t.Fatal(err)
 		}
 		lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
@@ -136,9 +142,12 @@ func TestResultsPageAndPrint(t *testing.T) {
 	}
 	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) {
-			rs, err := fetchResults(t.Context(), c, tt.req, tt.limit)
-			if !errors.Is(err, server.ErrInvalid) || !strings.Contains(err.Error(), tt.want) || rs != nil {
-				t.Fatalf("fetch = %d results, %v; want an invalid request naming %s", len(rs), err, tt.want)
+			for _, asJSON := range []bool{false, true} {
+				var out bytes.Buffer
+				err := printResults(t.Context(), &out, c, tt.req, tt.limit, asJSON)
+				if !errors.Is(err, server.ErrInvalid) || !strings.Contains(err.Error(), tt.want) || out.Len() != 0 {
+					t.Fatalf("json=%v: printed %q, %v; want nothing and an invalid request naming %s", asJSON, out.String(), err, tt.want)
+				}
 			}
 		})
 	}

@@ -2,9 +2,11 @@ package adminapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mobileatwork/mobileatwork/server"
@@ -21,43 +23,126 @@ type ResultsRequest struct {
 	Script string `json:"script,omitempty"` // id or name
 	Status string `json:"status,omitempty"`
 	Since  string `json:"since,omitempty"` // an RFC 3339 time, or a duration back from now (24h)
+	// OldestFirst pages from the oldest: how a whole history is read, each
+	// page as cheap as the first.
+	OldestFirst bool `json:"oldest_first,omitempty"`
 }
 
 // Results.
 var ListResults = register(&Endpoint[ResultsRequest, Page[jsonview.Result]]{
 	Name: "results.list", Method: "GET", Path: "/results", Class: accounts.ClassRead,
-	Summary: "List script results, the newest first",
+	Summary: "List script results, the newest first (or the oldest first)",
 	Do: func(ctx context.Context, s *server.Server, req ResultsRequest) (Page[jsonview.Result], error) {
 		since, err := parseSince(req.Since, s.Now())
 		if err != nil {
 			return Page[jsonview.Result]{}, err
 		}
-		start, limit, err := req.bounds()
-		if err != nil {
-			return Page[jsonview.Result]{}, err
-		}
-		// The store hands the newest N oldest first: read the newest
-		// start+limit+1, the one past the page telling that more follow.
-		q := server.ResultQuery{Device: req.Device, Config: req.Config, Script: req.Script, Status: req.Status, Since: since, Limit: start + limit + 1}
-		var rs []store.StoredResult
-		if err := s.EachResult(ctx, q, func(r store.StoredResult) error { rs = append(rs, r); return nil }); err != nil {
-			return Page[jsonview.Result]{}, err
-		}
-		slices.Reverse(rs)
+		q := server.ResultQuery{Device: req.Device, Config: req.Config, Script: req.Script, Status: req.Status, Since: since}
 		names, err := configNames(ctx, s)
 		if err != nil {
 			return Page[jsonview.Result]{}, err
 		}
-		out := Page[jsonview.Result]{Items: []jsonview.Result{}}
-		for _, r := range rs[min(start, len(rs)):min(start+limit, len(rs))] {
-			out.Items = append(out.Items, jsonview.NewResult(r, names[r.AssignmentID]))
+		if req.OldestFirst {
+			return oldestResults(ctx, s, q, req.PageRequest, names)
 		}
-		if len(rs) > start+limit {
-			out.Next = strconv.Itoa(start + limit)
-		}
-		return out, nil
+		return newestResults(ctx, s, q, req.PageRequest, names)
 	},
 })
+
+// newestResults is a page of results, the newest first. The store hands
+// the newest N oldest first: read the newest start+limit+1, the one past
+// the page telling that more follow. A page deep in the history costs its
+// depth; the newest pages, what people look at, are cheap.
+func newestResults(ctx context.Context, s *server.Server, q server.ResultQuery, p PageRequest, names map[string]string) (Page[jsonview.Result], error) {
+	start, limit, err := p.bounds()
+	if err != nil {
+		return Page[jsonview.Result]{}, err
+	}
+	q.Limit = start + limit + 1
+	var rs []store.StoredResult
+	if err := s.EachResult(ctx, q, func(r store.StoredResult) error { rs = append(rs, r); return nil }); err != nil {
+		return Page[jsonview.Result]{}, err
+	}
+	slices.Reverse(rs)
+	out := Page[jsonview.Result]{Items: []jsonview.Result{}}
+	for _, r := range rs[min(start, len(rs)):min(start+limit, len(rs))] {
+		out.Items = append(out.Items, jsonview.NewResult(r, names[r.AssignmentID]))
+	}
+	if len(rs) > start+limit {
+		out.Next = strconv.Itoa(start + limit)
+	}
+	return out, nil
+}
+
+// errPageFull stops a read of the store once a page is full.
+var errPageFull = errors.New("page full")
+
+// oldestResults is a page of results, the oldest first. Its cursor is the
+// reception time of the page's last result and how many results received
+// at that instant were handed already: the next page reads from that
+// instant on (the store's index on reception time) and stops when full,
+// so every page costs the same however deep in the history.
+func oldestResults(ctx context.Context, s *server.Server, q server.ResultQuery, p PageRequest, names map[string]string) (Page[jsonview.Result], error) {
+	cur, err := parseInstantCursor(p.Cursor)
+	if err != nil {
+		return Page[jsonview.Result]{}, err
+	}
+	p.Cursor = ""
+	_, limit, err := p.bounds()
+	if err != nil {
+		return Page[jsonview.Result]{}, err
+	}
+	if cur.at.After(q.Since) {
+		q.Since = cur.at
+	}
+	out := Page[jsonview.Result]{Items: []jsonview.Result{}}
+	skip, last := cur.handed, cur
+	err = s.EachResult(ctx, q, func(r store.StoredResult) error {
+		if skip > 0 && r.ReceivedAt.Equal(cur.at) {
+			skip--
+			return nil
+		}
+		if len(out.Items) == limit {
+			out.Next = last.String()
+			return errPageFull
+		}
+		out.Items = append(out.Items, jsonview.NewResult(r, names[r.AssignmentID]))
+		if r.ReceivedAt.Equal(last.at) {
+			last.handed++
+		} else {
+			last = instantCursor{at: r.ReceivedAt, handed: 1}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errPageFull) {
+		return Page[jsonview.Result]{}, err
+	}
+	return out, nil
+}
+
+// instantCursor is where an oldest-first page of results ends: handed
+// results received at at were on it or before it.
+type instantCursor struct {
+	at     time.Time
+	handed int
+}
+
+func (c instantCursor) String() string {
+	return c.at.UTC().Format(time.RFC3339Nano) + "~" + strconv.Itoa(c.handed)
+}
+
+func parseInstantCursor(s string) (instantCursor, error) {
+	if s == "" {
+		return instantCursor{}, nil
+	}
+	at, n, ok := strings.Cut(s, "~")
+	t, terr := time.Parse(time.RFC3339Nano, at)
+	k, kerr := strconv.Atoi(n)
+	if !ok || terr != nil || kerr != nil || k < 0 {
+		return instantCursor{}, badRequest("cursor %q is not one this server gave", s)
+	}
+	return instantCursor{at: t, handed: k}, nil
+}
 
 // configNames are the names of the configurations, by id: a result names
 // its configuration, unless it was deleted.
