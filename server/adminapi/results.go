@@ -49,27 +49,40 @@ var ListResults = register(&Endpoint[ResultsRequest, Page[jsonview.Result]]{
 	},
 })
 
-// newestResults is a page of results, the newest first. The store hands
-// the newest N oldest first: read the newest start+limit+1, the one past
-// the page telling that more follow. A page deep in the history costs its
-// depth; the newest pages, what people look at, are cheap.
+// newestResults is a page of results, the newest first. Its cursor is the
+// reception time of the page's last result and how many of that instant
+// it handed: the store hands the newest N received until that instant,
+// oldest first, and the page skips those already handed. Every page costs
+// its size, however deep in the history.
 func newestResults(ctx context.Context, s *server.Server, q server.ResultQuery, p PageRequest, names map[string]string) (Page[jsonview.Result], error) {
-	start, limit, err := p.bounds()
+	cur, err := parseInstantCursor(p.Cursor)
 	if err != nil {
 		return Page[jsonview.Result]{}, err
 	}
-	q.Limit = start + limit + 1
+	p.Cursor = ""
+	_, limit, err := p.bounds()
+	if err != nil {
+		return Page[jsonview.Result]{}, err
+	}
+	// One more than the page tells that more follow.
+	q.Until, q.Limit = cur.at, cur.handed+limit+1
 	var rs []store.StoredResult
 	if err := s.EachResult(ctx, q, func(r store.StoredResult) error { rs = append(rs, r); return nil }); err != nil {
 		return Page[jsonview.Result]{}, err
 	}
-	slices.Reverse(rs)
 	out := Page[jsonview.Result]{Items: []jsonview.Result{}}
-	for _, r := range rs[min(start, len(rs)):min(start+limit, len(rs))] {
+	skip, last := cur.handed, cur
+	for _, r := range slices.Backward(rs) {
+		if skip > 0 && r.ReceivedAt.Equal(cur.at) {
+			skip--
+			continue
+		}
+		if len(out.Items) == limit {
+			out.Next = last.String()
+			break
+		}
 		out.Items = append(out.Items, jsonview.NewResult(r, names[r.AssignmentID]))
-	}
-	if len(rs) > start+limit {
-		out.Next = strconv.Itoa(start + limit)
+		last = last.after(r.ReceivedAt)
 	}
 	return out, nil
 }
@@ -107,11 +120,7 @@ func oldestResults(ctx context.Context, s *server.Server, q server.ResultQuery, 
 			return errPageFull
 		}
 		out.Items = append(out.Items, jsonview.NewResult(r, names[r.AssignmentID]))
-		if r.ReceivedAt.Equal(last.at) {
-			last.handed++
-		} else {
-			last = instantCursor{at: r.ReceivedAt, handed: 1}
-		}
+		last = last.after(r.ReceivedAt)
 		return nil
 	})
 	if err != nil && !errors.Is(err, errPageFull) {
@@ -120,11 +129,19 @@ func oldestResults(ctx context.Context, s *server.Server, q server.ResultQuery, 
 	return out, nil
 }
 
-// instantCursor is where an oldest-first page of results ends: handed
-// results received at at were on it or before it.
+// instantCursor is where a page of results ends: handed results received
+// at at were on it or on the pages before it.
 type instantCursor struct {
 	at     time.Time
 	handed int
+}
+
+// after is the cursor once a result received at at was handed too.
+func (c instantCursor) after(at time.Time) instantCursor {
+	if at.Equal(c.at) {
+		return instantCursor{at: c.at, handed: c.handed + 1}
+	}
+	return instantCursor{at: at, handed: 1}
 }
 
 func (c instantCursor) String() string {

@@ -214,9 +214,10 @@ func TestBrakeBothWays(t *testing.T) {
 	}
 }
 
-// Oldest-first pages end at an instant and go on after the results of that
-// instant already handed, even when many arrived in the same instant.
-func TestResultsOldestFirstPagesAcrossOneInstant(t *testing.T) {
+// Pages end at an instant and go on after the results of that instant
+// already handed, even when many arrived in the same instant, whichever
+// the order.
+func TestResultsPagesAcrossOneInstant(t *testing.T) {
 	a := fleet(t)
 	ctx := context.Background()
 	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
@@ -230,37 +231,36 @@ func TestResultsOldestFirstPagesAcrossOneInstant(t *testing.T) {
 		}
 		want = append(want, r.RunID)
 	}
-	for _, limit := range []int{1, 2, 3, 7, 8} {
-		var got []string
-		req := ResultsRequest{OldestFirst: true, PageRequest: PageRequest{Limit: limit}}
-		for pages := 0; pages < 10; pages++ {
-			p, _ := same(t, a, accounts.RoleAuditor, func(c Conn) (Page[jsonview.Result], error) { return Call(ctx, c, ListResults, req) })
-			if len(p.Items) > limit {
-				t.Fatalf("limit %d: a page of %d", limit, len(p.Items))
-			}
-			for _, r := range p.Items {
-				got = append(got, r.RunID)
-			}
-			if p.Next == "" {
-				break
-			}
-			req.Cursor = p.Next
-		}
-		if !slices.Equal(got, want) {
-			t.Errorf("limit %d: paged %v, want %v", limit, got, want)
-		}
+	var backward []string
+	for _, id := range slices.Backward(want) {
+		backward = append(backward, id)
 	}
-	newest, _ := same(t, a, accounts.RoleAuditor, func(c Conn) ([]jsonview.Result, error) { return All(ctx, c, ListResults, ResultsRequest{}) })
-	var back []string
-	for _, r := range slices.Backward(newest) {
-		back = append(back, r.RunID)
-	}
-	if !slices.Equal(back, want) {
-		t.Errorf("newest first, reversed: %v, want %v", back, want)
+	for _, oldest := range []bool{true, false} {
+		order := map[bool][]string{true: want, false: backward}[oldest]
+		for _, limit := range []int{1, 2, 3, 7, 8} {
+			var got []string
+			req := ResultsRequest{OldestFirst: oldest, PageRequest: PageRequest{Limit: limit}}
+			for pages := 0; pages < 10; pages++ {
+				p, _ := same(t, a, accounts.RoleAuditor, func(c Conn) (Page[jsonview.Result], error) { return Call(ctx, c, ListResults, req) })
+				if len(p.Items) > limit {
+					t.Fatalf("limit %d: a page of %d", limit, len(p.Items))
+				}
+				for _, r := range p.Items {
+					got = append(got, r.RunID)
+				}
+				if p.Next == "" {
+					break
+				}
+				req.Cursor = p.Next
+			}
+			if !slices.Equal(got, order) {
+				t.Errorf("oldest first %v, limit %d: paged %v, want %v", oldest, limit, got, order)
+			}
+		}
 	}
 	for _, bad := range []string{"nope", "2026-12-01T09:00:00Z~-1", "2026-12-01T09:00:00Z", "yesterday~1"} {
 		_, err := same(t, a, accounts.RoleAuditor, func(c Conn) (Page[jsonview.Result], error) {
-			return Call(ctx, c, ListResults, ResultsRequest{OldestFirst: true, PageRequest: PageRequest{Cursor: bad}})
+			return Call(ctx, c, ListResults, ResultsRequest{OldestFirst: bad == "nope", PageRequest: PageRequest{Cursor: bad}})
 		})
 		if !errors.Is(err, errBadRequest) {
 			t.Errorf("cursor %q: %v, want a bad request", bad, err)
