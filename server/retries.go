@@ -67,8 +67,8 @@ func withAttempt(r protocol.Result, what string) string {
 }
 
 // Attempts follows the attempts of a run on each device, which are running
-// and which results were reported: WatchRun's news, and the news of a
-// watch made of the admin API's documents (`run --wait`).
+// and which results were reported: the news `run --wait` prints as it reads
+// the run again and again.
 type Attempts struct {
 	running  map[string]bool      // by device: the running attempt was reported
 	retried  map[string]time.Time // by device: when its latest result that announced a retry arrived
@@ -105,12 +105,4 @@ func (a *Attempts) Ended(runID, deviceID string, retryAt, receivedAt time.Time) 
 		a.retried[deviceID] = receivedAt
 	}
 	return true
-}
-
-func (a *Attempts) startedNow(st store.DeviceStatus) bool {
-	return a.StartedNow(st.DeviceID, st.Status, st.UpdatedAt)
-}
-
-func (a *Attempts) ended(r store.StoredResult) bool {
-	return a.Ended(r.RunID, r.DeviceID, r.RetryAt, r.ReceivedAt)
 }
