@@ -174,7 +174,7 @@ withdrawn script runs no more; results already made are kept).`,
 				verb = "would reach (dry run, nothing changed)"
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "%q %s %d device(s): %s\n", r.Config.Name, verb, r.Count, r.Config.Distribution.String())
-			return printDeviceDocs(cmd, r.Devices)
+			return printDeviceDocs(cmd, r.Devices, false)
 		}),
 	}
 	dist.Flags().StringArray("to", nil, "TARGET (repeatable, comma-separated)")

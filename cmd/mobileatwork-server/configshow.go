@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -88,20 +87,4 @@ func stampAtOrDash(t *time.Time) string {
 		return "-"
 	}
 	return stamp(*t)
-}
-
-// printDeviceDocs lists the devices of an answer, as `devices` does.
-func printDeviceDocs(cmd *cobra.Command, list []jsonview.Device) error {
-	if v.GetBool("json") {
-		return cli.JSON(cmd.OutOrStdout(), list)
-	}
-	rows := [][]string{}
-	for _, d := range list {
-		last := stampAt(d.LastCheckin)
-		if d.Left {
-			last += " (left)"
-		}
-		rows = append(rows, []string{d.ID, d.Facts.SerialNumber, orDash(d.User), orDash(d.AgentVersion), strings.Join(d.DeviceGroups, ","), last})
-	}
-	return cli.Table(cmd.OutOrStdout(), []string{"ID", "SERIAL", "USER", "AGENT", "GROUPS", "LAST CHECK-IN"}, rows)
 }

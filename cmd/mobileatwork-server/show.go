@@ -41,28 +41,37 @@ func printDeviceList(cmd *cobra.Command, list []store.Device) error {
 // printDevices lists devices, saying on which the brake on scripts holds
 // (stops by device id, "" the tenant's; nil: not shown).
 func printDevices(cmd *cobra.Command, list []store.Device, stops map[string]store.ScriptsStop) error {
+	docs := make([]jsonview.Device, 0, len(list))
+	for _, d := range list {
+		jd := jsonview.NewDevice(d)
+		jd.ScriptsStopped = server.StoppedReason(stops, d.ID, protocol.Config{})
+		docs = append(docs, jd)
+	}
+	return printDeviceDocs(cmd, docs, stops != nil)
+}
+
+// printDeviceDocs lists devices from their documents; withStops adds the
+// SCRIPTS column, why scripts are stopped on each.
+func printDeviceDocs(cmd *cobra.Command, list []jsonview.Device, withStops bool) error {
 	if v.GetBool("json") {
-		out := []jsonview.Device{}
-		for _, d := range list {
-			jd := jsonview.NewDevice(d)
-			jd.ScriptsStopped = server.StoppedReason(stops, d.ID, protocol.Config{})
-			out = append(out, jd)
+		if list == nil {
+			list = []jsonview.Device{}
 		}
-		return cli.JSON(cmd.OutOrStdout(), out)
+		return cli.JSON(cmd.OutOrStdout(), list)
 	}
 	rows := [][]string{}
 	head := []string{"ID", "SERIAL", "USER", "AGENT", "GROUPS", "LAST CHECK-IN"}
-	if stops != nil {
+	if withStops {
 		head = append(head, "SCRIPTS")
 	}
 	for _, d := range list {
-		last := stamp(d.LastCheckin)
+		last := stampAt(d.LastCheckin)
 		if d.Left {
 			last += " (left)"
 		}
-		row := []string{d.ID, d.Facts.SerialNumber, orDash(d.User), orDash(d.AgentVersion), strings.Join(d.Groups, ","), last}
-		if stops != nil {
-			row = append(row, orDash(server.StoppedReason(stops, d.ID, protocol.Config{})))
+		row := []string{d.ID, d.Facts.SerialNumber, orDash(d.User), orDash(d.AgentVersion), strings.Join(d.DeviceGroups, ","), last}
+		if withStops {
+			row = append(row, orDash(d.ScriptsStopped))
 		}
 		rows = append(rows, row)
 	}

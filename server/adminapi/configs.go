@@ -102,7 +102,7 @@ type DistributeRequest struct {
 // Distribution is a configuration and the devices it reaches (or would,
 // in a dry run).
 type Distribution struct {
-	Config  jsonview.Config   `json:"configuration"`
+	Config  jsonview.Config   `json:"config"`
 	Devices []jsonview.Device `json:"devices"`
 	Count   int               `json:"count"`
 }

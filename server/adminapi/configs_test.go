@@ -168,6 +168,9 @@ func TestRefusalsAreTheSameBothWaysAndChangeNothing(t *testing.T) {
 		{"a reason on two lines", wrap(func(c Conn) (any, error) {
 			return Call(ctx, c, StopScripts, StopRequest{Reason: "a\nb"})
 		}), server.ErrInvalid, "--reason"},
+		{"a resume with a reason", wrap(func(c Conn) (any, error) {
+			return Call(ctx, c, ResumeScripts, ResumeRequest{Reason: "why"})
+		}), errBadRequest, "takes no reason"},
 		{"a stop of an unknown device", wrap(func(c Conn) (any, error) {
 			return Call(ctx, c, StopScripts, StopRequest{Devices: []string{"dev_nope"}})
 		}), server.ErrInvalid, "no device"},

@@ -21,6 +21,7 @@ type StopRequest struct {
 // ResumeRequest releases the brake: on the devices given, or tenant-wide.
 type ResumeRequest struct {
 	Devices []string `json:"devices,omitempty"`
+	Reason  string   `json:"reason,omitempty"` // refused: only a stop has one
 }
 
 // Brake is what a stop or a resume did.
@@ -58,6 +59,9 @@ var (
 		Name: "scripts.resume", Method: "POST", Path: "/scripts-resume", Class: accounts.ClassOperate,
 		Summary: "Resume scripts stopped by scripts.stop",
 		Do: func(ctx context.Context, s *server.Server, req ResumeRequest) (Brake, error) {
+			if req.Reason != "" {
+				return Brake{}, badRequest("a resume takes no reason: only stopping scripts does")
+			}
 			rep, err := s.ResumeScripts(ctx, req.Devices)
 			return brakeDoc(rep, false), err
 		},
