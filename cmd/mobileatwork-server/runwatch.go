@@ -41,8 +41,9 @@ func watchRun(ctx context.Context, c adminapi.Conn, id string, devices []string,
 	}
 	got := map[string]jsonview.Result{}
 	var w server.Attempts
+	req := adminapi.RunShowRequest{ID: id}
 	for len(got) < len(want) {
-		view, err := adminapi.Call(ctx, c, adminapi.ShowRun, adminapi.IDRequest{ID: id})
+		view, err := adminapi.Call(ctx, c, adminapi.ShowRun, req)
 		if err != nil {
 			if ctx.Err() != nil {
 				break // the time ran out in the middle of a read
@@ -55,6 +56,10 @@ func watchRun(ctx context.Context, c adminapi.Conn, id string, devices []string,
 			}
 		}
 		for _, r := range view.Results {
+			if r.ReceivedAt != nil {
+				// Inclusive: a result received in the same instant is read again.
+				req.Since = r.ReceivedAt.Format(time.RFC3339Nano)
+			}
 			if _, done := got[r.DeviceID]; !want[r.DeviceID] || done || !w.Ended(r.RunID, r.DeviceID, instant(r.RetryAt), instant(r.ReceivedAt)) {
 				continue
 			}

@@ -164,7 +164,10 @@ func TestRefusalsAreTheSameBothWaysAndChangeNothing(t *testing.T) {
 		{"a run with a bad expiry", wrap(func(c Conn) (any, error) {
 			return Call(ctx, c, CreateRun, RunRequest{Script: "hello", To: []string{"all"}, Expires: "soon"})
 		}), errBadRequest, "expires"},
-		{"an unknown run", wrap(func(c Conn) (any, error) { return Call(ctx, c, ShowRun, IDRequest{ID: "cfg_nope"}) }), server.ErrInvalid, "no configuration"},
+		{"an unknown run", wrap(func(c Conn) (any, error) { return Call(ctx, c, ShowRun, RunShowRequest{ID: "cfg_nope"}) }), server.ErrInvalid, "no configuration"},
+		{"a run looked at since no time", wrap(func(c Conn) (any, error) {
+			return Call(ctx, c, ShowRun, RunShowRequest{ID: "default", Since: "yesterday"})
+		}), errBadRequest, "RFC 3339"},
 		{"a reason on two lines", wrap(func(c Conn) (any, error) {
 			return Call(ctx, c, StopScripts, StopRequest{Reason: "a\nb"})
 		}), server.ErrInvalid, "--reason"},

@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"context"
+	"time"
 
 	"github.com/mobileatwork/mobileatwork/server"
 	"github.com/mobileatwork/mobileatwork/server/accounts"
@@ -25,6 +26,13 @@ type RunRequest struct {
 type RunCreated struct {
 	Config  jsonview.Config `json:"configuration"`
 	Devices []string        `json:"devices"`
+}
+
+// RunShowRequest asks where a run stands; with Since, only the results
+// received at or after it (a watch's next look).
+type RunShowRequest struct {
+	ID    string `json:"id"`
+	Since string `json:"since,omitempty"` // RFC 3339
 }
 
 // RunView is where a run stands: each device's status and every result,
@@ -61,10 +69,18 @@ var (
 			return RunCreated{Config: configDoc(ctx, s, rn.Config), Devices: mapSlice(rn.Devices, func(d store.Device) string { return d.ID })}, nil
 		},
 	})
-	ShowRun = register(&Endpoint[IDRequest, RunView]{
+	ShowRun = register(&Endpoint[RunShowRequest, RunView]{
 		Name: "runs.show", Method: "GET", Path: "/runs/{id}", Class: accounts.ClassRead,
 		Summary: "Show a run: its status and results on every device",
-		Do: func(ctx context.Context, s *server.Server, req IDRequest) (RunView, error) {
+		Do: func(ctx context.Context, s *server.Server, req RunShowRequest) (RunView, error) {
+			var since time.Time
+			if req.Since != "" {
+				t, err := time.Parse(time.RFC3339Nano, req.Since)
+				if err != nil {
+					return RunView{}, badRequest("since %q is not an RFC 3339 time", req.Since)
+				}
+				since = t
+			}
 			c, err := s.Configuration(ctx, req.ID)
 			if err != nil {
 				return RunView{}, err
@@ -77,7 +93,7 @@ var (
 			for _, st := range sts {
 				out.Statuses = append(out.Statuses, RunStatus{DeviceID: st.DeviceID, Status: jsonview.NewStatus(st)})
 			}
-			err = s.EachResult(ctx, server.ResultQuery{Config: c.ID}, func(r store.StoredResult) error {
+			err = s.EachResult(ctx, server.ResultQuery{Config: c.ID, Since: since}, func(r store.StoredResult) error {
 				out.Results = append(out.Results, jsonview.NewResult(r, c.Name))
 				return nil
 			})

@@ -170,9 +170,16 @@ func TestRunsBothWays(t *testing.T) {
 	if _, err := a.s.Store.PutResult(ctx, r, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	view, _ := same(t, a, accounts.RoleAuditor, func(c Conn) (RunView, error) { return Call(ctx, c, ShowRun, IDRequest{ID: rn.Config.ID}) })
+	view, _ := same(t, a, accounts.RoleAuditor, func(c Conn) (RunView, error) { return Call(ctx, c, ShowRun, RunShowRequest{ID: rn.Config.ID}) })
 	if view.Config.ID != rn.Config.ID || len(view.Results) != 1 || view.Results[0].Stdout != "hello" || view.Results[0].ConfigName != rn.Config.Name {
 		t.Fatalf("view: %+v", view)
+	}
+	// A next look reads only the results received since the last one seen.
+	later, _ := same(t, a, accounts.RoleAuditor, func(c Conn) (RunView, error) {
+		return Call(ctx, c, ShowRun, RunShowRequest{ID: rn.Config.ID, Since: view.Results[0].ReceivedAt.Add(time.Nanosecond).Format(time.RFC3339Nano)})
+	})
+	if len(later.Results) != 0 || len(later.Statuses) != len(view.Statuses) {
+		t.Fatalf("since the result: %+v", later)
 	}
 	var running bool
 	for _, st := range view.Statuses {
