@@ -66,41 +66,43 @@ func withAttempt(r protocol.Result, what string) string {
 	return what
 }
 
-// attempts follows, for WatchRun, the attempts of a run on each device:
-// which are running and which results were reported.
-type attempts struct {
+// Attempts follows the attempts of a run on each device, which are running
+// and which results were reported: the news `run --wait` prints as it reads
+// the run again and again.
+type Attempts struct {
 	running  map[string]bool      // by device: the running attempt was reported
 	retried  map[string]time.Time // by device: when its latest result that announced a retry arrived
 	reported map[string]bool      // run ids whose result was reported
 }
 
-// startedNow tells whether st reports an attempt as running that was not
-// reported yet: one that started after the latest result the device sent,
-// not that result's own stale status.
-func (a *attempts) startedNow(st store.DeviceStatus) bool {
-	if st.Status != store.StatusRunning || a.running[st.DeviceID] || !st.UpdatedAt.After(a.retried[st.DeviceID]) {
+// StartedNow tells whether a device's status (running, updated at) reports
+// an attempt as running that was not reported yet: one that started after
+// the latest result the device sent, not that result's own stale status.
+func (a *Attempts) StartedNow(deviceID, status string, updatedAt time.Time) bool {
+	if status != store.StatusRunning || a.running[deviceID] || !updatedAt.After(a.retried[deviceID]) {
 		return false
 	}
 	if a.running == nil {
 		a.running = map[string]bool{}
 	}
-	a.running[st.DeviceID] = true
+	a.running[deviceID] = true
 	return true
 }
 
-// ended tells whether r is a result not reported yet, and notes it: after
-// one that announces a retry, the next attempt's start is news again.
-func (a *attempts) ended(r store.StoredResult) bool {
-	if a.reported[r.RunID] {
+// Ended tells whether run runID's result is one not reported yet, and
+// notes it: after one that announces a retry (retryAt set), the next
+// attempt's start is news again.
+func (a *Attempts) Ended(runID, deviceID string, retryAt, receivedAt time.Time) bool {
+	if a.reported[runID] {
 		return false
 	}
 	if a.reported == nil {
 		a.reported, a.retried = map[string]bool{}, map[string]time.Time{}
 	}
-	a.reported[r.RunID] = true
-	if !r.RetryAt.IsZero() {
-		delete(a.running, r.DeviceID)
-		a.retried[r.DeviceID] = r.ReceivedAt
+	a.reported[runID] = true
+	if !retryAt.IsZero() {
+		delete(a.running, deviceID)
+		a.retried[deviceID] = receivedAt
 	}
 	return true
 }

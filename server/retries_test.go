@@ -73,30 +73,21 @@ func TestRetriesFlag(t *testing.T) {
 // not news, the next attempt's is.
 func TestWatchAttempts(t *testing.T) {
 	t0 := time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC)
-	running := func(at time.Time) store.DeviceStatus {
-		return store.DeviceStatus{DeviceID: "d1", Status: store.StatusRunning, UpdatedAt: at}
-	}
-	result := func(id string, received time.Time, retry bool) store.StoredResult {
-		r := store.StoredResult{Result: protocol.Result{RunID: id, DeviceID: "d1", Status: protocol.StatusFailed}, ReceivedAt: received}
-		if retry {
-			r.RetryAt = received.Add(time.Minute)
-		}
-		return r
-	}
-	var w attempts
+	t1 := t0.Add(time.Second)
+	var w Attempts
 	steps := []struct {
 		name string
 		news func() bool
 		want bool
 	}{
-		{"attempt 1 runs", func() bool { return w.startedNow(running(t0)) }, true},
-		{"still running", func() bool { return w.startedNow(running(t0)) }, false},
-		{"attempt 1 fails, a retry follows", func() bool { return w.ended(result("r1", t0.Add(time.Second), true)) }, true},
-		{"the same result read again", func() bool { return w.ended(result("r1", t0.Add(time.Second), true)) }, false},
-		{"attempt 1's stale status", func() bool { return w.startedNow(running(t0)) }, false},
-		{"attempt 2 runs", func() bool { return w.startedNow(running(t0.Add(time.Minute))) }, true},
-		{"still running", func() bool { return w.startedNow(running(t0.Add(time.Minute))) }, false},
-		{"attempt 2's final result", func() bool { return w.ended(result("r2", t0.Add(2*time.Minute), false)) }, true},
+		{"attempt 1 runs", func() bool { return w.StartedNow("d1", store.StatusRunning, t0) }, true},
+		{"still running", func() bool { return w.StartedNow("d1", store.StatusRunning, t0) }, false},
+		{"attempt 1 fails, a retry follows", func() bool { return w.Ended("r1", "d1", t1.Add(time.Minute), t1) }, true},
+		{"the same result read again", func() bool { return w.Ended("r1", "d1", t1.Add(time.Minute), t1) }, false},
+		{"attempt 1's stale status", func() bool { return w.StartedNow("d1", store.StatusRunning, t0) }, false},
+		{"attempt 2 runs", func() bool { return w.StartedNow("d1", store.StatusRunning, t0.Add(time.Minute)) }, true},
+		{"still running", func() bool { return w.StartedNow("d1", store.StatusRunning, t0.Add(time.Minute)) }, false},
+		{"attempt 2's final result", func() bool { return w.Ended("r2", "d1", time.Time{}, t0.Add(2*time.Minute)) }, true},
 	}
 	for _, st := range steps {
 		if got := st.news(); got != st.want {

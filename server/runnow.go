@@ -6,9 +6,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/jonboulle/clockwork"
-
-	"github.com/mobileatwork/mobileatwork/internal/routines"
 	"github.com/mobileatwork/mobileatwork/server/distribution"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
@@ -135,76 +132,4 @@ func live(cs []store.Configuration, now time.Time) []store.Configuration {
 		}
 	}
 	return out
-}
-
-// RunEvent is news of a run-now configuration on one device: it started
-// running (Result nil), or its result arrived; a result with a RetryAt is
-// followed by another attempt, with news of its own.
-type RunEvent struct {
-	DeviceID string
-	Status   string // store.StatusRunning, or the result's status
-	Result   *store.StoredResult
-	Detail   string // of a running status: which attempt started when
-}
-
-// WatchRun reports the progress of configuration id on the devices until
-// each has a final result, ctx ends or wait has passed, reading the store
-// every Wake.Poll. Each attempt is reported once as running (when the
-// device says so before its result arrives) and once with its result. It
-// returns the final results by device; devices absent from it did not
-// answer in time.
-func (s *Server) WatchRun(ctx context.Context, id string, devices []string, wait time.Duration, fn func(RunEvent)) (map[string]store.StoredResult, error) {
-	clock := s.Wake.clock()
-	poll := s.Wake.Poll
-	if poll <= 0 {
-		poll = DefaultWakePoll
-	}
-	ctx, cancel := clockwork.WithTimeout(ctx, clock, wait)
-	defer cancel()
-	want := make(map[string]bool, len(devices))
-	for _, d := range devices {
-		want[d] = true
-	}
-	got := map[string]store.StoredResult{}
-	var w attempts
-	var since time.Time
-	for len(got) < len(want) {
-		sts, err := s.Store.ConfigStatuses(ctx, id)
-		if err != nil {
-			return got, watchErr(ctx, err)
-		}
-		for _, st := range sts {
-			if _, done := got[st.DeviceID]; want[st.DeviceID] && !done && w.startedNow(st) {
-				fn(RunEvent{DeviceID: st.DeviceID, Status: store.StatusRunning, Detail: st.Detail})
-			}
-		}
-		err = s.Store.EachResult(ctx, store.ResultFilter{ConfigID: id, Since: since}, func(r store.StoredResult) error {
-			if r.ReceivedAt.After(since) {
-				since = r.ReceivedAt // inclusive: a result received in the same instant is read again
-			}
-			if _, done := got[r.DeviceID]; !want[r.DeviceID] || done || !w.ended(r) {
-				return nil
-			}
-			if r.RetryAt.IsZero() {
-				got[r.DeviceID] = r
-			}
-			fn(RunEvent{DeviceID: r.DeviceID, Status: r.Status, Result: &r})
-			return nil
-		})
-		if err != nil {
-			return got, watchErr(ctx, err)
-		}
-		if len(got) == len(want) || !routines.Sleep(ctx, clock, poll) {
-			break
-		}
-	}
-	return got, nil
-}
-
-// watchErr is nil when the watch ended because its time ran out.
-func watchErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return nil
-	}
-	return err
 }

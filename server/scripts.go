@@ -356,3 +356,44 @@ func configList(cs []store.Configuration) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// ScriptVersions lists the versions script sc has had, oldest first. Every
+// version is kept while the script exists; one the store lacks (a script
+// of a release before versions were kept) is left out.
+func (s *Server) ScriptVersions(ctx context.Context, sc store.Script) ([]store.ScriptVersion, error) {
+	out := []store.ScriptVersion{}
+	for v := 1; v <= sc.Version; v++ {
+		sv, err := s.Store.ScriptVersion(ctx, sc.ID, v)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("read script %s version %d: %w", sc.ID, v, err)
+		}
+		out = append(out, sv)
+	}
+	return out, nil
+}
+
+// ScriptBody returns one version of script ref with its body, read back
+// from its sealed blob and checked against the tenant's signature.
+func (s *Server) ScriptBody(ctx context.Context, ref string, version int) (store.ScriptVersion, []byte, error) {
+	sc, err := s.Script(ctx, ref)
+	if err != nil {
+		return store.ScriptVersion{}, nil, err
+	}
+	sv, err := s.Store.ScriptVersion(ctx, sc.ID, version)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.ScriptVersion{}, nil, invalid("script %q has no version %d (it is at version %d)", sc.Name, version, sc.Version)
+	} else if err != nil {
+		return store.ScriptVersion{}, nil, err
+	}
+	blob, err := s.Files.Get(sv.BlobSHA256, protocol.MaxBlobBody)
+	if err != nil {
+		return store.ScriptVersion{}, nil, fmt.Errorf("read script %s version %d: %w", sc.ID, version, err)
+	}
+	body, err := protocol.OpenScript(blob, sv.BlobKey, s.Tenant.Signing.Cert)
+	if err != nil {
+		return store.ScriptVersion{}, nil, fmt.Errorf("read script %s version %d: %w", sc.ID, version, err)
+	}
+	return sv, body.Body, nil
+}

@@ -6,10 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mobileatwork/mobileatwork/internal/cli"
-	"github.com/mobileatwork/mobileatwork/server"
-	"github.com/mobileatwork/mobileatwork/server/distribution"
-	"github.com/mobileatwork/mobileatwork/server/jsonview"
-	"github.com/mobileatwork/mobileatwork/server/store"
+	"github.com/mobileatwork/mobileatwork/server/adminapi"
 )
 
 func assignCmd() *cobra.Command {
@@ -31,17 +28,18 @@ do not announce "triggers" are not sent it, and show it in error).
 resolved per device. --run-as root|console_user. A device runs it only while a
 Mobile@Work configuration reaches it too.`,
 		Args: cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			req, err := scriptRequest(cmd.Flags())
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			req := adminapi.AssignRequest{Name: v.GetString("name"), Description: v.GetString("description"), To: v.GetStringSlice("to")}
+			if sf := scriptFields(cmd.Flags()); sf != nil {
+				req.Script = *sf
+			}
+			r, err := adminapi.Call(cmd.Context(), c, adminapi.Assign, req)
 			if err != nil {
 				return err
 			}
-			c, r, err := s.Assign(cmd.Context(), v.GetString("name"), v.GetString("description"), req, v.GetStringSlice("to"))
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "script configuration %q (%s) reaches %d device(s): %s\n", c.Name, c.Script.Schedule.String(), len(r.Devices), distribution.String(r.Config.Targets))
-			fmt.Fprintln(cmd.OutOrStdout(), c.ID)
+			cfg := r.Config
+			fmt.Fprintf(cmd.ErrOrStderr(), "script configuration %q (%s) reaches %d device(s): %s\n", cfg.Name, cfg.Script.When, r.Count, cfg.Distribution.String())
+			fmt.Fprintln(cmd.OutOrStdout(), cfg.ID)
 			return nil
 		}),
 	}
@@ -51,20 +49,4 @@ Mobile@Work configuration reaches it too.`,
 	f.StringArray("to", nil, "TARGET (repeatable, comma-separated)")
 	scriptFlags(f)
 	return cmd
-}
-
-// configJSON is one configuration as --json prints it.
-type configJSON = jsonview.Config
-
-func newConfigJSON(s *server.Server, cmd *cobra.Command, c store.Configuration) configJSON {
-	var sc *store.Script
-	var settings map[string]string
-	if c.Kind == store.KindScript {
-		if got, err := s.Store.Script(cmd.Context(), c.Script.ScriptID); err == nil {
-			sc = &got
-		}
-	} else {
-		settings = mergedSettings(c)
-	}
-	return jsonview.NewConfig(c, settings, sc)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/server"
 	"github.com/mobileatwork/mobileatwork/server/accounts"
+	"github.com/mobileatwork/mobileatwork/server/adminapi"
 	"github.com/mobileatwork/mobileatwork/server/jsonview"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
@@ -38,30 +39,21 @@ failed one. --since is a duration back from now (24h) or an RFC 3339
 time; --action keeps actions starting with PREFIX (config. for every
 configuration change). The log cannot be changed nor deleted.`,
 		Args: cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			q := server.AuditQuery{Actor: v.GetString("actor"), Action: v.GetString("action"), Limit: v.GetInt("limit")}
-			if q.Limit < 0 {
-				return fmt.Errorf("%w: --limit must be 0 (no limit) or more, not %d", server.ErrInvalid, q.Limit)
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			limit := v.GetInt("limit")
+			if limit < 0 {
+				return fmt.Errorf("%w: --limit must be 0 (no limit) or more, not %d", server.ErrInvalid, limit)
 			}
-			since, err := parseSince(v.GetString("since"), s.Now())
-			if err != nil {
-				return err
-			}
-			q.Since = since
-			es, err := s.AuditLog(cmd.Context(), q)
+			es, err := auditEntries(cmd, c, adminapi.AuditRequest{Since: v.GetString("since"), Actor: v.GetString("actor"), Action: v.GetString("action")}, limit)
 			if err != nil {
 				return err
 			}
 			if v.GetBool("json") {
-				out := []jsonview.AuditEntry{}
-				for _, e := range es {
-					out = append(out, jsonview.NewAuditEntry(e))
-				}
-				return cli.JSON(cmd.OutOrStdout(), out)
+				return cli.JSON(cmd.OutOrStdout(), es)
 			}
 			rows := [][]string{}
 			for _, e := range es {
-				rows = append(rows, []string{stamp(e.At), e.Actor, orDash(e.Role), orDash(e.Source), e.Action, orDash(e.Object), orDash(e.Summary)})
+				rows = append(rows, []string{stampAt(e.At), e.Actor, orDash(e.Role), orDash(e.Source), e.Action, orDash(e.Object), orDash(e.Summary)})
 			}
 			return cli.Table(cmd.OutOrStdout(), []string{"AT", "ACTOR", "ROLE", "SOURCE", "ACTION", "OBJECT", "SUMMARY"}, rows)
 		}),
@@ -72,4 +64,24 @@ configuration change). The log cannot be changed nor deleted.`,
 	cmd.Flags().Int("limit", 100, "the newest N entries; 0 for all")
 	cmd.Flags().Bool("json", false, "print JSON")
 	return cmd
+}
+
+// auditEntries reads the newest limit entries (0: all) page by page.
+func auditEntries(cmd *cobra.Command, c adminapi.Conn, req adminapi.AuditRequest, limit int) ([]jsonview.AuditEntry, error) {
+	out := []jsonview.AuditEntry{}
+	for {
+		req.Limit = adminapi.MaxLimit
+		if limit > 0 {
+			req.Limit = min(adminapi.MaxLimit, limit-len(out))
+		}
+		p, err := adminapi.Call(cmd.Context(), c, adminapi.ListAudit, req)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Items...)
+		if p.Next == "" || (limit > 0 && len(out) >= limit) {
+			return out, nil
+		}
+		req.Cursor = p.Next
+	}
 }

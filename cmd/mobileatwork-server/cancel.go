@@ -7,8 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mobileatwork/mobileatwork/internal/cli"
-	"github.com/mobileatwork/mobileatwork/server"
-	"github.com/mobileatwork/mobileatwork/server/jsonview"
+	"github.com/mobileatwork/mobileatwork/server/adminapi"
 )
 
 func configCancelCmd() *cobra.Command {
@@ -24,15 +23,12 @@ again). A run not started is cancelled; a running one is stopped by the device
 seconds on an online device, which is asked to check in now. Agents too old to
 stop a script let a started run finish. Cancelling again changes nothing.`,
 		Args: cli.ExactArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			rep, err := s.Cancel(cmd.Context(), args[0], v.GetStringSlice("device"))
-			if err != nil && len(rep.Devices) == 0 {
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
+			rep, err := adminapi.Call(cmd.Context(), c, adminapi.CancelConfig, adminapi.CancelRequest{Ref: args[0], Devices: v.GetStringSlice("device")})
+			if err != nil {
 				return err
 			}
-			if perr := printCancel(s, cmd, rep); perr != nil {
-				return perr
-			}
-			return err
+			return printCancel(cmd, rep)
 		}),
 	}
 	cmd.Flags().StringArray("device", nil, "a device id (repeatable); without it, every device")
@@ -40,9 +36,9 @@ stop a script let a started run finish. Cancelling again changes nothing.`,
 	return cmd
 }
 
-func printCancel(s *server.Server, cmd *cobra.Command, rep server.CancelReport) error {
+func printCancel(cmd *cobra.Command, rep adminapi.Cancellation) error {
 	c := rep.Config
-	if !rep.Changed() {
+	if !rep.Changed {
 		fmt.Fprintf(cmd.ErrOrStderr(), "configuration %q (%s): nothing left to cancel (already cancelled or finished)\n", c.Name, c.ID)
 	} else if rep.Everywhere {
 		fmt.Fprintf(cmd.ErrOrStderr(), "configuration %q (%s) cancelled on every device: it reaches no device that has not run it\n", c.Name, c.ID)
@@ -50,24 +46,11 @@ func printCancel(s *server.Server, cmd *cobra.Command, rep server.CancelReport) 
 		fmt.Fprintf(cmd.ErrOrStderr(), "configuration %q (%s) cancelled at version %d on the devices given\n", c.Name, c.ID, c.Version)
 	}
 	if v.GetBool("json") {
-		type device struct {
-			ID      string          `json:"id"`
-			Outcome string          `json:"outcome"`
-			Status  jsonview.Status `json:"status"`
-		}
-		out := struct {
-			Config     configJSON `json:"configuration"`
-			Everywhere bool       `json:"everywhere"`
-			Devices    []device   `json:"devices"`
-		}{newConfigJSON(s, cmd, c), rep.Everywhere, []device{}}
-		for _, o := range rep.Devices {
-			out.Devices = append(out.Devices, device{o.DeviceID, o.Outcome, jsonview.NewStatus(o.Status)})
-		}
-		return cli.JSON(cmd.OutOrStdout(), out)
+		return cli.JSON(cmd.OutOrStdout(), rep)
 	}
 	rows := [][]string{}
 	for _, o := range rep.Devices {
-		rows = append(rows, []string{o.DeviceID, o.Outcome, o.Status.Status, o.Status.Detail})
+		rows = append(rows, []string{o.ID, o.Outcome, o.Status.Status, o.Status.Detail})
 	}
 	return cli.Table(cmd.OutOrStdout(), []string{"DEVICE", "OUTCOME", "STATUS", "DETAIL"}, rows)
 }
@@ -82,15 +65,12 @@ they run nothing and stop the script running (reported cancelled). --reason
 is shown on the devices and in device show. Stopping again only replaces the
 reason. resume-scripts releases the brake.`,
 		Args: cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			rep, err := s.StopScripts(cmd.Context(), v.GetStringSlice("device"), v.GetString("reason"))
-			if err != nil && rep.Reason == "" {
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			rep, err := adminapi.Call(cmd.Context(), c, adminapi.StopScripts, adminapi.StopRequest{Devices: v.GetStringSlice("device"), Reason: v.GetString("reason")})
+			if err != nil {
 				return err
 			}
-			if perr := printBrake(cmd, rep, true); perr != nil {
-				return perr
-			}
-			return err
+			return printBrake(cmd, rep)
 		}),
 	}
 	stop.Flags().StringArray("device", nil, "a device id (repeatable); without it, the whole tenant")
@@ -101,15 +81,12 @@ reason. resume-scripts releases the brake.`,
 		Use:   "resume-scripts [--device ID]... [--json]",
 		Short: "Release the brake of stop-scripts: devices run their scripts again",
 		Args:  cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			rep, err := s.ResumeScripts(cmd.Context(), v.GetStringSlice("device"))
-			if err != nil && rep.Devices == nil {
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			rep, err := adminapi.Call(cmd.Context(), c, adminapi.ResumeScripts, adminapi.ResumeRequest{Devices: v.GetStringSlice("device")})
+			if err != nil {
 				return err
 			}
-			if perr := printBrake(cmd, rep, false); perr != nil {
-				return perr
-			}
-			return err
+			return printBrake(cmd, rep)
 		}),
 	}
 	resume.Flags().StringArray("device", nil, "a device id (repeatable); without it, the whole tenant")
@@ -117,7 +94,8 @@ reason. resume-scripts releases the brake.`,
 	return []*cobra.Command{stop, resume}
 }
 
-func printBrake(cmd *cobra.Command, rep server.StopReport, stop bool) error {
+func printBrake(cmd *cobra.Command, rep adminapi.Brake) error {
+	stop := rep.Stopped
 	scope := "tenant-wide"
 	if !rep.Tenant {
 		given := rep.Devices // every device given when the brake changed
@@ -141,14 +119,7 @@ func printBrake(cmd *cobra.Command, rep server.StopReport, stop bool) error {
 		fmt.Fprintln(w, "warning: scripts are still stopped tenant-wide: these devices run nothing until `resume-scripts` without --device")
 	}
 	if v.GetBool("json") {
-		return cli.JSON(cmd.OutOrStdout(), struct {
-			Stopped       bool     `json:"stopped"`
-			Tenant        bool     `json:"tenant"`
-			Reason        string   `json:"reason,omitempty"`
-			Devices       []string `json:"devices"`
-			Unchanged     []string `json:"unchanged,omitempty"`
-			TenantStopped bool     `json:"tenant_stopped,omitempty"`
-		}{stop, rep.Tenant, rep.Reason, rep.Devices, rep.Unchanged, rep.TenantStopped})
+		return cli.JSON(cmd.OutOrStdout(), rep)
 	}
 	for _, id := range rep.Devices {
 		fmt.Fprintln(cmd.OutOrStdout(), id)

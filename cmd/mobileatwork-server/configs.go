@@ -8,8 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mobileatwork/mobileatwork/internal/cli"
-	"github.com/mobileatwork/mobileatwork/server"
-	"github.com/mobileatwork/mobileatwork/server/distribution"
+	"github.com/mobileatwork/mobileatwork/server/adminapi"
 	"github.com/mobileatwork/mobileatwork/server/settings"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
@@ -23,8 +22,8 @@ func configCmds() []*cobra.Command {
 		Use:   "configs [--kind mobileatwork|script]",
 		Short: "List configurations: Mobile@Work ones by priority, then scripts",
 		Args:  cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			return listConfigs(s, cmd, v.GetString("kind"))
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			return listConfigs(c, cmd, v.GetString("kind"))
 		}),
 	}
 	list.Flags().String("kind", "", "only mobileatwork or script configurations")
@@ -35,34 +34,23 @@ func configCmds() []*cobra.Command {
 	return []*cobra.Command{list, c, assignCmd()}
 }
 
-func listConfigs(s *server.Server, cmd *cobra.Command, kind string) error {
-	cs, err := s.Configurations(cmd.Context(), kind)
-	if err != nil {
-		return err
-	}
-	reached, err := s.ReachCounts(cmd.Context(), cs)
+func listConfigs(c adminapi.Conn, cmd *cobra.Command, kind string) error {
+	cs, err := adminapi.All(cmd.Context(), c, adminapi.ListConfigs, adminapi.ConfigListRequest{Kind: kind})
 	if err != nil {
 		return err
 	}
 	if v.GetBool("json") {
-		out := []any{}
-		for _, c := range cs {
-			out = append(out, struct {
-				configJSON
-				DevicesReached int `json:"devices_reached"`
-			}{newConfigJSON(s, cmd, c), reached[c.ID]})
-		}
-		return cli.JSON(cmd.OutOrStdout(), out)
+		return cli.JSON(cmd.OutOrStdout(), cs)
 	}
 	rows := [][]string{}
 	for _, c := range cs {
 		prio, what := "-", ""
 		if c.Kind == store.KindMobileAtWork {
 			prio = strconv.Itoa(c.Priority)
-		} else {
-			what = c.Script.Schedule.String()
+		} else if c.Script != nil {
+			what = c.Script.When
 		}
-		rows = append(rows, []string{c.ID, c.Kind, c.Name, prio, strconv.Itoa(c.Version), distribution.String(c.Targets), strconv.Itoa(reached[c.ID]), what})
+		rows = append(rows, []string{c.ID, c.Kind, c.Name, prio, strconv.Itoa(c.Version), c.Distribution.String(), strconv.Itoa(c.DevicesReached), what})
 	}
 	return cli.Table(cmd.OutOrStdout(), []string{"ID", "KIND", "NAME", "PRIORITY", "VERSION", "DISTRIBUTION", "DEVICES", "RUNS"}, rows)
 }
@@ -84,34 +72,16 @@ add script --name N [--description D] --script REF [--input NAME=VALUE]...
 Neither reaches a device until "config distribute". Keys:
 ` + keyHelp(),
 		Args: cobra.MinimumNArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			var (
-				c   store.Configuration
-				err error
-			)
-			switch args[0] {
-			case store.KindMobileAtWork:
-				if err := noScriptFlags(cmd.Flags()); err != nil {
-					return err
-				}
-				c, err = s.AddMobileAtWork(cmd.Context(), v.GetString("name"), v.GetString("description"), args[1:])
-			case store.KindScript:
-				if len(args) > 1 {
-					return fmt.Errorf("config add script takes no KEY=VALUE settings, got %q: settings belong to Mobile@Work configurations", args[1:])
-				}
-				req, rerr := scriptRequest(cmd.Flags())
-				if rerr != nil {
-					return rerr
-				}
-				c, err = s.AddScriptConfig(cmd.Context(), v.GetString("name"), v.GetString("description"), req)
-			default:
-				return fmt.Errorf("unknown configuration kind %q: want mobileatwork or script", args[0])
-			}
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
+			cfg, err := adminapi.Call(cmd.Context(), c, adminapi.AddConfig, adminapi.ConfigAddRequest{
+				Kind: args[0], Name: v.GetString("name"), Description: v.GetString("description"),
+				Settings: args[1:], Script: scriptFields(cmd.Flags()),
+			})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "%s configuration %q added, distributed to no one: `config distribute %s --to TARGET`\n", c.Kind, c.Name, c.ID)
-			fmt.Fprintln(cmd.OutOrStdout(), c.ID)
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s configuration %q added, distributed to no one: `config distribute %s --to TARGET`\n", cfg.Kind, cfg.Name, cfg.ID)
+			fmt.Fprintln(cmd.OutOrStdout(), cfg.ID)
 			return nil
 		}),
 	}
@@ -137,26 +107,21 @@ NAME=VALUE (added to or replacing the overrides), the schedule flags, --on and
 
 Keys of Mobile@Work configurations:
 ` + keyHelp(),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
 			ref := store.DefaultConfigID
 			if len(args) > 0 && !strings.Contains(args[0], "=") {
 				ref, args = args[0], args[1:]
 			}
-			u := server.ConfigUpdate{Settings: args, Name: optString(cmd.Flags(), "name"), Description: optString(cmd.Flags(), "description")}
-			if givenScriptFlag(cmd.Flags()) != "" {
-				req, err := scriptRequest(cmd.Flags())
-				if err != nil {
-					return err
-				}
-				u.Script = &req
-			}
-			c, err := s.UpdateConfiguration(cmd.Context(), ref, u)
+			cfg, err := adminapi.Call(cmd.Context(), c, adminapi.SetConfig, adminapi.ConfigSetRequest{
+				Ref: ref, Settings: args, Name: optString(cmd.Flags(), "name"), Description: optString(cmd.Flags(), "description"),
+				Script: scriptFields(cmd.Flags()),
+			})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "configuration %q is at version %d\n", c.Name, c.Version)
+			fmt.Fprintf(cmd.ErrOrStderr(), "configuration %q is at version %d\n", cfg.Name, cfg.Version)
 			if v.GetBool("json") {
-				return cli.JSON(cmd.OutOrStdout(), newConfigJSON(s, cmd, c))
+				return cli.JSON(cmd.OutOrStdout(), cfg)
 			}
 			return nil
 		}),
@@ -174,12 +139,12 @@ func configShowCmd() *cobra.Command {
 		Use:   "show [REF]",
 		Short: "A configuration with its status on every device it reaches (default: the default)",
 		Args:  cobra.MaximumNArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
 			ref := store.DefaultConfigID
 			if len(args) == 1 {
 				ref = args[0]
 			}
-			d, err := s.ConfigDetail(cmd.Context(), ref)
+			d, err := adminapi.Call(cmd.Context(), c, adminapi.ShowConfig, adminapi.RefRequest{Ref: ref})
 			if err != nil {
 				return err
 			}
@@ -198,9 +163,9 @@ func configDistributeCmd() *cobra.Command {
 "--to none" withdraws it: devices drop it at their next check-in (a
 withdrawn script runs no more; results already made are kept).`,
 		Args: cli.ExactArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
 			dry := v.GetBool("dry-run")
-			r, err := s.Distribute(cmd.Context(), args[0], v.GetStringSlice("to"), dry)
+			r, err := adminapi.Call(cmd.Context(), c, adminapi.DistributeConfig, adminapi.DistributeRequest{Ref: args[0], To: v.GetStringSlice("to"), DryRun: dry})
 			if err != nil {
 				return err
 			}
@@ -208,8 +173,8 @@ withdrawn script runs no more; results already made are kept).`,
 			if dry {
 				verb = "would reach (dry run, nothing changed)"
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "%q %s %d device(s): %s\n", r.Config.Name, verb, len(r.Devices), distribution.String(r.Config.Targets))
-			return printDeviceList(cmd, r.Devices)
+			fmt.Fprintf(cmd.ErrOrStderr(), "%q %s %d device(s): %s\n", r.Config.Name, verb, r.Count, r.Config.Distribution.String())
+			return printDevices(cmd, r.Devices, false)
 		}),
 	}
 	dist.Flags().StringArray("to", nil, "TARGET (repeatable, comma-separated)")
@@ -223,12 +188,12 @@ func configDeleteCmd() *cobra.Command {
 		Use:   "delete REF",
 		Short: "Withdraw a configuration from every device and delete it",
 		Args:  cli.ExactArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			c, err := s.DeleteConfiguration(cmd.Context(), args[0])
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
+			cfg, err := adminapi.Call(cmd.Context(), c, adminapi.DeleteConfig, adminapi.RefRequest{Ref: args[0]})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "configuration %q deleted; devices drop it at their next check-in\n", c.Name)
+			fmt.Fprintf(cmd.ErrOrStderr(), "configuration %q deleted; devices drop it at their next check-in\n", cfg.Name)
 			return nil
 		}),
 	}
@@ -239,16 +204,16 @@ func configPriorityCmd() *cobra.Command {
 		Use:   "priority REF N",
 		Short: "Rank a Mobile@Work configuration: 1 wins over 2 on a device both reach",
 		Args:  cli.ExactArgs(2),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
 			n, err := strconv.Atoi(args[1])
 			if err != nil {
 				return fmt.Errorf("priority %q is not a whole number", args[1])
 			}
-			c, err := s.SetPriority(cmd.Context(), args[0], n)
+			cfg, err := adminapi.Call(cmd.Context(), c, adminapi.PrioritizeConfig, adminapi.PriorityRequest{Ref: args[0], Priority: n})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "%q has priority %d\n", c.Name, c.Priority)
+			fmt.Fprintf(cmd.ErrOrStderr(), "%q has priority %d\n", cfg.Name, cfg.Priority)
 			return nil
 		}),
 	}

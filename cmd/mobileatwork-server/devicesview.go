@@ -25,6 +25,9 @@ func printDeviceList(cmd *cobra.Command, list []store.Device) error {
 // brake on scripts holds.
 func printDevices(cmd *cobra.Command, list []jsonview.Device, stops bool) error {
 	if v.GetBool("json") {
+		if list == nil {
+			list = []jsonview.Device{}
+		}
 		return cli.JSON(cmd.OutOrStdout(), list)
 	}
 	rows := [][]string{}

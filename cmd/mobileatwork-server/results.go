@@ -4,16 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mobileatwork/mobileatwork/internal/cli"
-	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/server"
+	"github.com/mobileatwork/mobileatwork/server/adminapi"
 	"github.com/mobileatwork/mobileatwork/server/jsonview"
-	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
 func resultsCmd() *cobra.Command {
@@ -25,22 +25,12 @@ version it had when the script ran, and the SHA-256 of the body that ran.
 --since takes an RFC 3339 time or a duration back from now (24h); --limit N
 keeps the newest N.`,
 		Args: cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			since, err := parseSince(v.GetString("since"), s.Now())
-			if err != nil {
-				return err
-			}
-			names := map[string]string{}
-			if cs, err := s.Configurations(cmd.Context(), ""); err == nil {
-				for _, c := range cs {
-					names[c.ID] = c.Name
-				}
-			}
-			q := server.ResultQuery{
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			req := adminapi.ResultsRequest{
 				Device: v.GetString("device"), Config: v.GetString("config"), Script: v.GetString("script"),
-				Status: v.GetString("status"), Since: since, Limit: v.GetInt("limit"),
+				Status: v.GetString("status"), Since: v.GetString("since"),
 			}
-			return printResults(cmd.Context(), cmd.OutOrStdout(), s, q, names, v.GetBool("json"))
+			return printResults(cmd.Context(), cmd.OutOrStdout(), c, req, v.GetInt("limit"), v.GetBool("json"))
 		}),
 	}
 	f := cmd.Flags()
@@ -54,39 +44,82 @@ keeps the newest N.`,
 	return cmd
 }
 
-// printResults writes each result as the store reads it, so a listing of
-// millions holds one row (a block of table rows) in memory, not the list.
-func printResults(ctx context.Context, w io.Writer, s *server.Server, q server.ResultQuery, names map[string]string, asJSON bool) error {
+// eachResult hands fn the newest limit results matching req (0: all),
+// the oldest first. All of them come oldest first, a page at a time, so a
+// listing of the whole history holds one page in memory; the newest limit
+// are read newest first, then handed in reverse.
+func eachResult(ctx context.Context, c adminapi.Conn, req adminapi.ResultsRequest, limit int, fn func(jsonview.Result) error) error {
+	if limit < 0 {
+		return fmt.Errorf("%w: --limit must be 0 (no limit) or more, got %d", server.ErrInvalid, limit)
+	}
+	if limit == 0 {
+		req.OldestFirst, req.Limit = true, adminapi.MaxLimit
+		for {
+			p, err := adminapi.Call(ctx, c, adminapi.ListResults, req)
+			if err != nil {
+				return err
+			}
+			for _, r := range p.Items {
+				if err := fn(r); err != nil {
+					return err
+				}
+			}
+			if req.Cursor = p.Next; p.Next == "" {
+				return nil
+			}
+		}
+	}
+	var rs []jsonview.Result
+	for len(rs) < limit {
+		req.Limit = min(limit-len(rs), adminapi.MaxLimit)
+		p, err := adminapi.Call(ctx, c, adminapi.ListResults, req)
+		if err != nil {
+			return err
+		}
+		rs = append(rs, p.Items...)
+		if req.Cursor = p.Next; p.Next == "" {
+			break
+		}
+	}
+	for _, r := range slices.Backward(rs) {
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printResults writes each result as it is read, so a listing of millions
+// holds one page (and a block of table rows) in memory, not the list; a
+// refusal prints nothing.
+func printResults(ctx context.Context, w io.Writer, c adminapi.Conn, req adminapi.ResultsRequest, limit int, asJSON bool) error {
 	if asJSON {
 		a := cli.NewJSONArray(w)
-		err := s.EachResult(ctx, q, func(r store.StoredResult) error {
-			return a.Add(jsonview.NewResult(r, names[r.AssignmentID]))
-		})
-		if err != nil {
+		if err := eachResult(ctx, c, req, limit, func(r jsonview.Result) error { return a.Add(r) }); err != nil {
 			return err
 		}
 		return a.Close()
 	}
 	t := cli.NewTableStream(w, []string{"RUN", "DEVICE", "CONFIGURATION", "SHA256", "STATUS", "EXIT", "DURATION", "OCCURRENCE", "STDOUT", "STDERR", "TRUNCATED", "ATTEMPT"})
-	err := s.EachResult(ctx, q, func(r store.StoredResult) error {
+	err := eachResult(ctx, c, req, limit, func(r jsonview.Result) error {
 		occ := "once"
-		if !r.Occurrence.IsZero() {
+		if r.Occurrence != nil {
 			occ = r.Occurrence.Format(time.RFC3339)
 		}
 		trunc := ""
 		if r.Truncated {
 			trunc = "yes"
 		}
-		cfg := orDash(names[r.AssignmentID])
+		cfg := orDash(r.ConfigName)
 		if cfg == "-" {
-			cfg = r.AssignmentID + " (deleted)"
+			cfg = r.ConfigID + " (deleted)"
 		}
 		sha := "-"
 		if len(r.ScriptSHA256) >= 12 {
 			sha = r.ScriptSHA256[:12]
 		}
-		return t.Row([]string{r.RunID, r.DeviceID, fmt.Sprintf("%s v%d", cfg, r.AssignmentVersion), sha, r.Status, strconv.Itoa(r.ExitCode),
-			(time.Duration(r.DurationMS) * time.Millisecond).String(), occ, r.Stdout, r.Stderr + r.Error, trunc, attemptCell(r.Result)})
+		return t.Row([]string{r.RunID, r.DeviceID, fmt.Sprintf("%s v%d", cfg, r.ConfigVersion), sha, r.Status, strconv.Itoa(r.ExitCode),
+			(time.Duration(r.DurationMS) * time.Millisecond).String(), occ, r.Stdout, r.Stderr + r.Error, trunc, attemptCell(r.Attempt, r.RetryAt)})
 	})
 	if err != nil {
 		return err
@@ -96,25 +129,12 @@ func printResults(ctx context.Context, w io.Writer, s *server.Server, q server.R
 
 // attemptCell is a result's attempt, and the next one's time when one
 // follows; "-" for a run without retries.
-func attemptCell(r protocol.Result) string {
+func attemptCell(attempt int, retryAt *time.Time) string {
 	switch {
-	case !r.RetryAt.IsZero():
-		return fmt.Sprintf("%d, next at %s", r.Attempt, r.RetryAt.Local().Format(time.RFC3339))
-	case r.Attempt > 0:
-		return strconv.Itoa(r.Attempt)
+	case retryAt != nil:
+		return fmt.Sprintf("%d, next at %s", attempt, retryAt.Local().Format(time.RFC3339))
+	case attempt > 0:
+		return strconv.Itoa(attempt)
 	}
 	return "-"
-}
-
-func parseSince(s string, now time.Time) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	if d, err := time.ParseDuration(s); err == nil && d > 0 {
-		return now.Add(-d), nil
-	}
-	return time.Time{}, fmt.Errorf("--since %q: want an RFC 3339 time (2027-01-31T08:00:00Z) or a duration (24h)", s)
 }

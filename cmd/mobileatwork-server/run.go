@@ -15,8 +15,8 @@ import (
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/server"
+	"github.com/mobileatwork/mobileatwork/server/adminapi"
 	"github.com/mobileatwork/mobileatwork/server/jsonview"
-	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
 // exitUnanswered is run's exit status when a reached device did not
@@ -43,33 +43,33 @@ an answer) or without --wait; 1 on an error (nothing is made when the request is
 refused); 3 when some device did not answer in time (it still runs the script at
 its next check-in until --expires).`,
 		Args: cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
 			wait := v.GetDuration("wait")
 			if wait < 0 {
 				return fmt.Errorf("--wait must be 0 (do not wait) or a positive duration such as 60s, not %s", wait)
 			}
-			rn, err := s.RunNow(cmd.Context(), server.RunNowRequest{
+			rn, err := adminapi.Call(cmd.Context(), c, adminapi.CreateRun, adminapi.RunRequest{
 				Script: v.GetString("script"), Inputs: v.GetStringSlice("input"), RunAs: v.GetString("run-as"),
-				Devices: v.GetStringSlice("device"), To: v.GetStringSlice("to"), Expires: v.GetDuration("expires"),
+				Devices: v.GetStringSlice("device"), To: v.GetStringSlice("to"), Expires: v.GetDuration("expires").String(),
 				Retries: v.GetInt("retries"),
 			})
 			if err != nil {
 				return err
 			}
-			c := rn.Config
+			cfg := rn.Config
 			fmt.Fprintf(cmd.ErrOrStderr(), "run-now configuration %q (%s) reaches %d device(s), asked to check in now; it expires %s\n",
-				c.Name, c.ID, len(rn.Devices), c.ExpiresAt.Format(time.RFC3339))
+				cfg.Name, cfg.ID, len(rn.Devices), expiry(cfg))
 			asJSON := v.GetBool("json")
 			if wait == 0 {
 				if asJSON {
-					return cli.JSON(cmd.OutOrStdout(), runJSON{Config: newConfigJSON(s, cmd, c), Devices: deviceIDs(rn.Devices), Results: []jsonview.Result{}})
+					return cli.JSON(cmd.OutOrStdout(), runJSON{Config: cfg, Devices: rn.Devices, Results: []jsonview.Result{}})
 				}
-				fmt.Fprintln(cmd.OutOrStdout(), c.ID)
+				fmt.Fprintln(cmd.OutOrStdout(), cfg.ID)
 				return nil
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return waitRun(ctx, cmd, s, rn, wait, asJSON)
+			return waitRun(ctx, cmd, c, rn, wait, asJSON)
 		}),
 	}
 	f := cmd.Flags()
@@ -87,26 +87,26 @@ its next check-in until --expires).`,
 
 // runJSON is what `run --json` prints.
 type runJSON struct {
-	Config     configJSON        `json:"configuration"`
+	Config     jsonview.Config   `json:"configuration"`
 	Devices    []string          `json:"devices"`
 	Results    []jsonview.Result `json:"results"`
 	Unanswered []string          `json:"unanswered,omitempty"`
 }
 
-func deviceIDs(ds []store.Device) []string {
-	out := make([]string, len(ds))
-	for i, d := range ds {
-		out[i] = d.ID
+// expiry is when a run-now configuration expires, as run prints it.
+func expiry(c jsonview.Config) string {
+	if c.ExpiresAt == nil {
+		return "never"
 	}
-	return out
+	return c.ExpiresAt.Format(time.RFC3339)
 }
 
 // waitRun prints the progress of a run until every device answered or
 // wait passed, then the summary.
-func waitRun(ctx context.Context, cmd *cobra.Command, s *server.Server, rn server.RunNow, wait time.Duration, asJSON bool) error {
+func waitRun(ctx context.Context, cmd *cobra.Command, c adminapi.Conn, rn adminapi.RunCreated, wait time.Duration, asJSON bool) error {
 	out := cmd.OutOrStdout()
-	ids := deviceIDs(rn.Devices)
-	got, err := s.WatchRun(ctx, rn.Config.ID, ids, wait, func(e server.RunEvent) {
+	ids := rn.Devices
+	got, err := watchRun(ctx, c, rn.Config.ID, ids, wait, func(e runEvent) {
 		if !asJSON {
 			printRunEvent(out, e)
 		}
@@ -124,10 +124,11 @@ func waitRun(ctx context.Context, cmd *cobra.Command, s *server.Server, rn serve
 			continue
 		}
 		counts[r.Status]++
-		results = append(results, jsonview.NewResult(r, rn.Config.Name))
+		r.ConfigName = rn.Config.Name
+		results = append(results, r)
 	}
 	if asJSON {
-		if err := cli.JSON(out, runJSON{Config: newConfigJSON(s, cmd, rn.Config), Devices: ids, Results: results, Unanswered: missing}); err != nil {
+		if err := cli.JSON(out, runJSON{Config: rn.Config, Devices: ids, Results: results, Unanswered: missing}); err != nil {
 			return err
 		}
 	}
@@ -146,7 +147,7 @@ func waitRun(ctx context.Context, cmd *cobra.Command, s *server.Server, rn serve
 		return nil
 	}
 	return &cli.ExitStatus{Code: exitUnanswered, Err: fmt.Errorf("%d device(s) did not answer within %s: %s; they run it at their next check-in until %s",
-		len(missing), wait, knownIDs(missing), rn.Config.ExpiresAt.Format(time.RFC3339))}
+		len(missing), wait, knownIDs(missing), expiry(rn.Config))}
 }
 
 // knownIDs lists ids, the first 10 of a long list.
@@ -159,7 +160,7 @@ func knownIDs(ids []string) string {
 
 // printRunEvent writes one line of progress: the device, its status, and
 // for a result the exit code, the duration and the first line of output.
-func printRunEvent(w io.Writer, e server.RunEvent) {
+func printRunEvent(w io.Writer, e runEvent) {
 	if e.Result == nil {
 		if e.Detail != "" {
 			fmt.Fprintf(w, "%s\t%s\t%s\n", e.DeviceID, e.Status, e.Detail)
@@ -177,17 +178,17 @@ func printRunEvent(w io.Writer, e server.RunEvent) {
 	if len(first) > 200 {
 		first = first[:200] + "..."
 	}
-	fmt.Fprintf(w, "%s\t%s\texit %d\t%s\t%s%s\n", e.DeviceID, r.Status, r.ExitCode, time.Duration(r.DurationMS)*time.Millisecond, first, attemptNote(r.Result))
+	fmt.Fprintf(w, "%s\t%s\texit %d\t%s\t%s%s\n", e.DeviceID, r.Status, r.ExitCode, time.Duration(r.DurationMS)*time.Millisecond, first, attemptNote(r.Attempt, r.RetryAt))
 }
 
 // attemptNote says, after a result line, which attempt it was and when the
 // next follows; nothing for a run without retries.
-func attemptNote(r protocol.Result) string {
+func attemptNote(attempt int, retryAt *time.Time) string {
 	switch {
-	case !r.RetryAt.IsZero():
-		return fmt.Sprintf("\tattempt %d; next at %s", r.Attempt, r.RetryAt.Format(time.RFC3339))
-	case r.Attempt > 0:
-		return fmt.Sprintf("\tattempt %d", r.Attempt)
+	case retryAt != nil:
+		return fmt.Sprintf("\tattempt %d; next at %s", attempt, retryAt.Format(time.RFC3339))
+	case attempt > 0:
+		return fmt.Sprintf("\tattempt %d", attempt)
 	}
 	return ""
 }

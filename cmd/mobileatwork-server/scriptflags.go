@@ -7,8 +7,7 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/protocol"
-	"github.com/mobileatwork/mobileatwork/protocol/schedule"
-	"github.com/mobileatwork/mobileatwork/server"
+	"github.com/mobileatwork/mobileatwork/server/adminapi"
 )
 
 // scriptFlags are the flags of a script configuration.
@@ -26,10 +25,7 @@ func retriesFlag(f *pflag.FlagSet) {
 	f.Int("retries", 0, fmt.Sprintf("run a failed, timed-out or errored run again up to N more times, with backoff (0 to %d)", protocol.MaxRetries))
 }
 
-var (
-	scheduleFlagNames = []string{"once", "daily", "weekly", "days", "tz", "start", "end"}
-	scriptFlagNames   = append([]string{"script", "input", "run-as", "retries", "on"}, scheduleFlagNames...)
-)
+var scriptFlagNames = []string{"script", "input", "run-as", "retries", "on", "once", "daily", "weekly", "days", "tz", "start", "end"}
 
 // givenScriptFlag names the first script flag given, or "".
 func givenScriptFlag(f *pflag.FlagSet) string {
@@ -41,39 +37,23 @@ func givenScriptFlag(f *pflag.FlagSet) string {
 	return ""
 }
 
-func noScriptFlags(f *pflag.FlagSet) error {
-	if n := givenScriptFlag(f); n != "" {
-		return fmt.Errorf("--%s belongs to script configurations, not Mobile@Work ones", n)
+// scriptFields are the script flags given, as the API takes them; nil
+// when none was: an edit then keeps what is there.
+func scriptFields(f *pflag.FlagSet) *adminapi.ScriptFields {
+	if givenScriptFlag(f) == "" {
+		return nil
 	}
-	return nil
-}
-
-// scriptRequest reads the script flags that were given.
-func scriptRequest(f *pflag.FlagSet) (server.ScriptRequest, error) {
-	req := server.ScriptRequest{Script: v.GetString("script"), Inputs: v.GetStringSlice("input"), RunAs: v.GetString("run-as")}
+	sf := &adminapi.ScriptFields{Script: v.GetString("script"), Inputs: v.GetStringSlice("input"), RunAs: v.GetString("run-as")}
 	if f.Changed("retries") {
 		n := v.GetInt("retries")
-		req.Retries = &n
+		sf.Retries = &n
 	}
-	if f.Changed("on") {
-		spec, err := triggerFromFlags(f)
-		if err != nil {
-			return req, err
-		}
-		req.Schedule = &spec
-		return req, nil
+	w := cli.ScheduleWords(v)
+	w.On = v.GetString("on")
+	if w.Given() {
+		sf.Schedule = &w
 	}
-	for _, n := range scheduleFlagNames {
-		if f.Changed(n) {
-			spec, err := cli.ScheduleFromFlags(v)
-			if err != nil {
-				return req, err
-			}
-			req.Schedule = &spec
-			break
-		}
-	}
-	return req, nil
+	return sf
 }
 
 // optString is the flag's value when it was given, nil otherwise: edits
@@ -84,15 +64,4 @@ func optString(f *pflag.FlagSet, name string) *string {
 	}
 	val := v.GetString(name)
 	return &val
-}
-
-// triggerFromFlags reads --on, which replaces the schedule flags: a
-// trigger has no time, days, zone or dates.
-func triggerFromFlags(f *pflag.FlagSet) (schedule.Spec, error) {
-	for _, n := range scheduleFlagNames {
-		if f.Changed(n) {
-			return schedule.Spec{}, fmt.Errorf("--on runs on a trigger and takes no --%s: give either --on or schedule flags", n)
-		}
-	}
-	return schedule.ParseTrigger(v.GetString("on"))
 }

@@ -8,9 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mobileatwork/mobileatwork/internal/cli"
-	"github.com/mobileatwork/mobileatwork/server"
-	"github.com/mobileatwork/mobileatwork/server/jsonview"
-	"github.com/mobileatwork/mobileatwork/server/store"
+	"github.com/mobileatwork/mobileatwork/server/adminapi"
 )
 
 func scriptCmds() []*cobra.Command {
@@ -24,16 +22,14 @@ in the file store (DATA/files/, by SHA-256). Inputs are declared in order; scrip
 positional arguments and as MAW_INPUT_<NAME> variables. Defaults may hold
 {$variables}. A script runs on devices through a script configuration.`,
 		Args: cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
 			body, err := readScript(v.GetString("file"))
 			if err != nil {
 				return err
 			}
-			decls, err := inputDecls(v.GetStringSlice("input"))
-			if err != nil {
-				return err
-			}
-			sc, err := s.AddScript(cmd.Context(), v.GetString("name"), v.GetString("description"), body, decls)
+			sc, err := adminapi.Call(cmd.Context(), c, adminapi.AddScript, adminapi.ScriptAddRequest{
+				Name: v.GetString("name"), Description: v.GetString("description"), Body: body, Inputs: v.GetStringSlice("input"),
+			})
 			if err != nil {
 				return err
 			}
@@ -58,27 +54,21 @@ results record the SHA-256 of the body that ran. --input replaces the declared
 inputs (all of them, in order); it is refused while a configuration overrides
 an input the new list drops.`,
 		Args: cli.ExactArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
 			fl := cmd.Flags()
-			u := server.ScriptUpdate{Name: optString(fl, "name"), Description: optString(fl, "description")}
+			req := adminapi.ScriptSetRequest{Ref: args[0], Name: optString(fl, "name"), Description: optString(fl, "description")}
 			if fl.Changed("file") {
 				body, err := readScript(v.GetString("file"))
 				if err != nil {
 					return err
 				}
-				u.Body = body
+				req.Body = &body
 			}
 			if fl.Changed("input") {
-				decls, err := inputDecls(v.GetStringSlice("input"))
-				if err != nil {
-					return err
-				}
-				if decls == nil {
-					decls = []store.InputDecl{}
-				}
-				u.Inputs = &decls
+				in := v.GetStringSlice("input")
+				req.Inputs = &in
 			}
-			sc, err := s.UpdateScript(cmd.Context(), args[0], u)
+			sc, err := adminapi.Call(cmd.Context(), c, adminapi.SetScript, req)
 			if err != nil {
 				return err
 			}
@@ -96,15 +86,15 @@ an input the new list drops.`,
 		Use:   "show REF",
 		Short: "A script: version, digest, inputs and the configurations that use it",
 		Args:  cli.ExactArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			info, err := s.ScriptInfo(cmd.Context(), args[0])
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
+			sc, err := adminapi.Call(cmd.Context(), c, adminapi.ShowScript, adminapi.RefRequest{Ref: args[0]})
 			if err != nil {
 				return err
 			}
 			if v.GetBool("json") {
-				return cli.JSON(cmd.OutOrStdout(), jsonview.NewScript(info.Script, info.UsedBy))
+				return cli.JSON(cmd.OutOrStdout(), sc)
 			}
-			w, sc := cmd.OutOrStdout(), info.Script
+			w := cmd.OutOrStdout()
 			field(w, "id", sc.ID)
 			field(w, "name", sc.Name)
 			if sc.Description != "" {
@@ -113,14 +103,14 @@ an input the new list drops.`,
 			field(w, "version", strconv.Itoa(sc.Version))
 			field(w, "sha256", sc.SHA256)
 			field(w, "size", fmt.Sprintf("%d bytes", sc.Size))
-			field(w, "updated", stamp(sc.UpdatedAt))
+			field(w, "updated", stampAt(sc.UpdatedAt))
 			for i, in := range sc.Inputs {
 				field(w, fmt.Sprintf("input %d", i+1), fmt.Sprintf("%s (%s) default %q", in.Name, in.Label, in.Default))
 			}
-			if len(info.UsedBy) == 0 {
+			if len(sc.UsedBy) == 0 {
 				field(w, "used by", "no configuration")
 			}
-			for _, c := range info.UsedBy {
+			for _, c := range sc.UsedBy {
 				field(w, "used by", fmt.Sprintf("%s (%s, version %d)", c.Name, c.ID, c.Version))
 			}
 			return nil
@@ -132,8 +122,8 @@ an input the new list drops.`,
 		Use:   "delete REF",
 		Short: "Delete a script; refused while a configuration uses it",
 		Args:  cli.ExactArgs(1),
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, args []string) error {
-			sc, err := s.DeleteScript(cmd.Context(), args[0])
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
+			sc, err := adminapi.Call(cmd.Context(), c, adminapi.DeleteScript, adminapi.RefRequest{Ref: args[0]})
 			if err != nil {
 				return err
 			}
@@ -147,17 +137,13 @@ an input the new list drops.`,
 		Use:   "scripts",
 		Short: "List the script repository",
 		Args:  cli.NoArgs,
-		RunE: withServer(func(s *server.Server, cmd *cobra.Command, _ []string) error {
-			all, err := s.Store.Scripts(cmd.Context())
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, _ []string) error {
+			all, err := adminapi.All(cmd.Context(), c, adminapi.ListScripts, adminapi.ListRequest{})
 			if err != nil {
 				return err
 			}
 			if v.GetBool("json") {
-				out := []jsonview.Script{}
-				for _, sc := range all {
-					out = append(out, jsonview.NewScript(sc, nil))
-				}
-				return cli.JSON(cmd.OutOrStdout(), out)
+				return cli.JSON(cmd.OutOrStdout(), all)
 			}
 			rows := [][]string{}
 			for _, sc := range all {
@@ -179,16 +165,4 @@ func readScript(path string) ([]byte, error) {
 		return nil, fmt.Errorf("read script: %w", err)
 	}
 	return body, nil
-}
-
-func inputDecls(words []string) ([]store.InputDecl, error) {
-	var decls []store.InputDecl
-	for _, in := range words {
-		d, err := server.ParseInputDecl(in)
-		if err != nil {
-			return nil, err
-		}
-		decls = append(decls, d)
-	}
-	return decls, nil
 }

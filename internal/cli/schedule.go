@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"errors"
-	"strings"
-
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
@@ -22,26 +19,15 @@ func ScheduleFlags(f *pflag.FlagSet) {
 	f.String("end", "", "last date YYYY-MM-DD (inclusive)")
 }
 
-var errScheduleConflict = errors.New("choose one of --once, --daily HH:MM and --weekly HH:MM")
+// ScheduleWords are the schedule flags' words, as schedule.Words reads them.
+func ScheduleWords(v *viper.Viper) schedule.Words {
+	return schedule.Words{
+		Once: v.GetBool("once"), Daily: v.GetString("daily"), Weekly: v.GetString("weekly"), Days: v.GetString("days"),
+		TZ: v.GetString("tz"), Start: v.GetString("start"), End: v.GetString("end"),
+	}
+}
 
 // ScheduleFromFlags builds and validates the schedule the flags describe.
 func ScheduleFromFlags(v *viper.Viper) (schedule.Spec, error) {
-	kind, at := schedule.Once, ""
-	daily, weekly := v.GetString("daily"), v.GetString("weekly")
-	switch {
-	case daily != "" && weekly != "":
-		return schedule.Spec{}, errScheduleConflict
-	case daily != "":
-		kind, at = schedule.Daily, daily
-	case weekly != "":
-		kind, at = schedule.Weekly, weekly
-	}
-	if kind != schedule.Once && v.GetBool("once") {
-		return schedule.Spec{}, errScheduleConflict
-	}
-	var days []string
-	if d := v.GetString("days"); d != "" {
-		days = strings.Split(d, ",")
-	}
-	return schedule.Parse(kind, at, days, v.GetString("tz"), v.GetString("start"), v.GetString("end"))
+	return ScheduleWords(v).Spec()
 }

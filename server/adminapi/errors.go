@@ -45,6 +45,14 @@ func badRequest(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errBadRequest, fmt.Sprintf(format, args...))
 }
 
+// refusal marks err, a refusal of what the request says made outside the
+// server's methods (a schedule's words, a time), as invalid without
+// changing its sentence.
+type refusal struct{ error }
+
+func (r refusal) Is(target error) bool { return target == server.ErrInvalid }
+func (r refusal) Unwrap() error        { return r.error }
+
 // classify picks err's code and status; what no code names is internal.
 func classify(err error) (string, int) {
 	for _, c := range codes {

@@ -29,25 +29,35 @@ type Page[T any] struct {
 // the page's first item: lists whose order is stable between calls (all
 // of them are sorted) page correctly while nothing is added or removed.
 func paginate[T any](all []T, p PageRequest) (Page[T], error) {
-	limit := p.Limit
-	switch {
-	case limit == 0:
-		limit = DefaultLimit
-	case limit < 0 || limit > MaxLimit:
-		return Page[T]{}, badRequest("limit must be between 1 and %d, got %d", MaxLimit, limit)
+	start, limit, err := p.bounds()
+	if err != nil {
+		return Page[T]{}, err
 	}
-	start := 0
-	if p.Cursor != "" {
-		n, err := strconv.Atoi(p.Cursor)
-		if err != nil || n < 0 {
-			return Page[T]{}, badRequest("cursor %q is not one this server gave", p.Cursor)
-		}
-		start = min(n, len(all))
-	}
+	start = min(start, len(all))
 	end := min(start+limit, len(all))
 	out := Page[T]{Items: append([]T{}, all[start:end]...)}
 	if end < len(all) {
 		out.Next = strconv.Itoa(end)
 	}
 	return out, nil
+}
+
+// bounds reads the page asked for: the offset of its first item and how
+// many it holds at most.
+func (p PageRequest) bounds() (start, limit int, err error) {
+	limit = p.Limit
+	switch {
+	case limit == 0:
+		limit = DefaultLimit
+	case limit < 0 || limit > MaxLimit:
+		return 0, 0, badRequest("limit must be between 1 and %d, got %d", MaxLimit, limit)
+	}
+	if p.Cursor != "" {
+		n, err := strconv.Atoi(p.Cursor)
+		if err != nil || n < 0 {
+			return 0, 0, badRequest("cursor %q is not one this server gave", p.Cursor)
+		}
+		start = n
+	}
+	return start, limit, nil
 }

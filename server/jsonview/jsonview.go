@@ -5,6 +5,8 @@
 package jsonview
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/mobileatwork/mobileatwork/protocol"
@@ -36,6 +38,19 @@ type Distribution struct {
 	Targets []Target `json:"targets"`
 }
 
+// String is the targets as --to takes them, comma-separated; none for
+// none.
+func (d Distribution) String() string {
+	if len(d.Targets) == 0 {
+		return distribution.None
+	}
+	parts := make([]string, len(d.Targets))
+	for i, t := range d.Targets {
+		parts[i] = t.Text
+	}
+	return strings.Join(parts, ",")
+}
+
 // NewDistribution shapes a list of targets.
 func NewDistribution(ts []distribution.Target) Distribution {
 	d := Distribution{Level: distribution.Level(ts), Targets: []Target{}}
@@ -47,13 +62,15 @@ func NewDistribution(ts []distribution.Target) Distribution {
 
 // ScriptSettings are a script configuration's script, inputs and schedule.
 type ScriptSettings struct {
-	ScriptID   string            `json:"script_id"`
-	ScriptName string            `json:"script_name,omitempty"`
-	Inputs     map[string]string `json:"inputs"`
-	Schedule   schedule.Spec     `json:"schedule"`
-	When       string            `json:"when"` // the schedule in words
-	RunAs      string            `json:"run_as"`
-	Retries    int               `json:"retries"`
+	ScriptID      string            `json:"script_id"`
+	ScriptName    string            `json:"script_name,omitempty"`
+	ScriptVersion int               `json:"script_version,omitempty"` // the script's current version
+	ScriptSHA256  string            `json:"script_sha256,omitempty"`  // of its current body
+	Inputs        map[string]string `json:"inputs"`
+	Schedule      schedule.Spec     `json:"schedule"`
+	When          string            `json:"when"` // the schedule in words
+	RunAs         string            `json:"run_as"`
+	Retries       int               `json:"retries"`
 }
 
 // Config is a configuration.
@@ -64,7 +81,8 @@ type Config struct {
 	Description  string            `json:"description"`
 	Version      int               `json:"version"`
 	Priority     int               `json:"priority,omitempty"`
-	Settings     map[string]string `json:"settings,omitempty"` // every key, effective values
+	Settings     map[string]string `json:"settings,omitempty"`     // every key, effective values
+	SettingsSet  []string          `json:"settings_set,omitempty"` // the keys set, not left at their defaults
 	Script       *ScriptSettings   `json:"script,omitempty"`
 	Distribution Distribution      `json:"distribution"`
 	ExpiresAt    *time.Time        `json:"expires_at,omitempty"` // a run-now configuration's
@@ -88,8 +106,14 @@ func NewConfig(c store.Configuration, settings map[string]string, sc *store.Scri
 		out.Script = &ScriptSettings{ScriptID: c.Script.ScriptID, Inputs: inputs, Schedule: c.Script.Schedule,
 			When: c.Script.Schedule.String(), RunAs: c.Script.RunAs, Retries: c.Script.Retries}
 		if sc != nil {
-			out.Script.ScriptName = sc.Name
+			out.Script.ScriptName, out.Script.ScriptVersion, out.Script.ScriptSHA256 = sc.Name, sc.Version, sc.SHA256
 		}
+	}
+	if settings != nil {
+		for k := range c.Settings {
+			out.SettingsSet = append(out.SettingsSet, k)
+		}
+		slices.Sort(out.SettingsSet)
 	}
 	return out
 }
@@ -299,6 +323,22 @@ type Script struct {
 	CreatedAt   *time.Time  `json:"created_at,omitempty"`
 	UpdatedAt   *time.Time  `json:"updated_at,omitempty"`
 	UsedBy      []ConfigRef `json:"used_by,omitempty"`
+	// Versions are the bodies the script has had, oldest first (script
+	// show only).
+	Versions []ScriptVersion `json:"versions,omitempty"`
+}
+
+// ScriptVersion is one body a script has had.
+type ScriptVersion struct {
+	Version   int        `json:"version"`
+	SHA256    string     `json:"sha256"`
+	Size      int64      `json:"size"`
+	CreatedAt *time.Time `json:"created_at,omitempty"`
+}
+
+// NewScriptVersion shapes a version.
+func NewScriptVersion(v store.ScriptVersion) ScriptVersion {
+	return ScriptVersion{Version: v.Version, SHA256: v.SHA256, Size: v.Size, CreatedAt: when(v.CreatedAt)}
 }
 
 // Input is a declared script input.

@@ -186,6 +186,7 @@ type ResultFilter struct {
 	ScriptID string
 	Status   string
 	Since    time.Time // received at or after
+	Until    time.Time // received at or before
 	// Limit keeps the newest Limit results (still returned oldest first);
 	// 0 is no limit.
 	Limit int

@@ -111,6 +111,9 @@ func ResultWhere(f store.ResultFilter, placeholder func(n int) string, instant f
 	if !f.Since.IsZero() {
 		add("received_at >=", instant(f.Since))
 	}
+	if !f.Until.IsZero() {
+		add("received_at <=", instant(f.Until))
+	}
 	if len(where) == 0 {
 		return "", args
 	}
