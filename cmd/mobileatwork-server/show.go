@@ -7,11 +7,8 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/server/distribution"
 	"github.com/mobileatwork/mobileatwork/server/jsonview"
-	"github.com/mobileatwork/mobileatwork/server/settings"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
-
-func mergedSettings(c store.Configuration) map[string]string { return settings.Merge(c.Settings) }
 
 // field prints "label: value" lines, aligned.
 func field(w io.Writer, label, value string) { fmt.Fprintf(w, "%-22s %s\n", label+":", value) }
