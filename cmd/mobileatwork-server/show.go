@@ -7,7 +7,6 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/server/distribution"
 	"github.com/mobileatwork/mobileatwork/server/jsonview"
-	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
 // field prints "label: value" lines, aligned.
