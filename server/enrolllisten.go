@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mobileatwork/mobileatwork/internal/httpserve"
 	"github.com/mobileatwork/mobileatwork/internal/version"
 	"github.com/mobileatwork/mobileatwork/packaging/xar"
 	"github.com/mobileatwork/mobileatwork/server/linkpage"
@@ -259,10 +260,7 @@ func (h *LinkHandler) build(ctx context.Context, l store.Link) (store.Link, erro
 }
 
 // EnrollListener is the public enrollment listener, bound and ready.
-type EnrollListener struct {
-	ln net.Listener
-	hs *http.Server
-}
+type EnrollListener = httpserve.Listener
 
 // ListenEnroll binds the public enrollment listener on addr: HTTPS with
 // o.Cert or the tenant's server certificate, download links only.
@@ -286,28 +284,5 @@ func (s *Server) ListenEnroll(addr string, o EnrollOptions) (*EnrollListener, er
 		MaxHeaderBytes: 16 << 10,
 		ErrorLog:       zap.NewStdLog(s.Log.Named("enroll-http")),
 	}
-	return &EnrollListener{ln: ln, hs: hs}, nil
-}
-
-// Addr is the address bound.
-func (l *EnrollListener) Addr() net.Addr { return l.ln.Addr() }
-
-// Serve answers until ctx is done, then shuts down gracefully and returns
-// once the server has stopped.
-func (l *EnrollListener) Serve(ctx context.Context) error {
-	errc := make(chan error, 1)
-	go func() { errc <- l.hs.ServeTLS(l.ln, "", "") }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		err := l.hs.Shutdown(shut)
-		<-errc
-		if err != nil {
-			return fmt.Errorf("shut down the enrollment listener: %w", err)
-		}
-		return nil
-	}
+	return httpserve.New(ln, hs, "the enrollment listener"), nil
 }

@@ -296,14 +296,12 @@ func (s *Server) deleteScript(ctx context.Context, ref string) (store.Script, er
 
 // scriptBlobs are the digests of the blobs of every version of sc.
 func (s *Server) scriptBlobs(ctx context.Context, sc store.Script) (map[string]bool, error) {
+	vs, err := s.ScriptVersions(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
 	sums := map[string]bool{}
-	for v := 1; v <= sc.Version; v++ {
-		sv, err := s.Store.ScriptVersion(ctx, sc.ID, v)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		} else if err != nil {
-			return nil, fmt.Errorf("read script %s version %d: %w", sc.ID, v, err)
-		}
+	for _, sv := range vs {
 		if sv.BlobSHA256 != "" {
 			sums[sv.BlobSHA256] = true
 		}

@@ -1,7 +1,6 @@
 package adminapi
 
 import (
-	"context"
 	"crypto/tls"
 	"fmt"
 	"net"
@@ -10,16 +9,14 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mobileatwork/mobileatwork/internal/httpserve"
 	"github.com/mobileatwork/mobileatwork/server"
 )
 
 // Listener is the admin listener, bound and ready: the API and the web
 // console, over TLS with the tenant's server certificate, apart from the
 // device API so that it can be bound to an administration network only.
-type Listener struct {
-	ln net.Listener
-	hs *http.Server
-}
+type Listener = httpserve.Listener
 
 // Listen binds the admin listener on addr; console serves every path
 // outside the API (nil: none).
@@ -38,28 +35,5 @@ func Listen(s *server.Server, addr string, console http.Handler) (*Listener, err
 		MaxHeaderBytes: 32 << 10,
 		ErrorLog:       zap.NewStdLog(s.Log.Named("admin-http")),
 	}
-	return &Listener{ln: ln, hs: hs}, nil
-}
-
-// Addr is the address bound.
-func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
-
-// Serve answers until ctx is done, then shuts down and returns once the
-// server has stopped.
-func (l *Listener) Serve(ctx context.Context) error {
-	errc := make(chan error, 1)
-	go func() { errc <- l.hs.ServeTLS(l.ln, "", "") }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		err := l.hs.Shutdown(shut)
-		<-errc
-		if err != nil {
-			return fmt.Errorf("shut down the admin listener: %w", err)
-		}
-		return nil
-	}
+	return httpserve.New(ln, hs, "the admin listener"), nil
 }

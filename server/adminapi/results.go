@@ -55,12 +55,7 @@ var ListResults = register(&Endpoint[ResultsRequest, Page[jsonview.Result]]{
 // oldest first, and the page skips those already handed. Every page costs
 // its size, however deep in the history.
 func newestResults(ctx context.Context, s *server.Server, q server.ResultQuery, p PageRequest, names map[string]string) (Page[jsonview.Result], error) {
-	cur, err := parseInstantCursor(p.Cursor)
-	if err != nil {
-		return Page[jsonview.Result]{}, err
-	}
-	p.Cursor = ""
-	_, limit, err := p.bounds()
+	cur, limit, err := instantPage(p)
 	if err != nil {
 		return Page[jsonview.Result]{}, err
 	}
@@ -87,6 +82,17 @@ func newestResults(ctx context.Context, s *server.Server, q server.ResultQuery, 
 	return out, nil
 }
 
+// instantPage reads a results page's cursor and limit.
+func instantPage(p PageRequest) (instantCursor, int, error) {
+	cur, err := parseInstantCursor(p.Cursor)
+	if err != nil {
+		return instantCursor{}, 0, err
+	}
+	p.Cursor = ""
+	_, limit, err := p.bounds()
+	return cur, limit, err
+}
+
 // errPageFull stops a read of the store once a page is full.
 var errPageFull = errors.New("page full")
 
@@ -96,12 +102,7 @@ var errPageFull = errors.New("page full")
 // instant on (the store's index on reception time) and stops when full,
 // so every page costs the same however deep in the history.
 func oldestResults(ctx context.Context, s *server.Server, q server.ResultQuery, p PageRequest, names map[string]string) (Page[jsonview.Result], error) {
-	cur, err := parseInstantCursor(p.Cursor)
-	if err != nil {
-		return Page[jsonview.Result]{}, err
-	}
-	p.Cursor = ""
-	_, limit, err := p.bounds()
+	cur, limit, err := instantPage(p)
 	if err != nil {
 		return Page[jsonview.Result]{}, err
 	}
