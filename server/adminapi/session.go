@@ -36,7 +36,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 	var req LoginRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if err := dec.Decode(&req); err != nil || req.Name == "" || req.Password == "" {
 		h.fail(w, r, badRequest("sign-in wants {\"name\": ..., \"password\": ...}"))
 		return
 	}
