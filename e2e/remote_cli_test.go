@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"github.com/mobileatwork/mobileatwork/server/accounts"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,11 +56,22 @@ func TestRemoteModeRefusals(t *testing.T) {
 	}{
 		{"no trust", withToken, []string{"tokens", "--server", url}, "--server needs --ca FILE"},
 		{"no token", nil, []string{"tokens", "--server", url, "--ca", ca}, "needs an API token"},
-		{"a token the server never made", []string{"MAW_API_TOKEN=mawat_forged"}, []string{"tokens", "--server", url, "--ca", ca}, "error"},
+		{"a token the server never made", []string{"MAW_API_TOKEN=mawat_forged"}, []string{"tokens", "--server", url, "--ca", ca}, "the API token is unknown, expired or revoked"},
 		{"another tenant's CA", withToken, []string{"tokens", "--server", url, "--ca", filepath.Join(newEnv(t).data, "pki", "ca.crt")}, "certificate"},
 		{"a wrong pin", withToken, []string{"tokens", "--server", url, "--ca-pin", strings.Repeat("00", 32)}, "does not match the tenant CA"},
 		{"plain http", withToken, []string{"tokens", "--server", "http://" + strings.TrimPrefix(url, "https://"), "--ca", ca}, "want https://HOST:PORT"},
 	}
+	auditor := []string{"MAW_API_TOKEN=" + apiToken(t, e.srv, accounts.RoleAuditor)}
+	cases = append(cases, []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"an auditor adds a configuration", auditor, []string{"config", "add", "mobileatwork", "--name", "x", "--server", url, "--ca", ca}, "forbidden: the auditor role may not"},
+		{"an auditor makes an API token", auditor, []string{"admin", "token", "create", "x", "--role", "admin", "--server", url, "--ca", ca}, "forbidden"},
+		{"a host command", withToken, []string{"backup", "--out", filepath.Join(t.TempDir(), "b"), "--server", url, "--ca", ca}, "works on the server's host only"},
+	}...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, stderr, code := runEnv(t, tc.env, "mobileatwork-server", tc.args...)

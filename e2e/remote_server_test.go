@@ -111,6 +111,14 @@ func TestServerCLIRemoteModeMatchesLocal(t *testing.T) {
 		{"scripts"}, {"scripts", "--json"}, {"script", "show", "hello"}, {"script", "show", "hello", "--json"},
 		{"results"}, {"results", "--json", "--since", "24h"},
 		{"resume-scripts"},
+		// The fleet, people, catalog and enrollment, read both ways.
+		{"devices"}, {"devices", "--json"}, {"device", "show", device}, {"device", "show", device, "--json"},
+		{"device-groups"}, {"users"}, {"users", "--json"}, {"user-groups"}, {"inventory", device},
+		{"onboarding", device}, {"app", "list"}, {"app", "list", "--json"}, {"profile", "list"}, {"link", "list"},
+		{"tenant", "show"}, {"tenant", "show", "--json"}, {"tokens"}, {"admin", "list"}, {"admin", "token", "list", "--json"},
+		{"audit", "--action", "script."}, {"audit", "--json", "--limit", "3"},
+		{"device", "show", "dev_nope"}, {"inventory", "dev_nope"}, {"groups", "dev_nope", "lab"},
+		{"user", "add", "not-an-email"}, {"admin", "add", "eve", "--role", "root"}, {"admin", "role", "nobody", "auditor"},
 		// Refusals: one line, the same status.
 		{"config", "show", "nope"}, {"config", "add", "mobileatwork", "--name", "x", "--daily", "10:00"},
 		{"assign", "--script", "hello", "--to", "all", "--on", "login", "--daily", "10:00"},
