@@ -38,7 +38,7 @@ func Handler(s *server.Server, other http.Handler) http.Handler {
 	if other != nil {
 		mux.Handle("/", other)
 	}
-	return mux
+	return logAccess(h.log, mux)
 }
 
 type handler struct {
@@ -53,6 +53,7 @@ func (h *handler) endpoint(e info) http.HandlerFunc {
 			h.fail(w, r, err)
 			return
 		}
+		noteActor(r, actor.Name)
 		if !actor.Role.Can(e.class) {
 			h.fail(w, r, fmt.Errorf("%w: the %s role may not %s", ErrForbidden, actor.Role, strings.ToLower(e.summary)))
 			return

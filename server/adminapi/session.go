@@ -45,6 +45,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	noteActor(r, actor.Name)
 	http.SetCookie(w, &http.Cookie{
 		Name: SessionCookie, Value: sess.Secret, Path: "/",
 		HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode,
