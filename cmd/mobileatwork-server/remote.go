@@ -11,6 +11,7 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/server"
 	"github.com/mobileatwork/mobileatwork/server/adminapi"
+	"github.com/mobileatwork/mobileatwork/server/console"
 )
 
 // remoteFlags are the root's flags of remote mode: with --server, every
@@ -103,4 +104,4 @@ func apiToken(cmd *cobra.Command) (string, error) {
 }
 
 // consoleHandler is the web console of the admin listener.
-func consoleHandler(*server.Server) http.Handler { return nil }
+func consoleHandler(*server.Server) http.Handler { return console.New() }

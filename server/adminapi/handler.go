@@ -32,6 +32,7 @@ func Handler(s *server.Server, other http.Handler) http.Handler {
 	}
 	mux.HandleFunc("GET "+Prefix+"/openapi.json", h.openAPI)
 	h.sessionRoutes(mux)
+	mux.HandleFunc("GET "+Prefix+"/events", h.events)
 	mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, &APIError{Status: http.StatusNotFound, Code: "not_found", Message: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
 	})

@@ -166,3 +166,32 @@ func DeviceConfig(stored map[string]string) protocol.Config {
 	}
 	return c
 }
+
+// Spec describes one key for forms that edit it (the web console).
+type Spec struct {
+	Key     string `json:"key"`
+	Type    string `json:"type"` // int, bool or url
+	Min     int    `json:"min,omitempty"`
+	Max     int    `json:"max,omitempty"`
+	Default string `json:"default"`
+	Help    string `json:"help"`
+}
+
+// Specs describes every key, sorted by key.
+func Specs() []Spec {
+	out := make([]Spec, 0, len(keys))
+	for _, k := range Keys() {
+		d := keys[k]
+		sp := Spec{Key: k, Default: d.def, Help: d.help}
+		switch d.kind {
+		case kindInt:
+			sp.Type, sp.Min, sp.Max = "int", d.min, d.max
+		case kindBool:
+			sp.Type = "bool"
+		case kindURL:
+			sp.Type = "url"
+		}
+		out = append(out, sp)
+	}
+	return out
+}

@@ -56,3 +56,22 @@ func TestDeviceConfigDefaults(t *testing.T) {
 		t.Fatalf("merge = %+v", got)
 	}
 }
+
+// Every spec a form is built from is accepted back as its default.
+func TestSpecsDescribeEveryKey(t *testing.T) {
+	specs := Specs()
+	if len(specs) != len(Keys()) {
+		t.Fatalf("%d specs for %d keys", len(specs), len(Keys()))
+	}
+	for _, sp := range specs {
+		if sp.Type == "" || sp.Help == "" {
+			t.Errorf("%s: type %q help %q", sp.Key, sp.Type, sp.Help)
+		}
+		if got, err := Validate(sp.Key, sp.Default); err != nil || got != sp.Default {
+			t.Errorf("%s: default %q validates to %q, %v", sp.Key, sp.Default, got, err)
+		}
+		if sp.Type == "int" && (sp.Min < 1 || sp.Max < sp.Min) {
+			t.Errorf("%s: range %d..%d", sp.Key, sp.Min, sp.Max)
+		}
+	}
+}
