@@ -47,8 +47,9 @@ const chromiumPath = "/usr/bin/chromium"
 var oneBrowser = make(chan struct{}, 1)
 
 // startCDP launches Chromium with one page of the given size, or skips
-// the test when Chromium is not installed.
-func startCDP(t *testing.T, width, height int) *cdpBrowser {
+// the test when Chromium is not installed; flags are added to its command
+// line.
+func startCDP(t *testing.T, width, height int, flags ...string) *cdpBrowser {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skipf("headless browser test needs %s (apt-get install chromium; .ci/run installs it)", chromiumPath)
@@ -63,12 +64,13 @@ func startCDP(t *testing.T, width, height int) *cdpBrowser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(chromiumPath,
+	args := append([]string{
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--disable-extensions", "--disable-default-apps", "--hide-scrollbars", "--mute-audio",
-		"--user-data-dir="+filepath.Join(t.TempDir(), "profile"),
-		"--remote-debugging-pipe", "about:blank")
+		"--user-data-dir=" + filepath.Join(t.TempDir(), "profile"),
+		"--remote-debugging-pipe"}, flags...)
+	cmd := exec.Command(chromiumPath, append(args, "about:blank")...)
 	cmd.ExtraFiles = []*os.File{toR, fromW} // fds 3 and 4 of the browser
 	// Its own process group, so that the renderers and other children it starts
 	// go with it and leave its profile directory alone.

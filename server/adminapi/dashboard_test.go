@@ -34,7 +34,7 @@ func putResult(t *testing.T, a *api, runID, device, status string, at time.Time)
 	}
 }
 
-func TestDashboardCountsTheFleet(t *testing.T) {
+func TestConsoleDashboardCountsTheFleet(t *testing.T) {
 	a := newAPI(t)
 	now := time.Now()
 	addDevice(t, a, "d1", now.Add(-5*time.Minute))

@@ -74,7 +74,7 @@ func next(t *testing.T, ch <-chan sse, want string) sse {
 	}
 }
 
-func TestEventsTellCheckinsAndResults(t *testing.T) {
+func TestConsoleEventsTellCheckinsAndResults(t *testing.T) {
 	old := eventsEvery
 	eventsEvery = 20 * time.Millisecond
 	t.Cleanup(func() { eventsEvery = old })
@@ -122,7 +122,7 @@ func TestEventsTellCheckinsAndResults(t *testing.T) {
 	}
 }
 
-func TestEventsNeedCredentials(t *testing.T) {
+func TestConsoleEventsNeedCredentials(t *testing.T) {
 	a := newAPI(t)
 	_, res, cancel := openEvents(t, a, "")
 	defer cancel()

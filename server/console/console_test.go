@@ -27,7 +27,7 @@ func get(t *testing.T, h http.Handler, method, path string, hdr ...string) *http
 
 // Every answer, refusals included, carries the headers that confine the
 // page to its own files.
-func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
+func TestConsoleSecurityHeadersOnEveryAnswer(t *testing.T) {
 	h := New()
 	for _, c := range []struct {
 		method, path string
@@ -62,7 +62,7 @@ func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
 	}
 }
 
-func TestContentTypesAndCaching(t *testing.T) {
+func TestConsoleContentTypesAndCaching(t *testing.T) {
 	h := New()
 	for path, ctype := range map[string]string{
 		"/":                             "text/html; charset=utf-8",
@@ -95,7 +95,7 @@ func TestContentTypesAndCaching(t *testing.T) {
 // index.html loads only same-origin files and holds no inline script,
 // style or event handler: the CSP would refuse them. encoding/xml in its
 // lenient HTML mode reads every element and attribute.
-func TestIndexHasNoInlineCode(t *testing.T) {
+func TestConsoleIndexHasNoInlineCode(t *testing.T) {
 	body, _ := io.ReadAll(get(t, New(), "GET", "/").Body)
 	dec := xml.NewDecoder(bytes.NewReader(body))
 	dec.Strict, dec.AutoClose, dec.Entity = false, xml.HTMLAutoClose, xml.HTMLEntity
@@ -156,7 +156,7 @@ func TestIndexHasNoInlineCode(t *testing.T) {
 // The page's modules insert data as text: no innerHTML, outerHTML,
 // insertAdjacentHTML or document.write anywhere, and every import is a
 // relative module of the console.
-func TestScriptsNeverParseDataAsHTML(t *testing.T) {
+func TestConsoleScriptsNeverParseDataAsHTML(t *testing.T) {
 	h := New()
 	imports := regexp.MustCompile(`(?m)^\s*import\s.*from\s+'([^']+)'`)
 	n := 0
@@ -182,7 +182,7 @@ func TestScriptsNeverParseDataAsHTML(t *testing.T) {
 	}
 }
 
-func TestSettingsDescribeTheKeys(t *testing.T) {
+func TestConsoleSettingsDescribeTheKeys(t *testing.T) {
 	var specs []settings.Spec
 	if err := json.NewDecoder(get(t, New(), "GET", "/settings.json").Body).Decode(&specs); err != nil {
 		t.Fatal(err)

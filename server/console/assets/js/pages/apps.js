@@ -1,5 +1,5 @@
 // Apps: the tenant's Apps@Work catalog.
-import { h, fill } from '../dom.js';
+import { h, fill, when } from '../dom.js';
 import { all } from '../api.js';
 import { pageHead, errorBox, table } from '../ui.js';
 
@@ -12,7 +12,8 @@ export async function apps(main) {
     { label: 'Name', cell: (a) => a.name || a.id },
     { label: 'Version', cell: (a) => a.version || '—' },
     { label: 'Identifier', cell: (a) => a.bundle_id || a.package_id || '—' },
-    { label: 'Kind', cell: (a) => a.kind || (a.packager ? 'packager' : '') || '—' },
-    { label: 'Distribution', cell: (a) => (Array.isArray(a.distributions) ? a.distributions.map((d) => d.text || d.target || '').join(', ') : '') || '—' },
+    { label: 'Kind', cell: (a) => a.kind || '—' },
+    { label: 'Priority', cell: (a) => (a.priority ? 'yes, installed first at onboarding' : 'no') },
+    { label: 'Added', cell: (a) => when(a.created_at) },
   ], items, 'No apps in the catalog.'));
 }

@@ -29,6 +29,8 @@ const sections = [
 ];
 const days = [['mon', 'Monday'], ['tue', 'Tuesday'], ['wed', 'Wednesday'], ['thu', 'Thursday'], ['fri', 'Friday'], ['sat', 'Saturday'], ['sun', 'Sunday']];
 
+function plural(n, word) { return `${n} ${word}${n === 1 ? '' : 's'}`; }
+
 function steps(n) {
   return h('ol', { class: 'steps', attrs: { 'aria-label': 'Steps' } },
     ['Details and fields', 'Distribution'].map((s, i) => h('li', { class: i + 1 === n ? 'current' : '', attrs: { 'aria-current': i + 1 === n ? 'step' : null }, text: s })));
@@ -212,10 +214,12 @@ async function scriptFields(cur) {
       }
       if (inputs.length) script.inputs = inputs;
       if (!cs || touched) {
-        script.schedule = once.checked ? { kind: 'once' } : {
-          kind: weekly.checked ? 'weekly' : 'daily', at: at.value, tz: tz.value,
-          ...(weekly.checked ? { days: dayBoxes.filter((b) => b.checked).map((b) => b.value) } : {}),
-          ...(start.value ? { start: start.value } : {}), ...(end.value ? { end: end.value } : {}),
+        // The schedule in the CLI's words: --once, or --daily/--weekly
+        // HH:MM with --days, --tz, --start and --end.
+        const hhmm = at.value.slice(0, 5);
+        script.schedule = once.checked ? { once: true } : {
+          ...(weekly.checked ? { weekly: hhmm, days: dayBoxes.filter((x) => x.checked).map((x) => x.value).join(',') } : { daily: hhmm }),
+          tz: tz.value, ...(start.value ? { start: start.value } : {}), ...(end.value ? { end: end.value } : {}),
         };
       }
       script.run_as = runAs.value;
@@ -235,12 +239,12 @@ export async function distributionStep(main, [ref]) {
   try { c = await api('GET', `/configurations/${enc}`); } catch (err) { fill(main, errorBox(err, 'Configuration')); return; }
   const lists = await Promise.all([
     all('/users').then((xs) => xs.map((u) => ({ value: `user:${u.email}`, label: u.name || u.email, sub: u.name ? u.email : '' }))),
-    all('/user-groups').then((xs) => xs.map((g) => ({ value: `usergroup:${g.name}`, label: g.name, sub: `${(g.members || []).length} members` }))),
+    all('/user-groups').then((xs) => xs.map((g) => ({ value: `usergroup:${g.name}`, label: g.name, sub: plural((g.members || []).length, 'member') }))),
     all('/devices').then((xs) => xs.map((d) => ({ value: `device:${d.id}`, label: d.facts && d.facts.hostname || d.id, sub: [d.facts && d.facts.serial_number, d.user].filter(Boolean).join(' · ') }))),
     all('/device-groups').then((xs) => xs.map((g) => {
       const n = typeof g === 'string' ? g : g.name;
       const members = typeof g === 'string' ? null : g.devices || g.device_ids || g.members;
-      return { value: `group:${n}`, label: n, sub: members ? `${members.length} devices` : '' };
+      return { value: `group:${n}`, label: n, sub: members ? plural(members.length, 'device') : '' };
     })),
   ].map((p) => p.catch((err) => err)));
   const d = c.distribution || { level: 'none', targets: [] };
@@ -265,7 +269,7 @@ export async function distributionStep(main, [ref]) {
       const r = await api('POST', `/configurations/${enc}/distribution`, { to, dry_run: true });
       const n = r.count ?? (r.devices || []).length;
       reach.dataset.count = String(n);
-      reach.textContent = `Reaches ${n} device${n === 1 ? '' : 's'}`;
+      reach.textContent = `Reaches ${plural(n, 'device')}`;
       const devs = r.devices || [];
       fill(reachList, devs.slice(0, 8).map((x) => h('li', { text: x.name || (x.facts && x.facts.hostname) || x.serial_number || x.id })),
         devs.length > 8 ? h('li', { text: `and ${devs.length - 8} more` }) : null);

@@ -1,8 +1,8 @@
 // Devices: the fleet, and one device's page: facts, configurations with
 // their status there, apps, onboarding, results and the agent's log.
 import { h, fill, when, ago } from '../dom.js';
-import { api, all, query } from '../api.js';
-import { pageHead, errorBox, table, field, pill, dl, loading } from '../ui.js';
+import { api, all, query, canOperate } from '../api.js';
+import { pageHead, errorBox, table, field, pill, dl, loading, toast } from '../ui.js';
 import { resultsTable } from './results.js';
 import { listen, debounce } from '../events.js';
 
@@ -43,7 +43,33 @@ export async function deviceDetail(main, [devId]) {
   const title = h('h1', { id: 'page-title', tabIndex: -1, text: 'Device' });
   const live = h('p', { class: 'live-note', id: 'dev-updated', attrs: { 'aria-live': 'polite' } });
   const appsBox = h('section', { id: 'dev-apps' }, h('h2', { text: 'Apps installed' }), loading());
+  const runBox = h('section', { id: 'dev-run', class: 'panel' });
+  let waitingFor = '';
   fill(main, h('div', { class: 'page-head' }, title), live, body, appsBox);
+  if (canOperate()) {
+    // Run now: the device is woken to check in, and its result arrives
+    // on this page over the event stream.
+    const pickScript = h('select', { id: 'run-script', required: true }, h('option', { value: '', text: 'Select a script' }));
+    const status = h('p', { id: 'run-status', attrs: { 'aria-live': 'polite' } });
+    all('/scripts').then((xs) => xs.forEach((x) => pickScript.appendChild(h('option', { value: x.id, text: x.name })))).catch(() => {});
+    fill(runBox, h('h2', { text: 'Run a script now' }), h('form', { class: 'filters', on: { submit: async (e) => {
+      e.preventDefault();
+      try {
+        const r = await api('POST', '/runs', { script: pickScript.value, devices: [devId] });
+        waitingFor = r.configuration.id;
+        status.dataset.state = 'waiting';
+        status.textContent = 'Asked the device to run it now; waiting for its result…';
+        toast('Run started.');
+      } catch (err) { fill(status, errorBox(err, 'Run now')); }
+    } } }, field('Script', pickScript), h('button', { type: 'submit', id: 'run-now', text: 'Run now' })), status);
+  }
+  const onResult = (data) => {
+    const status = document.getElementById('run-status');
+    if (!status || !waitingFor || data.config_id !== waitingFor) return;
+    status.dataset.state = data.status;
+    fill(status, 'Result: ', pill(data.status), ' — see Recent results below.');
+    waitingFor = '';
+  };
   const draw = async () => {
     let d;
     try { d = await api('GET', `/devices/${enc}`); } catch (err) { fill(body, errorBox(err, 'Device')); return; }
@@ -51,6 +77,7 @@ export async function deviceDetail(main, [devId]) {
     title.textContent = f.hostname || d.id;
     live.textContent = `Last check-in ${ago(d.last_checkin)} (${when(d.last_checkin)})`;
     const ob = d.onboarding;
+    const names = Object.fromEntries((d.configurations || []).map((c) => [c.id, c.name]));
     fill(body,
       d.scripts_stopped ? h('p', { class: 'notice', text: `Scripts stopped: ${d.scripts_stopped}` }) : null,
       h('div', { class: 'two' },
@@ -68,7 +95,7 @@ export async function deviceDetail(main, [devId]) {
           h('h2', { text: 'Onboarding' }),
           ob ? dl([['State', pill(ob.state)], ob.outcome ? ['Outcome', pill(ob.outcome)] : null, ['Stages', String(ob.stages)], ['Reported', when(ob.received_at)]])
             : h('p', { class: 'empty', text: 'No onboarding on this device.' }))),
-      h('section', {}, h('h2', { text: 'Configurations' }), table([
+      h('section', { id: 'dev-configs' }, h('h2', { text: 'Configurations' }), table([
         { label: 'Name', cell: (c) => h('a', { href: `#/configurations/${encodeURIComponent(c.id)}`, text: c.name }) },
         { label: 'Kind', cell: (c) => c.kind },
         { label: 'Status', cell: (c) => pill(c.status) },
@@ -76,7 +103,11 @@ export async function deviceDetail(main, [devId]) {
         { label: 'Version', cell: (c) => String(c.version) },
         { label: 'Next run', cell: (c) => when(c.next_run) },
       ], d.configurations || [], 'No configuration reaches this device.')),
-      h('section', { id: 'dev-results' }, h('h2', { text: 'Recent results' }), resultsTable(d.recent_results || [], { device: false, empty: 'No result from this device yet.' })),
+      // The run form is one node moved into each redraw, so what is
+      // chosen in it survives the live updates.
+      canOperate() ? runBox : null,
+      h('section', { id: 'dev-results' }, h('h2', { text: 'Recent results' }),
+        resultsTable((d.recent_results || []).map((r) => ({ ...r, config_name: r.config_name || names[r.config_id] })), { device: false, empty: 'No result from this device yet.' })),
       (d.packager_apps || []).length ? h('section', {}, h('h2', { text: 'Packager apps' }), table([
         { label: 'App', cell: (a) => a.name }, { label: 'Installed', cell: (a) => (a.installed ? `yes, ${a.installed_version}` : 'no') }, { label: 'Wanted', cell: (a) => a.version || 'any' },
       ], d.packager_apps)) : null,
@@ -92,10 +123,15 @@ export async function deviceDetail(main, [devId]) {
       fill(appsBox, h('h2', { text: `Apps installed (${apps.length})` }), h('p', { class: 'sub', text: `Inventory collected ${when(inv.collected_at)}` }),
         table([{ label: 'Name', cell: (a) => a.name }, { label: 'Version', cell: (a) => a.version }, { label: 'Bundle id', cell: (a) => a.bundle_id }, { label: 'Path', cell: (a) => a.path }], apps, 'No app reported.'));
     } catch (err) {
-      fill(appsBox, h('h2', { text: 'Apps installed' }), err.status === 400 || err.code === 'invalid' || err.code === 'not_found' && !err.noRoute
-        ? h('p', { class: 'empty', text: err.message }) : errorBox(err, 'Inventory'));
+      fill(appsBox, h('h2', { text: 'Apps installed' }), err.code === 'no_inventory'
+        ? h('p', { class: 'empty', text: 'The device has not sent its inventory yet; it does at its next check-in.' }) : errorBox(err, 'Inventory'));
     }
   };
   await Promise.all([draw(), drawApps()]);
-  return listen(debounce((type, data) => { if (!data.device_id || data.device_id === devId) { draw(); if (type === 'checkin') drawApps(); } }, 300));
+  const refresh = debounce((type) => { draw(); if (type === 'checkin') drawApps(); }, 300);
+  return listen((type, data) => {
+    if (data.device_id && data.device_id !== devId) return;
+    if (type === 'result') onResult(data);
+    if (type !== 'ready') refresh(type);
+  });
 }
