@@ -353,3 +353,128 @@ func TestConsoleInChromium(t *testing.T) {
 	signIn("audrey", c.auditPW)
 	b.waitFor("back where it was", `location.hash === '#/devices' && document.querySelector('#devices tr[data-id=`+js(c.deviceID)+`]') !== null`)
 }
+
+// TestConsoleEditsInChromium drives the changes after the first add: a
+// script's new version and the diff between two, a configuration edited
+// through its steps, withdrawn and deleted after confirmation, a refusal
+// of the server (a script in use), the results and apps pages, and the
+// lockout's refusal at sign-in.
+func TestConsoleEditsInChromium(t *testing.T) {
+	t.Parallel()
+	c := newConsoleTenant(t)
+	shots := screenshotDir(t)
+	b := startCDP(t, 1440, 900, "--ignore-certificate-errors-spki-list="+c.spki)
+	shot := func(name string) {
+		b.eval(`document.getElementById('toast').hidden = true`, nil)
+		t.Logf("screenshot %s", b.screenshot(shots, name))
+	}
+	hash := func(h string) { b.eval(`location.hash = `+js(h), nil) }
+	signIn := func(name, pw string) {
+		b.eval(fmt.Sprintf(`document.getElementById('signin-name').value = %s; document.getElementById('signin-password').value = %s; document.getElementById('signin-submit').click()`, js(name), js(pw)), nil)
+	}
+	b.navigate(c.admin + "/#/scripts")
+	b.waitFor("the sign-in form", `document.getElementById('signin-name') !== null`)
+	signIn("ada", c.adminPW)
+	b.waitFor("the scripts page asked for", `location.hash === '#/scripts' && document.getElementById('script-add') !== null`)
+
+	// A script, then a new version of it, then the diff of the two.
+	body := filepath.Join(t.TempDir(), "report.sh")
+	if err := os.WriteFile(body, []byte("#!/bin/sh\necho one\necho two\necho three\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.cli("", "script", "add", "--name", "report", "--file", body)
+	b.eval(`location.reload()`, nil)
+	b.waitFor("the script listed", `[...document.querySelectorAll('a')].some(a => a.textContent === 'report')`)
+	b.eval(`[...document.querySelectorAll('a')].find(a => a.textContent === 'report').click()`, nil)
+	b.waitFor("its text", `document.getElementById('script-text') && document.getElementById('script-text').textContent.includes('echo two')`)
+	b.eval(`document.getElementById('script-edit-open').click()`, nil)
+	b.waitFor("the editor", `document.getElementById('script-body') && document.getElementById('script-body').value.includes('echo two')`)
+	b.eval(`const a = document.getElementById('script-body'); a.value = a.value.replace('echo two', 'echo 2').replace('echo three\n', 'echo three\necho four\n'); document.getElementById('script-save').click()`, nil)
+	b.waitFor("version 2 with a comparison", `document.getElementById('diff-a') && document.getElementById('diff-a').value === '1' && document.getElementById('diff-b').value === '2'`)
+	b.eval(`document.getElementById('diff-run').click()`, nil)
+	b.waitFor("the diff", `document.getElementById('diff-summary') && document.getElementById('diff-summary').textContent === '2 lines added, 1 removed'`)
+	var lines []string
+	b.eval(`[...document.querySelectorAll('#diff-out pre span')].map(s => s.className + ':' + s.textContent.trimEnd())`, &lines)
+	want := []string{"same:  #!/bin/sh", "same:  echo one", "del:- echo two", "add:+ echo 2", "same:  echo three", "add:+ echo four"}
+	if strings.Join(lines, "|") != strings.Join(want, "|") {
+		t.Fatalf("diff lines %q, want %q", lines, want)
+	}
+	shot("console-script-diff-1440x900.png")
+
+	// A script configuration uses it: deleting the script is refused by
+	// the server, which says why.
+	c.cli("", "config", "add", "script", "--name", "Reports", "--script", "report")
+	b.eval(`document.getElementById('script-delete').click()`, nil)
+	b.waitFor("the confirmation", `document.getElementById('confirm-yes') !== null`)
+	b.eval(`document.getElementById('confirm-yes').click()`, nil)
+	b.waitFor("the refusal", `document.querySelector('#script-message .error') && document.querySelector('#script-message .error').textContent.includes('is used by "Reports"')`)
+
+	// A configuration edited through its steps, then withdrawn, then
+	// deleted, each time after a confirmation.
+	c.cli("", "config", "add", "mobileatwork", "--name", "Office")
+	hash("#/configurations")
+	b.waitFor("the list", `[...document.querySelectorAll('a')].some(a => a.textContent === 'Office')`)
+	b.eval(`[...document.querySelectorAll('a')].find(a => a.textContent === 'Office').click()`, nil)
+	b.waitFor("its page", `document.getElementById('page-title').textContent === 'Office' && document.getElementById('cfg-edit') !== null`)
+	b.eval(`document.getElementById('cfg-edit').click()`, nil)
+	b.waitFor("the form filled in", `document.getElementById('cfg-name') && document.getElementById('cfg-name').value === 'Office' && document.getElementById('set-max_response_kb').value === '1'`)
+	b.eval(`document.getElementById('set-max_response_kb').value = '4'; document.getElementById('set-onboarding-enabled').click()`, nil)
+	b.waitFor("onboarding fields shown", `!document.getElementById('set-onboarding-landing_url').closest('.field').hidden`)
+	b.eval(`document.getElementById('set-onboarding-landing_url').value = 'https://intranet.example.com/welcome'; document.getElementById('cfg-next').click()`, nil)
+	b.waitFor("the distribution step", `document.getElementById('dist-form') !== null`)
+	b.eval(`document.getElementById('level-custom').click(); document.getElementById('tab-2').click()`, nil)
+	b.waitFor("the devices tab", `!document.getElementById('panel-2').hidden && document.querySelector('#panel-2 input[value="device:`+c.deviceID+`"]') !== null`)
+	b.eval(`const s = document.querySelector('#panel-2 input[type=search]'); s.value = 'no such mac'; s.dispatchEvent(new Event('input'))`, nil)
+	b.waitFor("the search narrows", `document.querySelector('#panel-2 .checklist').textContent === 'No match.'`)
+	b.eval(`const s2 = document.querySelector('#panel-2 input[type=search]'); s2.value = ''; s2.dispatchEvent(new Event('input')); document.querySelector('#panel-2 input[value="device:`+c.deviceID+`"]').click()`, nil)
+	b.waitFor("reach of one device", `document.getElementById('reach').dataset.count === '1'`)
+	b.eval(`document.getElementById('dist-done').click()`, nil)
+	b.waitFor("the edited page", `document.getElementById('cfg-distribution') && document.getElementById('cfg-distribution').textContent === 'Custom: device:`+c.deviceID+`' && document.querySelector('.sub').textContent.includes('version 2')`)
+	var shown struct {
+		Settings map[string]string `json:"settings"`
+		Version  int               `json:"version"`
+	}
+	if err := json.Unmarshal([]byte(c.cli("", "config", "show", "Office", "--json")), &shown); err != nil {
+		t.Fatal(err)
+	}
+	if shown.Version != 2 || shown.Settings["max_response_kb"] != "4" || shown.Settings["onboarding.enabled"] != "true" ||
+		shown.Settings["onboarding.landing_url"] != "https://intranet.example.com/welcome" || shown.Settings["max_execution_seconds"] != "60" {
+		t.Fatalf("after the edit: version %d, settings %v", shown.Version, shown.Settings)
+	}
+	shot("console-configuration-1440x900.png")
+	b.eval(`document.getElementById('cfg-withdraw').click()`, nil)
+	b.waitFor("the confirmation", `document.getElementById('confirm-yes') !== null`)
+	b.eval(`document.getElementById('confirm-yes').click()`, nil)
+	b.waitFor("withdrawn", `document.getElementById('cfg-distribution').textContent === 'No one'`)
+	b.eval(`document.getElementById('cfg-delete').click()`, nil)
+	b.waitFor("the confirmation", `document.getElementById('confirm-yes') !== null`)
+	b.eval(`document.getElementById('confirm-yes').click()`, nil)
+	b.waitFor("back to the list", `location.hash === '#/configurations' && document.querySelector('table') !== null && ![...document.querySelectorAll('a')].some(a => a.textContent === 'Office')`)
+
+	// Results, filtered; apps; the audit log or its absence.
+	c.cli("", "config", "distribute", "Reports", "--to", "all")
+	c.cli("", "config", "distribute", "default", "--to", "all")
+	c.checkin()
+	hash("#/results?status=succeeded")
+	b.waitFor("a succeeded result", `document.querySelector('#results .pill.s-succeeded') !== null && document.getElementById('res-status').value === 'succeeded'`)
+	shot("console-results-1440x900.png")
+	hash("#/results?status=failed")
+	b.waitFor("no failed result", `document.querySelector('#results .empty') !== null`)
+	hash("#/apps")
+	b.waitFor("the apps page", `document.getElementById('apps').textContent !== ''`)
+	hash("#/audit")
+	b.waitFor("the audit page", `document.getElementById('audit').textContent !== '' && document.querySelector('#audit .error') === null`)
+
+	// Five wrong passwords lock the account: the right one is then refused
+	// with the server's words.
+	b.eval(`document.getElementById('signout').click()`, nil)
+	b.waitFor("signed out", `document.getElementById('signin-name') !== null`)
+	for range 5 {
+		signIn("audrey", "wrong")
+		b.waitFor("a refusal", `document.querySelector('#signin-message .error') !== null`)
+		b.eval(`document.getElementById('signin-message').replaceChildren()`, nil)
+	}
+	signIn("audrey", c.auditPW)
+	b.waitFor("the lockout", `document.querySelector('#signin-message .error') && document.querySelector('#signin-message .error').textContent.includes('account locked: too many failed logins; try again later')`)
+	shot("console-signin-locked-1440x900.png")
+}

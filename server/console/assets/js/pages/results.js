@@ -1,6 +1,6 @@
 // Results: every run's outcome, newest first, with its output.
 import { h, fill, when } from '../dom.js';
-import { api, query } from '../api.js';
+import { api, all, query } from '../api.js';
 import { pageHead, errorBox, table, field, pill, showOutput } from '../ui.js';
 
 // resultsTable lists results with a button to each one's output.
@@ -40,11 +40,13 @@ export async function results(main, _p, q) {
   for (const k of Object.keys(inputs)) if (q.get(k)) params[k] = q.get(k);
   if (params.since && /^\d{4}-\d{2}-\d{2}$/.test(params.since)) params.since = new Date(`${params.since}T00:00:00`).toISOString();
   const rows = [];
+  // Results name devices by id; the fleet's list gives their names.
+  const names = await all('/devices').then((ds) => Object.fromEntries(ds.map((d) => [d.id, d.facts && d.facts.hostname || d.id]))).catch(() => ({}));
   const more = h('button', { type: 'button', id: 'res-more', text: 'More' });
   const load = async (cursor) => {
     try {
       const page = await api('GET', `/results${query({ ...params, cursor, limit: 100 })}`);
-      rows.push(...(page.items || []));
+      rows.push(...(page.items || []).map((r) => ({ ...r, device_name: names[r.device_id] })));
       fill(body, resultsTable(rows));
       if (page.next) { more.onclick = () => load(page.next); body.appendChild(more); }
     } catch (err) { fill(body, errorBox(err, 'Results')); }
