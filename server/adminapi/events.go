@@ -60,8 +60,6 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 	openStreams.Add(1)
 	defer openStreams.Add(-1)
 	rc := http.NewResponseController(w)
-	// The listener's read timeout is for requests, not for a stream.
-	_ = rc.SetReadDeadline(time.Time{})
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
