@@ -5,7 +5,7 @@ import { pageHead, errorBox, table, field } from '../ui.js';
 
 export async function audit(main, _p, q) {
   const actor = h('input', { type: 'text', id: 'audit-actor', value: q.get('actor') || '' });
-  const action = h('input', { type: 'text', id: 'audit-action', value: q.get('action') || '', placeholder: 'e.g. configurations.create' });
+  const action = h('input', { type: 'text', id: 'audit-action', value: q.get('action') || '', placeholder: 'e.g. config.add' });
   const since = h('input', { type: 'date', id: 'audit-since', value: q.get('since') || '' });
   const form = h('form', { class: 'filters', on: { submit: (e) => {
     e.preventDefault();

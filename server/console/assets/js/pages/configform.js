@@ -156,7 +156,7 @@ async function scriptFields(cur) {
       const over = cs && cs.script_id === select.value && cs.inputs ? cs.inputs[d.name] : undefined;
       const inp = h('input', { type: 'text', id: `in-${d.name}`, value: over ?? d.default, attrs: { 'data-input': d.name } });
       values[d.name] = inp;
-      return field(`${d.label || d.name} ({$${d.name}} → ${d.name})`, inp, `Default: ${d.default || 'empty'}. Values may use variables such as {$userWorkEmailAddress}.`);
+      return field(`${d.label || d.name} (${d.name})`, inp, `Default: ${d.default || 'empty'}. Values may use variables such as {$userWorkEmailAddress}.`);
     }));
   };
   filter.addEventListener('input', drawSelect);
