@@ -44,6 +44,17 @@ export async function deviceDetail(main, [devId]) {
   const live = h('p', { class: 'live-note', id: 'dev-updated', attrs: { 'aria-live': 'polite' } });
   const appsBox = h('section', { id: 'dev-apps' }, h('h2', { text: 'Apps installed' }), loading());
   const runBox = h('section', { id: 'dev-run', class: 'panel' });
+  // The onboarding's stages and log, on demand: one node kept across
+  // redraws, like the run form.
+  const onboardingBox = h('div', { id: 'dev-onboarding' }, h('button', { type: 'button', class: 'small', text: 'Show stages and log', on: { click: async () => {
+    try {
+      const o = await api('GET', `/devices/${enc}/onboarding`);
+      fill(onboardingBox,
+        h('ol', { class: 'stages' }, (o.stages || []).map((st) => h('li', {}, h('strong', { text: st.name }), ' ', pill(st.status),
+          h('ul', {}, (st.items || []).map((it) => h('li', {}, `${it.name} (${it.kind}) `, pill(it.status), it.error ? ` ${it.error}` : '')))))),
+        (o.log || []).length ? h('pre', { class: 'out log', tabIndex: 0 }, o.log.map((l) => h('span', { text: `${when(l.at)}  ${l.message}\n` }))) : null);
+    } catch (err) { fill(onboardingBox, errorBox(err, 'Onboarding')); }
+  } } }));
   let waitingFor = '';
   fill(main, h('div', { class: 'page-head' }, title), live, body, appsBox);
   if (canOperate()) {
@@ -93,7 +104,7 @@ export async function deviceDetail(main, [devId]) {
             : h('p', { class: 'notice', text: 'None: no Mobile@Work configuration reaches this device, so it runs no script.' }),
           d.settings ? dl(Object.entries(d.settings).sort().map(([k, v]) => [k, v === '' ? '—' : v])) : null,
           h('h2', { text: 'Onboarding' }),
-          ob ? dl([['State', pill(ob.state)], ob.outcome ? ['Outcome', pill(ob.outcome)] : null, ['Stages', String(ob.stages)], ['Reported', when(ob.received_at)]])
+          ob ? [dl([['State', pill(ob.state)], ob.outcome ? ['Outcome', pill(ob.outcome)] : null, ['Stages', String(ob.stages)], ['Reported', when(ob.received_at)]]), onboardingBox]
             : h('p', { class: 'empty', text: 'No onboarding on this device.' }))),
       h('section', { id: 'dev-configs' }, h('h2', { text: 'Configurations' }), table([
         { label: 'Name', cell: (c) => h('a', { href: `#/configurations/${encodeURIComponent(c.id)}`, text: c.name }) },
