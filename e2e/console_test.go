@@ -441,6 +441,8 @@ func TestConsoleEditsInChromium(t *testing.T) {
 		shown.Settings["onboarding.landing_url"] != "https://intranet.example.com/welcome" || shown.Settings["max_execution_seconds"] != "60" {
 		t.Fatalf("after the edit: version %d, settings %v", shown.Version, shown.Settings)
 	}
+	b.eval(`document.getElementById('cfg-priority').value = '1'; document.getElementById('cfg-priority-set').click()`, nil)
+	b.waitFor("ranked first", `document.querySelector('.sub').textContent.includes('priority 1')`)
 	shot("console-configuration-1440x900.png")
 	b.eval(`document.getElementById('cfg-withdraw').click()`, nil)
 	b.waitFor("the confirmation", `document.getElementById('confirm-yes') !== null`)
@@ -450,6 +452,14 @@ func TestConsoleEditsInChromium(t *testing.T) {
 	b.waitFor("the confirmation", `document.getElementById('confirm-yes') !== null`)
 	b.eval(`document.getElementById('confirm-yes').click()`, nil)
 	b.waitFor("back to the list", `location.hash === '#/configurations' && document.querySelector('table') !== null && ![...document.querySelectorAll('a')].some(a => a.textContent === 'Office')`)
+
+	// Devices searched by name, and filtered by group.
+	hash("#/devices?search=" + c.host)
+	b.waitFor("found by name", `document.querySelector('#devices tr[data-id=`+js(c.deviceID)+`]') !== null && document.getElementById('dev-search').value === `+js(c.host))
+	hash("#/devices?search=no-such-mac")
+	b.waitFor("no match", `document.querySelector('#devices .empty') !== null`)
+	hash("#/devices?group=" + c.deviceGroup)
+	b.waitFor("found by group", `document.querySelector('#devices tr[data-id=`+js(c.deviceID)+`]') !== null && document.getElementById('dev-group').value === `+js(c.deviceGroup))
 
 	// Results, filtered; apps; the audit log or its absence.
 	c.cli("", "config", "distribute", "Reports", "--to", "all")

@@ -100,6 +100,7 @@ export async function configDetail(main, [ref]) {
     fill(actions,
       h('a', { class: 'button', href: `#/configurations/${enc}/edit`, id: 'cfg-edit', text: 'Edit' }),
       h('a', { class: 'button', href: `#/configurations/${enc}/distribution`, id: 'cfg-distribute', text: 'Distribute' }),
+      c.kind === 'mobileatwork' ? priorityForm(c, enc, body, draw) : null,
       h('button', { type: 'button', id: 'cfg-withdraw', text: 'Withdraw', on: { click: async () => {
         if (!(await confirm(`Withdraw ${c.name}?`, 'It will reach no device; devices remove it at their next check-in.', 'Withdraw'))) return;
         try { await api('POST', `/configurations/${enc}/distribution`, { to: ['none'] }); toast('Withdrawn from every device.'); draw(); } catch (err) { body.prepend(errorBox(err, 'Withdraw')); }
@@ -112,3 +113,17 @@ export async function configDetail(main, [ref]) {
   return listen(debounce(draw, 300));
 }
 
+
+// priorityForm ranks a Mobile@Work configuration: where several reach a
+// device, the best (1) is in effect.
+function priorityForm(c, enc, body, redraw) {
+  const n = h('input', { type: 'number', id: 'cfg-priority', min: 1, step: 1, value: c.priority || 1, class: 'narrow' });
+  return h('form', { class: 'inline', on: { submit: async (e) => {
+    e.preventDefault();
+    try {
+      await api('POST', `/configurations/${enc}/priority`, { priority: Number(n.value) });
+      toast(`Priority ${n.value}.`);
+      redraw();
+    } catch (err) { body.prepend(errorBox(err, 'Priority')); }
+  } } }, h('label', { htmlFor: n.id, text: 'Priority' }), n, h('button', { type: 'submit', id: 'cfg-priority-set', text: 'Set' }));
+}
