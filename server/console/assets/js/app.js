@@ -34,6 +34,7 @@ const routes = [
 
 const main = document.getElementById('main');
 let cleanup = null;
+let turns = 0; // counts route changes, so a late page knows it is gone
 let signedIn = false;
 
 function parseHash() {
@@ -45,6 +46,7 @@ function parseHash() {
 async function route() {
   if (cleanup) { try { cleanup(); } catch { /* the page is gone anyway */ } cleanup = null; }
   const { path, query } = parseHash();
+  const turn = ++turns;
   if (!signedIn) {
     showShell(false);
     signIn(main, path === '/signin' ? '' : location.hash, onSignedIn, sessionNote);
@@ -58,14 +60,20 @@ async function route() {
     for (const a of document.querySelectorAll('#nav a')) {
       if (a.dataset.route === section) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
     }
-    fill(main);
+    // Each page draws into its own view: a page still loading when the
+    // address changes draws into a view no longer shown, and its live
+    // updates stop as soon as it is done.
+    const view = h('div', { class: 'view' });
+    fill(main, view);
     const params = m.slice(1).map(decodeURIComponent);
+    let c = null;
     try {
-      const c = await page(main, params, query);
-      cleanup = typeof c === 'function' ? c : null;
+      c = await page(view, params, query);
     } catch (err) {
-      main.appendChild(errorBox(err));
+      view.appendChild(errorBox(err));
     }
+    if (turn !== turns) { if (typeof c === 'function') c(); return; }
+    cleanup = typeof c === 'function' ? c : null;
     const title = document.getElementById('page-title');
     if (title) { document.title = `${title.textContent} · Mobile@Work`; if (!main.contains(document.activeElement) || document.activeElement === main) title.focus(); }
     return;
