@@ -254,6 +254,11 @@ func TestConsoleInChromium(t *testing.T) {
 	b.resize(1024, 768)
 	b.eval(`scrollTo(0, 0)`, nil)
 	shot("console-device-1024x768.png")
+	var sideways bool
+	b.eval(`document.documentElement.scrollWidth > window.innerWidth`, &sideways)
+	if sideways {
+		t.Error("the device page scrolls sideways at 1024×768")
+	}
 	b.resize(1440, 900)
 	b.eval(`scrollTo(0, 0)`, nil)
 	b.eval(`document.querySelector('#dev-results button[data-run]').click()`, nil)
