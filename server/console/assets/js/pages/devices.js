@@ -67,7 +67,7 @@ export async function deviceDetail(main, [devId]) {
       e.preventDefault();
       try {
         const r = await api('POST', '/runs', { script: pickScript.value, devices: [devId] });
-        waitingFor = r.configuration.id;
+        waitingFor = (r.configuration || r.config).id;
         status.dataset.state = 'waiting';
         status.textContent = 'Asked the device to run it now; waiting for its result…';
         toast('Run started.');
