@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io/fs"
-	"mime"
 	"net/http"
 	"path"
 	"time"
@@ -26,6 +25,17 @@ var assets embed.FS
 // only to its own origin; no inline code, no framing, no foreign forms.
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// types are the content types of the console's files, fixed here rather
+// than read from the host's MIME tables, which may differ: a module
+// script must be served as JavaScript under nosniff.
+var types = map[string]string{
+	".html": "text/html; charset=utf-8",
+	".js":   "text/javascript; charset=utf-8",
+	".css":  "text/css; charset=utf-8",
+	".svg":  "image/svg+xml",
+	".png":  "image/png",
+}
 
 // file is one embedded asset, ready to serve.
 type file struct {
@@ -56,7 +66,7 @@ func New() *Handler {
 		if p == "assets/index.html" {
 			url = "/"
 		}
-		h.files[url] = newFile(b, mime.TypeByExtension(path.Ext(p)))
+		h.files[url] = newFile(b, types[path.Ext(p)])
 		return nil
 	})
 	if err != nil {
@@ -98,7 +108,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f, ok := h.files[r.URL.Path]
-	if !ok || r.URL.Path == "/assets/index.html" {
+	if !ok {
 		w.Header().Set("Cache-Control", "no-store")
 		http.Error(w, "not found", http.StatusNotFound)
 		return

@@ -87,6 +87,11 @@ func TestConsoleContentTypesAndCaching(t *testing.T) {
 			t.Errorf("%s with its ETag: %d, want 304", path, again.StatusCode)
 		}
 	}
+	for path, f := range h.files {
+		if f.ctype == "application/octet-stream" {
+			t.Errorf("%s has no content type: add its extension to types", path)
+		}
+	}
 	if got := get(t, h, "GET", "/nope").Header.Get("Cache-Control"); got != "no-store" {
 		t.Errorf("a refusal's Cache-Control %q, want no-store", got)
 	}
