@@ -83,6 +83,11 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 		case <-ctx.Done():
 			return
 		case <-beat.C:
+			// A stream lasts no longer than its session or token: one that
+			// ended, was revoked or lost its role ends the stream.
+			if a, err := h.authenticate(r, false); err != nil || !a.Role.Can(accounts.ClassRead) {
+				return
+			}
 			if !send(": heartbeat\n\n") {
 				return
 			}

@@ -130,3 +130,32 @@ func TestConsoleEventsNeedCredentials(t *testing.T) {
 		t.Fatalf("GET /events without credentials: %d, want 401", res.StatusCode)
 	}
 }
+
+// A stream ends when its credentials do: a revoked token stops it at the
+// next heartbeat.
+func TestConsoleEventsEndWithTheirCredentials(t *testing.T) {
+	old := heartbeatEvery
+	heartbeatEvery = 20 * time.Millisecond
+	t.Cleanup(func() { heartbeatEvery = old })
+	a := newAPI(t)
+	ch, res, cancel := openEvents(t, a, accounts.RoleAuditor)
+	defer cancel()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /events: %d", res.StatusCode)
+	}
+	next(t, ch, "ready")
+	if _, err := a.s.RevokeAPIToken(context.Background(), "test-auditor"); err != nil {
+		t.Fatal(err)
+	}
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+		case <-timeout:
+			t.Fatal("the stream goes on after its token was revoked")
+		}
+	}
+}
