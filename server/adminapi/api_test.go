@@ -43,6 +43,9 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 func TestEveryDocumentedRouteIsServed(t *testing.T) {
 	a := newAPI(t)
 	for _, e := range allRoutes() {
+		if e.stream {
+			continue // an event stream stays open: events_test.go serves it
+		}
 		path := regexp.MustCompile(`\{[a-z_]+\}`).ReplaceAllString(e.path, "nope")
 		var body any
 		if hasBody(e.method) {

@@ -38,6 +38,7 @@ type info struct {
 	name, method, path, summary string
 	class                       accounts.Class
 	req, resp                   reflect.Type
+	stream                      bool // a server-sent event stream, not a document
 	serve                       func(ctx context.Context, s *server.Server, r *http.Request) (any, error)
 }
 

@@ -80,6 +80,7 @@ func allRoutes() []info {
 		info{name: "session.create", method: http.MethodPost, path: "/session", summary: "Sign in to the console", req: reflect.TypeFor[LoginRequest](), resp: reflect.TypeFor[SessionView]()},
 		info{name: "session.show", method: http.MethodGet, path: "/session", summary: "Show who is signed in", req: reflect.TypeFor[None](), resp: reflect.TypeFor[SessionView]()},
 		info{name: "session.delete", method: http.MethodDelete, path: "/session", summary: "Sign out", req: reflect.TypeFor[None](), resp: reflect.TypeFor[None]()},
+		info{name: "events.stream", method: http.MethodGet, path: "/events", summary: "Stream check-ins and results as server-sent events (checkin, result)", class: accounts.ClassRead, req: reflect.TypeFor[None](), resp: reflect.TypeFor[CheckinEvent](), stream: true},
 	)
 	return out
 }
@@ -124,8 +125,14 @@ func operation(e info, errSchema *openapi3.SchemaRef) (*openapi3.Operation, erro
 	if err != nil {
 		return nil, err
 	}
-	desc := "OK"
-	op.Responses.Set("200", &openapi3.ResponseRef{Value: openapi3.NewResponse().WithDescription(desc).WithJSONSchemaRef(ok)})
+	if e.stream {
+		// Each event's data is a JSON document: CheckinEvent or ResultEvent.
+		op.Description = "Allowed to: " + rolesFor(e.class) + ". Events `checkin` (data: CheckinEvent) and `result` (data: ResultEvent), and a comment line as heartbeat."
+		op.Responses.Set("200", &openapi3.ResponseRef{Value: openapi3.NewResponse().WithDescription("An event stream").
+			WithContent(openapi3.Content{"text/event-stream": &openapi3.MediaType{Schema: openapi3.NewStringSchema().NewRef()}})})
+	} else {
+		op.Responses.Set("200", &openapi3.ResponseRef{Value: openapi3.NewResponse().WithDescription("OK").WithJSONSchemaRef(ok)})
+	}
 	refusal := "Refused: the body says why (code: " + codeList() + ")"
 	op.Responses.Set("default", &openapi3.ResponseRef{Value: openapi3.NewResponse().WithDescription(refusal).
 		WithJSONSchemaRef(&openapi3.SchemaRef{Ref: "#/components/schemas/Error", Value: errSchema.Value})})
