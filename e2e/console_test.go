@@ -478,7 +478,10 @@ func TestConsoleEditsInChromium(t *testing.T) {
 	hash("#/apps")
 	b.waitFor("the apps page", `document.getElementById('apps').textContent !== ''`)
 	hash("#/audit")
-	b.waitFor("the audit page", `document.getElementById('audit').textContent !== '' && document.querySelector('#audit .error') === null`)
+	// The changes made through the console are in the log, under the
+	// account that made them.
+	b.waitFor("the audit page", `document.querySelector('#audit .error') === null && [...document.querySelectorAll('#audit tr')].some(tr => tr.textContent.includes('config.delete') && tr.textContent.includes('(account)'))`)
+	shot("console-audit-1440x900.png")
 
 	// Five wrong passwords lock the account: the right one is then refused
 	// with the server's words.
