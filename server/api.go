@@ -115,10 +115,14 @@ func (s *Server) Serve(ctx context.Context, addr string, ready func(net.Addr)) e
 	}
 }
 
+// RetiredMessage answers every request of a retired device.
+const RetiredMessage = "device retired by the administrator: it comes back only with a new enrollment"
+
 type deviceHandler func(w http.ResponseWriter, r *http.Request, d store.Device, cert *x509.Certificate)
 
 // device authenticates the caller by its verified client certificate and
-// checks it is the certificate issued to a device that has not left.
+// checks it is the certificate issued to a device that has not left and
+// is not on the deny list of retired certificates.
 func (s *Server) device(h deviceHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
@@ -139,6 +143,14 @@ func (s *Server) device(h deviceHandler) http.HandlerFunc {
 		}
 		if d.CertSerial != hex.EncodeToString(cert.SerialNumber.Bytes()) {
 			s.fail(w, r, http.StatusForbidden, "device certificate superseded")
+			return
+		}
+		// The deny list: d.Retired is the entry of d's certificate, which
+		// is the one presented.
+		if d.Retired != nil {
+			s.Log.Warn("retired device refused", zap.String("device", d.ID), zap.String("cert_serial", d.CertSerial),
+				zap.String("path", r.URL.Path), zap.String("remote", r.RemoteAddr))
+			s.fail(w, r, http.StatusForbidden, RetiredMessage)
 			return
 		}
 		if d.Left {
