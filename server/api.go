@@ -236,6 +236,10 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusBadRequest, fmt.Sprintf("protocol version %d is not supported (server speaks %d)", req.ProtocolVersion, protocol.Version))
 		return
 	}
+	if err := checkFacts(req.Facts); err != nil {
+		s.fail(w, r, http.StatusBadRequest, "enrollment refused: "+err.Error())
+		return
+	}
 	tok, err := protocol.ParseEnrollToken(req.Token)
 	if err != nil {
 		s.fail(w, r, http.StatusUnauthorized, "enrollment token refused: "+err.Error())

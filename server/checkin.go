@@ -102,6 +102,13 @@ func (s *Server) handleCheckin(w http.ResponseWriter, r *http.Request, d store.D
 		s.fail(w, r, http.StatusBadRequest, "nonce must be 16 to 64 bytes")
 		return
 	}
+	// The agent version is a fact once recorded (see checkin).
+	facts := req.Facts
+	facts.AgentVersion = req.AgentVersion
+	if err := checkFacts(facts); err != nil {
+		s.fail(w, r, http.StatusBadRequest, "check-in refused: "+err.Error())
+		return
+	}
 	p, prev, err := s.checkin(r.Context(), d, req, cert)
 	if err != nil {
 		s.internal(w, r, "check-in", err)
