@@ -82,3 +82,26 @@ func TestDeviceRetire(t *testing.T) {
 		t.Errorf("after refusals: %v %s", err, out)
 	}
 }
+
+// What a device reports reaches the administrator's terminal escaped, in
+// tables and in the device's page; --json keeps it exact.
+func TestDeviceTextIsEscapedForTheTerminal(t *testing.T) {
+	hostile := "mac\x1b]0;owned\x07\x1b[2J\u009b31m\u202e"
+	dir := deviceTenant(t, store.Device{ID: "dev_1", Facts: protocol.Facts{SerialNumber: "C02\x1b[8m", Hostname: hostile},
+		CertSerial: "01", EnrolledAt: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC),
+		RecentLog: []protocol.LogLine{{Level: "warn", Message: "disk \x1b[31mfull"}}})
+	for _, args := range [][]string{{"devices"}, {"device", "show", "dev_1"}, {"devices", "--json"}, {"device", "show", "dev_1", "--json"}} {
+		out, errOut, code := run(t, "", append(args, "--data", dir)...)
+		if code != 0 {
+			t.Fatalf("%v: %s", args, errOut)
+		}
+		if strings.ContainsAny(out, "\x1b\x07\u009b\u202e") {
+			t.Errorf("%v wrote terminal controls: %q", args, out)
+		}
+	}
+	out, _, _ := run(t, "", "device", "show", "dev_1", "--json", "--data", dir)
+	var d jsonview.DeviceDetail
+	if err := json.Unmarshal([]byte(out), &d); err != nil || d.Facts.Hostname != hostile {
+		t.Errorf("--json host name %q, %v; want it exact", d.Facts.Hostname, err)
+	}
+}

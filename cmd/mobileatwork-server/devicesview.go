@@ -141,7 +141,7 @@ func printDeviceDetail(cmd *cobra.Command, d jsonview.DeviceDetail) error {
 		fmt.Fprintln(w, "  none")
 	}
 	for _, l := range d.RecentLog {
-		fmt.Fprintf(w, "  %s %-5s %s\n", stampAt(l.Time), l.Level, l.Message)
+		fmt.Fprintf(w, "  %s %-5s %s\n", stampAt(l.Time), cli.Printable(l.Level), cli.Printable(l.Message))
 	}
 	return nil
 }
