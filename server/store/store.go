@@ -67,6 +67,10 @@ type TokenStore interface {
 	// ErrTokenRevoked and then
 	// changes nothing.
 	RedeemToken(ctx context.Context, hash []byte, now time.Time) (Token, error)
+	// CheckToken reports what RedeemToken would answer now, with the same
+	// errors, and consumes nothing: enrollment checks the token before
+	// anything costly, and redeems it only once the request is sound.
+	CheckToken(ctx context.Context, hash []byte, now time.Time) (Token, error)
 }
 
 // Device is an enrolled device.
