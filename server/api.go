@@ -245,7 +245,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusBadRequest, fmt.Sprintf("protocol version %d is not supported (server speaks %d)", req.ProtocolVersion, protocol.Version))
 		return
 	}
-	if err := checkFacts(req.Facts); err != nil {
+	if err := checkReported(req.Facts, req.Capabilities); err != nil {
 		s.fail(w, r, http.StatusBadRequest, "enrollment refused: "+err.Error())
 		return
 	}

@@ -105,7 +105,7 @@ func (s *Server) handleCheckin(w http.ResponseWriter, r *http.Request, d store.D
 	// The agent version is a fact once recorded (see checkin).
 	facts := req.Facts
 	facts.AgentVersion = req.AgentVersion
-	if err := checkFacts(facts); err != nil {
+	if err := checkReported(facts, req.Capabilities); err != nil {
 		s.fail(w, r, http.StatusBadRequest, "check-in refused: "+err.Error())
 		return
 	}

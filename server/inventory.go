@@ -105,6 +105,22 @@ func checkFacts(f protocol.Facts) error {
 	return nil
 }
 
+// maxCapabilities bounds the capabilities a device announces: the agent
+// has a handful.
+const maxCapabilities = 64
+
+// checkReported is checkFacts for what enrollment and check-in report:
+// the facts and the capabilities, each a string under the same rule.
+func checkReported(f protocol.Facts, caps []string) error {
+	if err := checkFacts(f); err != nil {
+		return err
+	}
+	if len(caps) > maxCapabilities {
+		return fmt.Errorf("%d capabilities; the limit is %d", len(caps), maxCapabilities)
+	}
+	return checkStrings("capabilities", protocol.MaxInventoryString, caps...)
+}
+
 func checkStrings(what string, limit int, values ...string) error {
 	for _, v := range values {
 		if len(v) > limit {
