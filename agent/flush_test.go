@@ -17,14 +17,32 @@ import (
 	"github.com/mobileatwork/mobileatwork/executor"
 	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
 	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/server"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
-func queued(a *Agent, i int, status, stdout string) protocol.Result {
+// queued is a result of configuration cfg, as the agent queues one.
+func queued(a *Agent, cfg string, i int, status, stdout string) protocol.Result {
 	now := time.Now().UTC()
-	return protocol.Result{RunID: fmt.Sprintf("20270101T0000%02d-r%02d", i/60, i), DeviceID: a.DeviceID(), AssignmentID: "cfg_x",
+	return protocol.Result{RunID: fmt.Sprintf("20270101T0000%02d-r%02d", i/60, i), DeviceID: a.DeviceID(), AssignmentID: cfg,
 		AssignmentVersion: 1, ScriptID: "scr_x", Status: status, Stdout: stdout, StdoutBytes: int64(len(stdout)),
 		StartedAt: now, FinishedAt: now}
+}
+
+// scriptConfig is a script configuration distributed to every device:
+// the server takes results only of configurations that target the device.
+func (e *testEnv) scriptConfig(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	sc, err := e.srv.AddScript(ctx, "flushed", "", []byte("true\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := e.srv.Assign(ctx, "", "", server.ScriptRequest{Script: sc.ID}, []string{"all"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.ID
 }
 
 func serverResults(t *testing.T, e *testEnv) map[string]store.StoredResult {
@@ -46,12 +64,13 @@ func serverResults(t *testing.T, e *testEnv) map[string]store.StoredResult {
 func TestFlushDeliversMoreThanOneRequestHolds(t *testing.T) {
 	e := newTestEnv(t)
 	a := e.agent(t, Options{})
+	cfg := e.scriptConfig(t)
 	for i := range 25 { // a legal max_response_kb=100 on 25 scripts
-		if err := a.outbox.Put(queued(a, i, protocol.StatusSucceeded, strings.Repeat("x", 100<<10))); err != nil {
+		if err := a.outbox.Put(queued(a, cfg, i, protocol.StatusSucceeded, strings.Repeat("x", 100<<10))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	angle := queued(a, 25, protocol.StatusSucceeded, strings.Repeat("<", 1<<20))
+	angle := queued(a, cfg, 25, protocol.StatusSucceeded, strings.Repeat("<", 1<<20))
 	angle.Stderr = strings.Repeat("<", 1<<20)
 	if err := a.outbox.Put(angle); err != nil {
 		t.Fatal(err)
@@ -78,17 +97,21 @@ func TestFlushDeliversMoreThanOneRequestHolds(t *testing.T) {
 func TestRefusedResultDoesNotBlockTheOthers(t *testing.T) {
 	e := newTestEnv(t)
 	a := e.agent(t, Options{})
-	good1 := queued(a, 1, protocol.StatusSucceeded, "one\n")
-	bogus := queued(a, 2, "exploded", "")
-	good2 := queued(a, 3, protocol.StatusFailed, "three\n")
-	for _, r := range []protocol.Result{good1, bogus, good2} {
+	cfg := e.scriptConfig(t)
+	good1 := queued(a, cfg, 1, protocol.StatusSucceeded, "one\n")
+	bogus := queued(a, cfg, 2, "exploded", "")
+	good2 := queued(a, cfg, 3, protocol.StatusFailed, "three\n")
+	// A run of a configuration that does not target the device: refused,
+	// and so is its short report, which is then dropped.
+	stray := queued(a, "cfg_not_ours", 5, protocol.StatusSucceeded, "stray\n")
+	for _, r := range []protocol.Result{good1, stray, bogus, good2} {
 		if err := a.outbox.Put(r); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// A file queued by an earlier release, larger than a whole request:
 	// the server answers 413 to it alone.
-	huge := queued(a, 4, protocol.StatusSucceeded, strings.Repeat("y", protocol.MaxRequestBody))
+	huge := queued(a, cfg, 4, protocol.StatusSucceeded, strings.Repeat("y", protocol.MaxRequestBody))
 	b, _ := json.Marshal(huge)
 	if err := os.WriteFile(filepath.Join(e.state, outboxDir, huge.RunID+".json"), b, 0o600); err != nil {
 		t.Fatal(err)
@@ -111,6 +134,9 @@ func TestRefusedResultDoesNotBlockTheOthers(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(e.state, outboxDir, "."+id+".refused")); err != nil {
 			t.Fatalf("refused %s not kept aside: %v", id, err)
 		}
+	}
+	if _, ok := got[stray.RunID]; ok {
+		t.Fatalf("the stray result was stored: %+v", got[stray.RunID])
 	}
 	if !strings.Contains(got[bogus.RunID].Error, "unknown status") || !strings.Contains(got[huge.RunID].Error, "too large") {
 		t.Fatalf("reasons: %q / %q", got[bogus.RunID].Error, got[huge.RunID].Error)

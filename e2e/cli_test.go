@@ -93,6 +93,7 @@ func TestServerCLIRefusesBadInputAndChangesNothing(t *testing.T) {
 		{"user group named none", []string{"user-group", "add", "none"}, "reserved"},
 		{"backup without --out", []string{"backup"}, "--out is required"},
 		{"serve with no room", []string{"serve", "--listen", "127.0.0.1:0", "--max-in-flight", "0"}, "--max-in-flight must be at least 1"},
+		{"serve with a negative enrollment rate", []string{"serve", "--listen", "127.0.0.1:0", "--enroll-rate", "-1"}, "--enroll-rate must be 0"},
 		{"restore from no backup", []string{"restore", "--from", t.TempDir()}, "already holds a database"},
 		{"distribute without --to", []string{"config", "distribute", "default"}, "--to is required"},
 		{"undeclared input", []string{"assign", "--script", sid, "--to", "all", "--input", "what=1"}, "declares no input"},

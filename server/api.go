@@ -20,6 +20,7 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/internal/routines"
 	"github.com/mobileatwork/mobileatwork/protocol"
+	"github.com/mobileatwork/mobileatwork/server/pki"
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
@@ -115,10 +116,14 @@ func (s *Server) Serve(ctx context.Context, addr string, ready func(net.Addr)) e
 	}
 }
 
+// RetiredMessage answers every request of a retired device.
+const RetiredMessage = "device retired by the administrator: it comes back only with a new enrollment"
+
 type deviceHandler func(w http.ResponseWriter, r *http.Request, d store.Device, cert *x509.Certificate)
 
 // device authenticates the caller by its verified client certificate and
-// checks it is the certificate issued to a device that has not left.
+// checks it is the certificate issued to a device that has not left and
+// is not on the deny list of retired certificates.
 func (s *Server) device(h deviceHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
@@ -139,6 +144,14 @@ func (s *Server) device(h deviceHandler) http.HandlerFunc {
 		}
 		if d.CertSerial != hex.EncodeToString(cert.SerialNumber.Bytes()) {
 			s.fail(w, r, http.StatusForbidden, "device certificate superseded")
+			return
+		}
+		// The deny list: d.Retired is the entry of d's certificate, which
+		// is the one presented.
+		if d.Retired != nil {
+			s.Log.Warn("retired device refused", zap.String("device", d.ID), zap.String("cert_serial", d.CertSerial),
+				zap.String("path", r.URL.Path), zap.String("remote", r.RemoteAddr))
+			s.fail(w, r, http.StatusForbidden, RetiredMessage)
 			return
 		}
 		if d.Left {
@@ -214,7 +227,15 @@ func (s *Server) decodeFrom(w http.ResponseWriter, r *http.Request, d store.Devi
 	return true
 }
 
+// handleEnroll enrolls a device. The order is what keeps it cheap to
+// refuse: the attempt is counted against its address first, the token is
+// checked (without being used) before the CSR, the CSR before the token is
+// used, so a bad request does not burn it, and a certificate is signed
+// only once the token is redeemed.
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
+	if !s.enrollAllowed(w, r) {
+		return
+	}
 	var req protocol.EnrollRequest
 	if err := decode(r, &req); err != nil {
 		s.fail(w, r, http.StatusBadRequest, err.Error())
@@ -222,6 +243,10 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.ProtocolVersion != protocol.Version {
 		s.fail(w, r, http.StatusBadRequest, fmt.Sprintf("protocol version %d is not supported (server speaks %d)", req.ProtocolVersion, protocol.Version))
+		return
+	}
+	if err := checkReported(req.Facts, req.Capabilities); err != nil {
+		s.fail(w, r, http.StatusBadRequest, "enrollment refused: "+err.Error())
 		return
 	}
 	tok, err := protocol.ParseEnrollToken(req.Token)
@@ -233,22 +258,22 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusUnauthorized, "enrollment token refused: it was made for another tenant")
 		return
 	}
-	id := newID("dev")
 	now := s.now()
-	// Check the CSR before consuming the token, so a bad request does not burn it.
-	cert, err := s.Tenant.IssueDevice(req.CSR, id, now)
-	if err != nil {
+	if _, err := s.Store.CheckToken(r.Context(), tok.SecretHash(), now); !s.tokenUsable(w, r, err) {
+		return
+	}
+	if _, err := pki.CheckDeviceCSR(req.CSR); err != nil {
 		s.fail(w, r, http.StatusBadRequest, "certificate request refused: "+err.Error())
 		return
 	}
 	t, err := s.Store.RedeemToken(r.Context(), tok.SecretHash(), now)
-	switch {
-	case errors.Is(err, store.ErrTokenUnknown), errors.Is(err, store.ErrTokenUsed), errors.Is(err, store.ErrTokenExpired),
-		errors.Is(err, store.ErrTokenRevoked):
-		s.fail(w, r, http.StatusUnauthorized, "enrollment token refused: "+err.Error())
+	if !s.tokenUsable(w, r, err) {
 		return
-	case err != nil:
-		s.internal(w, r, "redeem token", err)
+	}
+	id := newID("dev")
+	cert, err := s.Tenant.IssueDevice(req.CSR, id, now)
+	if err != nil {
+		s.internal(w, r, "issue device certificate", err)
 		return
 	}
 	req.Facts.AgentVersion = strings.TrimSpace(req.Facts.AgentVersion)
@@ -265,6 +290,21 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, protocol.EnrollResponse{
 		DeviceID: id, Certificate: cert.Raw, SigningCert: s.Tenant.Signing.Cert.Raw, CACert: s.Tenant.CA.Raw,
 	})
+}
+
+// tokenUsable answers a token the store refused (401) or could not read,
+// and reports whether enrollment goes on.
+func (s *Server) tokenUsable(w http.ResponseWriter, r *http.Request, err error) bool {
+	switch {
+	case errors.Is(err, store.ErrTokenUnknown), errors.Is(err, store.ErrTokenUsed), errors.Is(err, store.ErrTokenExpired),
+		errors.Is(err, store.ErrTokenRevoked):
+		s.fail(w, r, http.StatusUnauthorized, "enrollment token refused: "+err.Error())
+		return false
+	case err != nil:
+		s.internal(w, r, "read enrollment token", err)
+		return false
+	}
+	return true
 }
 
 func (s *Server) handleLeave(w http.ResponseWriter, r *http.Request, d store.Device, _ *x509.Certificate) {

@@ -102,6 +102,13 @@ func (s *Server) handleCheckin(w http.ResponseWriter, r *http.Request, d store.D
 		s.fail(w, r, http.StatusBadRequest, "nonce must be 16 to 64 bytes")
 		return
 	}
+	// The agent version is a fact once recorded (see checkin).
+	facts := req.Facts
+	facts.AgentVersion = req.AgentVersion
+	if err := checkReported(facts, req.Capabilities); err != nil {
+		s.fail(w, r, http.StatusBadRequest, "check-in refused: "+err.Error())
+		return
+	}
 	p, prev, err := s.checkin(r.Context(), d, req, cert)
 	if err != nil {
 		s.internal(w, r, "check-in", err)
@@ -627,8 +634,20 @@ func (s *Server) handleResults(w http.ResponseWriter, r *http.Request, d store.D
 	}
 	ack := protocol.ResultsAck{Accepted: []string{}}
 	now := s.now()
+	scope := s.newResultScope(d)
 	for _, res := range req.Results {
-		if why := resultProblem(res, d.ID); why != "" {
+		why := resultProblem(res, d.ID)
+		if why == "" {
+			ok, err := scope.targets(r.Context(), res.AssignmentID)
+			if err != nil {
+				s.Log.Error("read the configurations of the device", zap.String("device", d.ID), zap.Error(err))
+				continue // not acknowledged: the agent keeps it and retries
+			}
+			if !ok {
+				why = fmt.Sprintf("configuration %q does not target this device", protocol.Clip(res.AssignmentID, 128))
+			}
+		}
+		if why != "" {
 			// Answered by name, so the agent stops resending it and reports
 			// the run without it; never left unanswered to block the others.
 			s.Log.Warn("result refused", zap.String("device", d.ID), zap.String("run_id", res.RunID), zap.String("reason", why))

@@ -26,9 +26,12 @@ func BenchmarkParallelCheckins(b *testing.B) {
 	}
 	const devices = 128
 	certs := make([]*x509.Certificate, devices)
+	ids := make([]string, devices)
 	for i := range devices {
-		certs[i] = fakeDevice(b, s, fmt.Sprintf("dev_%03d", i), int64(i+1))
+		ids[i] = fmt.Sprintf("dev_%03d", i)
+		certs[i] = fakeDevice(b, s, ids[i], int64(i+1))
 	}
+	cfg := sentTo(b, s, ids...)
 	h := s.Handler()
 	var seq, e500, e503 atomic.Int64
 	b.SetParallelism(16)
@@ -38,7 +41,7 @@ func BenchmarkParallelCheckins(b *testing.B) {
 			i := seq.Add(1)
 			cert := certs[i%devices]
 			id := cert.Subject.CommonName
-			res := protocol.Result{RunID: fmt.Sprint("run-", i), DeviceID: id, Status: protocol.StatusSucceeded, Stdout: "ok"}
+			res := protocol.Result{RunID: fmt.Sprint("run-", i), DeviceID: id, AssignmentID: cfg, Status: protocol.StatusSucceeded, Stdout: "ok"}
 			for _, code := range []int{
 				deviceRequest(h, cert, protocol.PathCheckin, checkinBody(id)).Code,
 				deviceRequest(h, cert, protocol.PathResults, protocol.ResultsRequest{DeviceID: id, Results: []protocol.Result{res}}).Code,

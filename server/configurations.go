@@ -552,7 +552,7 @@ func newAudience(d store.Device, userGroups []string) distribution.Audience {
 	return distribution.Audience{DeviceID: d.ID, DeviceGroups: d.Groups, User: strings.ToLower(d.User), UserGroups: userGroups}
 }
 
-// reached lists the enrolled devices (not those that left) the targets
+// reached lists the enrolled devices (not those gone: left or retired) the targets
 // reach, as the check-in decides it, the earliest enrolled first.
 func (d *tenantDirectory) reached(targets []distribution.Target) []store.Device {
 	out := []store.Device{}
@@ -561,7 +561,7 @@ func (d *tenantDirectory) reached(targets []distribution.Target) []store.Device 
 	}
 	for _, id := range sortedKeys(d.devices) {
 		dev := d.devices[id]
-		if !dev.Left && distribution.Reaches(targets, newAudience(dev, d.groupsOf[strings.ToLower(dev.User)])) {
+		if !dev.Gone() && distribution.Reaches(targets, newAudience(dev, d.groupsOf[strings.ToLower(dev.User)])) {
 			out = append(out, dev)
 		}
 	}

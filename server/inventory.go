@@ -58,9 +58,7 @@ func checkInventory(r protocol.InventoryReport) error {
 			return fmt.Errorf("%d %s; the limit is %d", c.n, c.what, protocol.MaxInventoryItems)
 		}
 	}
-	f := r.Facts
-	if err := checkStrings("facts", protocol.MaxInventoryString, f.SerialNumber, f.Model, f.OSVersion, f.OSBuild,
-		f.Hostname, f.AgentVersion, f.ConsoleUser, f.ConsoleUserFullName); err != nil {
+	if err := checkFacts(r.Facts); err != nil {
 		return err
 	}
 	for i, rc := range r.Receipts {
@@ -89,6 +87,38 @@ func checkInventory(r protocol.InventoryReport) error {
 		}
 	}
 	return nil
+}
+
+// checkFacts refuses the facts of a device that the store should not keep,
+// as inventory strings: a value over protocol.MaxInventoryString bytes or
+// holding a NUL. Enrollment, check-in and inventory all apply it.
+func checkFacts(f protocol.Facts) error {
+	for _, v := range []struct{ name, value string }{
+		{"serial_number", f.SerialNumber}, {"model", f.Model}, {"os_version", f.OSVersion}, {"os_build", f.OSBuild},
+		{"hostname", f.Hostname}, {"agent_version", f.AgentVersion}, {"console_user", f.ConsoleUser},
+		{"console_user_full_name", f.ConsoleUserFullName}, {"time_zone", f.TimeZone},
+	} {
+		if err := checkStrings("facts: "+v.name, protocol.MaxInventoryString, v.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxCapabilities bounds the capabilities a device announces: the agent
+// has a handful.
+const maxCapabilities = 64
+
+// checkReported is checkFacts for what enrollment and check-in report:
+// the facts and the capabilities, each a string under the same rule.
+func checkReported(f protocol.Facts, caps []string) error {
+	if err := checkFacts(f); err != nil {
+		return err
+	}
+	if len(caps) > maxCapabilities {
+		return fmt.Errorf("%d capabilities; the limit is %d", len(caps), maxCapabilities)
+	}
+	return checkStrings("capabilities", protocol.MaxInventoryString, caps...)
 }
 
 func checkStrings(what string, limit int, values ...string) error {

@@ -34,6 +34,32 @@ func fakeDevice(t testing.TB, s *Server, id string, serial int64) *x509.Certific
 	return cert
 }
 
+// sentTo is a script configuration, distributed to no one, recorded as
+// sent to the devices as a check-in records it (a key envelope sealed to
+// each), so that their results of it are taken without a check-in sealing
+// anything to certificates that have no key.
+func sentTo(t testing.TB, s *Server, ids ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	sc, err := s.AddScript(ctx, fmt.Sprint("sent-", len(ids)), "", []byte("true\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := s.Assign(ctx, "", "", ScriptRequest{Script: sc.ID}, []string{"none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var envs []store.KeyEnvelope
+	for _, id := range ids {
+		envs = append(envs, store.KeyEnvelope{DeviceID: id, ConfigID: c.ID, ConfigVersion: c.Version, BlobSHA256: sc.BlobSHA256,
+			Envelope: []byte{1}, CreatedAt: time.Now()})
+	}
+	if err := s.Store.PutKeyEnvelopes(ctx, envs); err != nil {
+		t.Fatal(err)
+	}
+	return c.ID
+}
+
 // deviceRequest serves one device request through the whole handler.
 func deviceRequest(h http.Handler, cert *x509.Certificate, path string, body any) *httptest.ResponseRecorder {
 	b, _ := json.Marshal(body)
@@ -117,9 +143,10 @@ func (busyStore) PutInventory(context.Context, string, protocol.InventoryReport,
 func TestBusyStoreIs503(t *testing.T) {
 	s := newTenant(t)
 	cert := fakeDevice(t, s, "dev_busy", 1)
+	cfg := sentTo(t, s, "dev_busy")
 	s.Store = busyStore{s.Store}
 	h := s.Handler()
-	res := protocol.Result{RunID: "run-1", DeviceID: "dev_busy", Status: protocol.StatusSucceeded}
+	res := protocol.Result{RunID: "run-1", DeviceID: "dev_busy", AssignmentID: cfg, Status: protocol.StatusSucceeded}
 	for _, tt := range []struct {
 		path string
 		body any
@@ -156,9 +183,12 @@ func TestOverloadIs503AndKeepsAcknowledgedResults(t *testing.T) {
 		rounds  = 5
 	)
 	certs := make([]*x509.Certificate, devices)
+	ids := make([]string, devices)
 	for i := range devices {
-		certs[i] = fakeDevice(t, s, fmt.Sprintf("dev_%02d", i), int64(i+1))
+		ids[i] = fmt.Sprintf("dev_%02d", i)
+		certs[i] = fakeDevice(t, s, ids[i], int64(i+1))
 	}
+	cfg := sentTo(t, s, ids...)
 	var (
 		mu       sync.Mutex
 		acked    = map[string]bool{}
@@ -173,7 +203,7 @@ func TestOverloadIs503AndKeepsAcknowledgedResults(t *testing.T) {
 				var results []protocol.Result
 				for k := range 3 {
 					results = append(results, protocol.Result{RunID: fmt.Sprintf("run-%d-%d-%d", i, round, k),
-						DeviceID: id, Status: protocol.StatusSucceeded, Stdout: "ok"})
+						DeviceID: id, AssignmentID: cfg, Status: protocol.StatusSucceeded, Stdout: "ok"})
 				}
 				for _, w := range []*httptest.ResponseRecorder{
 					deviceRequest(h, cert, protocol.PathCheckin, checkinBody(id)),

@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mobileatwork/mobileatwork/server/addrlimit"
 	"github.com/mobileatwork/mobileatwork/server/cas"
 	"github.com/mobileatwork/mobileatwork/server/pki"
 	"github.com/mobileatwork/mobileatwork/server/store"
@@ -58,8 +59,13 @@ type Server struct {
 	// reported nothing new before recording them (seen.go). Zero is
 	// DefaultSeenEvery.
 	SeenEvery time.Duration
+	// EnrollLimit bounds enrollment attempts per source address
+	// (enrolllimit.go); zero fields are the defaults.
+	EnrollLimit EnrollLimit
 
-	seen seenBatch
+	seen       seenBatch
+	enrollOnce sync.Once
+	enrollLim  *addrlimit.Limiter
 	// missingFiles are files the database names but the tenant does not
 	// hold, found at open; Serve warns of them.
 	missingFiles []string

@@ -11,8 +11,8 @@ import (
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
-// maxStopReason bounds the reason of `stop-scripts --reason`: it reaches
-// every device concerned inside its check-in.
+// maxStopReason bounds the reason of `stop-scripts --reason` (it reaches
+// every device concerned inside its check-in) and of `device retire`.
 const maxStopReason = 256
 
 // DefaultStopReason is the reason of a stop given none.
@@ -36,7 +36,7 @@ type StopReport struct {
 // else on those devices. They run nothing, and stop the script they run,
 // from their next check-in, which they are asked to make now.
 func (s *Server) StopScripts(ctx context.Context, deviceIDs []string, reason string) (StopReport, error) {
-	reason, err := stopReason(reason)
+	reason, err := oneLineReason(reason, DefaultStopReason)
 	if err != nil {
 		return StopReport{}, err
 	}
@@ -119,12 +119,13 @@ func brakeObject(tenant bool, ids []string) string {
 	return "devices " + strings.Join(ids, ",")
 }
 
-// stopReason checks a --reason: one line of printable text.
-func stopReason(r string) (string, error) {
+// oneLineReason checks a --reason: one line of printable text, at most
+// maxStopReason bytes; def when none is given.
+func oneLineReason(r, def string) (string, error) {
 	r = strings.TrimSpace(r)
 	switch {
 	case r == "":
-		return DefaultStopReason, nil
+		return def, nil
 	case len(r) > maxStopReason:
 		return "", invalid("--reason is %d bytes: give at most %d", len(r), maxStopReason)
 	case strings.ContainsFunc(r, unicode.IsControl):
@@ -148,7 +149,7 @@ func (s *Server) brakeDevices(ctx context.Context, deviceIDs []string) ([]string
 			return nil, nil, err
 		}
 		for _, d := range all {
-			if !d.Left {
+			if !d.Gone() {
 				devs = append(devs, d)
 			}
 		}

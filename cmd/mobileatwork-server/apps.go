@@ -118,7 +118,7 @@ func printInventory(cmd *cobra.Command, view server.InventoryView) error {
 		last = d.LastCheckin.Local().Format(time.RFC3339)
 	}
 	fmt.Fprintf(w, "Device %s  serial %s  %s macOS %s (%s)  agent %s  last check-in %s\n",
-		d.ID, d.SerialNumber, d.Model, d.OSVersion, d.OSBuild, d.AgentVersion, last)
+		d.ID, cli.Printable(d.SerialNumber), cli.Printable(d.Model), cli.Printable(d.OSVersion), cli.Printable(d.OSBuild), cli.Printable(d.AgentVersion), last)
 	fmt.Fprintf(w, "Inventory collected %s, received %s\n\n", view.CollectedAt.Local().Format(time.RFC3339), view.ReceivedAt.Local().Format(time.RFC3339))
 
 	fmt.Fprintf(w, "Packager apps (%d)\n", len(view.PackagerApps))

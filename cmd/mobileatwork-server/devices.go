@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mobileatwork/mobileatwork/internal/cli"
+	"github.com/mobileatwork/mobileatwork/server"
 	"github.com/mobileatwork/mobileatwork/server/adminapi"
 )
 
@@ -30,7 +31,7 @@ func deviceCmds() []*cobra.Command {
 	devices.Flags().String("group", "", "only the devices of this device group")
 	devices.Flags().String("user", "", "only the devices of this user (email)")
 
-	device := &cobra.Command{Use: "device", Short: "One device: show (list with `devices`)"}
+	device := &cobra.Command{Use: "device", Short: "One device: show, retire (list with `devices`)"}
 	show := &cobra.Command{
 		Use:   "show ID",
 		Short: "The device's page: facts, user and groups, configurations and their status, apps, results, log",
@@ -47,7 +48,28 @@ func deviceCmds() []*cobra.Command {
 		}),
 	}
 	show.Flags().Bool("json", false, "print JSON")
-	device.AddCommand(show)
+	retire := &cobra.Command{
+		Use:   "retire ID [--reason TEXT]",
+		Short: "Cut a lost or stolen device off: its next request is refused; it comes back only with a new enrollment",
+		Args:  cli.ExactArgs(1),
+		RunE: withAdmin(func(c adminapi.Conn, cmd *cobra.Command, args []string) error {
+			if err := needID(args[0], "device's id", "devices"); err != nil {
+				return err
+			}
+			d, err := adminapi.Call(cmd.Context(), c, adminapi.RetireDevice, adminapi.DeviceRetireRequest{ID: args[0], Reason: v.GetString("reason")})
+			if err != nil {
+				return err
+			}
+			if v.GetBool("json") {
+				return cli.JSON(cmd.OutOrStdout(), d)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "device %s retired: %s; its next request is refused\n", d.ID, retiredText(d.Retired))
+			return nil
+		}),
+	}
+	retire.Flags().String("reason", "", "why, one line of at most 256 bytes, kept with the device and in the audit log (default \""+server.DefaultRetireReason+"\")")
+	retire.Flags().Bool("json", false, "print JSON")
+	device.AddCommand(show, retire)
 
 	groups := &cobra.Command{
 		Use:   "groups DEVICE-ID GROUP... | none",

@@ -40,6 +40,9 @@ func printDevices(cmd *cobra.Command, list []jsonview.Device, stops bool) error 
 		if d.Left {
 			last += " (left)"
 		}
+		if d.Retired != nil {
+			last += " (retired)"
+		}
 		row := []string{d.ID, d.Facts.SerialNumber, orDash(d.User), orDash(d.AgentVersion), strings.Join(d.DeviceGroups, ","), last}
 		if stops {
 			row = append(row, orDash(d.ScriptsStopped))
@@ -81,6 +84,9 @@ func printDeviceDetail(cmd *cobra.Command, d jsonview.DeviceDetail) error {
 		last += " (the device left the tenant)"
 	}
 	field(w, "last check-in", last)
+	if d.Retired != nil {
+		field(w, "retired", retiredText(d.Retired))
+	}
 	field(w, "agent", orDash(d.AgentVersion)+"  capabilities: "+orDash(strings.Join(d.Capabilities, ", ")))
 	if c := d.InEffect; c != nil {
 		field(w, "Mobile@Work config", fmt.Sprintf("%s (%s, version %d, priority %d)", c.Name, c.ID, c.Version, c.Priority))
@@ -135,7 +141,15 @@ func printDeviceDetail(cmd *cobra.Command, d jsonview.DeviceDetail) error {
 		fmt.Fprintln(w, "  none")
 	}
 	for _, l := range d.RecentLog {
-		fmt.Fprintf(w, "  %s %-5s %s\n", stampAt(l.Time), l.Level, l.Message)
+		fmt.Fprintf(w, "  %s %-5s %s\n", stampAt(l.Time), cli.Printable(l.Level), cli.Printable(l.Message))
 	}
 	return nil
+}
+
+// retiredText says when, by whom and why a device was retired.
+func retiredText(r *jsonview.Retirement) string {
+	if r == nil {
+		return "no"
+	}
+	return fmt.Sprintf("%s by %s: %s", stampAt(r.At), orDash(r.By), r.Reason)
 }

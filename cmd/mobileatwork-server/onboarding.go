@@ -127,21 +127,21 @@ func printProgress(w io.Writer, o jsonview.OnboardingDetail) {
 	if p == nil {
 		fmt.Fprintln(w, "outcome:    - (not reported by this agent version)")
 		if o.Current != "" {
-			fmt.Fprintf(w, "current:    %s\n", o.Current)
+			fmt.Fprintf(w, "current:    %s\n", cli.Printable(o.Current))
 		}
 		return
 	}
-	fmt.Fprintf(w, "outcome:    %s\nprogress:   %d of %d stages done, %d settled\n", p.Outcome, p.StagesDone, p.StagesTotal, p.StagesSettled)
+	fmt.Fprintf(w, "outcome:    %s\nprogress:   %d of %d stages done, %d settled\n", cli.Printable(p.Outcome), p.StagesDone, p.StagesTotal, p.StagesSettled)
 	for _, l := range []struct {
 		label string
 		names []string
 	}{{"installing:", p.NowInstalling}, {"awaiting:", p.WaitingFor}, {"queued:", p.Queued}} {
 		if len(l.names) > 0 {
-			fmt.Fprintf(w, "%-12s%s\n", l.label, strings.Join(l.names, ", "))
+			fmt.Fprintf(w, "%-12s%s\n", l.label, cli.Printable(strings.Join(l.names, ", ")))
 		}
 	}
 	for _, f := range p.Failed {
-		fmt.Fprintf(w, "failed:     %s\n", f.Message)
+		fmt.Fprintf(w, "failed:     %s\n", cli.Printable(f.Message))
 	}
 }
 
@@ -154,7 +154,7 @@ func printOnboarding(cmd *cobra.Command, o jsonview.OnboardingDetail) error {
 		return t.Local().Format(time.RFC3339)
 	}
 	fmt.Fprintf(w, "device:     %s\nstate:      %s\nstarted:    %s\ndeadline:   %s\nended:      %s\nreported:   %s\n",
-		o.DeviceID, o.State, when(o.StartedAt), when(o.Deadline), when(o.EndedAt), when(&o.ReceivedAt))
+		o.DeviceID, cli.Printable(o.State), when(o.StartedAt), when(o.Deadline), when(o.EndedAt), when(&o.ReceivedAt))
 	printProgress(w, o)
 	fmt.Fprintln(w)
 	rows := [][]string{}
@@ -172,7 +172,7 @@ func printOnboarding(cmd *cobra.Command, o jsonview.OnboardingDetail) error {
 	if len(o.Log) > 0 {
 		fmt.Fprintln(w, "\nlog:")
 		for _, l := range o.Log {
-			fmt.Fprintf(w, "  %s  %s\n", l.At.Local().Format(time.RFC3339), l.Message)
+			fmt.Fprintf(w, "  %s  %s\n", l.At.Local().Format(time.RFC3339), cli.Printable(l.Message))
 		}
 	}
 	return nil

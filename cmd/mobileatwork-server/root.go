@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"os/signal"
@@ -135,6 +136,14 @@ func serveCmd() *cobra.Command {
 			if s.Wake.MaxWaiters = v.GetInt("max-wake-waiters"); s.Wake.MaxWaiters < 1 {
 				return fmt.Errorf("--max-wake-waiters must be at least 1, not %d", s.Wake.MaxWaiters)
 			}
+			switch rate := v.GetFloat64("enroll-rate"); {
+			case rate < 0 || math.IsNaN(rate):
+				return fmt.Errorf("--enroll-rate must be 0 (no limit) or a number of attempts a minute, not %v", rate)
+			case rate == 0:
+				s.EnrollLimit.PerMinute = -1
+			default:
+				s.EnrollLimit.PerMinute = rate
+			}
 			log, sync, err := logging.New(logging.Options{Console: true, Level: v.GetString("log-level"), File: v.GetString("log-file")})
 			if err != nil {
 				return err
@@ -176,6 +185,7 @@ func serveCmd() *cobra.Command {
 	cmd.Flags().Int("results-retention", 0, "delete results received more than this many days ago, at start and hourly (0: keep forever)")
 	cmd.Flags().Int("max-in-flight", server.DefaultMaxInFlight, "device requests served at once; those over it are answered 503 with Retry-After")
 	cmd.Flags().String("cpu-profile", "", "write a CPU profile of the server to this file until it stops (for go tool pprof)")
+	cmd.Flags().Float64("enroll-rate", server.DefaultEnrollPerMinute, fmt.Sprintf("enrollment attempts allowed to each source address a minute, after a burst of %d; those over it are answered 429 with Retry-After (0: no limit)", server.DefaultEnrollBurst))
 	cmd.Flags().Int("max-wake-waiters", server.DefaultMaxWakeWaiters, "wake requests held at once (idle agents, apart from --max-in-flight); those over it are answered 503 with Retry-After")
 	enrollFlags(cmd)
 	adminListenFlags(cmd)

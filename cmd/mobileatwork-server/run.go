@@ -178,7 +178,8 @@ func printRunEvent(w io.Writer, e runEvent) {
 	if len(first) > 200 {
 		first = first[:200] + "..."
 	}
-	fmt.Fprintf(w, "%s\t%s\texit %d\t%s\t%s%s\n", e.DeviceID, r.Status, r.ExitCode, time.Duration(r.DurationMS)*time.Millisecond, first, attemptNote(r.Attempt, r.RetryAt))
+	// The script's output is the device's: written Printable.
+	fmt.Fprintf(w, "%s\t%s\texit %d\t%s\t%s%s\n", e.DeviceID, r.Status, r.ExitCode, time.Duration(r.DurationMS)*time.Millisecond, cli.Printable(first), attemptNote(r.Attempt, r.RetryAt))
 }
 
 // attemptNote says, after a result line, which attempt it was and when the

@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,11 +21,17 @@ import (
 // success, 1 with one line "error: ..." on stderr otherwise.
 func Main(root *cobra.Command) { os.Exit(Run(root)) }
 
-// JSON writes v as one indented JSON document.
+// JSON writes v as one indented JSON document, terminal controls escaped
+// (see escapeJSON).
 func JSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeJSON(b.Bytes()))
+	return err
 }
 
 // Table writes rows under a header, aligned.
@@ -41,9 +48,10 @@ func Table(w io.Writer, header []string, rows [][]string) error {
 	return tw.Flush()
 }
 
-// oneLine keeps a table cell on one line and reasonably short.
+// oneLine keeps a table cell on one line, reasonably short and
+// Printable: every table, whole or streamed, writes its cells through it.
 func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = Printable(strings.Join(strings.Fields(s), " "))
 	if r := []rune(s); len(r) > 60 {
 		return string(r[:57]) + "..."
 	}

@@ -39,7 +39,7 @@ func (a *JSONArray) Add(v any) error {
 	}
 	a.n++
 	// Encode ends the element with a newline; the separator comes first.
-	_, err := a.w.Write(bytes.TrimSuffix(a.buf.Bytes(), []byte("\n")))
+	_, err := a.w.Write(escapeJSON(bytes.TrimSuffix(a.buf.Bytes(), []byte("\n"))))
 	return err
 }
 

@@ -101,7 +101,8 @@ func StartLocal(ctx context.Context, o LocalOptions) (*LocalServer, error) {
 
 // enroll enrolls the missing devices against a server started for it.
 func (o LocalOptions) enroll(ctx context.Context, data string, missing int) error {
-	srv, err := startServer(ctx, o.Clock, o.ServerBin, data, o.LogLevel)
+	// A simulated fleet enrolls from one address: no limit on this server.
+	srv, err := startServer(ctx, o.Clock, o.ServerBin, data, o.LogLevel, "--enroll-rate=0")
 	if err != nil {
 		return err
 	}

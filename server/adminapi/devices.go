@@ -27,6 +27,13 @@ type DeviceGroupsRequest struct {
 	Groups []string `json:"groups"`
 }
 
+// DeviceRetireRequest retires a device; Reason is one line, at most 256
+// bytes (default "retired by the administrator").
+type DeviceRetireRequest struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason,omitempty"`
+}
+
 // Devices, their pages, groups, inventories and onboardings.
 var (
 	ListDevices = register(&Endpoint[DeviceListRequest, Page[jsonview.Device]]{
@@ -70,6 +77,17 @@ var (
 			}
 			d, err := s.Store.Device(ctx, req.ID)
 			return jsonview.NewDevice(d), err
+		},
+	})
+	RetireDevice = register(&Endpoint[DeviceRetireRequest, jsonview.Device]{
+		Name: "devices.retire", Method: "POST", Path: "/devices/{id}/retire", Class: accounts.ClassAdmin,
+		Summary: "Retire a lost or stolen device: its certificate is refused on every device route from its next request",
+		Do: func(ctx context.Context, s *server.Server, req DeviceRetireRequest) (jsonview.Device, error) {
+			d, err := s.RetireDevice(ctx, req.ID, req.Reason)
+			if err != nil {
+				return jsonview.Device{}, err
+			}
+			return jsonview.NewDevice(d), nil
 		},
 	})
 	DeviceInventory = register(&Endpoint[IDRequest, server.InventoryView]{

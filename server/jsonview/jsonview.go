@@ -177,15 +177,29 @@ type Device struct {
 	EnrolledAt   *time.Time     `json:"enrolled_at,omitempty"`
 	LastCheckin  *time.Time     `json:"last_checkin,omitempty"`
 	Left         bool           `json:"left"`
+	// Retired says when, by whom and why the administrator cut the
+	// device off; absent unless retired.
+	Retired *Retirement `json:"retired,omitempty"`
 	// ScriptsStopped is why the device runs no script (the brake on
 	// scripts); absent when it runs them.
 	ScriptsStopped string `json:"scripts_stopped,omitempty"`
 }
 
+// Retirement is a device's certificate on the deny list.
+type Retirement struct {
+	At     *time.Time `json:"at,omitempty"`
+	By     string     `json:"by"`
+	Reason string     `json:"reason"`
+}
+
 // NewDevice shapes a device.
 func NewDevice(d store.Device) Device {
-	return Device{ID: d.ID, Facts: d.Facts, User: d.User, DeviceGroups: nonNil(d.Groups), AgentVersion: d.AgentVersion,
+	out := Device{ID: d.ID, Facts: d.Facts, User: d.User, DeviceGroups: nonNil(d.Groups), AgentVersion: d.AgentVersion,
 		Capabilities: nonNil(d.Capabilities), EnrolledAt: when(d.EnrolledAt), LastCheckin: when(d.LastCheckin), Left: d.Left}
+	if r := d.Retired; r != nil {
+		out.Retired = &Retirement{At: when(r.At), By: r.By, Reason: r.Reason}
+	}
+	return out
 }
 
 // DeviceConfigRow is one configuration reaching a device.

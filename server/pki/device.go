@@ -26,6 +26,28 @@ const (
 	maxDeviceRSABits = 8192
 )
 
+// CheckDeviceCSR checks an enrolling device's CSR without signing
+// anything: it parses, is signed by the key it carries, and that key is RSA
+// of an accepted size. It returns the key. Enrollment checks the CSR
+// before it uses the token, so a bad request does not burn it.
+func CheckDeviceCSR(csrDER []byte) (*rsa.PublicKey, error) {
+	csr, err := x509.ParseCertificateRequest(csrDER)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadCSR, err)
+	}
+	if err := csr.CheckSignature(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadCSR, err)
+	}
+	pub, ok := csr.PublicKey.(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("%w: got %T", ErrDeviceKey, csr.PublicKey)
+	}
+	if bits := pub.N.BitLen(); bits < minDeviceRSABits || bits > maxDeviceRSABits {
+		return nil, fmt.Errorf("%w: got %d bits", ErrDeviceKey, bits)
+	}
+	return pub, nil
+}
+
 // IssueDevice issues the certificate of an enrolling device from its CSR.
 // Only the CSR's public key is used: the subject is the device id the
 // server chose, and no requested extension is copied, so a device cannot
@@ -34,19 +56,9 @@ func (t *Tenant) IssueDevice(csrDER []byte, deviceID string, now time.Time) (*x5
 	if deviceID == "" || len(deviceID) > 64 {
 		return nil, fmt.Errorf("issue device certificate: device id must be 1 to 64 characters, got %q", deviceID)
 	}
-	csr, err := x509.ParseCertificateRequest(csrDER)
+	pub, err := CheckDeviceCSR(csrDER)
 	if err != nil {
-		return nil, fmt.Errorf("issue device certificate for %s: %w: %v", deviceID, ErrBadCSR, err)
-	}
-	if err := csr.CheckSignature(); err != nil {
-		return nil, fmt.Errorf("issue device certificate for %s: %w: %v", deviceID, ErrBadCSR, err)
-	}
-	pub, ok := csr.PublicKey.(*rsa.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("issue device certificate for %s: %w: got %T", deviceID, ErrDeviceKey, csr.PublicKey)
-	}
-	if bits := pub.N.BitLen(); bits < minDeviceRSABits || bits > maxDeviceRSABits {
-		return nil, fmt.Errorf("issue device certificate for %s: %w: got %d bits", deviceID, ErrDeviceKey, bits)
+		return nil, fmt.Errorf("issue device certificate for %s: %w", deviceID, err)
 	}
 	cert, err := createCert(&x509.Certificate{
 		Subject:   pkix.Name{CommonName: deviceID, Organization: []string{t.Name}},

@@ -67,6 +67,10 @@ type TokenStore interface {
 	// ErrTokenRevoked and then
 	// changes nothing.
 	RedeemToken(ctx context.Context, hash []byte, now time.Time) (Token, error)
+	// CheckToken reports what RedeemToken would answer now, with the same
+	// errors, and consumes nothing: enrollment checks the token before
+	// anything costly, and redeems it only once the request is sound.
+	CheckToken(ctx context.Context, hash []byte, now time.Time) (Token, error)
 }
 
 // Device is an enrolled device.
@@ -81,9 +85,24 @@ type Device struct {
 	EnrolledAt   time.Time
 	LastCheckin  time.Time // zero until the first check-in
 	Left         bool      // the device uninstalled the agent
+	// Retired is set when the administrator cut the device off: its
+	// certificate is on the deny list.
+	Retired *Retirement
 	// RecentLog is the agent's latest warnings and errors, as it sent them
 	// with its last check-in.
 	RecentLog []protocol.LogLine
+}
+
+// Gone is a device the server serves no more: it left, or was retired.
+func (d Device) Gone() bool { return d.Left || d.Retired != nil }
+
+// Retirement is a device certificate put on the deny list by an
+// administrator: every request made with it is refused.
+type Retirement struct {
+	CertSerial string // hex serial of the certificate denied
+	At         time.Time
+	By         string // who retired it, as the audit log names them
+	Reason     string
 }
 
 // Checkin is what a device reports at a check-in.
@@ -108,6 +127,11 @@ type DeviceStore interface {
 	TouchCheckins(ctx context.Context, seen map[string]time.Time) error
 	SetDeviceGroups(ctx context.Context, id string, groups []string) error
 	MarkDeviceLeft(ctx context.Context, id string, at time.Time) error
+	// RetireDevice puts the device's current certificate on the deny list
+	// with r's time, actor and reason (r.CertSerial is ignored) and
+	// returns the entry. ErrNotFound for an unknown device, ErrExists
+	// when that certificate is denied already; both change nothing.
+	RetireDevice(ctx context.Context, id string, r Retirement) (Retirement, error)
 }
 
 // InputDecl is a script input declared at `script add`.

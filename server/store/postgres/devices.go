@@ -13,7 +13,13 @@ import (
 	"github.com/mobileatwork/mobileatwork/server/store/internal/rows"
 )
 
-const deviceColumns = `id, facts, "user", groups, capabilities, agent_version, cert_serial, enrolled_at, last_checkin, left_at, recent_log`
+// deviceColumns are read FROM deviceRows: a device with its certificate's
+// entry on the deny list, when there is one.
+const (
+	deviceColumns = `d.id, d.facts, d."user", d.groups, d.capabilities, d.agent_version, d.cert_serial, d.enrolled_at, d.last_checkin, d.left_at, d.recent_log,
+r.retired_at, r.retired_by, r.reason`
+	deviceRows = `devices d LEFT JOIN retired_certs r ON r.device_id = d.id AND r.cert_serial = d.cert_serial`
+)
 
 // CreateDevice stores a newly enrolled device; an existing id is
 // store.ErrExists. LastCheckin and Left are stored as given.
@@ -52,7 +58,7 @@ ON CONFLICT (id) DO NOTHING`,
 
 // Device returns the device with this id, or store.ErrNotFound.
 func (s *Store) Device(ctx context.Context, id string) (store.Device, error) {
-	d, err := scanDevice(s.db().QueryRow(ctx, `SELECT `+deviceColumns+` FROM devices WHERE id = $1`, id))
+	d, err := scanDevice(s.db().QueryRow(ctx, `SELECT `+deviceColumns+` FROM `+deviceRows+` WHERE d.id = $1`, id))
 	if err != nil {
 		return store.Device{}, fmt.Errorf("get device %s: %w", id, notFound(err))
 	}
@@ -61,7 +67,7 @@ func (s *Store) Device(ctx context.Context, id string) (store.Device, error) {
 
 // Devices returns every device, the earliest enrolled first.
 func (s *Store) Devices(ctx context.Context) ([]store.Device, error) {
-	rows, err := s.db().Query(ctx, `SELECT `+deviceColumns+` FROM devices ORDER BY enrolled_at, id`)
+	rows, err := s.db().Query(ctx, `SELECT `+deviceColumns+` FROM `+deviceRows+` ORDER BY d.enrolled_at, d.id`)
 	if err != nil {
 		return nil, fmt.Errorf("list devices: %w", err)
 	}
@@ -150,10 +156,11 @@ func scanDevice(r pgx.Row) (store.Device, error) {
 	var (
 		d                              store.Device
 		facts, groups, caps, recentLog []byte
-		lastCheckin, leftAt            *time.Time
+		lastCheckin, leftAt, retiredAt *time.Time
+		by, reason                     *string
 	)
 	if err := r.Scan(&d.ID, &facts, &d.User, &groups, &caps, &d.AgentVersion, &d.CertSerial,
-		&d.EnrolledAt, &lastCheckin, &leftAt, &recentLog); err != nil {
+		&d.EnrolledAt, &lastCheckin, &leftAt, &recentLog, &retiredAt, &by, &reason); err != nil {
 		return store.Device{}, err
 	}
 	for _, f := range []struct {
@@ -169,6 +176,9 @@ func scanDevice(r pgx.Row) (store.Device, error) {
 	}
 	d.Groups, d.Capabilities = stringsOrNil(d.Groups), stringsOrNil(d.Capabilities)
 	d.EnrolledAt, d.LastCheckin, d.Left = d.EnrolledAt.UTC(), fromNull(lastCheckin), leftAt != nil
+	if retiredAt != nil {
+		d.Retired = &store.Retirement{CertSerial: d.CertSerial, At: retiredAt.UTC(), By: deref(by), Reason: deref(reason)}
+	}
 	return d, nil
 }
 

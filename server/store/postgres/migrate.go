@@ -290,6 +290,8 @@ CREATE INDEX results_assignment ON results (assignment_id, received_at, id);`,
 	// Administrator accounts, API tokens, console sessions and the audit
 	// log, see accounts.go.
 	accountsSchema,
+	// The deny list of retired devices' certificates, see retire.go.
+	retireSchema,
 }
 
 // migrate applies the migrations the database lacks, each in one

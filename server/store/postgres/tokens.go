@@ -33,6 +33,10 @@ ON CONFLICT (hash) DO NOTHING`, t.Hash, t.User, t.UsesLeft, t.ExpiresAt, t.Creat
 	return nil
 }
 
+// redeemable is the condition of a token that can be redeemed now; its
+// arguments are the hash and the time.
+const redeemable = `hash = $1 AND uses_left > 0 AND expires_at > $2 AND revoked_at IS NULL`
+
 // RedeemToken consumes one use of the token in one conditional UPDATE: the
 // row lock makes a concurrent redemption wait and re-check the condition,
 // so the last use goes to one caller only, whichever replica it reached.
@@ -43,7 +47,7 @@ func (s *Store) RedeemToken(ctx context.Context, hash []byte, now time.Time) (st
 		var err error
 		t, err = scanToken(q.QueryRow(ctx, `
 UPDATE tokens SET uses_left = uses_left - 1
-WHERE hash = $1 AND uses_left > 0 AND expires_at > $2 AND revoked_at IS NULL
+WHERE `+redeemable+`
 RETURNING `+tokenColumns, hash, now))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return whyNotRedeemable(ctx, q, hash)
@@ -52,6 +56,18 @@ RETURNING `+tokenColumns, hash, now))
 	})
 	if err != nil {
 		return store.Token{}, fmt.Errorf("redeem token: %w", err)
+	}
+	return t, nil
+}
+
+// CheckToken reports what RedeemToken would answer now, consuming nothing.
+func (s *Store) CheckToken(ctx context.Context, hash []byte, now time.Time) (store.Token, error) {
+	t, err := scanToken(s.db().QueryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE `+redeemable, hash, now))
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = whyNotRedeemable(ctx, s.db(), hash)
+	}
+	if err != nil {
+		return store.Token{}, fmt.Errorf("check token: %w", err)
 	}
 	return t, nil
 }

@@ -13,7 +13,13 @@ import (
 	"github.com/mobileatwork/mobileatwork/server/store/internal/rows"
 )
 
-const deviceColumns = `id, facts, user, groups, capabilities, agent_version, cert_serial, enrolled_at, last_checkin, left_at, recent_log`
+// deviceColumns are read FROM deviceRows: a device with its certificate's
+// entry on the deny list, when there is one.
+const (
+	deviceColumns = `d.id, d.facts, d.user, d.groups, d.capabilities, d.agent_version, d.cert_serial, d.enrolled_at, d.last_checkin, d.left_at, d.recent_log,
+r.retired_at, r.retired_by, r.reason`
+	deviceRows = `devices d LEFT JOIN retired_certs r ON r.device_id = d.id AND r.cert_serial = d.cert_serial`
+)
 
 // CreateDevice stores a newly enrolled device; an existing id is
 // store.ErrExists. LastCheckin and Left are stored as given.
@@ -54,7 +60,7 @@ ON CONFLICT (id) DO NOTHING`,
 
 // Device returns the device with this id, or store.ErrNotFound.
 func (s *Store) Device(ctx context.Context, id string) (store.Device, error) {
-	row := s.read.QueryRowContext(ctx, `SELECT `+deviceColumns+` FROM devices WHERE id = ?`, id)
+	row := s.read.QueryRowContext(ctx, `SELECT `+deviceColumns+` FROM `+deviceRows+` WHERE d.id = ?`, id)
 	d, err := scanDevice(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
@@ -67,7 +73,7 @@ func (s *Store) Device(ctx context.Context, id string) (store.Device, error) {
 
 // Devices returns every device, the earliest enrolled first.
 func (s *Store) Devices(ctx context.Context) ([]store.Device, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+deviceColumns+` FROM devices ORDER BY enrolled_at, id`)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+deviceColumns+` FROM `+deviceRows+` ORDER BY d.enrolled_at, d.id`)
 	if err != nil {
 		return nil, fmt.Errorf("list devices: %w", err)
 	}
@@ -187,9 +193,10 @@ func scanDevice(r scanner) (store.Device, error) {
 		facts, groups, caps, enrAt string
 		lastCheckin, leftAt        sql.NullString
 		recentLog                  string
+		retiredAt, by, reason      sql.NullString
 	)
 	if err := r.Scan(&d.ID, &facts, &d.User, &groups, &caps, &d.AgentVersion, &d.CertSerial,
-		&enrAt, &lastCheckin, &leftAt, &recentLog); err != nil {
+		&enrAt, &lastCheckin, &leftAt, &recentLog, &retiredAt, &by, &reason); err != nil {
 		return store.Device{}, err
 	}
 	if err := unmarshalJSON(recentLog, &d.RecentLog); err != nil {
@@ -216,6 +223,13 @@ func scanDevice(r scanner) (store.Device, error) {
 		return store.Device{}, err
 	}
 	d.Left = leftAt.Valid
+	if retiredAt.Valid {
+		at, err := parseTime(retiredAt.String)
+		if err != nil {
+			return store.Device{}, err
+		}
+		d.Retired = &store.Retirement{CertSerial: d.CertSerial, At: at, By: by.String, Reason: reason.String}
+	}
 	return d, nil
 }
 

@@ -231,6 +231,8 @@ CREATE TABLE onboarding (
 	// Administrator accounts, API tokens, console sessions and the audit
 	// log, see accounts.go.
 	{sql: accountsSchema},
+	// The deny list of retired devices' certificates, see retire.go.
+	{sql: retireSchema},
 }
 
 // migrate applies the migrations the database lacks, each in its own

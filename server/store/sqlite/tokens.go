@@ -32,6 +32,10 @@ ON CONFLICT (hash) DO NOTHING`,
 	return nil
 }
 
+// redeemable is the condition of a token that can be redeemed now; its
+// arguments are the hash and the time.
+const redeemable = `hash = ? AND uses_left > 0 AND expires_at > ? AND revoked_at IS NULL`
+
 // RedeemToken consumes one use of the token and returns it as it is after
 // the redemption. The decrement is one conditional UPDATE inside a write
 // transaction, so two processes redeeming the last use cannot both succeed.
@@ -42,7 +46,7 @@ func (s *Store) RedeemToken(ctx context.Context, hash []byte, now time.Time) (st
 		var expires, created string
 		err := tx.QueryRowContext(ctx, `
 UPDATE tokens SET uses_left = uses_left - 1
-WHERE hash = ? AND uses_left > 0 AND expires_at > ? AND revoked_at IS NULL
+WHERE `+redeemable+`
 RETURNING hash, user, uses_left, expires_at, created_at`,
 			hash, formatTime(now)).Scan(&t.Hash, &t.User, &t.UsesLeft, &expires, &created)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -63,8 +67,26 @@ RETURNING hash, user, uses_left, expires_at, created_at`,
 	return t, nil
 }
 
+// CheckToken reports what RedeemToken would answer now, consuming nothing.
+func (s *Store) CheckToken(ctx context.Context, hash []byte, now time.Time) (store.Token, error) {
+	t, err := scanToken(s.read.QueryRowContext(ctx,
+		`SELECT hash, user, uses_left, expires_at, created_at, revoked_at FROM tokens WHERE `+redeemable, hash, formatTime(now)))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = whyNotRedeemable(ctx, s.read, hash)
+	}
+	if err != nil {
+		return store.Token{}, fmt.Errorf("check token: %w", err)
+	}
+	return t, nil
+}
+
+// rowQuerier is what *sql.DB and *sql.Tx have in common for one row.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 // whyNotRedeemable tells which sentinel explains a failed redemption.
-func whyNotRedeemable(ctx context.Context, tx *sql.Tx, hash []byte) error {
+func whyNotRedeemable(ctx context.Context, tx rowQuerier, hash []byte) error {
 	var usesLeft int
 	var revoked sql.NullString
 	err := tx.QueryRowContext(ctx, `SELECT uses_left, revoked_at FROM tokens WHERE hash = ?`, hash).Scan(&usesLeft, &revoked)

@@ -36,6 +36,11 @@ func sampleDevice(id string, enrolled time.Time) store.Device {
 // lists as nil, since backends may return either for "none".
 func normDevice(d store.Device) store.Device {
 	d.EnrolledAt, d.LastCheckin = utc(d.EnrolledAt), utc(d.LastCheckin)
+	if d.Retired != nil {
+		r := *d.Retired
+		r.At = utc(r.At)
+		d.Retired = &r
+	}
 	if len(d.Groups) == 0 {
 		d.Groups = nil
 	}

@@ -21,6 +21,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.AllStorage) {
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, newStore) })
 	t.Run("TokenList", func(t *testing.T) { testTokenList(t, newStore) })
 	t.Run("Devices", func(t *testing.T) { testDevices(t, newStore) })
+	t.Run("RetireDevice", func(t *testing.T) { testRetireDevice(t, newStore) })
 	t.Run("Scripts", func(t *testing.T) { testScripts(t, newStore) })
 	t.Run("ScriptVersions", func(t *testing.T) { testScriptVersions(t, newStore) })
 	t.Run("Configurations", func(t *testing.T) { testConfigurations(t, newStore) })

@@ -42,6 +42,16 @@ func testTokens(t *testing.T, newStore NewStore) {
 				if err := s.CreateToken(ctx(t), tok); err != nil {
 					t.Fatalf("CreateToken: %v", err)
 				}
+				// CheckToken answers as RedeemToken will, consuming nothing.
+				for range 2 {
+					checked, err := s.CheckToken(ctx(t), tokenHash(tt.redeem), tt.now)
+					if !errors.Is(err, tt.wantErr) {
+						t.Fatalf("CheckToken error = %v, want %v", err, tt.wantErr)
+					}
+					if tt.wantErr == nil && (!bytes.Equal(checked.Hash, tok.Hash) || checked.User != tok.User || checked.UsesLeft != tt.uses) {
+						t.Errorf("CheckToken = %+v, want the stored token, its uses untouched", checked)
+					}
+				}
 				got, err := s.RedeemToken(ctx(t), tokenHash(tt.redeem), tt.now)
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("RedeemToken error = %v, want %v", err, tt.wantErr)
@@ -60,6 +70,20 @@ func testTokens(t *testing.T, newStore NewStore) {
 					t.Errorf("UsesLeft = %d, want %d after one redemption", got.UsesLeft, tt.uses-1)
 				}
 			})
+		}
+	})
+
+	t.Run("check of a revoked token", func(t *testing.T) {
+		s := newStore(t)
+		tok := store.Token{Hash: tokenHash("s"), UsesLeft: 1, ExpiresAt: at(time.Hour), CreatedAt: at(0)}
+		if err := s.CreateToken(ctx(t), tok); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RevokeToken(ctx(t), tok.ID(), at(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CheckToken(ctx(t), tok.Hash, at(2*time.Minute)); !errors.Is(err, store.ErrTokenRevoked) {
+			t.Fatalf("CheckToken of a revoked token: %v, want ErrTokenRevoked", err)
 		}
 	})
 
