@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -254,6 +255,35 @@ func TestStatusShowsConfiguration(t *testing.T) {
 			}
 			if !sameConfiguration(st.Configuration, tt.configuration) {
 				t.Errorf("Configuration = %+v, want %+v", st.Configuration, tt.configuration)
+			}
+		})
+	}
+}
+
+// An assignment whose run_as the agent does not know is never run (not as
+// root either): it is reported once as an error and settled.
+func TestUnknownRunAsIsRefused(t *testing.T) {
+	for _, runAs := range []string{"", "admin", "Root", "console_user "} {
+		t.Run(runAs, func(t *testing.T) {
+			e := newTestEnv(t)
+			fx := &fakeExec{status: executor.Succeeded}
+			a := e.agent(t, Options{Exec: fx.run})
+			p := assignedCheckin(t, e, a, "#!/bin/sh\nid -u\n", protocol.RunAsRoot, testConfiguration)
+			p.Assignments[0].RunAs = runAs
+			for range 2 {
+				if err := a.RunDue(context.Background(), p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := fx.runs.Load(); n != 0 {
+				t.Fatalf("ran %d times, want never", n)
+			}
+			rs := pending(t, a)
+			if len(rs) != 1 {
+				t.Fatalf("%d results, want 1", len(rs))
+			}
+			if r := rs[0]; r.Status != protocol.StatusError || !strings.Contains(r.Error, "unknown run_as") || r.AssignmentID != p.Assignments[0].ID {
+				t.Errorf("result %s %q, want an error naming the unknown run_as", r.Status, r.Error)
 			}
 		})
 	}
