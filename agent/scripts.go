@@ -308,9 +308,10 @@ func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 		req.Env[inputEnvName(in.Name)] = in.Value
 	}
 	if runAs != nil {
-		// The user cannot traverse the root-only state directory: its run
-		// directory (0700, owned by it) goes in the system temp directory.
-		req.TempDir = ""
+		req.TempDir = a.o.UserRunDir
+		if err := ensureUserRunDir(req.TempDir); err != nil {
+			return err
+		}
 	} else if err := ensureStateDir(req.TempDir); err != nil {
 		return err
 	}

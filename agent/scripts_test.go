@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -284,6 +285,43 @@ func TestUnknownRunAsIsRefused(t *testing.T) {
 			}
 			if r := rs[0]; r.Status != protocol.StatusError || !strings.Contains(r.Error, "unknown run_as") || r.AssignmentID != p.Assignments[0].ID {
 				t.Errorf("result %s %q, want an error naming the unknown run_as", r.Status, r.Error)
+			}
+		})
+	}
+}
+
+// A console-user script gets its run directory in the parent of root's that
+// the user may only traverse, never in the system temp directory, where the
+// user could swap its directory for a link; a root script gets it in the
+// state directory.
+func TestRunDirectoryParent(t *testing.T) {
+	me := executor.User{UID: 501, GID: 20, Name: "ada", Home: "/Users/ada"}
+	for _, runAs := range []string{protocol.RunAsRoot, protocol.RunAsConsoleUser} {
+		t.Run(runAs, func(t *testing.T) {
+			e := newTestEnv(t)
+			userRuns := filepath.Join(t.TempDir(), "user-runs")
+			var got executor.Request
+			exec := func(_ context.Context, req executor.Request) executor.Result {
+				got = req
+				now := time.Now()
+				return executor.Result{Status: executor.Succeeded, StartedAt: now, FinishedAt: now}
+			}
+			a := e.agent(t, Options{Exec: exec, UserRunDir: userRuns,
+				ConsoleUser: func() (executor.User, error) { return me, nil }})
+			p := assignedCheckin(t, e, a, "id -u\n", runAs, testConfiguration)
+			if err := a.RunDue(context.Background(), p); err != nil {
+				t.Fatal(err)
+			}
+			want, mode := filepath.Join(e.state, runDir), os.FileMode(0o700)
+			if runAs == protocol.RunAsConsoleUser {
+				want, mode = userRuns, 0o711
+			}
+			if got.TempDir != want {
+				t.Fatalf("run directory parent %q, want %q", got.TempDir, want)
+			}
+			fi, err := os.Stat(want)
+			if err != nil || fi.Mode().Perm() != mode {
+				t.Fatalf("parent %s: %v %v, want mode %v", want, fi, err, mode)
 			}
 		})
 	}

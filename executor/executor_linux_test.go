@@ -3,12 +3,14 @@
 package executor
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -303,5 +305,68 @@ func TestProcfsSeesItself(t *testing.T) {
 	}
 	if !systemProcesses.HasEnv(cmd.Process.Pid, "MAW_PROBE=yes") || systemProcesses.HasEnv(cmd.Process.Pid, "MAW_PROBE=ye") {
 		t.Error("HasEnv does not match whole entries")
+	}
+}
+
+// TestUserRunDirCannotBeSwapped runs, as nobody, a script that tries to
+// swap its run directory, or what it holds, for links to a directory of
+// root's: the daemon must never delete there. Only a parent of root's that
+// others may only traverse is accepted for a user's run.
+func TestUserRunDirCannotBeSwapped(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("running as another user needs root")
+	}
+	safe, u := nobody(t)
+	sticky, err := os.MkdirTemp("", "maw-sticky-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sticky) })
+	if err := os.Chmod(sticky, 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		parent  string
+		refused bool
+	}{
+		{name: "sticky world-writable parent, as /tmp", parent: sticky, refused: true},
+		{name: "no parent given", parent: "", refused: true},
+		{name: "root's parent that others only traverse", parent: safe},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			victim := t.TempDir()
+			for _, f := range []string{"script", "keep"} {
+				if err := os.WriteFile(filepath.Join(victim, f), []byte("root's"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			script := fmt.Sprintf(`d=$(pwd)
+mv "$d" "$d.gone" 2>/dev/null && ln -s %[1]s "$d" && echo swapped && exit 0
+echo cannot-rename
+rm -f script; ln -s %[1]s script; ln -s %[1]s link; mkdir sub; ln -s %[1]s/keep sub/keep
+echo ran
+`, victim)
+			req := Request{Script: []byte(script), RunAs: u, TempDir: tt.parent, Timeout: 10 * time.Second}
+			res := Run(context.Background(), req)
+			for _, f := range []string{"script", "keep"} {
+				if _, err := os.Stat(filepath.Join(victim, f)); err != nil {
+					t.Errorf("%s of root's is gone after the run (%s, %q): %v", f, res.Status, res.Stdout, err)
+				}
+			}
+			if tt.refused {
+				if res.Status != Error || !strings.Contains(res.Error, "unsafe run directory parent") || res.Stdout != "" {
+					t.Fatalf("status %s stdout %q error %q: want the run refused before it starts", res.Status, res.Stdout, res.Error)
+				}
+				return
+			}
+			if res.Status != Succeeded || res.Stdout != "cannot-rename\nran\n" {
+				t.Fatalf("status %s stdout %q stderr %q error %q", res.Status, res.Stdout, res.Stderr, res.Error)
+			}
+			if left, _ := os.ReadDir(tt.parent); len(left) != 0 {
+				t.Errorf("run directory left behind: %v", left)
+			}
+		})
 	}
 }
