@@ -294,6 +294,9 @@ var startMu sync.Mutex
 func start(newCmd func() *exec.Cmd) (*exec.Cmd, error) {
 	startMu.Lock()
 	defer startMu.Unlock()
+	if err := closeOnExecAll(); err != nil {
+		return nil, fmt.Errorf("close the daemon's descriptors to the script: %w", err)
+	}
 	old := syscall.Umask(0o077)
 	defer syscall.Umask(old)
 	for attempt := 1; ; attempt++ {

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -366,6 +367,67 @@ echo ran
 			}
 			if left, _ := os.ReadDir(tt.parent); len(left) != 0 {
 				t.Errorf("run directory left behind: %v", left)
+			}
+		})
+	}
+}
+
+// TestScriptInheritsNoDescriptors opens a file the way a careless library
+// or the daemon's parent would, without O_CLOEXEC, and checks that neither
+// a root nor a user script sees it: only 0-2 (and the script file its shell
+// reads) may be open in the script.
+func TestScriptInheritsNoDescriptors(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "device.key")
+	if err := os.WriteFile(secret, []byte("PRIVATE KEY"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := syscall.Open(secret, syscall.O_RDONLY, 0) // no O_CLOEXEC
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	// The shell becomes ls, which lists what it holds: what the script
+	// inherited, and the directory it reads.
+	const script = "exec ls -l /proc/self/fd/\n"
+	cases := []struct {
+		name string
+		req  Request
+	}{{name: "root", req: Request{Script: []byte(script)}}}
+	if os.Geteuid() == 0 {
+		parent, u := nobody(t)
+		cases = append(cases, struct {
+			name string
+			req  Request
+		}{"console user", Request{Script: []byte(script), RunAs: u, TempDir: parent}})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := run(t, tc.req)
+			if res.Status != Succeeded {
+				t.Fatalf("status %s stderr %q error %q", res.Status, res.Stderr, res.Error)
+			}
+			std := 0
+			for _, line := range strings.Split(strings.TrimSpace(res.Stdout), "\n") {
+				f := strings.Fields(line)
+				i := slices.Index(f, "->")
+				if i < 1 || i == len(f)-1 {
+					continue // "total 0"
+				}
+				num, target := f[i-1], f[i+1]
+				switch {
+				case num == "0" || num == "1" || num == "2":
+					std++
+				case strings.HasPrefix(target, "/proc/") && strings.HasSuffix(target, "/fd"):
+					// the directory ls reads
+				default:
+					t.Errorf("descriptor %s (%s) reached the script", num, target)
+				}
+				if target == secret {
+					t.Errorf("the script can read %s through descriptor %s", secret, num)
+				}
+			}
+			if std != 3 {
+				t.Fatalf("listed %d of stdin, stdout and stderr, want 3: %q", std, res.Stdout)
 			}
 		})
 	}
