@@ -323,7 +323,7 @@ func TestUserRunDirCannotBeSwapped(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(sticky) })
-	if err := os.Chmod(sticky, 0o1777); err != nil {
+	if err := os.Chmod(sticky, 0o777|os.ModeSticky); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -430,5 +430,27 @@ func TestScriptInheritsNoDescriptors(t *testing.T) {
 				t.Fatalf("listed %d of stdin, stdout and stderr, want 3: %q", std, res.Stdout)
 			}
 		})
+	}
+}
+
+// The daemon's own runs may use a sticky directory of someone else's, as
+// /tmp is for an agent run by hand: its run directory stays its own there.
+func TestOwnRunInStickyDirectory(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("handing the directory to another user needs root")
+	}
+	sticky, err := os.MkdirTemp("", "maw-sticky-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sticky) })
+	if err := os.Chmod(sticky, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(sticky, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if res := run(t, Request{Script: []byte("echo ok"), TempDir: sticky}); res.Status != Succeeded || res.Stdout != "ok\n" {
+		t.Fatalf("status %s stdout %q error %q", res.Status, res.Stdout, res.Error)
 	}
 }

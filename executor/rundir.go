@@ -75,16 +75,20 @@ func newRunDir(parent string, u *User, body []byte) (*runDir, error) {
 }
 
 // checkRunParent accepts a directory of the daemon's own user that nobody
-// else may write to. A sticky, world-writable one (/tmp) is enough for the
-// daemon's own runs, whose directory stays its own; never for a user's.
+// else may write to. A sticky one (/tmp) is enough for the daemon's own
+// runs, whose directory stays its own, so nobody else may rename it there;
+// never for a user's, who would own what it could then rename.
 func checkRunParent(fi fs.FileInfo, forUser bool) error {
 	if !fi.IsDir() {
 		return fmt.Errorf("%w: not a directory", errRunParent)
 	}
+	if !forUser && fi.Mode()&fs.ModeSticky != 0 {
+		return nil
+	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
 		return fmt.Errorf("%w: owned by uid %d, not %d", errRunParent, st.Uid, os.Geteuid())
 	}
-	if fi.Mode().Perm()&0o022 != 0 && (forUser || fi.Mode()&fs.ModeSticky == 0) {
+	if fi.Mode().Perm()&0o022 != 0 {
 		return fmt.Errorf("%w: mode %s lets others rename what it holds (want 0711 or 0700)", errRunParent, fi.Mode().Perm())
 	}
 	return nil
