@@ -54,6 +54,12 @@ type Options struct {
 	// Interval, when set, overrides the tenant's check-in interval
 	// (troubleshooting: `mobileatwork run --interval 30s`).
 	Interval time.Duration
+	// UserRunDir is the parent of the run directories of console-user
+	// scripts: root's, 0711, so the user reaches its own run directory but
+	// can neither rename it nor list the others; "" is DefaultUserRunDir.
+	// The root-only state directory cannot serve: the user could not
+	// traverse it.
+	UserRunDir string
 	// UISessionDir is where the daemon offers its pages (onboarding
 	// progress, Apps@Work) to the console user's session (see
 	// desktop.WriteOffer); "" is desktop.DefaultOfferDir.
@@ -184,6 +190,9 @@ func New(o Options) (*Agent, error) {
 	}
 	if o.Retries == 0 {
 		o.Retries = 3
+	}
+	if o.UserRunDir == "" {
+		o.UserRunDir = DefaultUserRunDir
 	}
 	if o.UISessionDir == "" {
 		o.UISessionDir = desktop.DefaultOfferDir

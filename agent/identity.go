@@ -71,6 +71,19 @@ func ensureStateDir(dir string) error {
 	return nil
 }
 
+// ensureUserRunDir creates the parent of console-user run directories:
+// others may traverse it to their own run directory, never list or change
+// it (the executor refuses any other parent for them).
+func ensureUserRunDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o711); err != nil {
+		return fmt.Errorf("run directory %s: %w", dir, err)
+	}
+	if err := os.Chmod(dir, 0o711); err != nil {
+		return fmt.Errorf("run directory %s: %w", dir, err)
+	}
+	return nil
+}
+
 // LoadIdentity reads the identity and device key from the state directory.
 func LoadIdentity(dir string) (*Identity, error) {
 	var id Identity

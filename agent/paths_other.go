@@ -4,6 +4,7 @@ package agent
 
 // The Linux twin follows the FHS.
 const (
-	DefaultStateDir = "/var/lib/mobileatwork"
-	DefaultLogFile  = "/var/log/mobileatwork/agent.log"
+	DefaultStateDir   = "/var/lib/mobileatwork"
+	DefaultLogFile    = "/var/log/mobileatwork/agent.log"
+	DefaultUserRunDir = "/run/mobileatwork-run"
 )

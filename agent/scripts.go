@@ -226,6 +226,16 @@ func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 	if cause := a.runs.allowed(ref); cause != nil {
 		return a.notStarted(log, d, cause)
 	}
+	if err := protocol.CheckRunAs(d.asg.RunAs); err != nil {
+		// Never a guess: an unknown value is not run as root, nor at all.
+		log.Warn("script refused: its run_as is unknown; it will not run", zap.Error(err))
+		now := a.o.Clock.Now().UTC()
+		res := a.result(d, NewRunID(now))
+		res.Status = protocol.StatusError
+		res.Error = err.Error() + ": the script does not run; correct the configuration's --run-as or update the agent"
+		res.StartedAt, res.FinishedAt = now, now
+		return a.keep(res, settle(d.entry, d.occurrence))
+	}
 	blob, err := a.api.FetchBlob(ctx, d.asg)
 	if err != nil {
 		return fmt.Errorf("download script: %w", err) // transient: retried next cycle
@@ -298,9 +308,10 @@ func (a *Agent) runOne(ctx context.Context, cfg protocol.Config, d due) error {
 		req.Env[inputEnvName(in.Name)] = in.Value
 	}
 	if runAs != nil {
-		// The user cannot traverse the root-only state directory: its run
-		// directory (0700, owned by it) goes in the system temp directory.
-		req.TempDir = ""
+		req.TempDir = a.o.UserRunDir
+		if err := ensureUserRunDir(req.TempDir); err != nil {
+			return err
+		}
 	} else if err := ensureStateDir(req.TempDir); err != nil {
 		return err
 	}

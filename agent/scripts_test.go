@@ -3,7 +3,9 @@ package agent
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -254,6 +256,72 @@ func TestStatusShowsConfiguration(t *testing.T) {
 			}
 			if !sameConfiguration(st.Configuration, tt.configuration) {
 				t.Errorf("Configuration = %+v, want %+v", st.Configuration, tt.configuration)
+			}
+		})
+	}
+}
+
+// An assignment whose run_as the agent does not know is never run (not as
+// root either): it is reported once as an error and settled.
+func TestUnknownRunAsIsRefused(t *testing.T) {
+	for _, runAs := range []string{"", "admin", "Root", "console_user "} {
+		t.Run(runAs, func(t *testing.T) {
+			e := newTestEnv(t)
+			fx := &fakeExec{status: executor.Succeeded}
+			a := e.agent(t, Options{Exec: fx.run})
+			p := assignedCheckin(t, e, a, "#!/bin/sh\nid -u\n", protocol.RunAsRoot, testConfiguration)
+			p.Assignments[0].RunAs = runAs
+			for range 2 {
+				if err := a.RunDue(context.Background(), p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := fx.runs.Load(); n != 0 {
+				t.Fatalf("ran %d times, want never", n)
+			}
+			rs := pending(t, a)
+			if len(rs) != 1 {
+				t.Fatalf("%d results, want 1", len(rs))
+			}
+			if r := rs[0]; r.Status != protocol.StatusError || !strings.Contains(r.Error, "unknown run_as") || r.AssignmentID != p.Assignments[0].ID {
+				t.Errorf("result %s %q, want an error naming the unknown run_as", r.Status, r.Error)
+			}
+		})
+	}
+}
+
+// A console-user script gets its run directory in the parent of root's that
+// the user may only traverse, never in the system temp directory, where the
+// user could swap its directory for a link; a root script gets it in the
+// state directory.
+func TestRunDirectoryParent(t *testing.T) {
+	me := executor.User{UID: 501, GID: 20, Name: "ada", Home: "/Users/ada"}
+	for _, runAs := range []string{protocol.RunAsRoot, protocol.RunAsConsoleUser} {
+		t.Run(runAs, func(t *testing.T) {
+			e := newTestEnv(t)
+			userRuns := filepath.Join(t.TempDir(), "user-runs")
+			var got executor.Request
+			exec := func(_ context.Context, req executor.Request) executor.Result {
+				got = req
+				now := time.Now()
+				return executor.Result{Status: executor.Succeeded, StartedAt: now, FinishedAt: now}
+			}
+			a := e.agent(t, Options{Exec: exec, UserRunDir: userRuns,
+				ConsoleUser: func() (executor.User, error) { return me, nil }})
+			p := assignedCheckin(t, e, a, "id -u\n", runAs, testConfiguration)
+			if err := a.RunDue(context.Background(), p); err != nil {
+				t.Fatal(err)
+			}
+			want, mode := filepath.Join(e.state, runDir), os.FileMode(0o700)
+			if runAs == protocol.RunAsConsoleUser {
+				want, mode = userRuns, 0o711
+			}
+			if got.TempDir != want {
+				t.Fatalf("run directory parent %q, want %q", got.TempDir, want)
+			}
+			fi, err := os.Stat(want)
+			if err != nil || fi.Mode().Perm() != mode {
+				t.Fatalf("parent %s: %v %v, want mode %v", want, fi, err, mode)
 			}
 		})
 	}

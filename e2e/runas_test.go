@@ -36,10 +36,18 @@ func TestRunAsConsoleUser(t *testing.T) {
 	}
 	uid, _ := strconv.Atoi(me.Uid)
 	gid, _ := strconv.Atoi(me.Gid)
+	// A parent of ours that the account may traverse (t.TempDir's parent
+	// is private to us).
+	userRuns, err := os.MkdirTemp("", "maw-e2e-runs-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(userRuns) })
 	var console *executor.User // nil: nobody logged in
 	mk := func() *agent.Agent {
 		return newAgentWith(t, state, func(o *agent.Options) {
 			o.Capabilities = nil
+			o.UserRunDir = userRuns
 			o.ConsoleUser = func() (executor.User, error) {
 				if console == nil {
 					return executor.User{}, executor.ErrNoConsoleUser

@@ -12,7 +12,6 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -48,15 +47,11 @@ func BenchmarkLaunchOverhead(b *testing.B) {
 		for range samples {
 			// Interleaved so that machine noise hits all alike.
 			t0 := time.Now()
-			d, err := os.MkdirTemp(dir, "maw-run-")
+			d, err := newRunDir(dir, nil, req.Script)
 			if err != nil {
 				b.Fatal(err)
 			}
-			script := filepath.Join(d, "script")
-			if err := writeScript(script, req.Script); err != nil {
-				b.Fatal(err)
-			}
-			removeRunDir(d, script)
+			d.remove()
 			dirs = append(dirs, time.Since(t0))
 
 			t0 = time.Now()

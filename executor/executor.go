@@ -13,10 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -72,7 +70,10 @@ type Request struct {
 	KillGrace time.Duration     // 0 → 5 s; SIGTERM to the group, then SIGKILL after the grace
 	MaxOutput int               // bytes kept per stream (head half + tail half); 0 → 1024
 	RunAs     *User             // nil = current user (root in production)
-	TempDir   string            // parent for the private run dir; "" = os.TempDir(); must be searchable by RunAs
+	// TempDir is the parent of the private run dir: a directory of the
+	// daemon's user that nobody else may write to, 0711 for RunAs (who must
+	// traverse it, never rename in it); "" is os.TempDir(), refused for RunAs.
+	TempDir string
 	// RunToken is the value of RunTokenVar in the run's environment, which
 	// marks its processes; "" makes a fresh one. The agent records it before
 	// the run, so that after a crash it can stop what the run left behind
@@ -138,24 +139,14 @@ func Run(ctx context.Context, req Request) (res Result) {
 		return fail(err)
 	}
 
-	dir, err := os.MkdirTemp(req.TempDir, "maw-run-")
+	rd, err := newRunDir(req.TempDir, req.RunAs, req.Script)
 	if err != nil {
-		return fail(fmt.Errorf("create run dir: %w", err))
-	}
-	script := filepath.Join(dir, "script")
-	defer removeRunDir(dir, script)
-	if err := writeScript(script, req.Script); err != nil {
 		return fail(err)
 	}
-	if u := req.RunAs; u != nil {
-		for _, p := range []string{dir, script} {
-			if err := os.Chown(p, int(u.UID), int(u.GID)); err != nil {
-				return fail(fmt.Errorf("hand run dir to %s: %w", u.Name, err))
-			}
-		}
-	}
+	defer rd.remove()
+	dir := rd.path
 
-	argv, attr, err := runAsCommand(commandLine(script, req.Script, req.Args), req.RunAs)
+	argv, attr, err := runAsCommand(commandLine(rd.scriptPath(), req.Script, req.Args), req.RunAs)
 	if err != nil {
 		return fail(err)
 	}
@@ -303,6 +294,9 @@ var startMu sync.Mutex
 func start(newCmd func() *exec.Cmd) (*exec.Cmd, error) {
 	startMu.Lock()
 	defer startMu.Unlock()
+	if err := closeOnExecAll(); err != nil {
+		return nil, fmt.Errorf("close the daemon's descriptors to the script: %w", err)
+	}
 	old := syscall.Umask(0o077)
 	defer syscall.Umask(old)
 	for attempt := 1; ; attempt++ {
@@ -344,31 +338,6 @@ func withDefaults(req Request) Request {
 		req.MaxOutput = DefaultMaxOutput
 	}
 	return req
-}
-
-// removeRunDir deletes the run directory. Two unlinks cover the usual case
-// cheaply; a script that left files behind gets the full RemoveAll.
-func removeRunDir(dir, script string) {
-	if err := os.Remove(script); err == nil || errors.Is(err, fs.ErrNotExist) {
-		if os.Remove(dir) == nil {
-			return
-		}
-	}
-	_ = os.RemoveAll(dir)
-}
-
-// writeScript creates the script file exclusively, owner-only.
-func writeScript(path string, body []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o700)
-	if err != nil {
-		return fmt.Errorf("write script: %w", err)
-	}
-	_, werr := f.Write(body)
-	cerr := f.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		return fmt.Errorf("write script: %w", err)
-	}
-	return nil
 }
 
 // drainGroup runs the pipe readers and closes done when the last one ends:

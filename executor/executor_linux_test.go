@@ -3,12 +3,15 @@
 package executor
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"os/user"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -303,5 +306,151 @@ func TestProcfsSeesItself(t *testing.T) {
 	}
 	if !systemProcesses.HasEnv(cmd.Process.Pid, "MAW_PROBE=yes") || systemProcesses.HasEnv(cmd.Process.Pid, "MAW_PROBE=ye") {
 		t.Error("HasEnv does not match whole entries")
+	}
+}
+
+// TestUserRunDirCannotBeSwapped runs, as nobody, a script that tries to
+// swap its run directory, or what it holds, for links to a directory of
+// root's: the daemon must never delete there. Only a parent of root's that
+// others may only traverse is accepted for a user's run.
+func TestUserRunDirCannotBeSwapped(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("running as another user needs root")
+	}
+	safe, u := nobody(t)
+	sticky, err := os.MkdirTemp("", "maw-sticky-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sticky) })
+	if err := os.Chmod(sticky, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		parent  string
+		refused bool
+	}{
+		{name: "sticky world-writable parent, as /tmp", parent: sticky, refused: true},
+		{name: "no parent given", parent: "", refused: true},
+		{name: "root's parent that others only traverse", parent: safe},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			victim := t.TempDir()
+			for _, f := range []string{"script", "keep"} {
+				if err := os.WriteFile(filepath.Join(victim, f), []byte("root's"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			script := fmt.Sprintf(`d=$(pwd)
+mv "$d" "$d.gone" 2>/dev/null && ln -s %[1]s "$d" && echo swapped && exit 0
+echo cannot-rename
+rm -f script; ln -s %[1]s script; ln -s %[1]s link; mkdir sub; ln -s %[1]s/keep sub/keep
+echo ran
+`, victim)
+			req := Request{Script: []byte(script), RunAs: u, TempDir: tt.parent, Timeout: 10 * time.Second}
+			res := Run(context.Background(), req)
+			for _, f := range []string{"script", "keep"} {
+				if _, err := os.Stat(filepath.Join(victim, f)); err != nil {
+					t.Errorf("%s of root's is gone after the run (%s, %q): %v", f, res.Status, res.Stdout, err)
+				}
+			}
+			if tt.refused {
+				if res.Status != Error || !strings.Contains(res.Error, "unsafe run directory parent") || res.Stdout != "" {
+					t.Fatalf("status %s stdout %q error %q: want the run refused before it starts", res.Status, res.Stdout, res.Error)
+				}
+				return
+			}
+			if res.Status != Succeeded || res.Stdout != "cannot-rename\nran\n" {
+				t.Fatalf("status %s stdout %q stderr %q error %q", res.Status, res.Stdout, res.Stderr, res.Error)
+			}
+			if left, _ := os.ReadDir(tt.parent); len(left) != 0 {
+				t.Errorf("run directory left behind: %v", left)
+			}
+		})
+	}
+}
+
+// TestScriptInheritsNoDescriptors opens a file the way a careless library
+// or the daemon's parent would, without O_CLOEXEC, and checks that neither
+// a root nor a user script sees it: only 0-2 (and the script file its shell
+// reads) may be open in the script.
+func TestScriptInheritsNoDescriptors(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "device.key")
+	if err := os.WriteFile(secret, []byte("PRIVATE KEY"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := syscall.Open(secret, syscall.O_RDONLY, 0) // no O_CLOEXEC
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	// The shell becomes ls, which lists what it holds: what the script
+	// inherited, and the directory it reads.
+	const script = "exec ls -l /proc/self/fd/\n"
+	cases := []struct {
+		name string
+		req  Request
+	}{{name: "root", req: Request{Script: []byte(script)}}}
+	if os.Geteuid() == 0 {
+		parent, u := nobody(t)
+		cases = append(cases, struct {
+			name string
+			req  Request
+		}{"console user", Request{Script: []byte(script), RunAs: u, TempDir: parent}})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := run(t, tc.req)
+			if res.Status != Succeeded {
+				t.Fatalf("status %s stderr %q error %q", res.Status, res.Stderr, res.Error)
+			}
+			std := 0
+			for _, line := range strings.Split(strings.TrimSpace(res.Stdout), "\n") {
+				f := strings.Fields(line)
+				i := slices.Index(f, "->")
+				if i < 1 || i == len(f)-1 {
+					continue // "total 0"
+				}
+				num, target := f[i-1], f[i+1]
+				switch {
+				case num == "0" || num == "1" || num == "2":
+					std++
+				case strings.HasPrefix(target, "/proc/") && strings.HasSuffix(target, "/fd"):
+					// the directory ls reads
+				default:
+					t.Errorf("descriptor %s (%s) reached the script", num, target)
+				}
+				if target == secret {
+					t.Errorf("the script can read %s through descriptor %s", secret, num)
+				}
+			}
+			if std != 3 {
+				t.Fatalf("listed %d of stdin, stdout and stderr, want 3: %q", std, res.Stdout)
+			}
+		})
+	}
+}
+
+// The daemon's own runs may use a sticky directory of someone else's, as
+// /tmp is for an agent run by hand: its run directory stays its own there.
+func TestOwnRunInStickyDirectory(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("handing the directory to another user needs root")
+	}
+	sticky, err := os.MkdirTemp("", "maw-sticky-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sticky) })
+	if err := os.Chmod(sticky, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(sticky, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if res := run(t, Request{Script: []byte("echo ok"), TempDir: sticky}); res.Status != Succeeded || res.Stdout != "ok\n" {
+		t.Fatalf("status %s stdout %q error %q", res.Status, res.Stdout, res.Error)
 	}
 }

@@ -90,6 +90,10 @@ func dropAndExec(args []string, stderr io.Writer) int {
 		err = become(c)
 	}
 	if err == nil {
+		// Whatever launchctl left open goes no further than this process.
+		err = closeOnExecAll()
+	}
+	if err == nil {
 		err = syscall.Exec(argv[0], argv, os.Environ())
 		err = fmt.Errorf("exec %s: %w", argv[0], err)
 	}

@@ -120,3 +120,27 @@ func TestRunInSessionKeepsGuarantees(t *testing.T) {
 		}
 	})
 }
+
+// TestDropModeClosesDescriptors hands the drop program a descriptor, as a
+// launchctl that leaked one would: the script must not get it.
+func TestDropModeClosesDescriptors(t *testing.T) {
+	requireRoot(t)
+	secret := filepath.Join(t.TempDir(), "device.key")
+	if err := os.WriteFile(secret, []byte("PRIVATE KEY"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command(os.Args[0], dropMode, "65534", "65534", "65534", "--", "/bin/ls", "-l", "/proc/self/fd/")
+	cmd.ExtraFiles = []*os.File{f} // fd 3 in the drop program
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if strings.Contains(string(out), secret) || !strings.Contains(string(out), " 2 -> ") {
+		t.Errorf("descriptors of the script:\n%s", out)
+	}
+}

@@ -40,8 +40,11 @@ var (
 const MinNonceBytes = 16
 
 // ClockSkew is how far ahead of the device clock a check-in response may be
-// issued and still be accepted.
-const ClockSkew = 2 * time.Minute
+// issued and still be accepted. The echoed nonce of this request already
+// proves the answer fresh, so issued_at only guards against a signing clock
+// gone wild: a Mac whose clock runs minutes or hours slow must not refuse
+// every answer. The expiry is checked as it is.
+const ClockSkew = 24 * time.Hour
 
 // blobAAD binds a blob to its purpose and format version: a GCM ciphertext
 // made for anything else under the same key does not open as a blob.

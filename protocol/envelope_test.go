@@ -517,6 +517,9 @@ func TestCheckin(t *testing.T) {
 	}{
 		{"accepted", good, "device-a", nonce, issued.Add(time.Minute), nil},
 		{"accepted within clock skew", good, "device-a", nonce, issued.Add(-ClockSkew + time.Second), nil},
+		{"device clock ten minutes slow", good, "device-a", nonce, issued.Add(-10 * time.Minute), nil},
+		{"device clock 23 hours slow", good, "device-a", nonce, issued.Add(-23 * time.Hour), nil},
+		{"slow clock and another nonce", good, "device-a", otherNonce, issued.Add(-10 * time.Minute), ErrNonceMismatch},
 		{"accepted at expiry", good, "device-a", nonce, issued.Add(10 * time.Minute), nil},
 		{"another tenant's signer", mustSign(t, mustJSON(t, payload), f.other), "device-a", nonce, issued, ErrWrongSigner},
 		{"device mismatch", good, "device-b", nonce, issued, ErrWrongDevice},
@@ -525,6 +528,7 @@ func TestCheckin(t *testing.T) {
 		{"short request nonce", good, "device-a", nonce[:8], issued, ErrNonceMismatch},
 		{"expired response", good, "device-a", nonce, issued.Add(10*time.Minute + time.Second), ErrExpired},
 		{"response from the future", good, "device-a", nonce, issued.Add(-ClockSkew - time.Second), ErrExpired},
+		{"issued more than a day ahead", good, "device-a", nonce, issued.Add(-25 * time.Hour), ErrExpired},
 		{"unknown protocol version", mustSign(t, mustJSON(t, wrongVersion), f.signer), "device-a", nonce, issued, ErrVersion},
 		{"tampered", flip(good, bytes.Index(good, []byte("device-a"))), "device-a", nonce, issued, ErrBadSignature},
 		{"not json", mustSign(t, []byte("not json"), f.signer), "device-a", nonce, issued, ErrBadEnvelope},

@@ -347,9 +347,13 @@ func (s *Server) deviceAssignments(ctx context.Context, d store.Device, scripts 
 		if err != nil {
 			return nil, false, err
 		}
+		runAs := c.Script.RunAs
+		if runAs == "" {
+			runAs = protocol.RunAsRoot // rows from before run_as was always set
+		}
 		asg := protocol.Assignment{
 			ID: c.ID, Version: c.Version, ScriptID: sc.ID, Name: c.Name,
-			Inputs: inputs, Schedule: scheduleOn(c, d), RunAs: c.Script.RunAs,
+			Inputs: inputs, Schedule: scheduleOn(c, d), RunAs: runAs,
 			BlobURL:    protocol.PathBlob + c.ID + "/" + strconv.Itoa(sc.Version),
 			BlobSHA256: sc.BlobSHA256, KeyEnvelope: env, Retries: retriesOn(c, d),
 		}

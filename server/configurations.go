@@ -196,10 +196,11 @@ func (s *Server) applyScript(ctx context.Context, c *store.Configuration, req Sc
 		if c.Script.RunAs == "" {
 			c.Script.RunAs = protocol.RunAsRoot
 		}
-	case protocol.RunAsRoot, protocol.RunAsConsoleUser:
-		c.Script.RunAs = req.RunAs
 	default:
-		return invalid("--run-as %q: want root or console_user", req.RunAs)
+		if err := protocol.CheckRunAs(req.RunAs); err != nil {
+			return invalid("--run-as: %v", err)
+		}
+		c.Script.RunAs = req.RunAs
 	}
 	if err := applyRetries(c, req.Retries); err != nil {
 		return err

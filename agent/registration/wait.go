@@ -3,12 +3,15 @@ package registration
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 	"go.uber.org/zap"
 
 	"github.com/mobileatwork/mobileatwork/agent"
+	"github.com/mobileatwork/mobileatwork/agent/managedpref"
 	"github.com/mobileatwork/mobileatwork/desktop"
 	"github.com/mobileatwork/mobileatwork/executor"
 	"github.com/mobileatwork/mobileatwork/internal/localweb"
@@ -23,6 +26,11 @@ const (
 	// retryEvery is how often it tries its own way to enroll again (the
 	// package's enrollment file, when the server was unreachable).
 	retryEvery = time.Minute
+	// managedFirst and managedMost bound the pause between two reads of
+	// the managed preference (or two enrollments with it that failed): it
+	// doubles from the first to the most.
+	managedFirst = consoleEvery
+	managedMost  = 5 * time.Minute
 )
 
 // Options wire Wait; zero fields get production defaults.
@@ -34,6 +42,11 @@ type Options struct {
 	// retryEvery while it waits (agent.EnrollAtStart with the enrollment
 	// file); it never runs beside an enrollment of the page.
 	Retry func(ctx context.Context)
+	// Managed, when set, reads the managed preference
+	// (managedpref.Read); while the device waits it is read again with
+	// backoff, and the device enrolls with what it gives once it is there:
+	// an MDM often sends the profile after the package.
+	Managed func() (managedpref.Enrollment, error)
 	// OfferDir is where the page is offered to the console user's session;
 	// "" is desktop.DefaultOfferDir.
 	OfferDir string
@@ -47,8 +60,9 @@ type Options struct {
 }
 
 // Wait returns once the device is enrolled: at once when it already is,
-// else when the user registered it on the page, Retry enrolled it or it
-// was enrolled by hand (looked for at each pass). Until
+// else when the user registered it on the page, Retry or the managed
+// preference enrolled it or it was enrolled by hand (looked for at each
+// pass). Until
 // then it serves the "Register this Mac" page on loopback, from the first
 // time a user is at the console (the login window keeps no listener open),
 // and offers it to that user's session. It returns ctx's error when ctx
@@ -82,7 +96,14 @@ func Wait(ctx context.Context, o Options) error {
 	o.Log.Info("this Mac is not registered: waiting for its registration on the \"Register this Mac\" page")
 	served := false
 	lastRetry := o.Clock.Now()
+	managed := &managedWatch{read: o.Managed, enroll: o.Enroll, log: o.Log}
 	for {
+		if managed.due(o.Clock.Now()) {
+			page.Exclusive(func() { managed.try(ctx, o.Clock.Now()) })
+			if enrolled(o.StateDir) {
+				return nil
+			}
+		}
 		if !served && hasConsoleUser(o.ConsoleUser) {
 			served = serve(g, page, offer, o)
 		}
@@ -136,4 +157,44 @@ func hasConsoleUser(consoleUser func() (executor.User, error)) bool {
 func enrolled(stateDir string) bool {
 	_, err := agent.LoadIdentity(stateDir)
 	return !errors.Is(err, agent.ErrNotEnrolled)
+}
+
+// managedWatch reads the managed preference at growing intervals while the
+// device waits, and enrolls with it once it is there. It logs a change of
+// what it finds, not every read: a Mac may wait for days, quietly.
+type managedWatch struct {
+	read   func() (managedpref.Enrollment, error)
+	enroll EnrollFunc
+	log    *zap.Logger
+	next   time.Time
+	pause  time.Duration
+	last   string // what the previous read or enrollment said
+}
+
+func (m *managedWatch) due(now time.Time) bool {
+	return m.read != nil && !now.Before(m.next)
+}
+
+// try reads the preference and enrolls with it; on anything short of an
+// enrollment it waits longer before the next read.
+func (m *managedWatch) try(ctx context.Context, now time.Time) {
+	e, err := m.read()
+	if err == nil {
+		var id *agent.Identity
+		if id, err = m.enroll(ctx, e.ServerURL, e.Token); err == nil {
+			m.log.Info("registered with the managed preference", zap.String("device", id.DeviceID), zap.String("server", id.ServerURL))
+			return
+		}
+		err = fmt.Errorf("enroll with the managed preference: %w", err)
+	}
+	if said := err.Error(); said != m.last {
+		m.last = said
+		if errors.Is(err, fs.ErrNotExist) {
+			m.log.Info("no managed preference yet: looking again now and then", zap.Error(err))
+		} else {
+			m.log.Warn("the managed preference does not enroll this Mac yet: trying again later", zap.Error(err))
+		}
+	}
+	m.pause = min(max(2*m.pause, managedFirst), managedMost)
+	m.next = now.Add(m.pause)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/mobileatwork/mobileatwork/agent"
+	"github.com/mobileatwork/mobileatwork/agent/managedpref"
 	"github.com/mobileatwork/mobileatwork/desktop"
 	"github.com/mobileatwork/mobileatwork/executor"
 	"github.com/mobileatwork/mobileatwork/internal/localweb"
@@ -55,6 +56,12 @@ type waitWorld struct {
 
 func startWait(t *testing.T, serverURL string, retry func(ctx context.Context, state string)) *waitWorld {
 	t.Helper()
+	return startWaitWith(t, serverURL, retry, nil)
+}
+
+// startWaitWith is startWait with more options set by edit.
+func startWaitWith(t *testing.T, serverURL string, retry func(ctx context.Context, state string), edit func(*Options)) *waitWorld {
+	t.Helper()
 	w := &waitWorld{t: t, state: filepath.Join(t.TempDir(), "state"), offers: t.TempDir(), clock: clockwork.NewFakeClock(), done: make(chan error, 1)}
 	// w.ctx bounds the test; the daemon's own context is stopped by w.stop.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -81,6 +88,9 @@ func startWait(t *testing.T, serverURL string, retry func(ctx context.Context, s
 	}
 	if retry != nil {
 		o.Retry = func(ctx context.Context) { w.retries.Add(1); retry(ctx, w.state) }
+	}
+	if edit != nil {
+		edit(&o)
 	}
 	go func() { w.done <- Wait(daemon, o) }()
 	return w
@@ -269,4 +279,80 @@ func TestWaitEnrolledAlready(t *testing.T) {
 	if _, err := desktop.ReadOffer(offers, os.Geteuid(), ""); !errors.Is(err, desktop.ErrNoOffer) {
 		t.Errorf("offered: %v", err)
 	}
+}
+
+// Under MDM the profile often arrives after the package: the waiting
+// daemon reads the managed preference again, less and less often, and
+// enrolls once it is there, without exiting meanwhile.
+func TestWaitEnrollsWhenManagedPreferenceArrives(t *testing.T) {
+	srv, serverURL := tenant(t)
+	token, err := srv.CreateToken(context.Background(), "", 1, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pref := filepath.Join(t.TempDir(), "com.mobileatwork.agent.plist")
+	var reads atomic.Int32
+	w := startWaitWith(t, serverURL, nil, func(o *Options) {
+		o.Managed = func() (managedpref.Enrollment, error) { reads.Add(1); return managedpref.Read(pref) }
+	})
+	// Absent for an hour: read at once, then at growing intervals.
+	for range time.Hour / consoleEvery {
+		w.waiting()
+		select {
+		case err := <-w.done:
+			t.Fatalf("Wait returned %v before the preference arrived", err)
+		default:
+		}
+		w.clock.Advance(consoleEvery)
+	}
+	// 10 s, 20 s, ..., 5 min, then every 5 min: 18 reads in the hour.
+	if n := reads.Load(); n < 10 || n > 20 {
+		t.Fatalf("%d reads of the absent preference in an hour, want a backoff to one each %s", n, managedMost)
+	}
+	body := `<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict>` +
+		`<key>ServerURL</key><string>` + serverURL + `</string><key>EnrollmentToken</key><string>` + token + `</string></dict></plist>`
+	if err := os.WriteFile(pref, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		if i > int(managedMost/consoleEvery) {
+			t.Fatalf("not enrolled %s after the preference arrived", managedMost)
+		}
+		w.clock.Advance(consoleEvery)
+		if ret, err := w.waitingOrReturned(); ret {
+			if err != nil {
+				t.Fatalf("Wait = %v", err)
+			}
+			break
+		}
+	}
+	if _, err := agent.LoadIdentity(w.state); err != nil {
+		t.Fatalf("Wait returned, device not enrolled: %v", err)
+	}
+}
+
+// waitingOrReturned returns once the loop waits again (false) or Wait
+// returned (true, with its error).
+func (w *waitWorld) waitingOrReturned() (bool, error) {
+	w.t.Helper()
+	for w.ctx.Err() == nil {
+		select {
+		case err := <-w.done:
+			return true, err
+		default:
+		}
+		ctx, cancel := context.WithTimeout(w.ctx, 50*time.Millisecond)
+		err := w.clock.BlockUntilContext(ctx, 1)
+		cancel()
+		if err == nil {
+			select {
+			case err := <-w.done:
+				return true, err
+			default:
+				return false, nil
+			}
+		}
+	}
+	w.t.Fatal("Wait neither waits nor returns")
+	return false, nil
 }

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mobileatwork/mobileatwork/agent"
+	"github.com/mobileatwork/mobileatwork/agent/managedpref"
 	"github.com/mobileatwork/mobileatwork/agent/registration"
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/internal/localweb"
@@ -20,10 +21,11 @@ import (
 )
 
 // awaitRegistration keeps a daemon whose device is not enrolled (the
-// generic package: no enrollment file, no managed preferences) serving the
-// "Register this Mac" page to the console user until the device is
+// generic package: no enrollment file, no managed preferences yet) serving
+// the "Register this Mac" page to the console user until the device is
 // enrolled; meanwhile it tries the package's enrollment file again, as a
-// restart of the daemon used to. It reports false when the daemon was
+// restart of the daemon used to, and reads the managed preference, which an
+// MDM often sends after the package. It reports false when the daemon was
 // stopped before.
 func awaitRegistration(log *zap.Logger) bool {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -35,7 +37,8 @@ func awaitRegistration(log *zap.Logger) bool {
 		Retry: func(ctx context.Context) {
 			agent.EnrollAtStart(ctx, launchd.EnrollFilePath, nil, eo, log.Named("enroll"))
 		},
-		Log: log.Named("registration"),
+		Managed: func() (managedpref.Enrollment, error) { return managedpref.Read(managedpref.DefaultPath) },
+		Log:     log.Named("registration"),
 	})
 	if err != nil {
 		log.Info("agent stopping before this Mac was registered", zap.Error(err))

@@ -62,8 +62,13 @@ func logger(file string) (*zap.Logger, func(), error) {
 // agentLogger is logger that also keeps the latest warnings and errors, for
 // the agent of `run` and `checkin` to send with its check-ins.
 func agentLogger(file string) (*zap.Logger, *logging.Recent, func(), error) {
+	return agentLoggerTo(file, true)
+}
+
+// agentLoggerTo is agentLogger with or without the lines on stderr.
+func agentLoggerTo(file string, console bool) (*zap.Logger, *logging.Recent, func(), error) {
 	r := logging.NewAgentRecent()
-	l, sync, err := logging.New(logging.Options{Console: true, Level: v.GetString("log-level"), File: file, Recent: r})
+	l, sync, err := logging.New(logging.Options{Console: console, Level: v.GetString("log-level"), File: file, Recent: r})
 	return l, r, sync, err
 }
 
@@ -140,7 +145,9 @@ func runCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log, recent, sync, err := agentLogger(v.GetString("log-file"))
+			// launchd's stdout and stderr files are never rotated: the
+			// daemon writes there only when run by hand in a terminal.
+			log, recent, sync, err := agentLoggerTo(v.GetString("log-file"), logging.Interactive(os.Stderr))
 			if err != nil {
 				return err
 			}

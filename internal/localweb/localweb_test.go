@@ -232,3 +232,43 @@ func TestPublishDoesNotBlock(t *testing.T) {
 		t.Fatalf("buffered %d, want %d", len(ch), cap(ch))
 	}
 }
+
+// Cookies are not port-scoped: a browser sends every page server's cookie
+// to every listener on 127.0.0.1. Each server takes only the cookie named
+// after its own port, and only with its own secret.
+func TestCookieOfAnotherPageServer(t *testing.T) {
+	a, err := New(hello(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.ln.Close()
+	b, err := New(hello(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.ln.Close()
+	tests := []struct {
+		name    string
+		cookies []*http.Cookie
+		want    int
+	}{
+		{"a's cookie as it is", []*http.Cookie{{Name: a.cookie, Value: a.secret}}, 403},
+		{"a's secret under b's name", []*http.Cookie{{Name: b.cookie, Value: a.secret}}, 403},
+		{"b's secret under a's name", []*http.Cookie{{Name: a.cookie, Value: b.secret}}, 403},
+		{"both, as the browser sends them", []*http.Cookie{{Name: a.cookie, Value: a.secret}, {Name: b.cookie, Value: b.secret}}, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Host = b.Addr().String()
+			for _, c := range tt.cookies {
+				r.AddCookie(c)
+			}
+			w := httptest.NewRecorder()
+			b.Handler().ServeHTTP(w, r)
+			if w.Code != tt.want {
+				t.Fatalf("b answered %d, want %d", w.Code, tt.want)
+			}
+		})
+	}
+}

@@ -57,3 +57,12 @@ func New(o Options) (*zap.Logger, func(), error) {
 	l := zap.New(zapcore.NewTee(cores...))
 	return l, func() { _ = l.Sync() }, nil
 }
+
+// Interactive reports whether f is a terminal (a character device): the
+// daemon writes its short lines to stderr only then. Under launchd its
+// stderr is a file nobody rotates, so there it logs only to its own rotated
+// file.
+func Interactive(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
