@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,6 +35,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST "+protocol.PathOnboarding, s.device(s.handleOnboarding))
 	mux.HandleFunc(appAssetRoute, s.device(s.handleAppAsset))
 	mux.HandleFunc("POST "+protocol.PathRunStarted, s.device(s.handleRunStarted))
+	mux.HandleFunc("POST "+protocol.PathRenew, s.device(s.handleRenew))
 	// Held wake requests are idle, not work: they have their own cap and
 	// do not take the slots of MaxInFlight.
 	top := http.NewServeMux()
@@ -45,12 +45,14 @@ func (s *Server) Handler() http.Handler {
 }
 
 // TLSConfig is the listener's TLS: TLS 1.2 minimum, client certificates
-// verified against the tenant CA when presented.
+// verified against the tenant CA when presented, at the server's time (an
+// expired device certificate is refused).
 func (s *Server) TLSConfig() *tls.Config {
 	pool := x509.NewCertPool()
 	pool.AddCert(s.Tenant.CA)
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS12,
+		Time:         func() time.Time { return s.Now() },
 		Certificates: []tls.Certificate{s.Tenant.TLS},
 		ClientAuth:   tls.VerifyClientCertIfGiven,
 		ClientCAs:    pool,
@@ -137,12 +139,15 @@ func (s *Server) device(h deviceHandler) http.HandlerFunc {
 			s.internal(w, r, "read device", err)
 			return
 		}
-		if d.CertSerial != hex.EncodeToString(cert.SerialNumber.Bytes()) {
-			s.fail(w, r, http.StatusForbidden, "device certificate superseded")
-			return
-		}
 		if d.Left {
 			s.fail(w, r, http.StatusForbidden, "device has left the tenant: enroll it again")
+			return
+		}
+		if d, err = s.acceptCert(r.Context(), d, cert); errors.Is(err, errSuperseded) {
+			s.fail(w, r, http.StatusForbidden, "device certificate superseded")
+			return
+		} else if err != nil {
+			s.internal(w, r, "confirm renewed certificate", err)
 			return
 		}
 		h(w, r, d, cert)
@@ -254,7 +259,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	req.Facts.AgentVersion = strings.TrimSpace(req.Facts.AgentVersion)
 	d := store.Device{
 		ID: id, Facts: req.Facts, User: t.User, Capabilities: req.Capabilities,
-		AgentVersion: req.Facts.AgentVersion, CertSerial: hex.EncodeToString(cert.SerialNumber.Bytes()), EnrolledAt: now,
+		AgentVersion: req.Facts.AgentVersion, CertSerial: certSerial(cert), CertNotAfter: cert.NotAfter, EnrolledAt: now,
 	}
 	if err := s.Store.CreateDevice(r.Context(), d); err != nil {
 		s.internal(w, r, "create device", err)

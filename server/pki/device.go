@@ -51,7 +51,7 @@ func (t *Tenant) IssueDevice(csrDER []byte, deviceID string, now time.Time) (*x5
 	cert, err := createCert(&x509.Certificate{
 		Subject:   pkix.Name{CommonName: deviceID, Organization: []string{t.Name}},
 		NotBefore: now.Add(-backdate),
-		NotAfter:  minTime(now.Add(deviceValidity), t.CA.NotAfter),
+		NotAfter:  minTime(now.Add(DeviceValidity), t.CA.NotAfter),
 		// Digital signature for TLS client authentication, key
 		// encipherment for the key envelopes encrypted to the device.
 		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,

@@ -60,7 +60,9 @@ const (
 	caValidity      = 10 * 365 * 24 * time.Hour
 	signingValidity = 2 * 365 * 24 * time.Hour
 	tlsValidity     = 2 * 365 * 24 * time.Hour
-	deviceValidity  = 2 * 365 * 24 * time.Hour
+	// DeviceValidity is how long a device certificate lives; agents renew
+	// theirs when a third of it remains.
+	DeviceValidity = 2 * 365 * 24 * time.Hour
 	// backdate absorbs clock differences between server and devices.
 	backdate = 5 * time.Minute
 )

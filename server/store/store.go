@@ -78,9 +78,18 @@ type Device struct {
 	Capabilities []string
 	AgentVersion string // as last reported
 	CertSerial   string // hex serial of the device certificate
-	EnrolledAt   time.Time
-	LastCheckin  time.Time // zero until the first check-in
-	Left         bool      // the device uninstalled the agent
+	// CertNotAfter is when that certificate expires; zero for devices
+	// enrolled before it was recorded (see server.CertExpiry).
+	CertNotAfter time.Time
+	// PendingSerial is a renewed certificate issued but not yet used by
+	// the device (empty: none), and PendingNotAfter its expiry. Both
+	// certificates are accepted until the device's first request with the
+	// new one, which retires the old serial.
+	PendingSerial   string
+	PendingNotAfter time.Time
+	EnrolledAt      time.Time
+	LastCheckin     time.Time // zero until the first check-in
+	Left            bool      // the device uninstalled the agent
 	// RecentLog is the agent's latest warnings and errors, as it sent them
 	// with its last check-in.
 	RecentLog []protocol.LogLine
@@ -108,6 +117,13 @@ type DeviceStore interface {
 	TouchCheckins(ctx context.Context, seen map[string]time.Time) error
 	SetDeviceGroups(ctx context.Context, id string, groups []string) error
 	MarkDeviceLeft(ctx context.Context, id string, at time.Time) error
+	// SetPendingCert records a renewed certificate of the device, replacing
+	// one still pending; ErrNotFound for an unknown device.
+	SetPendingCert(ctx context.Context, id, serial string, notAfter time.Time) error
+	// ConfirmCert makes the pending certificate with this serial the
+	// device's certificate, in one conditional update, and retires the
+	// old one; ErrNotFound when the device has no such pending certificate.
+	ConfirmCert(ctx context.Context, id, serial string) error
 }
 
 // InputDecl is a script input declared at `script add`.

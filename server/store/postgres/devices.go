@@ -13,7 +13,8 @@ import (
 	"github.com/mobileatwork/mobileatwork/server/store/internal/rows"
 )
 
-const deviceColumns = `id, facts, "user", groups, capabilities, agent_version, cert_serial, enrolled_at, last_checkin, left_at, recent_log`
+const deviceColumns = `id, facts, "user", groups, capabilities, agent_version, cert_serial, enrolled_at, last_checkin, left_at, recent_log,
+	cert_not_after, pending_serial, pending_not_after`
 
 // CreateDevice stores a newly enrolled device; an existing id is
 // store.ErrExists. LastCheckin and Left are stored as given.
@@ -36,11 +37,12 @@ func (s *Store) CreateDevice(ctx context.Context, d store.Device) error {
 		leftAt = d.EnrolledAt
 	}
 	tag, err := s.db().Exec(ctx, `
-INSERT INTO devices (id, serial, facts, "user", groups, capabilities, agent_version, cert_serial, enrolled_at, last_checkin, left_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+INSERT INTO devices (id, serial, facts, "user", groups, capabilities, agent_version, cert_serial, enrolled_at, last_checkin, left_at,
+	cert_not_after, pending_serial, pending_not_after)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 ON CONFLICT (id) DO NOTHING`,
 		d.ID, d.Facts.SerialNumber, facts, d.User, groups, caps, d.AgentVersion, d.CertSerial,
-		d.EnrolledAt, nullTime(d.LastCheckin), leftAt)
+		d.EnrolledAt, nullTime(d.LastCheckin), leftAt, nullTime(d.CertNotAfter), d.PendingSerial, nullTime(d.PendingNotAfter))
 	if err != nil {
 		return fmt.Errorf("create device %s: %w", d.ID, err)
 	}
@@ -146,14 +148,38 @@ func (s *Store) MarkDeviceLeft(ctx context.Context, id string, at time.Time) err
 	return nil
 }
 
+// SetPendingCert records a renewed certificate awaiting its first use.
+func (s *Store) SetPendingCert(ctx context.Context, id, serial string, notAfter time.Time) error {
+	if err := rowsAffected(s.db().Exec(ctx, `UPDATE devices SET pending_serial = $1, pending_not_after = $2 WHERE id = $3`,
+		serial, notAfter, id)); err != nil {
+		return fmt.Errorf("set pending certificate of device %s: %w", id, err)
+	}
+	return nil
+}
+
+// ConfirmCert promotes the pending certificate with this serial, in one
+// conditional update (see the SQLite backend).
+func (s *Store) ConfirmCert(ctx context.Context, id, serial string) error {
+	if serial == "" {
+		return fmt.Errorf("confirm certificate of device %s: %w", id, store.ErrNotFound)
+	}
+	if err := rowsAffected(s.db().Exec(ctx, `
+UPDATE devices SET cert_serial = pending_serial, cert_not_after = pending_not_after, pending_serial = '', pending_not_after = NULL
+WHERE id = $1 AND pending_serial = $2`, id, serial)); err != nil {
+		return fmt.Errorf("confirm certificate of device %s: %w", id, err)
+	}
+	return nil
+}
+
 func scanDevice(r pgx.Row) (store.Device, error) {
 	var (
 		d                              store.Device
 		facts, groups, caps, recentLog []byte
 		lastCheckin, leftAt            *time.Time
+		notAfter, pendingNotAfter      *time.Time
 	)
 	if err := r.Scan(&d.ID, &facts, &d.User, &groups, &caps, &d.AgentVersion, &d.CertSerial,
-		&d.EnrolledAt, &lastCheckin, &leftAt, &recentLog); err != nil {
+		&d.EnrolledAt, &lastCheckin, &leftAt, &recentLog, &notAfter, &d.PendingSerial, &pendingNotAfter); err != nil {
 		return store.Device{}, err
 	}
 	for _, f := range []struct {
@@ -169,6 +195,7 @@ func scanDevice(r pgx.Row) (store.Device, error) {
 	}
 	d.Groups, d.Capabilities = stringsOrNil(d.Groups), stringsOrNil(d.Capabilities)
 	d.EnrolledAt, d.LastCheckin, d.Left = d.EnrolledAt.UTC(), fromNull(lastCheckin), leftAt != nil
+	d.CertNotAfter, d.PendingNotAfter = fromNull(notAfter), fromNull(pendingNotAfter)
 	return d, nil
 }
 

@@ -290,6 +290,11 @@ CREATE INDEX results_assignment ON results (assignment_id, received_at, id);`,
 	// Administrator accounts, API tokens, console sessions and the audit
 	// log, see accounts.go.
 	accountsSchema,
+	// Device certificate renewal: the expiry of the certificate in use, and
+	// a renewed one the device has not used yet.
+	`ALTER TABLE devices ADD COLUMN cert_not_after timestamptz;
+ALTER TABLE devices ADD COLUMN pending_serial text NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN pending_not_after timestamptz;`,
 }
 
 // migrate applies the migrations the database lacks, each in one
