@@ -200,7 +200,7 @@ func New(o Options) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	api.Log = o.Log
+	api.Log, api.Now = o.Log, o.Clock.Now
 	ob, err := outbox.Open(filepath.Join(o.StateDir, outboxDir))
 	if err != nil {
 		return nil, err

@@ -43,6 +43,16 @@ type Client struct {
 	// Log hears of an unchanged answer for content this device does not
 	// hold; nil says nothing.
 	Log *zap.Logger
+	// Now is the time signing certificates are checked at; nil is
+	// time.Now.
+	Now func() time.Time
+}
+
+// signers is the device's trust in the tenant's signers: by chain to the
+// pinned CA and the signing policy, or the signing certificate received at
+// enrollment when it predates the policy.
+func (c *Client) signers(id *Identity) protocol.Signers {
+	return protocol.Chain{CA: id.ca, Pinned: id.signing, Now: c.Now}
 }
 
 // conns are the connections of one identity: each certificate has its own
@@ -170,7 +180,7 @@ func (c *Client) checkin(ctx context.Context, req protocol.CheckinRequest, held 
 	if err != nil {
 		return p, false, fmt.Errorf("check in with %s: %w", cur.id.ServerURL, err)
 	}
-	answer, err := protocol.OpenCheckin(body, cur.id.signing, cur.id.DeviceID, req.Nonce, now())
+	answer, err := protocol.OpenCheckin(body, c.signers(cur.id), cur.id.DeviceID, req.Nonce, now())
 	if err == nil {
 		p, err = protocol.Resolve(answer, held)
 	}
@@ -194,7 +204,7 @@ func (c *Client) FetchBlob(ctx context.Context, asg protocol.Assignment) ([]byte
 // that certificate's key.
 func (c *Client) OpenAssignment(asg protocol.Assignment, blob []byte) (protocol.Script, error) {
 	id := c.identity()
-	sc, err := protocol.OpenAssignment(asg, blob, id.signing, id.cert, id.key)
+	sc, err := protocol.OpenAssignment(asg, blob, c.signers(id), id.cert, id.key)
 	if !errors.Is(err, protocol.ErrWrongDevice) {
 		return sc, err
 	}
@@ -205,7 +215,7 @@ func (c *Client) OpenAssignment(asg protocol.Assignment, blob []byte) (protocol.
 		if o.DeviceID != id.DeviceID {
 			continue
 		}
-		if sc, oerr := protocol.OpenAssignment(asg, blob, id.signing, o.cert, o.key); !errors.Is(oerr, protocol.ErrWrongDevice) {
+		if sc, oerr := protocol.OpenAssignment(asg, blob, c.signers(id), o.cert, o.key); !errors.Is(oerr, protocol.ErrWrongDevice) {
 			return sc, oerr
 		}
 	}

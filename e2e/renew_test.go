@@ -17,6 +17,8 @@ import (
 	"github.com/mobileatwork/mobileatwork/agent"
 	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/protocol/schedule"
+	"github.com/mobileatwork/mobileatwork/server"
+	"github.com/mobileatwork/mobileatwork/server/pki"
 )
 
 // renewingAgent is a fresh agent process of state on clock c, announcing
@@ -25,7 +27,7 @@ func renewingAgent(t *testing.T, state string, c *clock) *agent.Agent {
 	t.Helper()
 	return newAgentWith(t, state, func(o *agent.Options) {
 		o.Clock, o.Location = c, time.UTC
-		o.Capabilities = []string{protocol.CapSchedule, protocol.CapRenew}
+		o.Capabilities = []string{protocol.CapSchedule, protocol.CapRenew, protocol.CapSignerChain}
 	})
 }
 
@@ -59,12 +61,18 @@ func (e *env) checkServerHolds(t *testing.T, dev, state string) {
 }
 
 // Three years of monthly check-ins of one Mac, with a daily script: the
-// device certificate (two years) renews itself, no check-in is refused, no
-// run is rejected, and the device is never enrolled again.
+// device certificate (two years) renews itself, the signing certificate
+// (two years too) is rotated and the previous one retired as an operator
+// would, no check-in is refused, no run is rejected, and the device is
+// never enrolled again.
 func TestThreeYearsOfCheckinsWithoutReenrollment(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	start := time.Now().UTC().Truncate(24 * time.Hour).Add(9*time.Hour + 30*time.Minute)
+	// The pkcs7 library stamps signatures with the real time, which must lie
+	// inside the signer's validity: the tenant is made 700 days before it,
+	// so both its first signing certificate and the one rotated in 450 days
+	// later span the real time.
+	start := time.Now().UTC().Truncate(24*time.Hour).Add(9*time.Hour+30*time.Minute).AddDate(0, 0, -700)
+	e := newEnvAt(t, start)
 	c := newClock(start)
 	e.srv.Now = c.Now
 	state, dev := e.enrollAt(c)
@@ -77,8 +85,26 @@ func TestThreeYearsOfCheckinsWithoutReenrollment(t *testing.T) {
 
 	serials := map[string]bool{serialOf(first): true}
 	cycles := 0
-	for at := start; at.Before(start.Add(3 * 365 * 24 * time.Hour)); at = at.Add(30 * 24 * time.Hour) {
+	const day = 24 * time.Hour
+	rotated, retired := false, false
+	for at := start; at.Before(start.Add(3 * 365 * day)); at = at.Add(30 * day) {
 		c.Set(at)
+		switch {
+		case !rotated && at.Sub(start) > 450*day:
+			if _, err := e.srv.RotateSigning(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			rotated = true
+		case rotated && !retired && at.Sub(start) > 540*day:
+			r, err := e.srv.RetireSigning(context.Background(), false)
+			if err != nil {
+				t.Fatalf("retire the previous signing certificate: %v", err)
+			}
+			if r.Resealed != 1 {
+				t.Fatalf("resealed %d script versions, want 1", r.Resealed)
+			}
+			retired = true
+		}
 		if err := renewingAgent(t, state, c).Cycle(context.Background()); err != nil {
 			t.Fatalf("check-in on day %d refused: %v", int(at.Sub(start).Hours()/24), err)
 		}
@@ -89,6 +115,9 @@ func TestThreeYearsOfCheckinsWithoutReenrollment(t *testing.T) {
 		}
 		serials[serialOf(cert)] = true
 		e.checkServerHolds(t, dev, state)
+	}
+	if !retired {
+		t.Fatal("the signing certificate was not rotated and retired")
 	}
 	if len(serials) < 2 {
 		t.Fatalf("the device certificate was never renewed in three years (serials %v)", serials)
@@ -107,6 +136,28 @@ func TestThreeYearsOfCheckinsWithoutReenrollment(t *testing.T) {
 			t.Fatalf("run of %s: %s %s", r.Occurrence, r.Status, r.Error)
 		}
 	}
+}
+
+// newEnvAt is newEnv with a tenant whose keys were made at the time given.
+func newEnvAt(t *testing.T, at time.Time) *env {
+	t.Helper()
+	e := &env{t: t, data: filepath.Join(t.TempDir(), "data")}
+	srv, err := server.Init(e.data, "Test tenant", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	dir := filepath.Join(e.data, "pki")
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pki.Create(dir, "Test tenant", nil, at); err != nil {
+		t.Fatal(err)
+	}
+	if srv, err = server.Open(e.data); err != nil {
+		t.Fatal(err)
+	}
+	return e.serve(srv)
 }
 
 // enrollAt enrolls a fresh state dir at c's time and returns it and the

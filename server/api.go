@@ -268,7 +268,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	noteDevice(r, id)
 	s.Log.Info("device enrolled", zap.String("device", id), zap.String("serial", req.Facts.SerialNumber), zap.String("user", t.User))
 	writeJSON(w, http.StatusOK, protocol.EnrollResponse{
-		DeviceID: id, Certificate: cert.Raw, SigningCert: s.Tenant.Signing.Cert.Raw, CACert: s.Tenant.CA.Raw,
+		DeviceID: id, Certificate: cert.Raw, SigningCert: s.signerFor(req.Capabilities).Cert.Raw, CACert: s.Tenant.CA.Raw,
 	})
 }
 

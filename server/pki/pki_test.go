@@ -72,8 +72,18 @@ func TestCreateLoadRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := protocol.Verify(der, created.Signing.Cert); err != nil {
+	if _, err := protocol.Verify(der, protocol.Pinned{Cert: created.Signing.Cert}); err != nil {
 		t.Fatalf("verify with pinned signing certificate: %v", err)
+	}
+	// A device trusts it by chain and policy, and nothing else of the
+	// tenant carries the policy.
+	if _, err := protocol.Verify(der, protocol.Chain{CA: loaded.CA}); err != nil {
+		t.Fatalf("verify by chain to the tenant CA: %v", err)
+	}
+	for _, c := range []*x509.Certificate{loaded.CA, loaded.TLS.Leaf} {
+		if protocol.HasSigningPolicy(c) {
+			t.Errorf("%s carries the signing policy", c.Subject.CommonName)
+		}
 	}
 }
 
@@ -406,7 +416,7 @@ func TestIssueDevice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := protocol.OpenKeyGrant(env, tn.Signing.Cert, cert, key)
+	got, err := protocol.OpenKeyGrant(env, protocol.Pinned{Cert: tn.Signing.Cert}, cert, key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -187,6 +187,10 @@ type ScriptStore interface {
 	// DeleteScript removes a script and its versions; ErrInUse while a
 	// configuration uses it, ErrNotFound if unknown.
 	DeleteScript(ctx context.Context, id string) error
+	// ReplaceScriptBlob gives one version of a script another sealed blob
+	// of the same body (sealed again by another signer), without a new
+	// version: nothing runs again for it. ErrNotFound if unknown.
+	ReplaceScriptBlob(ctx context.Context, id string, version int, blobSHA256 string, key []byte) error
 }
 
 // StoredResult is a result as the server received it.
