@@ -42,6 +42,7 @@ func TestHostOnlyCommandsRefuseServer(t *testing.T) {
 		{"package --catalog", []string{"package", "--catalog", "--agent-dir", dir}},
 		{"pki rotate-signing", []string{"pki", "rotate-signing"}},
 		{"pki retire-signing", []string{"pki", "retire-signing", "--force"}},
+		{"doctor", []string{"doctor"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, stderr, code := runCLI(t, append(tc.args, "--data", data, "--server", "https://127.0.0.1:1")...)

@@ -62,7 +62,7 @@ tenant and works while "serve" runs.`,
 	root.AddCommand(profileCmd(), onboardingCmd())
 	root.AddCommand(adminCmd(), auditCmd())
 	root.AddCommand(openAPICmd())
-	root.AddCommand(pkiCmd())
+	root.AddCommand(pkiCmd(), doctorCmd())
 	return root
 }
 
