@@ -55,7 +55,7 @@ func (s *Server) acceptCert(ctx context.Context, d store.Device, cert *x509.Cert
 // handleRenew issues a device a new certificate for the key of its CSR,
 // under the same device id and rules as at enrollment. The certificate it
 // called with stays valid until the new one is used.
-func (s *Server) handleRenew(w http.ResponseWriter, r *http.Request, d store.Device, _ *x509.Certificate) {
+func (s *Server) handleRenew(w http.ResponseWriter, r *http.Request, d store.Device, current *x509.Certificate) {
 	var req protocol.RenewRequest
 	if !s.decodeFrom(w, r, d, &req, &req.DeviceID) {
 		return
@@ -64,7 +64,7 @@ func (s *Server) handleRenew(w http.ResponseWriter, r *http.Request, d store.Dev
 		s.fail(w, r, http.StatusBadRequest, fmt.Sprintf("protocol version %d is not supported (server speaks %d)", req.ProtocolVersion, protocol.Version))
 		return
 	}
-	cert, err := s.Tenant.IssueDevice(req.CSR, d.ID, s.now())
+	cert, err := s.Tenant.RenewDevice(req.CSR, d.ID, current, s.now())
 	if err != nil {
 		s.fail(w, r, http.StatusBadRequest, "certificate request refused: "+err.Error())
 		return

@@ -506,3 +506,29 @@ func TestTLSKeyIsP256AndExistingKeysAreKept(t *testing.T) {
 		t.Fatalf("loaded TLS key is %T, want the tenant's RSA key kept", old.TLS.PrivateKey)
 	}
 }
+
+// A renewed certificate lasts two years from its issue and is valid from
+// when the one it replaces was, so a server clock put back after running
+// ahead keeps accepting it.
+func TestRenewDevice(t *testing.T) {
+	tn, _ := createTenant(t)
+	key := testDeviceKey(t)
+	current, err := tn.IssueDevice(csrFor(t, key, "x"), "dev-123", testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := testNow.Add(500 * 24 * time.Hour)
+	renewed, err := tn.RenewDevice(csrFor(t, key, "y"), "dev-123", current, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !renewed.NotBefore.Equal(current.NotBefore) || !renewed.NotAfter.Equal(minTime(later.Add(DeviceValidity), tn.CA.NotAfter)) {
+		t.Fatalf("renewed certificate valid %s to %s; want from %s for two years from %s", renewed.NotBefore, renewed.NotAfter, current.NotBefore, later)
+	}
+	if renewed.Subject.CommonName != "dev-123" || renewed.SerialNumber.Cmp(current.SerialNumber) == 0 {
+		t.Fatalf("renewed certificate for %q, serial %x", renewed.Subject.CommonName, renewed.SerialNumber)
+	}
+	if _, err := tn.RenewDevice([]byte("junk"), "dev-123", current, later); !errors.Is(err, ErrBadCSR) {
+		t.Fatalf("bad CSR: %v, want ErrBadCSR", err)
+	}
+}
