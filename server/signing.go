@@ -28,10 +28,11 @@ func (s *Server) signerFor(caps []string) protocol.Signer {
 }
 
 // blobSigner signs script blobs, which every device shares: the previous
-// signing certificate while it is kept, which every agent trusts, else the
-// one in use.
+// signing certificate while it is kept and valid, which every agent trusts,
+// else the one in use (an expired one would be refused by the agents that
+// trust by chain).
 func (s *Server) blobSigner() protocol.Signer {
-	if p := s.Tenant.Previous; p != nil {
+	if p := s.Tenant.Previous; p != nil && s.now().Before(p.Cert.NotAfter) {
 		return *p
 	}
 	return s.Tenant.Signing

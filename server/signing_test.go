@@ -51,6 +51,12 @@ func TestSignerDuringRotation(t *testing.T) {
 			t.Errorf("%s: signed by %x, want %x", tt.name, tt.got.Cert.SerialNumber, tt.want.Cert.SerialNumber)
 		}
 	}
+	// Once the previous one expired, blobs are signed by the new one.
+	s.Now = func() time.Time { return first.Cert.NotAfter.Add(time.Second) }
+	if !s.blobSigner().Cert.Equal(next.Cert) {
+		t.Error("script blobs signed by an expired previous signing certificate")
+	}
+	s.Now = time.Now
 	if r.Serial != certSerial(next.Cert) || r.Previous != certSerial(first.Cert) {
 		t.Errorf("rotation = %+v", r)
 	}
