@@ -73,7 +73,7 @@ func (s *Server) Doctor(ctx context.Context) (Doctor, error) {
 	if p := s.Tenant.Previous; p != nil {
 		check("previous_signing", p.Cert, leafWarning, "run `mobileatwork-server pki retire-signing`")
 	}
-	check("tls", s.Tenant.TLS.Leaf, leafWarning, "replace pki/tls.crt and pki/tls.key with a certificate of the tenant CA")
+	check("tls", s.Tenant.TLS.Leaf, leafWarning, "run `mobileatwork-server pki renew-tls`")
 	devices, err := s.Store.Devices(ctx)
 	if err != nil {
 		return d, err

@@ -52,6 +52,43 @@ func TestDoctorCertificates(t *testing.T) {
 	}
 }
 
+// Renewing the server TLS certificate is what doctor's action on it asks.
+func TestDoctorAfterRenewTLS(t *testing.T) {
+	s := initTestTenant(t)
+	at := s.Tenant.TLS.Leaf.NotAfter.Add(-10 * 24 * time.Hour)
+	s.Now = func() time.Time { return at }
+	tlsAction := func() string {
+		d, err := s.Doctor(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range d.Certificates {
+			if c.Name == "tls" {
+				return c.Action
+			}
+		}
+		t.Fatal("no tls certificate in the report")
+		return ""
+	}
+	if a := tlsAction(); !strings.Contains(a, "pki renew-tls") {
+		t.Fatalf("action %q, want pki renew-tls", a)
+	}
+	if _, _, err := s.RenewTLS(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if a := tlsAction(); a != "" {
+		t.Fatalf("after renew-tls: %q, want nothing to do", a)
+	}
+	reopened, err := Open(s.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reopened.Close()
+	if !reopened.Tenant.TLS.Leaf.Equal(s.Tenant.TLS.Leaf) {
+		t.Fatal("the reopened server serves another TLS certificate")
+	}
+}
+
 func minT(a, b time.Time) time.Time {
 	if a.Before(b) {
 		return a

@@ -64,6 +64,19 @@ func (s *Server) RotateSigning(ctx context.Context) (SigningRotation, error) {
 	return r, s.audit(ctx, "pki.rotate-signing", "signing:"+r.Serial, "previous: "+r.Previous)
 }
 
+// RenewTLS makes a new server TLS certificate for the same names
+// (pki.RenewTLS); serve uses it once restarted. Agents trust it through the
+// CA they pinned, so nothing changes on the devices.
+func (s *Server) RenewTLS(ctx context.Context) (serial string, notAfter time.Time, err error) {
+	t, err := pki.RenewTLS(filepath.Join(s.Data, pkiDir), s.now())
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	s.Tenant = t
+	serial = certSerial(t.TLS.Leaf)
+	return serial, t.TLS.Leaf.NotAfter, s.audit(ctx, "pki.renew-tls", "tls:"+serial, "")
+}
+
 // ErrSignerInUse refuses to retire a signing certificate some devices may
 // still need; --force retires it all the same.
 var ErrSignerInUse = errors.New("the previous signing certificate may still be needed")

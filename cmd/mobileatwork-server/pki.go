@@ -14,7 +14,7 @@ import (
 func pkiCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "pki",
-		Short: "The tenant's signing certificate: rotate it, retire the previous one",
+		Short: "The tenant's certificates: rotate the signing one, retire the previous one, renew the TLS one",
 	}
 	rotate := &cobra.Command{
 		Use:   "rotate-signing",
@@ -62,6 +62,24 @@ the same. Restart serve afterwards.`,
 		}),
 	}
 	retire.Flags().Bool("force", false, "retire even though some devices may still need it")
-	cmd.AddCommand(rotate, retire)
+	renewTLS := &cobra.Command{
+		Use:   "renew-tls",
+		Short: "Make a new server TLS certificate for the names of the current one",
+		Long: `renew-tls makes a new server TLS key and certificate under the tenant CA, for the
+names and addresses the current one has, valid two years. Devices trust it
+through the CA they pinned. Restart serve (every replica) to serve it.`,
+		Args: cli.NoArgs,
+		RunE: localOnly(func(s *server.Server, cmd *cobra.Command, _ []string) error {
+			serial, notAfter, err := s.RenewTLS(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "new server TLS certificate %s (expires %s); restart serve (every replica) to serve it\n",
+				serial, notAfter.UTC().Format(time.DateOnly))
+			fmt.Fprintln(cmd.OutOrStdout(), serial)
+			return nil
+		}),
+	}
+	cmd.AddCommand(rotate, retire, renewTLS)
 	return cmd
 }

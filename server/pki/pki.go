@@ -250,11 +250,16 @@ func Load(dir string) (*Tenant, error) {
 		// Equal to the one in use: a rotation stopped before its switch.
 		t.Previous = &prev
 	}
-	if certs, err = readCerts(filepath.Join(dir, TLSCertFile)); err != nil {
-		return nil, fmt.Errorf("load tenant: %w", err)
-	}
-	tlsKey, err := readKey(filepath.Join(dir, TLSKeyFile))
-	if err != nil {
+	certs, tlsKey, err := readBundle(filepath.Join(dir, TLSFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		// Never renewed: the files init wrote.
+		if certs, err = readCerts(filepath.Join(dir, TLSCertFile)); err != nil {
+			return nil, fmt.Errorf("load tenant: %w", err)
+		}
+		if tlsKey, err = readKey(filepath.Join(dir, TLSKeyFile)); err != nil {
+			return nil, fmt.Errorf("load tenant: %w", err)
+		}
+	} else if err != nil {
 		return nil, fmt.Errorf("load tenant: %w", err)
 	}
 	t.TLS = tls.Certificate{PrivateKey: tlsKey, Leaf: certs[0]}

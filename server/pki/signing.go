@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"crypto"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -107,11 +108,15 @@ func RetireSigning(dir string) error {
 	return atomicfile.SyncDir(dir)
 }
 
-func removeLegacySigning(dir string) {
-	if _, err := os.Stat(filepath.Join(dir, SigningFile)); err != nil {
+func removeLegacySigning(dir string) { removeLegacy(dir, SigningFile, SigningCertFile, SigningKeyFile) }
+
+// removeLegacy removes the two files of init that bundle replaced, once it
+// is in place; a kill before leaves them, and Load prefers the bundle.
+func removeLegacy(dir, bundle string, names ...string) {
+	if _, err := os.Stat(filepath.Join(dir, bundle)); err != nil {
 		return
 	}
-	for _, name := range []string{SigningCertFile, SigningKeyFile} {
+	for _, name := range names {
 		os.Remove(filepath.Join(dir, name))
 	}
 	atomicfile.SyncDir(dir)
@@ -128,11 +133,27 @@ func signerPEM(s protocol.Signer) ([]byte, error) {
 // readSigner reads a signer file (certificate, then key); ErrNotExist when
 // there is none.
 func readSigner(path string) (protocol.Signer, error) {
-	var s protocol.Signer
+	certs, key, err := readBundle(path)
+	if err != nil {
+		return protocol.Signer{}, err
+	}
+	if len(certs) != 1 {
+		return protocol.Signer{}, fmt.Errorf("read %s: want one certificate, found %d", path, len(certs))
+	}
+	return protocol.Signer{Cert: certs[0], Key: key}, nil
+}
+
+// readBundle reads a file of certificates and one private key, refusing one
+// others can read; ErrNotExist when there is none.
+func readBundle(path string) ([]*x509.Certificate, crypto.Signer, error) {
 	data, err := readPrivate(path)
 	if err != nil {
-		return s, err
+		return nil, nil, err
 	}
+	var (
+		certs []*x509.Certificate
+		key   crypto.Signer
+	)
 	for {
 		var b *pem.Block
 		b, data = pem.Decode(data)
@@ -141,23 +162,25 @@ func readSigner(path string) (protocol.Signer, error) {
 		}
 		switch b.Type {
 		case "CERTIFICATE":
-			if s.Cert, err = x509.ParseCertificate(b.Bytes); err != nil {
-				return s, fmt.Errorf("read %s: %w", path, err)
+			c, err := x509.ParseCertificate(b.Bytes)
+			if err != nil {
+				return nil, nil, fmt.Errorf("read %s: %w", path, err)
 			}
+			certs = append(certs, c)
 		case "PRIVATE KEY":
 			k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
 			if err != nil {
-				return s, fmt.Errorf("read %s: %w", path, err)
+				return nil, nil, fmt.Errorf("read %s: %w", path, err)
 			}
-			if s.Key, err = asSigner(k, path); err != nil {
-				return s, err
+			if key, err = asSigner(k, path); err != nil {
+				return nil, nil, err
 			}
 		default:
-			return s, fmt.Errorf("read %s: unexpected PEM block %q", path, b.Type)
+			return nil, nil, fmt.Errorf("read %s: unexpected PEM block %q", path, b.Type)
 		}
 	}
-	if s.Cert == nil || s.Key == nil {
-		return s, fmt.Errorf("read %s: want a certificate and a private key", path)
+	if len(certs) == 0 || key == nil {
+		return nil, nil, fmt.Errorf("read %s: want certificates and a private key", path)
 	}
-	return s, nil
+	return certs, key, nil
 }
