@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
@@ -101,7 +100,6 @@ type Agent struct {
 	o      Options
 	id     *Identity
 	api    *Client
-	client *http.Client // api's, for the requests it has no method for
 	outbox *outbox.Outbox
 	ledger *ledger.Ledger
 	runMu  sync.Mutex // one script at a time
@@ -144,6 +142,9 @@ type Agent struct {
 	// counts their occurrences (see refireSince).
 	triggers *trigger.Record
 	firedGen atomic.Uint64
+	// renewPause is when renewal may be tried again after one that did
+	// not happen (renew.go); only the check-in touches it.
+	renewPause time.Time
 }
 
 // lookAgain leaves the daemon a token (one at most: they coalesce) to run
@@ -208,7 +209,7 @@ func New(o Options) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	api.Log = o.Log
+	api.Log, api.Now = o.Log, o.Clock.Now
 	ob, err := outbox.Open(filepath.Join(o.StateDir, outboxDir))
 	if err != nil {
 		return nil, err
@@ -217,7 +218,7 @@ func New(o Options) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Agent{o: o, id: id, api: api, client: api.http, outbox: ob, ledger: lg}
+	a := &Agent{o: o, id: id, api: api, outbox: ob, ledger: lg}
 	a.maxAnswer.Store(protocol.MaxResponseBody)
 	a.ui, a.uiWake = newUIOffer(a, o.UISessionDir), make(chan struct{}, 1)
 	a.again = make(chan struct{}, 1)
@@ -293,7 +294,7 @@ func (a *Agent) owned(ctx context.Context) (context.Context, context.CancelFunc)
 func (a *Agent) Close() {
 	a.bg.Close()
 	// Nothing outlives the agent, keep-alive connections included.
-	a.client.CloseIdleConnections()
+	a.api.CloseIdleConnections()
 }
 
 // DeviceID is the enrolled device id.
@@ -305,9 +306,38 @@ func (a *Agent) url(path string) string { return a.id.ServerURL + path }
 // which is also saved for the scheduler and `status`. The agent names the
 // content it holds; when the server answers that it is unchanged, the saved
 // payload stands, under the new answer's validity.
+//
+// A renewed device certificate waiting for confirmation is what it checks
+// in with (renew.go); once the answer is verified and saved, the renewed
+// identity becomes the device's.
 func (a *Agent) Checkin(ctx context.Context) (*protocol.CheckinPayload, error) {
+	a.renewIfDue(ctx)
 	held, _ := a.lastPayload()
-	p, unchanged, err := a.api.Checkin(ctx, a.checkinRequest(), held, a.o.Clock.Now)
+	cur, next := a.api.identity(), a.loadNext()
+	var (
+		p         protocol.CheckinPayload
+		unchanged bool
+		err       error
+	)
+	if next != nil {
+		if err := a.api.use(next); err != nil {
+			return nil, err
+		}
+		// The payload held was sealed to the old certificate: ask for all.
+		p, unchanged, err = a.api.Checkin(ctx, a.checkinRequest(), nil, a.o.Clock.Now)
+		if err != nil {
+			if uerr := a.api.use(cur); uerr != nil {
+				return nil, uerr
+			}
+			if refusedIdentity(err) {
+				a.discardNext(err)
+				next = nil
+			}
+		}
+	}
+	if next == nil {
+		p, unchanged, err = a.api.Checkin(ctx, a.checkinRequest(), held, a.o.Clock.Now)
+	}
 	if errors.Is(err, ErrAnswerTooLarge) {
 		// Never lock ourselves out: ask for less next time; the server
 		// sends the rest in later answers.
@@ -321,6 +351,11 @@ func (a *Agent) Checkin(ctx context.Context) (*protocol.CheckinPayload, error) {
 	}
 	if !unchanged {
 		if err := atomicfile.WriteJSON(filepath.Join(a.o.StateDir, payloadFile), p, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	if next != nil {
+		if err := a.commitNext(cur, next); err != nil {
 			return nil, err
 		}
 	}

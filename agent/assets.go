@@ -57,7 +57,7 @@ func (a *Agent) fetchAsset(ctx context.Context, as protocol.Asset, limit int64, 
 	if err != nil {
 		return fmt.Errorf("fetch %s: %w", as.URL, err)
 	}
-	resp, err := a.client.Do(req)
+	resp, err := a.api.httpClient().Do(req)
 	if err != nil {
 		return fmt.Errorf("fetch %s: %w", as.URL, err)
 	}

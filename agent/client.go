@@ -10,6 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -25,31 +28,124 @@ var ErrCheckinRefused = errors.New("check-in response refused")
 // makes on every answer. The agent talks through one, and so does the load
 // generator, so that what a load run measures is what agents send.
 type Client struct {
+	retries  int
+	sessions tls.ClientSessionCache
+
+	// cur is the identity the client speaks as, with its connections:
+	// renewal switches it (use) without stopping what holds the client.
+	cur atomic.Pointer[conns]
+	// others are identities the client knew besides cur: a renewed one
+	// not yet confirmed, or the one renewal replaced. OpenAssignment
+	// opens with them what was sealed to their certificate.
+	mu      sync.Mutex
+	others  []*Identity
+	retired []*conns // connections of earlier identities, closed with the client's
+	// Log hears of an unchanged answer for content this device does not
+	// hold; nil says nothing.
+	Log *zap.Logger
+	// Now is the time signing certificates are checked at; nil is
+	// time.Now.
+	Now func() time.Time
+}
+
+// signers is the device's trust in the tenant's signers: by chain to the
+// pinned CA and the signing policy, or the signing certificate received at
+// enrollment when it predates the policy.
+func (c *Client) signers(id *Identity) protocol.Signers {
+	return protocol.Chain{CA: id.ca, Pinned: id.signing, Now: c.Now}
+}
+
+// conns are the connections of one identity: each certificate has its own
+// pool and TLS sessions, since a connection or a resumed session keeps the
+// certificate it was made with.
+type conns struct {
 	id   *Identity
 	http *http.Client
 	// wake holds the wake request (wake.go): the connections and TLS
 	// sessions of http, none of its retries, a timeout beyond the hold.
 	wake *http.Client
-	// Log hears of an unchanged answer for content this device does not
-	// hold; nil says nothing.
-	Log *zap.Logger
 }
 
 // NewClient speaks for id to id.ServerURL; a failed request is retried
 // retries times. TLS sessions are resumed from sessions (nil: never).
 func NewClient(id *Identity, retries int, sessions tls.ClientSessionCache) (*Client, error) {
-	host, err := serverName(id.ServerURL)
-	if err != nil {
+	c := &Client{retries: retries, sessions: sessions}
+	if err := c.use(id); err != nil {
 		return nil, err
 	}
-	hc := newHTTPClient(deviceTLS(id, host, sessions), retries)
-	return &Client{id: id, http: hc, wake: &http.Client{Transport: hc.Transport.(idleCloser).pool, Timeout: wakeTimeout}}, nil
+	return c, nil
 }
 
-func (c *Client) url(path string) string { return c.id.ServerURL + path }
+// use makes the client speak as id from its next request on. Requests in
+// flight finish on the connections they have.
+func (c *Client) use(id *Identity) error {
+	host, err := serverName(id.ServerURL)
+	if err != nil {
+		return err
+	}
+	var sessions tls.ClientSessionCache
+	if c.sessions != nil {
+		sessions = certSessions{c.sessions, id}
+	}
+	hc := newHTTPClient(deviceTLS(id, host, sessions), c.retries)
+	old := c.cur.Swap(&conns{id: id, http: hc, wake: &http.Client{Transport: hc.Transport.(idleCloser).pool, Timeout: wakeTimeout}})
+	if old != nil {
+		old.http.CloseIdleConnections()
+		c.mu.Lock()
+		c.retired = append(c.retired, old)
+		c.mu.Unlock()
+	}
+	return nil
+}
+
+// remember keeps id for OpenAssignment besides the current identity.
+func (c *Client) remember(id *Identity) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, o := range c.others {
+		if bytes.Equal(o.Certificate, id.Certificate) {
+			return
+		}
+	}
+	c.others = append(c.others, id)
+}
+
+// identity is the identity the client speaks as.
+func (c *Client) identity() *Identity { return c.cur.Load().id }
+
+// httpClient is the current identity's HTTP client.
+func (c *Client) httpClient() *http.Client { return c.cur.Load().http }
+
+// certSessions keeps the TLS sessions of one device certificate apart from
+// those of another in one cache: a resumed session speaks with the
+// certificate of the handshake that made it, so after a renewal it would
+// still present the old one.
+type certSessions struct {
+	tls.ClientSessionCache
+	id *Identity
+}
+
+func (s certSessions) key(k string) string { return k + "|" + s.id.cert.SerialNumber.Text(16) }
+
+func (s certSessions) Get(k string) (*tls.ClientSessionState, bool) {
+	return s.ClientSessionCache.Get(s.key(k))
+}
+
+func (s certSessions) Put(k string, cs *tls.ClientSessionState) {
+	s.ClientSessionCache.Put(s.key(k), cs)
+}
+
+func (c *Client) url(path string) string { return c.identity().ServerURL + path }
 
 // CloseIdleConnections closes the connections kept for the next request.
-func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+func (c *Client) CloseIdleConnections() {
+	c.httpClient().CloseIdleConnections()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range c.retired {
+		r.http.CloseIdleConnections()
+	}
+}
 
 // Checkin sends req under a fresh nonce and returns the answer once it is
 // verified: signed by the pinned signer, for this device and this nonce,
@@ -74,16 +170,17 @@ func (c *Client) checkin(ctx context.Context, req protocol.CheckinRequest, held 
 	if _, err := rand.Read(req.Nonce); err != nil {
 		return p, false, err
 	}
-	req.ProtocolVersion, req.DeviceID = protocol.Version, c.id.DeviceID
+	cur := c.cur.Load()
+	req.ProtocolVersion, req.DeviceID = protocol.Version, cur.id.DeviceID
 	req.PayloadDigest = ""
 	if held != nil {
 		req.PayloadDigest = protocol.ContentDigest(*held)
 	}
-	body, err := do(ctx, c.http, "POST", c.url(protocol.PathCheckin), req, protocol.MaxResponseBody)
+	body, err := do(ctx, cur.http, "POST", cur.id.ServerURL+protocol.PathCheckin, req, protocol.MaxResponseBody)
 	if err != nil {
-		return p, false, fmt.Errorf("check in with %s: %w", c.id.ServerURL, err)
+		return p, false, fmt.Errorf("check in with %s: %w", cur.id.ServerURL, err)
 	}
-	answer, err := protocol.OpenCheckin(body, c.id.signing, c.id.DeviceID, req.Nonce, now())
+	answer, err := protocol.OpenCheckin(body, c.signers(cur.id), cur.id.DeviceID, req.Nonce, now())
 	if err == nil {
 		p, err = protocol.Resolve(answer, held)
 	}
@@ -98,21 +195,39 @@ func (c *Client) FetchBlob(ctx context.Context, asg protocol.Assignment) ([]byte
 	if len(asg.BlobURL) == 0 || asg.BlobURL[0] != '/' {
 		return nil, fmt.Errorf("blob URL %q is not a path on the tenant server", asg.BlobURL)
 	}
-	return do(ctx, c.http, "GET", c.url(asg.BlobURL), nil, protocol.MaxBlobBody)
+	return do(ctx, c.httpClient(), "GET", c.url(asg.BlobURL), nil, protocol.MaxBlobBody)
 }
 
 // OpenAssignment verifies and decrypts a fetched script with the pinned
-// signer and the device key.
+// signer and the device key. A key envelope sealed to another certificate
+// of this device (the payload came before or during a renewal) opens with
+// that certificate's key.
 func (c *Client) OpenAssignment(asg protocol.Assignment, blob []byte) (protocol.Script, error) {
-	return protocol.OpenAssignment(asg, blob, c.id.signing, c.id.cert, c.id.key)
+	id := c.identity()
+	sc, err := protocol.OpenAssignment(asg, blob, c.signers(id), id.cert, id.key)
+	if !errors.Is(err, protocol.ErrWrongDevice) {
+		return sc, err
+	}
+	c.mu.Lock()
+	others := slices.Clone(c.others)
+	c.mu.Unlock()
+	for _, o := range others {
+		if o.DeviceID != id.DeviceID {
+			continue
+		}
+		if sc, oerr := protocol.OpenAssignment(asg, blob, c.signers(id), o.cert, o.key); !errors.Is(oerr, protocol.ErrWrongDevice) {
+			return sc, oerr
+		}
+	}
+	return sc, err
 }
 
 // SendResults posts one batch of results. A refusal of the whole batch is
 // an *HTTPError.
 func (c *Client) SendResults(ctx context.Context, batch []protocol.Result) (protocol.ResultsAck, error) {
 	var ack protocol.ResultsAck
-	body, err := do(ctx, c.http, "POST", c.url(protocol.PathResults), protocol.ResultsRequest{
-		DeviceID: c.id.DeviceID, Results: batch,
+	body, err := do(ctx, c.httpClient(), "POST", c.url(protocol.PathResults), protocol.ResultsRequest{
+		DeviceID: c.identity().DeviceID, Results: batch,
 	}, protocol.MaxResponseBody)
 	if err != nil {
 		return ack, err
@@ -165,5 +280,5 @@ func (c *Client) postGzip(ctx context.Context, path string, v any, limit int64) 
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Content-Encoding", "gzip")
-	return send(c.http, req, limit)
+	return send(c.httpClient(), req, limit)
 }

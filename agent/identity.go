@@ -22,11 +22,14 @@ var ErrNotEnrolled = errors.New("this device is not enrolled")
 const (
 	keyFile      = "device.key"
 	identityFile = "identity.json"
-	statusFile   = "status.json"
-	payloadFile  = "checkin.json"
-	outboxDir    = "outbox"
-	ledgerDir    = "ledger"
-	runDir       = "run"
+	// nextFile is a renewed identity the server has not seen in use yet
+	// (renew.go).
+	nextFile    = "identity.next.json"
+	statusFile  = "status.json"
+	payloadFile = "checkin.json"
+	outboxDir   = "outbox"
+	ledgerDir   = "ledger"
+	runDir      = "run"
 )
 
 // deviceKeyBits is RSA because PKCS#7 key transport (how script keys reach
@@ -41,6 +44,10 @@ type Identity struct {
 	SigningCert []byte    `json:"signing_cert"` // DER, pinned signer of responses and scripts
 	CACert      []byte    `json:"ca_cert"`      // DER, pinned root of the server's TLS chain
 	EnrolledAt  time.Time `json:"enrolled_at"`
+	// Key is the device key (PEM PKCS#8) of an identity written by
+	// renewal, so that one rename replaces certificate and key together;
+	// without it the key is device.key, as enrollment writes it.
+	KeyPEM []byte `json:"key,omitempty"`
 
 	cert, signing, ca *x509.Certificate
 	key               *rsa.PrivateKey
@@ -86,34 +93,66 @@ func ensureUserRunDir(dir string) error {
 
 // LoadIdentity reads the identity and device key from the state directory.
 func LoadIdentity(dir string) (*Identity, error) {
+	id, err := readIdentity(filepath.Join(dir, identityFile), filepath.Join(dir, keyFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w (no identity in %s): run `mobileatwork enroll --server URL --token TOKEN`", ErrNotEnrolled, dir)
+	}
+	return id, err
+}
+
+// readIdentity reads an identity file, its key embedded or in keyPath, and
+// checks that key and certificate belong together.
+func readIdentity(path, keyPath string) (*Identity, error) {
 	var id Identity
-	if err := atomicfile.ReadJSON(filepath.Join(dir, identityFile), &id); err != nil {
+	if err := atomicfile.ReadJSON(path, &id); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%w (no identity in %s): run `mobileatwork enroll --server URL --token TOKEN`", ErrNotEnrolled, dir)
+			return nil, err
 		}
 		return nil, fmt.Errorf("read identity: %w", err)
 	}
 	if err := id.parse(); err != nil {
 		return nil, fmt.Errorf("read identity: %w", err)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, keyFile))
+	b := id.KeyPEM
+	if len(b) == 0 {
+		var err error
+		if b, err = os.ReadFile(keyPath); err != nil {
+			return nil, fmt.Errorf("read device key: %w", err)
+		}
+	}
+	k, err := parseKey(b)
 	if err != nil {
 		return nil, fmt.Errorf("read device key: %w", err)
 	}
+	if !k.PublicKey.Equal(id.cert.PublicKey) {
+		return nil, fmt.Errorf("read identity %s: the device key does not match the device certificate", path)
+	}
+	id.key = k
+	return &id, nil
+}
+
+func parseKey(b []byte) (*rsa.PrivateKey, error) {
 	blk, _ := pem.Decode(b)
 	if blk == nil {
-		return nil, fmt.Errorf("read device key: not PEM")
+		return nil, fmt.Errorf("not PEM")
 	}
 	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("read device key: %w", err)
+		return nil, err
 	}
 	rk, ok := k.(*rsa.PrivateKey)
 	if !ok {
-		return nil, fmt.Errorf("read device key: not RSA")
+		return nil, fmt.Errorf("not RSA")
 	}
-	id.key = rk
-	return &id, nil
+	return rk, nil
+}
+
+func keyPEM(key *rsa.PrivateKey) ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("encode device key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
 }
 
 // NewDeviceKey makes a device key.
@@ -145,11 +184,10 @@ func deviceCSR(k *rsa.PrivateKey) (*rsa.PrivateKey, []byte, error) {
 }
 
 func saveIdentity(dir string, id *Identity, key *rsa.PrivateKey) error {
-	der, err := x509.MarshalPKCS8PrivateKey(key)
+	pemKey, err := keyPEM(key)
 	if err != nil {
-		return fmt.Errorf("encode device key: %w", err)
+		return err
 	}
-	pemKey := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 	if err := atomicfile.WriteFile(filepath.Join(dir, keyFile), pemKey, 0o600); err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ import (
 // It uses the device's mutual TLS like every other request; callers that
 // must work offline (uninstall) treat its error as a warning.
 func (a *Agent) Leave(ctx context.Context) error {
-	_, err := do(ctx, a.client, "POST", a.url(protocol.PathLeave), protocol.LeaveRequest{
+	_, err := do(ctx, a.api.httpClient(), "POST", a.url(protocol.PathLeave), protocol.LeaveRequest{
 		DeviceID: a.id.DeviceID, Reason: "uninstall",
 	}, protocol.MaxResponseBody)
 	if err != nil {

@@ -230,7 +230,7 @@ func (a *Agent) OnboardingPageURL() string {
 
 // ReportOnboarding sends the onboarding progress to the tenant.
 func (a *Agent) ReportOnboarding(ctx context.Context, rep protocol.OnboardingReport) error {
-	if _, err := do(ctx, a.client, "POST", a.url(protocol.PathOnboarding), rep, maxOnboardingAnswer); err != nil {
+	if _, err := do(ctx, a.api.httpClient(), "POST", a.url(protocol.PathOnboarding), rep, maxOnboardingAnswer); err != nil {
 		return fmt.Errorf("report onboarding: %w", err)
 	}
 	return nil

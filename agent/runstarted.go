@@ -19,8 +19,9 @@ const startedTimeout = 3 * time.Second
 func (c *Client) RunStarted(ctx context.Context, n protocol.RunStarted) error {
 	ctx, cancel := context.WithTimeout(ctx, startedTimeout)
 	defer cancel()
-	n.DeviceID = c.id.DeviceID
-	once := &http.Client{Transport: c.wake.Transport, Timeout: startedTimeout}
+	cur := c.cur.Load()
+	n.DeviceID = cur.id.DeviceID
+	once := &http.Client{Transport: cur.wake.Transport, Timeout: startedTimeout}
 	_, err := do(ctx, once, "POST", c.url(protocol.PathRunStarted), n, 64<<10)
 	return err
 }

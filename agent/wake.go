@@ -45,7 +45,7 @@ func (c *Client) Wake(ctx context.Context) (woke bool, retryAfter time.Duration,
 	if err != nil {
 		return false, 0, err
 	}
-	resp, err := c.wake.Do(req)
+	resp, err := c.cur.Load().wake.Do(req)
 	if err != nil {
 		return false, 0, err
 	}

@@ -122,7 +122,7 @@ func resign(e *env, s protocol.Signer) func(http.ResponseWriter, *http.Request, 
 		}
 		rec := httptest.NewRecorder()
 		next.ServeHTTP(rec, r)
-		content, err := protocol.Verify(rec.Body.Bytes(), e.srv.Tenant.Signing.Cert)
+		content, err := protocol.Verify(rec.Body.Bytes(), protocol.Pinned{Cert: e.srv.Tenant.Signing.Cert})
 		if err != nil {
 			http.Error(w, err.Error(), 500)
 			return

@@ -62,6 +62,13 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return e.serve(srv)
+}
+
+// serve serves srv on loopback for e.
+func (e *env) serve(srv *server.Server) *env {
+	t := e.t
+	t.Helper()
 	e.srv = srv
 	h := srv.Handler()
 	e.ts = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

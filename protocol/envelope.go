@@ -1,7 +1,6 @@
 package protocol
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
@@ -85,12 +84,12 @@ func Sign(content []byte, s Signer) ([]byte, error) {
 }
 
 // Verify returns the content of a SignedData only if it carries exactly one
-// valid SHA-256 signature made by pinned, compared byte for byte: the
+// valid SHA-256 signature made by a certificate signers trust: the
 // library's own Verify proves only that a message agrees with whatever
 // certificate it carries.
-func Verify(der []byte, pinned *x509.Certificate) ([]byte, error) {
-	if pinned == nil {
-		return nil, fmt.Errorf("verify: %w: no pinned signing certificate", ErrWrongSigner)
+func Verify(der []byte, signers Signers) ([]byte, error) {
+	if signers == nil {
+		return nil, fmt.Errorf("verify: %w: no trusted signer", ErrWrongSigner)
 	}
 	if len(der) > MaxResponseBody {
 		return nil, fmt.Errorf("verify: %w: %d bytes, limit %d", ErrBadEnvelope, len(der), MaxResponseBody)
@@ -106,8 +105,8 @@ func Verify(der []byte, pinned *x509.Certificate) ([]byte, error) {
 	if signer == nil {
 		return nil, fmt.Errorf("verify: %w: signer certificate not in message", ErrWrongSigner)
 	}
-	if !bytes.Equal(signer.Raw, pinned.Raw) {
-		return nil, fmt.Errorf("verify: %w: signed by %q", ErrWrongSigner, signer.Subject.CommonName)
+	if err := signers.Trust(signer); err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
 	}
 	if err := p7.Verify(); err != nil {
 		return nil, fmt.Errorf("verify: %w: %v", ErrBadSignature, err)
@@ -147,14 +146,14 @@ func SealKeyGrant(g KeyGrant, device *x509.Certificate, s Signer) ([]byte, error
 	return signed, nil
 }
 
-// OpenKeyGrant verifies the envelope signature against pinned, checks the
+// OpenKeyGrant verifies the envelope signature against signers, checks the
 // envelope's algorithms and recipient, then decrypts it with the device key.
-func OpenKeyGrant(env []byte, pinned, deviceCert *x509.Certificate, deviceKey crypto.PrivateKey) (KeyGrant, error) {
+func OpenKeyGrant(env []byte, signers Signers, deviceCert *x509.Certificate, deviceKey crypto.PrivateKey) (KeyGrant, error) {
 	var g KeyGrant
 	if deviceCert == nil || deviceKey == nil {
 		return g, errors.New("open key grant: device certificate or key missing")
 	}
-	inner, err := Verify(env, pinned)
+	inner, err := Verify(env, signers)
 	if err != nil {
 		return g, fmt.Errorf("open key grant: %w", err)
 	}
@@ -222,9 +221,9 @@ func SealScript(sc Script, s Signer) (blob []byte, key []byte, err error) {
 	return blob, key, nil
 }
 
-// OpenScript decrypts a blob, verifies the inner signature against pinned
+// OpenScript decrypts a blob, verifies the inner signature against signers
 // and checks that the body hashes to the signed SHA-256.
-func OpenScript(blob, key []byte, pinned *x509.Certificate) (Script, error) {
+func OpenScript(blob, key []byte, signers Signers) (Script, error) {
 	var sc Script
 	if len(key) != 32 {
 		return sc, fmt.Errorf("open script: %w: key is %d bytes, want 32", ErrBadEnvelope, len(key))
@@ -244,7 +243,7 @@ func OpenScript(blob, key []byte, pinned *x509.Certificate) (Script, error) {
 	if err != nil {
 		return sc, fmt.Errorf("open script: %w: blob does not decrypt: %v", ErrBadEnvelope, err)
 	}
-	plain, err := Verify(signed, pinned)
+	plain, err := Verify(signed, signers)
 	if err != nil {
 		return sc, fmt.Errorf("open script: %w", err)
 	}
@@ -285,12 +284,12 @@ func SignCheckin(p CheckinPayload, s Signer) ([]byte, error) {
 // OpenCheckin verifies a check-in response and binds it to this device,
 // this request's nonce and the current time, so that a response captured
 // for another device or an earlier check-in is refused.
-func OpenCheckin(der []byte, pinned *x509.Certificate, deviceID string, nonce []byte, now time.Time) (CheckinPayload, error) {
+func OpenCheckin(der []byte, signers Signers, deviceID string, nonce []byte, now time.Time) (CheckinPayload, error) {
 	var p CheckinPayload
 	if len(nonce) < MinNonceBytes {
 		return p, fmt.Errorf("open check-in: %w: request nonce is %d bytes, need %d", ErrNonceMismatch, len(nonce), MinNonceBytes)
 	}
-	plain, err := Verify(der, pinned)
+	plain, err := Verify(der, signers)
 	if err != nil {
 		return p, fmt.Errorf("open check-in: %w", err)
 	}
@@ -318,8 +317,8 @@ func OpenCheckin(der []byte, pinned *x509.Certificate, deviceID string, nonce []
 // anything: envelope signature and signer, envelope decryption, grant bound
 // to this assignment and blob, blob digest, blob decryption, inner
 // signature, and script id. Nothing is returned unless every step passes.
-func OpenAssignment(a Assignment, blob []byte, pinned, deviceCert *x509.Certificate, deviceKey crypto.PrivateKey) (Script, error) {
-	g, err := OpenKeyGrant(a.KeyEnvelope, pinned, deviceCert, deviceKey)
+func OpenAssignment(a Assignment, blob []byte, signers Signers, deviceCert *x509.Certificate, deviceKey crypto.PrivateKey) (Script, error) {
+	g, err := OpenKeyGrant(a.KeyEnvelope, signers, deviceCert, deviceKey)
 	if err != nil {
 		return Script{}, fmt.Errorf("assignment %s: %w", a.ID, err)
 	}
@@ -332,7 +331,7 @@ func OpenAssignment(a Assignment, blob []byte, pinned, deviceCert *x509.Certific
 	if got := SHA256Hex(blob); !strings.EqualFold(got, a.BlobSHA256) {
 		return Script{}, fmt.Errorf("assignment %s: %w: downloaded blob hashes to %s, want %s", a.ID, ErrDigestMismatch, got, a.BlobSHA256)
 	}
-	sc, err := OpenScript(blob, g.Key, pinned)
+	sc, err := OpenScript(blob, g.Key, signers)
 	if err != nil {
 		return Script{}, fmt.Errorf("assignment %s: %w", a.ID, err)
 	}

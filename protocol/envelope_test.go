@@ -96,7 +96,7 @@ func TestSignVerify(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := Verify(der, tc.signer.Cert)
+			got, err := Verify(der, Pinned{tc.signer.Cert})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -196,7 +196,7 @@ func TestVerifyRefuses(t *testing.T) {
 		{"enveloped data", mustEncrypt(t, content, f.devA), f.signer.Cert, ErrBadEnvelope},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := Verify(tc.der, tc.pinned)
+			got, err := Verify(tc.der, Pinned{tc.pinned})
 			wantErr(t, err, tc.want)
 			if got != nil {
 				t.Fatalf("returned content %q on refusal", got)
@@ -234,7 +234,7 @@ func TestKeyGrantRoundTripAndAlgorithms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := OpenKeyGrant(env, f.signer.Cert, f.devA, f.keyA)
+	got, err := OpenKeyGrant(env, Pinned{f.signer.Cert}, f.devA, f.keyA)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func TestKeyGrantRoundTripAndAlgorithms(t *testing.T) {
 	}
 
 	// The produced envelope names exactly the strong algorithms.
-	inner, err := Verify(env, f.signer.Cert)
+	inner, err := Verify(env, Pinned{f.signer.Cert})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +335,7 @@ func TestOpenKeyGrantRefuses(t *testing.T) {
 		{"sha-1 signed envelope", signWith(t, mustEncrypt(t, plain, f.devA), false, f.signer), f.devA, f.keyA, ErrAlgorithm},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			g, err := OpenKeyGrant(tc.env, f.signer.Cert, tc.cert, tc.key)
+			g, err := OpenKeyGrant(tc.env, Pinned{f.signer.Cert}, tc.cert, tc.key)
 			if tc.want == nil { // any refusal will do, but there must be one
 				if err == nil {
 					t.Fatal("accepted a tampered envelope")
@@ -410,7 +410,7 @@ func TestScriptRoundTrip(t *testing.T) {
 	if bytes.Contains(blob, sc.Body) {
 		t.Fatal("blob contains the script in clear")
 	}
-	got, err := OpenScript(blob, key, f.signer.Cert)
+	got, err := OpenScript(blob, key, Pinned{f.signer.Cert})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,7 +435,7 @@ func TestSealScriptFillsOrChecksDigest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := OpenScript(blob, key, f.signer.Cert)
+	got, err := OpenScript(blob, key, Pinned{f.signer.Cert})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -478,7 +478,7 @@ func TestOpenScriptRefuses(t *testing.T) {
 		{"not signed", unsignedBlob, unsignedKey, ErrBadEnvelope},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sc, err := OpenScript(tc.blob, tc.key, f.signer.Cert)
+			sc, err := OpenScript(tc.blob, tc.key, Pinned{f.signer.Cert})
 			wantErr(t, err, tc.want)
 			if sc.Body != nil {
 				t.Fatal("returned a script body on refusal")
@@ -534,7 +534,7 @@ func TestCheckin(t *testing.T) {
 		{"not json", mustSign(t, []byte("not json"), f.signer), "device-a", nonce, issued, ErrBadEnvelope},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := OpenCheckin(tc.der, f.signer.Cert, tc.deviceID, tc.nonce, tc.now)
+			p, err := OpenCheckin(tc.der, Pinned{f.signer.Cert}, tc.deviceID, tc.nonce, tc.now)
 			wantErr(t, err, tc.want)
 			if tc.want != nil {
 				if p.DeviceID != "" || p.Assignments != nil {
@@ -619,7 +619,7 @@ func buildAssignment(t testing.TB, f *fixture, bend func(*assignmentCase)) (Assi
 func TestOpenAssignment(t *testing.T) {
 	f := newFixture(t)
 	a, blob := buildAssignment(t, f, nil)
-	sc, err := OpenAssignment(a, blob, f.signer.Cert, f.devA, f.keyA)
+	sc, err := OpenAssignment(a, blob, Pinned{f.signer.Cert}, f.devA, f.keyA)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -668,7 +668,7 @@ func TestOpenAssignment(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, blob := tc.a()
-			sc, err := OpenAssignment(a, blob, f.signer.Cert, tc.cert, tc.key)
+			sc, err := OpenAssignment(a, blob, Pinned{f.signer.Cert}, tc.cert, tc.key)
 			wantErr(t, err, tc.want)
 			if sc.Body != nil {
 				t.Fatal("returned a script on refusal")
@@ -716,7 +716,7 @@ func BenchmarkOpenAssignment(b *testing.B) {
 	f := newFixture(b)
 	a, blob := buildAssignment(b, f, nil)
 	for b.Loop() {
-		if _, err := OpenAssignment(a, blob, f.signer.Cert, f.devA, f.keyA); err != nil {
+		if _, err := OpenAssignment(a, blob, Pinned{f.signer.Cert}, f.devA, f.keyA); err != nil {
 			b.Fatal(err)
 		}
 	}

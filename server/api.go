@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +36,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST "+protocol.PathOnboarding, s.device(s.handleOnboarding))
 	mux.HandleFunc(appAssetRoute, s.device(s.handleAppAsset))
 	mux.HandleFunc("POST "+protocol.PathRunStarted, s.device(s.handleRunStarted))
+	mux.HandleFunc("POST "+protocol.PathRenew, s.device(s.handleRenew))
 	// Held wake requests are idle, not work: they have their own cap and
 	// do not take the slots of MaxInFlight.
 	top := http.NewServeMux()
@@ -46,12 +46,14 @@ func (s *Server) Handler() http.Handler {
 }
 
 // TLSConfig is the listener's TLS: TLS 1.2 minimum, client certificates
-// verified against the tenant CA when presented.
+// verified against the tenant CA when presented, at the server's time (an
+// expired device certificate is refused).
 func (s *Server) TLSConfig() *tls.Config {
 	pool := x509.NewCertPool()
 	pool.AddCert(s.Tenant.CA)
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS12,
+		Time:         func() time.Time { return s.Now() },
 		Certificates: []tls.Certificate{s.Tenant.TLS},
 		ClientAuth:   tls.VerifyClientCertIfGiven,
 		ClientCAs:    pool,
@@ -142,12 +144,9 @@ func (s *Server) device(h deviceHandler) http.HandlerFunc {
 			s.internal(w, r, "read device", err)
 			return
 		}
-		if d.CertSerial != hex.EncodeToString(cert.SerialNumber.Bytes()) {
-			s.fail(w, r, http.StatusForbidden, "device certificate superseded")
-			return
-		}
-		// The deny list: d.Retired is the entry of d's certificate, which
-		// is the one presented.
+		// The deny list: d.Retired is the entry of d's current certificate.
+		// A retired device is refused whichever of its certificates it
+		// presents, a renewed one not confirmed yet included.
 		if d.Retired != nil {
 			s.Log.Warn("retired device refused", zap.String("device", d.ID), zap.String("cert_serial", d.CertSerial),
 				zap.String("path", r.URL.Path), zap.String("remote", r.RemoteAddr))
@@ -156,6 +155,13 @@ func (s *Server) device(h deviceHandler) http.HandlerFunc {
 		}
 		if d.Left {
 			s.fail(w, r, http.StatusForbidden, "device has left the tenant: enroll it again")
+			return
+		}
+		if d, err = s.acceptCert(r.Context(), d, cert); errors.Is(err, errSuperseded) {
+			s.fail(w, r, http.StatusForbidden, "device certificate superseded")
+			return
+		} else if err != nil {
+			s.internal(w, r, "confirm renewed certificate", err)
 			return
 		}
 		h(w, r, d, cert)
@@ -279,7 +285,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	req.Facts.AgentVersion = strings.TrimSpace(req.Facts.AgentVersion)
 	d := store.Device{
 		ID: id, Facts: req.Facts, User: t.User, Capabilities: req.Capabilities,
-		AgentVersion: req.Facts.AgentVersion, CertSerial: hex.EncodeToString(cert.SerialNumber.Bytes()), EnrolledAt: now,
+		AgentVersion: req.Facts.AgentVersion, CertSerial: certSerial(cert), CertNotAfter: cert.NotAfter, EnrolledAt: now,
 	}
 	if err := s.Store.CreateDevice(r.Context(), d); err != nil {
 		s.internal(w, r, "create device", err)
@@ -288,7 +294,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	noteDevice(r, id)
 	s.Log.Info("device enrolled", zap.String("device", id), zap.String("serial", req.Facts.SerialNumber), zap.String("user", t.User))
 	writeJSON(w, http.StatusOK, protocol.EnrollResponse{
-		DeviceID: id, Certificate: cert.Raw, SigningCert: s.Tenant.Signing.Cert.Raw, CACert: s.Tenant.CA.Raw,
+		DeviceID: id, Certificate: cert.Raw, SigningCert: s.signerFor(req.Capabilities).Cert.Raw, CACert: s.Tenant.CA.Raw,
 	})
 }
 

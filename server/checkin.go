@@ -114,7 +114,7 @@ func (s *Server) handleCheckin(w http.ResponseWriter, r *http.Request, d store.D
 		s.internal(w, r, "check-in", err)
 		return
 	}
-	signed, err := protocol.SignCheckin(p, s.Tenant.Signing)
+	signed, err := protocol.SignCheckin(p, s.signerFor(req.Capabilities))
 	if err != nil {
 		s.internal(w, r, "sign check-in", err)
 		return
@@ -343,7 +343,7 @@ func (s *Server) deviceAssignments(ctx context.Context, d store.Device, scripts 
 			}
 			inputs = append(inputs, protocol.Input{Label: decl.Label, Name: decl.Name, Value: variables.Resolve(v, vals)})
 		}
-		env, err := envs.envelope(c, sc, s.Tenant.Signing, s.now())
+		env, err := envs.envelope(c, sc, s.signerFor(d.Capabilities), s.now())
 		if err != nil {
 			return nil, false, err
 		}

@@ -125,7 +125,7 @@ func (s *Server) keptEnvelopes(ctx context.Context, deviceID string, cert *x509.
 // envelope returns the envelope of configuration c's current script
 // version sc, sealing it when none valid is kept.
 func (k *keptEnvelopes) envelope(c store.Configuration, sc store.Script, signer protocol.Signer, now time.Time) ([]byte, error) {
-	if e, ok := k.kept[c.ID]; ok && e.ConfigVersion == c.Version && e.BlobSHA256 == sc.BlobSHA256 && e.CertSerial == k.serial {
+	if e, ok := k.kept[c.ID]; ok && e.ConfigVersion == c.Version && e.BlobSHA256 == sc.BlobSHA256 && e.CertSerial == k.serial && signedBy(e.Envelope, signer) {
 		return e.Envelope, nil
 	}
 	env, err := protocol.SealKeyGrant(protocol.KeyGrant{AssignmentID: c.ID, BlobSHA256: sc.BlobSHA256, Key: sc.BlobKey}, k.cert, signer)

@@ -58,7 +58,7 @@ func newDeliveryRig(t *testing.T) (*deliveryRig, func() protocol.CheckinPayload)
 		if err != nil {
 			t.Fatal(err)
 		}
-		opened, err := protocol.OpenCheckin(signed, s.Tenant.Signing.Cert, d.ID, req.Nonce, r.clock)
+		opened, err := protocol.OpenCheckin(signed, protocol.Pinned{Cert: s.Tenant.Signing.Cert}, d.ID, req.Nonce, r.clock)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -41,7 +41,7 @@ func (s *Server) seal(sc *store.Script, body []byte) error {
 	sc.SHA256, sc.Size = protocol.SHA256Hex(body), int64(len(body))
 	blob, key, err := protocol.SealScript(protocol.Script{
 		ScriptID: sc.ID, Name: sc.Name, SHA256: sc.SHA256, Body: body, SignedAt: sc.UpdatedAt,
-	}, s.Tenant.Signing)
+	}, s.blobSigner())
 	if err != nil {
 		return fmt.Errorf("seal script: %w", err)
 	}
@@ -389,7 +389,7 @@ func (s *Server) ScriptBody(ctx context.Context, ref string, version int) (store
 	if err != nil {
 		return store.ScriptVersion{}, nil, fmt.Errorf("read script %s version %d: %w", sc.ID, version, err)
 	}
-	body, err := protocol.OpenScript(blob, sv.BlobKey, s.Tenant.Signing.Cert)
+	body, err := protocol.OpenScript(blob, sv.BlobKey, s.Tenant.Signers())
 	if err != nil {
 		return store.ScriptVersion{}, nil, fmt.Errorf("read script %s version %d: %w", sc.ID, version, err)
 	}

@@ -40,6 +40,10 @@ func TestHostOnlyCommandsRefuseServer(t *testing.T) {
 		{"restore", []string{"restore", "--from", dir}},
 		{"package", []string{"package", "--agent-dir", dir, "--out", filepath.Join(dir, "a.pkg")}},
 		{"package --catalog", []string{"package", "--catalog", "--agent-dir", dir}},
+		{"pki rotate-signing", []string{"pki", "rotate-signing"}},
+		{"pki retire-signing", []string{"pki", "retire-signing", "--force"}},
+		{"doctor", []string{"doctor"}},
+		{"pki renew-tls", []string{"pki", "renew-tls"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, stderr, code := runCLI(t, append(tc.args, "--data", data, "--server", "https://127.0.0.1:1")...)

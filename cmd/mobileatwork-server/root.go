@@ -63,6 +63,7 @@ tenant and works while "serve" runs.`,
 	root.AddCommand(profileCmd(), onboardingCmd())
 	root.AddCommand(adminCmd(), auditCmd())
 	root.AddCommand(openAPICmd())
+	root.AddCommand(pkiCmd(), doctorCmd())
 	return root
 }
 

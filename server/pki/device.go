@@ -53,6 +53,18 @@ func CheckDeviceCSR(csrDER []byte) (*rsa.PublicKey, error) {
 // server chose, and no requested extension is copied, so a device cannot
 // ask for a name or usage it was not given.
 func (t *Tenant) IssueDevice(csrDER []byte, deviceID string, now time.Time) (*x509.Certificate, error) {
+	return t.issueDevice(csrDER, deviceID, now.Add(-backdate), now)
+}
+
+// RenewDevice issues a device's renewed certificate, under the rules of
+// IssueDevice. It is valid from when current was, if earlier: a server whose
+// clock ran ahead and was then put right must not refuse, as not yet valid,
+// the devices that renewed meanwhile.
+func (t *Tenant) RenewDevice(csrDER []byte, deviceID string, current *x509.Certificate, now time.Time) (*x509.Certificate, error) {
+	return t.issueDevice(csrDER, deviceID, minTime(now.Add(-backdate), current.NotBefore), now)
+}
+
+func (t *Tenant) issueDevice(csrDER []byte, deviceID string, notBefore, now time.Time) (*x509.Certificate, error) {
 	if deviceID == "" || len(deviceID) > 64 {
 		return nil, fmt.Errorf("issue device certificate: device id must be 1 to 64 characters, got %q", deviceID)
 	}
@@ -62,8 +74,8 @@ func (t *Tenant) IssueDevice(csrDER []byte, deviceID string, now time.Time) (*x5
 	}
 	cert, err := createCert(&x509.Certificate{
 		Subject:   pkix.Name{CommonName: deviceID, Organization: []string{t.Name}},
-		NotBefore: now.Add(-backdate),
-		NotAfter:  minTime(now.Add(deviceValidity), t.CA.NotAfter),
+		NotBefore: notBefore,
+		NotAfter:  minTime(now.Add(DeviceValidity), t.CA.NotAfter),
 		// Digital signature for TLS client authentication, key
 		// encipherment for the key envelopes encrypted to the device.
 		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,

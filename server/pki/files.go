@@ -80,14 +80,7 @@ func readCerts(path string) ([]*x509.Certificate, error) {
 // readKey reads a PKCS#8 private key and refuses one that others can read,
 // as ssh does: a leaked tenant key lets anyone run code on every device.
 func readKey(path string) (crypto.Signer, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("key %s is accessible to other users (mode %#o): run chmod 600 %s", path, perm, path)
-	}
-	data, err := os.ReadFile(path)
+	data, err := readPrivate(path)
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +92,22 @@ func readKey(path string) (crypto.Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
+	return asSigner(k, path)
+}
+
+// readPrivate reads a file holding a key, refusing one others can read.
+func readPrivate(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("key %s is accessible to other users (mode %#o): run chmod 600 %s", path, perm, path)
+	}
+	return os.ReadFile(path)
+}
+
+func asSigner(k any, path string) (crypto.Signer, error) {
 	s, ok := k.(crypto.Signer)
 	if !ok {
 		return nil, fmt.Errorf("read %s: key of type %T cannot sign", path, k)

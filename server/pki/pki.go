@@ -60,7 +60,9 @@ const (
 	caValidity      = 10 * 365 * 24 * time.Hour
 	signingValidity = 2 * 365 * 24 * time.Hour
 	tlsValidity     = 2 * 365 * 24 * time.Hour
-	deviceValidity  = 2 * 365 * 24 * time.Hour
+	// DeviceValidity is how long a device certificate lives; agents renew
+	// theirs when a third of it remains.
+	DeviceValidity = 2 * 365 * 24 * time.Hour
 	// backdate absorbs clock differences between server and devices.
 	backdate = 5 * time.Minute
 )
@@ -71,7 +73,10 @@ type Tenant struct {
 	CA      *x509.Certificate
 	CAKey   crypto.Signer
 	Signing protocol.Signer
-	TLS     tls.Certificate // leaf + CA chain
+	// Previous is the signing certificate a rotation replaced, until it is
+	// retired; nil otherwise.
+	Previous *protocol.Signer
+	TLS      tls.Certificate // leaf + CA chain
 }
 
 // Create makes a new tenant in dir: CA, signing certificate and a server
@@ -136,14 +141,7 @@ func newTenant(name string, dnsNames []string, ips []net.IP, now time.Time) (*Te
 	if err != nil {
 		return nil, err
 	}
-	signing, err := createCert(&x509.Certificate{
-		Subject:   pkix.Name{CommonName: name + " Mobile@Work signing", Organization: []string{name}},
-		NotBefore: now.Add(-backdate),
-		NotAfter:  minTime(now.Add(signingValidity), ca.NotAfter),
-		KeyUsage:  x509.KeyUsageDigitalSignature,
-		// Code signing: what it signs is, in the end, code to run as root.
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
-	}, ca, signKey.Public(), caKey)
+	signing, err := createCert(signingTemplate(name, ca, now), ca, signKey.Public(), caKey)
 	if err != nil {
 		return nil, fmt.Errorf("signing certificate: %w", err)
 	}
@@ -231,18 +229,37 @@ func Load(dir string) (*Tenant, error) {
 	if t.CAKey, err = readKey(filepath.Join(dir, CAKeyFile)); err != nil {
 		return nil, fmt.Errorf("load tenant: %w", err)
 	}
-	if certs, err = readCerts(filepath.Join(dir, SigningCertFile)); err != nil {
+	if t.Signing, err = readSigner(filepath.Join(dir, SigningFile)); errors.Is(err, fs.ErrNotExist) {
+		// Never rotated: the files init wrote.
+		if certs, err = readCerts(filepath.Join(dir, SigningCertFile)); err != nil {
+			return nil, fmt.Errorf("load tenant: %w", err)
+		}
+		t.Signing.Cert = certs[0]
+		if t.Signing.Key, err = readKey(filepath.Join(dir, SigningKeyFile)); err != nil {
+			return nil, fmt.Errorf("load tenant: %w", err)
+		}
+	} else if err != nil {
 		return nil, fmt.Errorf("load tenant: %w", err)
 	}
-	t.Signing.Cert = certs[0]
-	if t.Signing.Key, err = readKey(filepath.Join(dir, SigningKeyFile)); err != nil {
+	prev, err := readSigner(filepath.Join(dir, PreviousSigningFile))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
 		return nil, fmt.Errorf("load tenant: %w", err)
+	case !prev.Cert.Equal(t.Signing.Cert):
+		// Equal to the one in use: a rotation stopped before its switch.
+		t.Previous = &prev
 	}
-	if certs, err = readCerts(filepath.Join(dir, TLSCertFile)); err != nil {
-		return nil, fmt.Errorf("load tenant: %w", err)
-	}
-	tlsKey, err := readKey(filepath.Join(dir, TLSKeyFile))
-	if err != nil {
+	certs, tlsKey, err := readBundle(filepath.Join(dir, TLSFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		// Never renewed: the files init wrote.
+		if certs, err = readCerts(filepath.Join(dir, TLSCertFile)); err != nil {
+			return nil, fmt.Errorf("load tenant: %w", err)
+		}
+		if tlsKey, err = readKey(filepath.Join(dir, TLSKeyFile)); err != nil {
+			return nil, fmt.Errorf("load tenant: %w", err)
+		}
+	} else if err != nil {
 		return nil, fmt.Errorf("load tenant: %w", err)
 	}
 	t.TLS = tls.Certificate{PrivateKey: tlsKey, Leaf: certs[0]}
@@ -260,6 +277,14 @@ func Load(dir string) (*Tenant, error) {
 		{"signing", t.Signing.Cert, t.Signing.Key, x509.ExtKeyUsageCodeSigning},
 		{"tls", t.TLS.Leaf, tlsKey, x509.ExtKeyUsageServerAuth},
 	}
+	if t.Previous != nil {
+		checks = append(checks, struct {
+			what string
+			cert *x509.Certificate
+			key  crypto.Signer
+			eku  x509.ExtKeyUsage
+		}{"previous signing", t.Previous.Cert, t.Previous.Key, x509.ExtKeyUsageCodeSigning})
+	}
 	for _, c := range checks {
 		if !samePublicKey(c.cert.PublicKey, c.key) {
 			return nil, fmt.Errorf("load tenant in %s: %s key does not match its certificate", dir, c.what)
@@ -275,6 +300,29 @@ func Load(dir string) (*Tenant, error) {
 		}
 	}
 	return t, nil
+}
+
+// Signers trusts what this tenant signed: its signing certificates, by
+// their bytes. The server reads back its own blobs with it.
+func (t *Tenant) Signers() protocol.Signers {
+	s := anyOf{t.Signing.Cert}
+	if t.Previous != nil {
+		s = append(s, t.Previous.Cert)
+	}
+	return s
+}
+
+// anyOf trusts any of its certificates, by their bytes.
+type anyOf []*x509.Certificate
+
+func (a anyOf) Trust(c *x509.Certificate) error {
+	var err error
+	for _, p := range a {
+		if err = (protocol.Pinned{Cert: p}).Trust(c); err == nil {
+			return nil
+		}
+	}
+	return err
 }
 
 // CAPin is the SHA-256 of the CA certificate DER, which enrollment tokens

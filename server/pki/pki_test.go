@@ -72,8 +72,18 @@ func TestCreateLoadRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := protocol.Verify(der, created.Signing.Cert); err != nil {
+	if _, err := protocol.Verify(der, protocol.Pinned{Cert: created.Signing.Cert}); err != nil {
 		t.Fatalf("verify with pinned signing certificate: %v", err)
+	}
+	// A device trusts it by chain and policy, and nothing else of the
+	// tenant carries the policy.
+	if _, err := protocol.Verify(der, protocol.Chain{CA: loaded.CA}); err != nil {
+		t.Fatalf("verify by chain to the tenant CA: %v", err)
+	}
+	for _, c := range []*x509.Certificate{loaded.CA, loaded.TLS.Leaf} {
+		if protocol.HasSigningPolicy(c) {
+			t.Errorf("%s carries the signing policy", c.Subject.CommonName)
+		}
 	}
 }
 
@@ -406,7 +416,7 @@ func TestIssueDevice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := protocol.OpenKeyGrant(env, tn.Signing.Cert, cert, key)
+	got, err := protocol.OpenKeyGrant(env, protocol.Pinned{Cert: tn.Signing.Cert}, cert, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -494,5 +504,31 @@ func TestTLSKeyIsP256AndExistingKeysAreKept(t *testing.T) {
 	}
 	if k, ok := old.TLS.PrivateKey.(*rsa.PrivateKey); !ok || !k.Equal(rsaKey) {
 		t.Fatalf("loaded TLS key is %T, want the tenant's RSA key kept", old.TLS.PrivateKey)
+	}
+}
+
+// A renewed certificate lasts two years from its issue and is valid from
+// when the one it replaces was, so a server clock put back after running
+// ahead keeps accepting it.
+func TestRenewDevice(t *testing.T) {
+	tn, _ := createTenant(t)
+	key := testDeviceKey(t)
+	current, err := tn.IssueDevice(csrFor(t, key, "x"), "dev-123", testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := testNow.Add(500 * 24 * time.Hour)
+	renewed, err := tn.RenewDevice(csrFor(t, key, "y"), "dev-123", current, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !renewed.NotBefore.Equal(current.NotBefore) || !renewed.NotAfter.Equal(minTime(later.Add(DeviceValidity), tn.CA.NotAfter)) {
+		t.Fatalf("renewed certificate valid %s to %s; want from %s for two years from %s", renewed.NotBefore, renewed.NotAfter, current.NotBefore, later)
+	}
+	if renewed.Subject.CommonName != "dev-123" || renewed.SerialNumber.Cmp(current.SerialNumber) == 0 {
+		t.Fatalf("renewed certificate for %q, serial %x", renewed.Subject.CommonName, renewed.SerialNumber)
+	}
+	if _, err := tn.RenewDevice([]byte("junk"), "dev-123", current, later); !errors.Is(err, ErrBadCSR) {
+		t.Fatalf("bad CSR: %v, want ErrBadCSR", err)
 	}
 }

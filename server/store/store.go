@@ -82,9 +82,18 @@ type Device struct {
 	Capabilities []string
 	AgentVersion string // as last reported
 	CertSerial   string // hex serial of the device certificate
-	EnrolledAt   time.Time
-	LastCheckin  time.Time // zero until the first check-in
-	Left         bool      // the device uninstalled the agent
+	// CertNotAfter is when that certificate expires; zero for devices
+	// enrolled before it was recorded (see server.CertExpiry).
+	CertNotAfter time.Time
+	// PendingSerial is a renewed certificate issued but not yet used by
+	// the device (empty: none), and PendingNotAfter its expiry. Both
+	// certificates are accepted until the device's first request with the
+	// new one, which retires the old serial.
+	PendingSerial   string
+	PendingNotAfter time.Time
+	EnrolledAt      time.Time
+	LastCheckin     time.Time // zero until the first check-in
+	Left            bool      // the device uninstalled the agent
 	// Retired is set when the administrator cut the device off: its
 	// certificate is on the deny list.
 	Retired *Retirement
@@ -132,6 +141,13 @@ type DeviceStore interface {
 	// returns the entry. ErrNotFound for an unknown device, ErrExists
 	// when that certificate is denied already; both change nothing.
 	RetireDevice(ctx context.Context, id string, r Retirement) (Retirement, error)
+	// SetPendingCert records a renewed certificate of the device, replacing
+	// one still pending; ErrNotFound for an unknown device.
+	SetPendingCert(ctx context.Context, id, serial string, notAfter time.Time) error
+	// ConfirmCert makes the pending certificate with this serial the
+	// device's certificate, in one conditional update, and retires the
+	// old one; ErrNotFound when the device has no such pending certificate.
+	ConfirmCert(ctx context.Context, id, serial string) error
 }
 
 // InputDecl is a script input declared at `script add`.
@@ -195,6 +211,10 @@ type ScriptStore interface {
 	// DeleteScript removes a script and its versions; ErrInUse while a
 	// configuration uses it, ErrNotFound if unknown.
 	DeleteScript(ctx context.Context, id string) error
+	// ReplaceScriptBlob gives one version of a script another sealed blob
+	// of the same body (sealed again by another signer), without a new
+	// version: nothing runs again for it. ErrNotFound if unknown.
+	ReplaceScriptBlob(ctx context.Context, id string, version int, blobSHA256 string, key []byte) error
 }
 
 // StoredResult is a result as the server received it.

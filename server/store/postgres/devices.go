@@ -17,7 +17,7 @@ import (
 // entry on the deny list, when there is one.
 const (
 	deviceColumns = `d.id, d.facts, d."user", d.groups, d.capabilities, d.agent_version, d.cert_serial, d.enrolled_at, d.last_checkin, d.left_at, d.recent_log,
-r.retired_at, r.retired_by, r.reason`
+d.cert_not_after, d.pending_serial, d.pending_not_after, r.retired_at, r.retired_by, r.reason`
 	deviceRows = `devices d LEFT JOIN retired_certs r ON r.device_id = d.id AND r.cert_serial = d.cert_serial`
 )
 
@@ -42,11 +42,12 @@ func (s *Store) CreateDevice(ctx context.Context, d store.Device) error {
 		leftAt = d.EnrolledAt
 	}
 	tag, err := s.db().Exec(ctx, `
-INSERT INTO devices (id, serial, facts, "user", groups, capabilities, agent_version, cert_serial, enrolled_at, last_checkin, left_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+INSERT INTO devices (id, serial, facts, "user", groups, capabilities, agent_version, cert_serial, enrolled_at, last_checkin, left_at,
+	cert_not_after, pending_serial, pending_not_after)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 ON CONFLICT (id) DO NOTHING`,
 		d.ID, d.Facts.SerialNumber, facts, d.User, groups, caps, d.AgentVersion, d.CertSerial,
-		d.EnrolledAt, nullTime(d.LastCheckin), leftAt)
+		d.EnrolledAt, nullTime(d.LastCheckin), leftAt, nullTime(d.CertNotAfter), d.PendingSerial, nullTime(d.PendingNotAfter))
 	if err != nil {
 		return fmt.Errorf("create device %s: %w", d.ID, err)
 	}
@@ -152,15 +153,39 @@ func (s *Store) MarkDeviceLeft(ctx context.Context, id string, at time.Time) err
 	return nil
 }
 
+// SetPendingCert records a renewed certificate awaiting its first use.
+func (s *Store) SetPendingCert(ctx context.Context, id, serial string, notAfter time.Time) error {
+	if err := rowsAffected(s.db().Exec(ctx, `UPDATE devices SET pending_serial = $1, pending_not_after = $2 WHERE id = $3`,
+		serial, notAfter, id)); err != nil {
+		return fmt.Errorf("set pending certificate of device %s: %w", id, err)
+	}
+	return nil
+}
+
+// ConfirmCert promotes the pending certificate with this serial, in one
+// conditional update (see the SQLite backend).
+func (s *Store) ConfirmCert(ctx context.Context, id, serial string) error {
+	if serial == "" {
+		return fmt.Errorf("confirm certificate of device %s: %w", id, store.ErrNotFound)
+	}
+	if err := rowsAffected(s.db().Exec(ctx, `
+UPDATE devices SET cert_serial = pending_serial, cert_not_after = pending_not_after, pending_serial = '', pending_not_after = NULL
+WHERE id = $1 AND pending_serial = $2`, id, serial)); err != nil {
+		return fmt.Errorf("confirm certificate of device %s: %w", id, err)
+	}
+	return nil
+}
+
 func scanDevice(r pgx.Row) (store.Device, error) {
 	var (
 		d                              store.Device
 		facts, groups, caps, recentLog []byte
 		lastCheckin, leftAt, retiredAt *time.Time
+		notAfter, pendingNotAfter      *time.Time
 		by, reason                     *string
 	)
 	if err := r.Scan(&d.ID, &facts, &d.User, &groups, &caps, &d.AgentVersion, &d.CertSerial,
-		&d.EnrolledAt, &lastCheckin, &leftAt, &recentLog, &retiredAt, &by, &reason); err != nil {
+		&d.EnrolledAt, &lastCheckin, &leftAt, &recentLog, &notAfter, &d.PendingSerial, &pendingNotAfter, &retiredAt, &by, &reason); err != nil {
 		return store.Device{}, err
 	}
 	for _, f := range []struct {
@@ -176,6 +201,7 @@ func scanDevice(r pgx.Row) (store.Device, error) {
 	}
 	d.Groups, d.Capabilities = stringsOrNil(d.Groups), stringsOrNil(d.Capabilities)
 	d.EnrolledAt, d.LastCheckin, d.Left = d.EnrolledAt.UTC(), fromNull(lastCheckin), leftAt != nil
+	d.CertNotAfter, d.PendingNotAfter = fromNull(notAfter), fromNull(pendingNotAfter)
 	if retiredAt != nil {
 		d.Retired = &store.Retirement{CertSerial: d.CertSerial, At: retiredAt.UTC(), By: deref(by), Reason: deref(reason)}
 	}

@@ -292,6 +292,11 @@ CREATE INDEX results_assignment ON results (assignment_id, received_at, id);`,
 	accountsSchema,
 	// The deny list of retired devices' certificates, see retire.go.
 	retireSchema,
+	// Device certificate renewal: the expiry of the certificate in use, and
+	// a renewed one the device has not used yet.
+	`ALTER TABLE devices ADD COLUMN cert_not_after timestamptz;
+ALTER TABLE devices ADD COLUMN pending_serial text NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN pending_not_after timestamptz;`,
 }
 
 // migrate applies the migrations the database lacks, each in one

@@ -189,3 +189,21 @@ func keyOrEmpty(k []byte) []byte {
 	}
 	return k
 }
+
+// ReplaceScriptBlob points one version, and the script when it is its
+// current version, at another blob of the same body.
+func (s *Store) ReplaceScriptBlob(ctx context.Context, id string, version int, blobSHA256 string, key []byte) error {
+	err := s.tx(ctx, func(q db) error {
+		if err := rowsAffected(q.Exec(ctx, `UPDATE script_versions SET blob_sha256 = $1, blob_key = $2 WHERE script_id = $3 AND version = $4`,
+			blobSHA256, keyOrEmpty(key), id, version)); err != nil {
+			return err
+		}
+		_, err := q.Exec(ctx, `UPDATE scripts SET blob_sha256 = $1, blob_key = $2 WHERE id = $3 AND version = $4`,
+			blobSHA256, keyOrEmpty(key), id, version)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("replace blob of script %s version %d: %w", id, version, err)
+	}
+	return nil
+}

@@ -17,7 +17,7 @@ import (
 // entry on the deny list, when there is one.
 const (
 	deviceColumns = `d.id, d.facts, d.user, d.groups, d.capabilities, d.agent_version, d.cert_serial, d.enrolled_at, d.last_checkin, d.left_at, d.recent_log,
-r.retired_at, r.retired_by, r.reason`
+d.cert_not_after, d.pending_serial, d.pending_not_after, r.retired_at, r.retired_by, r.reason`
 	deviceRows = `devices d LEFT JOIN retired_certs r ON r.device_id = d.id AND r.cert_serial = d.cert_serial`
 )
 
@@ -42,11 +42,13 @@ func (s *Store) CreateDevice(ctx context.Context, d store.Device) error {
 		leftAt = formatTime(d.EnrolledAt)
 	}
 	res, err := s.db.ExecContext(ctx, `
-INSERT INTO devices (id, serial, facts, user, groups, capabilities, agent_version, cert_serial, enrolled_at, last_checkin, left_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO devices (id, serial, facts, user, groups, capabilities, agent_version, cert_serial, enrolled_at, last_checkin, left_at,
+	cert_not_after, pending_serial, pending_not_after)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO NOTHING`,
 		d.ID, d.Facts.SerialNumber, facts, d.User, groups, caps, d.AgentVersion, d.CertSerial,
-		formatTime(d.EnrolledAt), nullTime(d.LastCheckin), leftAt)
+		formatTime(d.EnrolledAt), nullTime(d.LastCheckin), leftAt,
+		nullTime(d.CertNotAfter), d.PendingSerial, nullTime(d.PendingNotAfter))
 	if err != nil {
 		return fmt.Errorf("create device %s: %w", d.ID, err)
 	}
@@ -165,6 +167,25 @@ func (s *Store) MarkDeviceLeft(ctx context.Context, id string, at time.Time) err
 		`UPDATE devices SET left_at = COALESCE(left_at, ?) WHERE id = ?`, formatTime(at), id)
 }
 
+// SetPendingCert records a renewed certificate awaiting its first use.
+func (s *Store) SetPendingCert(ctx context.Context, id, serial string, notAfter time.Time) error {
+	return s.updateDevice(ctx, "set pending certificate of device", id,
+		`UPDATE devices SET pending_serial = ?, pending_not_after = ? WHERE id = ?`, serial, formatTime(notAfter), id)
+}
+
+// ConfirmCert promotes the pending certificate with this serial. The
+// condition on pending_serial makes it one step: of two concurrent
+// requests with the new certificate, one promotes and the other finds it
+// current already.
+func (s *Store) ConfirmCert(ctx context.Context, id, serial string) error {
+	if serial == "" {
+		return fmt.Errorf("confirm certificate of device %s: %w", id, store.ErrNotFound)
+	}
+	return s.updateDevice(ctx, "confirm certificate of device", id, `
+UPDATE devices SET cert_serial = pending_serial, cert_not_after = pending_not_after, pending_serial = '', pending_not_after = NULL
+WHERE id = ? AND pending_serial = ?`, id, serial)
+}
+
 // updateDevice runs an UPDATE of one device row and turns "no row" into
 // store.ErrNotFound.
 func (s *Store) updateDevice(ctx context.Context, what, id, query string, args ...any) error {
@@ -194,9 +215,10 @@ func scanDevice(r scanner) (store.Device, error) {
 		lastCheckin, leftAt        sql.NullString
 		recentLog                  string
 		retiredAt, by, reason      sql.NullString
+		notAfter, pendingNotAfter  sql.NullString
 	)
 	if err := r.Scan(&d.ID, &facts, &d.User, &groups, &caps, &d.AgentVersion, &d.CertSerial,
-		&enrAt, &lastCheckin, &leftAt, &recentLog, &retiredAt, &by, &reason); err != nil {
+		&enrAt, &lastCheckin, &leftAt, &recentLog, &notAfter, &d.PendingSerial, &pendingNotAfter, &retiredAt, &by, &reason); err != nil {
 		return store.Device{}, err
 	}
 	if err := unmarshalJSON(recentLog, &d.RecentLog); err != nil {
@@ -220,6 +242,12 @@ func scanDevice(r scanner) (store.Device, error) {
 		return store.Device{}, err
 	}
 	if d.LastCheckin, err = parseNullTime(lastCheckin); err != nil {
+		return store.Device{}, err
+	}
+	if d.CertNotAfter, err = parseNullTime(notAfter); err != nil {
+		return store.Device{}, err
+	}
+	if d.PendingNotAfter, err = parseNullTime(pendingNotAfter); err != nil {
 		return store.Device{}, err
 	}
 	d.Left = leftAt.Valid

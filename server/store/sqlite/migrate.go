@@ -233,6 +233,13 @@ CREATE TABLE onboarding (
 	{sql: accountsSchema},
 	// The deny list of retired devices' certificates, see retire.go.
 	{sql: retireSchema},
+	// Device certificate renewal: the expiry of the certificate in use, and
+	// a renewed one the device has not used yet.
+	{sql: `
+ALTER TABLE devices ADD COLUMN cert_not_after TEXT;
+ALTER TABLE devices ADD COLUMN pending_serial TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN pending_not_after TEXT;
+`},
 }
 
 // migrate applies the migrations the database lacks, each in its own

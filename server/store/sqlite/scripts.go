@@ -224,3 +224,27 @@ func keyOrEmpty(k []byte) []byte {
 	}
 	return k
 }
+
+// ReplaceScriptBlob points one version, and the script when it is its
+// current version, at another blob of the same body.
+func (s *Store) ReplaceScriptBlob(ctx context.Context, id string, version int, blobSHA256 string, key []byte) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE script_versions SET blob_sha256 = ?, blob_key = ? WHERE script_id = ? AND version = ?`,
+			blobSHA256, keyOrEmpty(key), id, version)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return store.ErrNotFound
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE scripts SET blob_sha256 = ?, blob_key = ? WHERE id = ? AND version = ?`,
+			blobSHA256, keyOrEmpty(key), id, version)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("replace blob of script %s version %d: %w", id, version, err)
+	}
+	return nil
+}

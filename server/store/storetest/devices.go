@@ -28,6 +28,7 @@ func sampleDevice(id string, enrolled time.Time) store.Device {
 		Capabilities: []string{protocol.CapSchedule, protocol.CapInventory},
 		AgentVersion: "1.70.0",
 		CertSerial:   "5f3a9c",
+		CertNotAfter: enrolled.Add(2 * 365 * 24 * time.Hour),
 		EnrolledAt:   enrolled,
 	}
 }
@@ -36,6 +37,7 @@ func sampleDevice(id string, enrolled time.Time) store.Device {
 // lists as nil, since backends may return either for "none".
 func normDevice(d store.Device) store.Device {
 	d.EnrolledAt, d.LastCheckin = utc(d.EnrolledAt), utc(d.LastCheckin)
+	d.CertNotAfter, d.PendingNotAfter = utc(d.CertNotAfter), utc(d.PendingNotAfter)
 	if d.Retired != nil {
 		r := *d.Retired
 		r.At = utc(r.At)
@@ -123,6 +125,8 @@ func testDevices(t *testing.T, newStore NewStore) {
 			}},
 			{"SetDeviceGroups", func() error { return s.SetDeviceGroups(ctx(t), "nope", []string{"g"}) }},
 			{"MarkDeviceLeft", func() error { return s.MarkDeviceLeft(ctx(t), "nope", at(0)) }},
+			{"SetPendingCert", func() error { return s.SetPendingCert(ctx(t), "nope", "aa", at(0)) }},
+			{"ConfirmCert", func() error { return s.ConfirmCert(ctx(t), "nope", "aa") }},
 		}
 		for _, c := range calls {
 			t.Run(c.name, func(t *testing.T) {
@@ -130,6 +134,40 @@ func testDevices(t *testing.T, newStore NewStore) {
 					t.Fatalf("error = %v, want ErrNotFound", err)
 				}
 			})
+		}
+	})
+
+	t.Run("certificate renewal", func(t *testing.T) {
+		s := newStore(t)
+		d := sampleDevice("d1", at(0))
+		mustCreateDevice(t, s, d)
+		// Nothing pending: no serial confirms, not even the current one.
+		for _, serial := range []string{"", d.CertSerial, "77"} {
+			if err := s.ConfirmCert(ctx(t), "d1", serial); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("ConfirmCert(%q) with nothing pending = %v, want ErrNotFound", serial, err)
+			}
+		}
+		// A second renewal replaces the first pending certificate.
+		if err := s.SetPendingCert(ctx(t), "d1", "77", at(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetPendingCert(ctx(t), "d1", "88", at(2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		want := d
+		want.PendingSerial, want.PendingNotAfter = "88", at(2*time.Hour)
+		checkDevice(t, mustDevice(t, s, "d1"), want)
+		if err := s.ConfirmCert(ctx(t), "d1", "77"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("ConfirmCert of a replaced pending serial = %v, want ErrNotFound", err)
+		}
+		if err := s.ConfirmCert(ctx(t), "d1", "88"); err != nil {
+			t.Fatal(err)
+		}
+		want.CertSerial, want.CertNotAfter, want.PendingSerial, want.PendingNotAfter = "88", at(2*time.Hour), "", time.Time{}
+		checkDevice(t, mustDevice(t, s, "d1"), want)
+		// Confirmed once: a second confirmation finds nothing pending.
+		if err := s.ConfirmCert(ctx(t), "d1", "88"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("second ConfirmCert = %v, want ErrNotFound", err)
 		}
 	})
 

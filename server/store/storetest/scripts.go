@@ -110,6 +110,42 @@ func testScripts(t *testing.T, newStore NewStore) {
 		}
 	})
 
+	t.Run("replace blob", func(t *testing.T) {
+		s := newStore(t)
+		sc := sampleScript("s1", at(0))
+		mustCreateScript(t, s, sc)
+		v2 := sc
+		v2.Version, v2.SHA256, v2.BlobSHA256, v2.BlobKey, v2.UpdatedAt = 2, "aa", "bb", []byte{2}, at(time.Hour)
+		if err := s.UpdateScript(ctx(t), v2); err != nil {
+			t.Fatal(err)
+		}
+		// An older version: the script keeps its current blob.
+		if err := s.ReplaceScriptBlob(ctx(t), "s1", 1, "cc", []byte{3}); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := s.ScriptVersion(ctx(t), "s1", 1); err != nil || v.BlobSHA256 != "cc" || string(v.BlobKey) != "\x03" || v.SHA256 != sc.SHA256 {
+			t.Fatalf("version 1 = %+v, %v; want blob cc", v, err)
+		}
+		if got, err := s.Script(ctx(t), "s1"); err != nil || got.BlobSHA256 != "bb" || got.Version != 2 {
+			t.Fatalf("script = %+v, %v; want version 2 with blob bb", got, err)
+		}
+		// The current version: the script follows, at the same version.
+		if err := s.ReplaceScriptBlob(ctx(t), "s1", 2, "dd", []byte{4}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Script(ctx(t), "s1"); err != nil || got.BlobSHA256 != "dd" || string(got.BlobKey) != "\x04" || got.Version != 2 {
+			t.Fatalf("script = %+v, %v; want version 2 with blob dd", got, err)
+		}
+		for _, c := range []struct {
+			id      string
+			version int
+		}{{"nope", 1}, {"s1", 3}} {
+			if err := s.ReplaceScriptBlob(ctx(t), c.id, c.version, "ee", nil); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("ReplaceScriptBlob(%s, %d) = %v, want ErrNotFound", c.id, c.version, err)
+			}
+		}
+	})
+
 	t.Run("list", func(t *testing.T) {
 		s := newStore(t)
 		if got, err := s.Scripts(ctx(t)); err != nil || len(got) != 0 {
