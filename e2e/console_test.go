@@ -47,6 +47,19 @@ func (c *consoleTenant) checkin() {
 	}
 }
 
+// browser is Chromium at 1440×900 trusting the tenant's certificate by its
+// SPKI, with shot (a screenshot without the toast) and hash (go to a page).
+func (c *consoleTenant) browser(t *testing.T) (b *cdpBrowser, shot, hash func(string)) {
+	shots := screenshotDir(t)
+	b = startCDP(t, 1440, 900, "--ignore-certificate-errors-spki-list="+c.spki)
+	shot = func(name string) {
+		b.eval(`document.getElementById('toast').hidden = true`, nil)
+		t.Logf("screenshot %s", b.screenshot(shots, name))
+	}
+	hash = func(h string) { b.eval(`location.hash = `+js(h), nil) }
+	return b, shot, hash
+}
+
 func newConsoleTenant(t *testing.T) *consoleTenant {
 	t.Helper()
 	work := t.TempDir()
@@ -163,13 +176,7 @@ func js(s string) string { b, _ := json.Marshal(s); return string(b) }
 func TestConsoleInChromium(t *testing.T) {
 	t.Parallel()
 	c := newConsoleTenant(t)
-	shots := screenshotDir(t)
-	b := startCDP(t, 1440, 900, "--ignore-certificate-errors-spki-list="+c.spki)
-	shot := func(name string) {
-		b.eval(`document.getElementById('toast').hidden = true`, nil)
-		t.Logf("screenshot %s", b.screenshot(shots, name))
-	}
-	hash := func(h string) { b.eval(`location.hash = `+js(h), nil) }
+	b, shot, hash := c.browser(t)
 
 	// Sign in: a wrong password is refused in the server's words.
 	b.navigate(c.admin + "/")
@@ -367,13 +374,7 @@ func TestConsoleInChromium(t *testing.T) {
 func TestConsoleEditsInChromium(t *testing.T) {
 	t.Parallel()
 	c := newConsoleTenant(t)
-	shots := screenshotDir(t)
-	b := startCDP(t, 1440, 900, "--ignore-certificate-errors-spki-list="+c.spki)
-	shot := func(name string) {
-		b.eval(`document.getElementById('toast').hidden = true`, nil)
-		t.Logf("screenshot %s", b.screenshot(shots, name))
-	}
-	hash := func(h string) { b.eval(`location.hash = `+js(h), nil) }
+	b, shot, hash := c.browser(t)
 	signIn := func(name, pw string) {
 		b.eval(fmt.Sprintf(`document.getElementById('signin-name').value = %s; document.getElementById('signin-password').value = %s; document.getElementById('signin-submit').click()`, js(name), js(pw)), nil)
 	}
