@@ -28,12 +28,9 @@ var ListAudit = register(&Endpoint[AuditRequest, Page[jsonview.AuditEntry]]{
 		if err != nil {
 			return Page[jsonview.AuditEntry]{}, err
 		}
-		limit := req.Limit
-		switch {
-		case limit == 0:
-			limit = DefaultLimit
-		case limit < 0 || limit > MaxLimit:
-			return Page[jsonview.AuditEntry]{}, badRequest("limit must be between 1 and %d, got %d", MaxLimit, limit)
+		limit, err := req.size()
+		if err != nil {
+			return Page[jsonview.AuditEntry]{}, err
 		}
 		q := server.AuditQuery{Since: since, Actor: req.Actor, Action: req.Action, Limit: limit + 1}
 		if req.Cursor != "" {

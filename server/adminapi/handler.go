@@ -1,7 +1,6 @@
 package adminapi
 
 import (
-	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -131,6 +130,3 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	_ = enc.Encode(v)
 }
-
-// withActor is for handlers outside the endpoint table.
-func withActor(ctx context.Context, a server.Actor) context.Context { return server.WithActor(ctx, a) }

@@ -45,12 +45,8 @@ func paginate[T any](all []T, p PageRequest) (Page[T], error) {
 // bounds reads the page asked for: the offset of its first item and how
 // many it holds at most.
 func (p PageRequest) bounds() (start, limit int, err error) {
-	limit = p.Limit
-	switch {
-	case limit == 0:
-		limit = DefaultLimit
-	case limit < 0 || limit > MaxLimit:
-		return 0, 0, badRequest("limit must be between 1 and %d, got %d", MaxLimit, limit)
+	if limit, err = p.size(); err != nil {
+		return 0, 0, err
 	}
 	if p.Cursor != "" {
 		n, err := strconv.Atoi(p.Cursor)
@@ -60,4 +56,16 @@ func (p PageRequest) bounds() (start, limit int, err error) {
 		start = n
 	}
 	return start, limit, nil
+}
+
+// size is how many items the page holds at most: DefaultLimit unless
+// asked for, up to MaxLimit.
+func (p PageRequest) size() (int, error) {
+	switch {
+	case p.Limit == 0:
+		return DefaultLimit, nil
+	case p.Limit < 0 || p.Limit > MaxLimit:
+		return 0, badRequest("limit must be between 1 and %d, got %d", MaxLimit, p.Limit)
+	}
+	return p.Limit, nil
 }
