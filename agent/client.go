@@ -30,6 +30,8 @@ var ErrCheckinRefused = errors.New("check-in response refused")
 type Client struct {
 	retries  int
 	sessions tls.ClientSessionCache
+	// trusted spares re-verifying the chain of a signer already verified.
+	trusted protocol.TrustCache
 
 	// cur is the identity the client speaks as, with its connections:
 	// renewal switches it (use) without stopping what holds the client.
@@ -52,7 +54,7 @@ type Client struct {
 // pinned CA and the signing policy, or the signing certificate received at
 // enrollment when it predates the policy.
 func (c *Client) signers(id *Identity) protocol.Signers {
-	return protocol.Chain{CA: id.ca, Pinned: id.signing, Now: c.Now}
+	return protocol.Chain{CA: id.ca, Pinned: id.signing, Now: c.Now, Cache: &c.trusted}
 }
 
 // conns are the connections of one identity: each certificate has its own

@@ -59,6 +59,9 @@ type Chain struct {
 	CA     *x509.Certificate
 	Pinned *x509.Certificate
 	Now    func() time.Time // nil is time.Now
+	// Cache, when set, spares the chain's signature check for a signer
+	// verified before (nil checks every time).
+	Cache *TrustCache
 }
 
 // Trust accepts the legacy pinned certificate, or one that chains to CA
@@ -84,6 +87,9 @@ func (ch Chain) Trust(c *x509.Certificate) error {
 	if at.Before(c.NotBefore) && c.NotBefore.Sub(at) <= ClockSkew {
 		at = c.NotBefore
 	}
+	if ch.Cache.verified(ch.CA, c, at) {
+		return nil
+	}
 	roots := x509.NewCertPool()
 	roots.AddCert(ch.CA)
 	if _, err := c.Verify(x509.VerifyOptions{
@@ -91,5 +97,6 @@ func (ch Chain) Trust(c *x509.Certificate) error {
 	}); err != nil {
 		return fmt.Errorf("%w: %q: %v", ErrWrongSigner, c.Subject.CommonName, err)
 	}
+	ch.Cache.remember(ch.CA, c)
 	return nil
 }

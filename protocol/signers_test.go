@@ -6,13 +6,14 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"testing"
 	"time"
 )
 
 // mark issues a certificate of ca for a fresh key, with the signing
 // policy when policy says so, valid from nb to na.
-func (ca *testCA) mark(t *testing.T, cn string, eku x509.ExtKeyUsage, policy bool, nb, na time.Time) *x509.Certificate {
+func (ca *testCA) mark(t testing.TB, cn string, eku x509.ExtKeyUsage, policy bool, nb, na time.Time) *x509.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -65,16 +66,28 @@ func TestChainTrust(t *testing.T) {
 		{"marked, but for TLS", marked, valid(f.ca, "tls", x509.ExtKeyUsageServerAuth, true), false},
 		{"a device certificate of the tenant", marked, f.devA, false},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := Chain{CA: f.ca.cert, Pinned: tt.pinned}.Trust(tt.signer)
-			if tt.ok && err != nil {
-				t.Fatalf("Trust = %v, want trusted", err)
-			}
-			if !tt.ok {
-				wantErr(t, err, ErrWrongSigner)
-			}
-		})
+	// With a cache, the same answers twice: a signer verified once stays
+	// trusted, and a refused one is never remembered.
+	cache := new(TrustCache)
+	for _, round := range []string{"", "cached/", "cached again/"} {
+		for _, tt := range tests {
+			t.Run(round+tt.name, func(t *testing.T) {
+				ch := Chain{CA: f.ca.cert, Pinned: tt.pinned}
+				if round != "" {
+					ch.Cache = cache
+				}
+				err := ch.Trust(tt.signer)
+				if tt.ok && err != nil {
+					t.Fatalf("Trust = %v, want trusted", err)
+				}
+				if !tt.ok {
+					wantErr(t, err, ErrWrongSigner)
+					if cache.verified(f.ca.cert, tt.signer, now) {
+						t.Fatal("a refused signer was remembered")
+					}
+				}
+			})
+		}
 	}
 	t.Run("no CA", func(t *testing.T) {
 		wantErr(t, Chain{Pinned: marked}.Trust(marked), ErrWrongSigner)
@@ -82,6 +95,38 @@ func TestChainTrust(t *testing.T) {
 	t.Run("at the clock's time", func(t *testing.T) {
 		later := func() time.Time { return now.Add(2 * time.Hour) }
 		wantErr(t, Chain{CA: f.ca.cert, Now: later}.Trust(marked), ErrWrongSigner)
+	})
+	t.Run("cached, then expired", func(t *testing.T) {
+		cache := new(TrustCache)
+		at := now
+		ch := Chain{CA: f.ca.cert, Now: func() time.Time { return at }, Cache: cache}
+		if err := ch.Trust(marked); err != nil {
+			t.Fatal(err)
+		}
+		if !cache.verified(f.ca.cert, marked, at) {
+			t.Fatal("a verified signer was not remembered")
+		}
+		at = now.Add(2 * time.Hour)
+		wantErr(t, ch.Trust(marked), ErrWrongSigner)
+	})
+	t.Run("cached under another CA", func(t *testing.T) {
+		cache := new(TrustCache)
+		if err := (Chain{CA: f.ca.cert, Cache: cache}).Trust(marked); err != nil {
+			t.Fatal(err)
+		}
+		wantErr(t, Chain{CA: f.otherCA.cert, Cache: cache}.Trust(marked), ErrWrongSigner)
+	})
+	t.Run("bounded", func(t *testing.T) {
+		cache := new(TrustCache)
+		for i := range 3 * maxTrusted {
+			c := valid(f.ca, fmt.Sprint("signing ", i), x509.ExtKeyUsageCodeSigning, true)
+			if err := (Chain{CA: f.ca.cert, Cache: cache}).Trust(c); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(cache.m); n > maxTrusted {
+				t.Fatalf("%d signers remembered, at most %d", n, maxTrusted)
+			}
+		}
 	})
 }
 
@@ -114,5 +159,35 @@ func TestOpenCheckinSignedByRotatedSigner(t *testing.T) {
 	}
 	if _, err := OpenCheckin(signed, Pinned{f.signer.Cert}, "device-a", nonce, now); err == nil {
 		t.Fatal("pinned by bytes, the rotated signer was trusted")
+	}
+}
+
+// BenchmarkChainTrust measures trusting the tenant's signer, as every
+// verified message does, without a cache (the baseline) and with one, in
+// the same run; x_uncached is the ratio of their times.
+func BenchmarkChainTrust(b *testing.B) {
+	f := newFixture(b)
+	now := time.Now()
+	signer := f.ca.mark(b, "signing", x509.ExtKeyUsageCodeSigning, true, now.Add(-time.Hour), now.Add(time.Hour))
+	var base float64
+	for _, cached := range []bool{false, true} {
+		name := "baseline=uncached"
+		ch := Chain{CA: f.ca.cert}
+		if cached {
+			name, ch.Cache = "cached", new(TrustCache)
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if err := ch.Trust(signer); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+			if !cached {
+				base = ns
+			} else if base > 0 {
+				b.ReportMetric(ns/base, "x_uncached")
+			}
+		})
 	}
 }
