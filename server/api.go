@@ -51,13 +51,32 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) TLSConfig() *tls.Config {
 	pool := x509.NewCertPool()
 	pool.AddCert(s.Tenant.CA)
-	return &tls.Config{
+	cfg := &tls.Config{
 		MinVersion:   tls.VersionTLS12,
 		Time:         func() time.Time { return s.Now() },
 		Certificates: []tls.Certificate{s.Tenant.TLS},
 		ClientAuth:   tls.VerifyClientCertIfGiven,
 		ClientCAs:    pool,
 	}
+	if t := s.sessionTickets(); t != nil {
+		cfg.WrapSession, cfg.UnwrapSession = t.wrap, t.unwrap
+	}
+	return cfg
+}
+
+// sessionTickets are the listener's shared session ticket keys (tickets.go);
+// nil, with a warning, if the TLS key cannot make them: Go's own keys then
+// serve, which only this process resumes.
+func (s *Server) sessionTickets() *sessionTickets {
+	s.ticketsOnce.Do(func() {
+		t, err := newSessionTickets(s.Tenant.TLS.PrivateKey, s.Now())
+		if err != nil {
+			s.Log.Warn("TLS sessions resume only on this process", zap.Error(err))
+			return
+		}
+		s.tickets = t
+	})
+	return s.tickets
 }
 
 // Serve listens on addr until ctx is done, then shuts down gracefully.
@@ -86,6 +105,9 @@ func (s *Server) Serve(ctx context.Context, addr string, ready func(net.Addr)) e
 	bg := routines.New(ctx)
 	s.startPurge(bg)
 	s.startWakes(bg)
+	if t := s.sessionTickets(); t != nil {
+		bg.Go(func(ctx context.Context) { t.run(ctx, clockwork.NewRealClock()) })
+	}
 	s.seen.start()
 	every := s.SeenEvery
 	if every <= 0 {

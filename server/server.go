@@ -72,7 +72,10 @@ type Server struct {
 	// Wake tunes the wake channel (wake.go); zero fields are the defaults.
 	Wake     WakeOptions
 	wakeOnce sync.Once
-	wakes    *wakeHub
+	// tickets are the TLS session ticket keys replicas share (tickets.go).
+	ticketsOnce sync.Once
+	tickets     *sessionTickets
+	wakes       *wakeHub
 }
 
 // Init creates a new tenant in dir, kept in SQLite: keys, certificates and
