@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
 
+	"github.com/mobileatwork/mobileatwork/internal/safefile"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -48,8 +48,8 @@ func EnrollFromFile(ctx context.Context, path string, owner FileOwner, o EnrollO
 }
 
 // openEnrollFile opens, locks, checks and parses the enrollment file; the
-// checks are made on the opened file, so a file swapped after Lstat is
-// refused too.
+// checks are made on the opened file (safefile), and again once it is
+// locked.
 func openEnrollFile(path string, owner FileOwner) (*os.File, protocol.EnrollFile, error) {
 	var none protocol.EnrollFile
 	if owner == nil {
@@ -58,16 +58,12 @@ func openEnrollFile(path string, owner FileOwner) (*os.File, protocol.EnrollFile
 	refuse := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s: %s", ErrEnrollFile, path, fmt.Sprintf(format, args...))
 	}
-	fi, err := os.Lstat(path)
-	if err != nil {
+	f, fi, err := safefile.Open(path, func(fi fs.FileInfo) error { return checkEnrollFileInfo(fi, owner) })
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, none, fmt.Errorf("%w: %w", ErrEnrollFile, err)
 	}
-	if err := checkEnrollFileInfo(fi, owner); err != nil {
+	if err != nil {
 		return nil, none, refuse("%v", err)
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
-	if err != nil {
-		return nil, none, fmt.Errorf("%w: %w", ErrEnrollFile, err)
 	}
 	ok := false
 	defer func() {
@@ -78,22 +74,23 @@ func openEnrollFile(path string, owner FileOwner) (*os.File, protocol.EnrollFile
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
 		return nil, none, fmt.Errorf("%w: lock %s: %w", ErrEnrollFile, path, err)
 	}
-	// The other holder of the lock may have enrolled and removed the file.
-	ofi, err := f.Stat()
-	if err != nil {
-		return nil, none, fmt.Errorf("%w: %w", ErrEnrollFile, err)
-	}
+	// The other holder of the lock may have enrolled and removed the file,
+	// or something else been put at its path meanwhile.
 	now, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, none, refuse("another enrollment used it meanwhile")
 	}
-	if err != nil || !os.SameFile(fi, ofi) || !os.SameFile(now, ofi) {
+	if err != nil || !os.SameFile(now, fi) {
 		return nil, none, refuse("it changed while being opened")
 	}
-	if err := checkEnrollFileInfo(ofi, owner); err != nil {
+	// Its mode or owner may have changed while it waited for the lock.
+	if fi, err = f.Stat(); err != nil {
+		return nil, none, fmt.Errorf("%w: %w", ErrEnrollFile, err)
+	}
+	if err := checkEnrollFileInfo(fi, owner); err != nil {
 		return nil, none, refuse("%v", err)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, protocol.MaxEnrollFileBytes+1))
+	b, err := safefile.ReadAll(f, protocol.MaxEnrollFileBytes)
 	if err != nil {
 		return nil, none, fmt.Errorf("%w: read %s: %w", ErrEnrollFile, path, err)
 	}
@@ -107,10 +104,6 @@ func openEnrollFile(path string, owner FileOwner) (*os.File, protocol.EnrollFile
 
 func checkEnrollFileInfo(fi fs.FileInfo, owner FileOwner) error {
 	switch {
-	case fi.Mode()&fs.ModeSymlink != 0:
-		return errors.New("is a symbolic link, want a regular file")
-	case !fi.Mode().IsRegular():
-		return fmt.Errorf("is not a regular file (%s)", fi.Mode().Type())
 	case fi.Mode().Perm() != 0o600 || fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) != 0:
 		return fmt.Errorf("has mode %04o, want 0600", fi.Mode().Perm())
 	case fi.Size() > protocol.MaxEnrollFileBytes:

@@ -1,13 +1,12 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"strings"
 
-	"golang.org/x/sys/unix"
+	"github.com/mobileatwork/mobileatwork/internal/safefile"
 )
 
 // maxTokenFileBytes is far above a token's 93 characters and small enough
@@ -23,32 +22,19 @@ func ReadTokenFile(path string, stdin io.Reader) (string, error) {
 	name := "standard input"
 	if path != "-" {
 		name = path
-		fi, err := os.Lstat(path)
+		f, _, err := safefile.Open(path, nil)
 		if err != nil {
-			return "", fmt.Errorf("--token-file: %w", err)
-		}
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			return "", fmt.Errorf("--token-file %s is a symbolic link; give the file itself", path)
-		}
-		if !fi.Mode().IsRegular() {
-			return "", fmt.Errorf("--token-file %s is not a regular file", path)
-		}
-		f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
-		if err != nil {
-			return "", fmt.Errorf("--token-file: %w", err)
+			return "", fmt.Errorf("--token-file %s: %w", path, err)
 		}
 		defer f.Close()
-		if ofi, err := f.Stat(); err != nil || !os.SameFile(fi, ofi) {
-			return "", fmt.Errorf("--token-file %s changed while being opened", path)
-		}
 		r = f
 	}
-	b, err := io.ReadAll(io.LimitReader(r, maxTokenFileBytes+1))
+	b, err := safefile.ReadAll(r, maxTokenFileBytes)
+	if errors.Is(err, safefile.ErrTooLarge) {
+		return "", fmt.Errorf("--token-file: %s holds more than %d bytes; want the token alone", name, maxTokenFileBytes)
+	}
 	if err != nil {
 		return "", fmt.Errorf("--token-file: read %s: %w", name, err)
-	}
-	if len(b) > maxTokenFileBytes {
-		return "", fmt.Errorf("--token-file: %s holds more than %d bytes; want the token alone", name, maxTokenFileBytes)
 	}
 	tok := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
 	switch {

@@ -8,12 +8,13 @@ package managedpref
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"syscall"
 
 	"github.com/micromdm/plist"
+
+	"github.com/mobileatwork/mobileatwork/internal/safefile"
 )
 
 // MaxSize bounds the file read: the preference holds two short strings.
@@ -34,27 +35,17 @@ type Enrollment struct {
 // daemon's user that nobody else may write is read (checked on the opened
 // file, never through a link), at most MaxSize bytes.
 func Read(path string) (Enrollment, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
-	if errors.Is(err, syscall.ELOOP) {
-		return Enrollment{}, fmt.Errorf("managed preference %s: %w: a symbolic link", path, ErrUntrusted)
+	f, _, err := safefile.Open(path, trusted)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Enrollment{}, fmt.Errorf("managed preference: %w", err)
 	}
 	if err != nil {
-		return Enrollment{}, fmt.Errorf("managed preference: %w", err)
+		return Enrollment{}, fmt.Errorf("managed preference %s: %w", path, untrusted(err))
 	}
 	defer f.Close()
-	fi, err := f.Stat()
+	b, err := safefile.ReadAll(f, MaxSize)
 	if err != nil {
-		return Enrollment{}, fmt.Errorf("managed preference: %w", err)
-	}
-	if err := trusted(fi); err != nil {
 		return Enrollment{}, fmt.Errorf("managed preference %s: %w", path, err)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
-	if err != nil {
-		return Enrollment{}, fmt.Errorf("managed preference: %w", err)
-	}
-	if len(b) > MaxSize {
-		return Enrollment{}, fmt.Errorf("managed preference %s: larger than %d bytes", path, MaxSize)
 	}
 	var e Enrollment
 	if err := plist.Unmarshal(b, &e); err != nil {
@@ -66,10 +57,16 @@ func Read(path string) (Enrollment, error) {
 	return e, nil
 }
 
-func trusted(fi fs.FileInfo) error {
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%w: not a regular file", ErrUntrusted)
+// untrusted marks the refusals of safefile as ErrUntrusted: a link or a
+// file that is not regular is nothing the daemon reads.
+func untrusted(err error) error {
+	if errors.Is(err, safefile.ErrLink) || errors.Is(err, safefile.ErrNotRegular) {
+		return fmt.Errorf("%w: %w", ErrUntrusted, err)
 	}
+	return err
+}
+
+func trusted(fi fs.FileInfo) error {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
 		return fmt.Errorf("%w: owned by uid %d", ErrUntrusted, st.Uid)
 	}
