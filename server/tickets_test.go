@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -53,20 +52,10 @@ func resumed(t *testing.T, url string, ca *x509.Certificate, cache tls.ClientSes
 // tenants' and older sessions do not, and TLS 1.2 sessions resume only on
 // the process that made them.
 func TestSessionsResumeAcrossReplicas(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "data")
-	a, err := Init(dir, "Acme", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	other, err := Init(filepath.Join(t.TempDir(), "other"), "Globex", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	a, other := newTenant(t), newTenant(t)
 	now := time.Now()
 	replica := func(offset time.Duration) *Server {
-		b, err := Open(dir)
+		b, err := Open(a.Data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,18 +111,13 @@ func TestSessionsResumeAcrossReplicas(t *testing.T) {
 // after it resumes on a replica two days after the old day, one made
 // before does not.
 func TestSessionTicketKeysMoveAtMidnight(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "data")
-	a, err := Init(dir, "Acme", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := newTenant(t)
 	now := time.Now()
 	day := utcDay(now)
 	clock := clockwork.NewFakeClockAt(day.Add(24*time.Hour - time.Minute))
 	a.Now = func() time.Time { return day }
 	urlA := tlsReplica(t, a)
-	b, err := Open(dir)
+	b, err := Open(a.Data)
 	if err != nil {
 		t.Fatal(err)
 	}
