@@ -22,6 +22,7 @@ import (
 
 	"github.com/mobileatwork/mobileatwork/agent/ledger"
 	"github.com/mobileatwork/mobileatwork/agent/outbox"
+	"github.com/mobileatwork/mobileatwork/agent/retiredsigners"
 	"github.com/mobileatwork/mobileatwork/agent/trigger"
 	"github.com/mobileatwork/mobileatwork/desktop"
 	"github.com/mobileatwork/mobileatwork/executor"
@@ -210,6 +211,9 @@ func New(o Options) (*Agent, error) {
 		return nil, err
 	}
 	api.Log, api.Now = o.Log, o.Clock.Now
+	if api.Retired, err = retiredsigners.Open(filepath.Join(o.StateDir, retiredSignersFile)); err != nil {
+		return nil, err
+	}
 	ob, err := outbox.Open(filepath.Join(o.StateDir, outboxDir))
 	if err != nil {
 		return nil, err

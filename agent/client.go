@@ -17,6 +17,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mobileatwork/mobileatwork/agent/retiredsigners"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -48,13 +49,41 @@ type Client struct {
 	// Now is the time signing certificates are checked at; nil is
 	// time.Now.
 	Now func() time.Time
+	// Retired are the signing certificates the tenant retired, refused
+	// whatever their chain; verified check-in answers add to it. nil
+	// neither refuses nor keeps any.
+	Retired *retiredsigners.Set
 }
 
 // signers is the device's trust in the tenant's signers: by chain to the
 // pinned CA and the signing policy, or the signing certificate received at
-// enrollment when it predates the policy.
+// enrollment when it predates the policy; never one the tenant retired.
+// Everything the client verifies (answers, key envelopes, script blobs)
+// goes through it.
 func (c *Client) signers(id *Identity) protocol.Signers {
-	return protocol.Chain{CA: id.ca, Pinned: id.signing, Now: c.Now, Cache: &c.trusted}
+	ch := protocol.Chain{CA: id.ca, Pinned: id.signing, Now: c.Now, Cache: &c.trusted}
+	if c.Retired != nil {
+		ch.Retired = c.Retired.Has
+	}
+	return ch
+}
+
+// keepRetired adds the retired signers a verified answer lists. Failing to
+// keep them does not refuse the answer: they are refused until the agent
+// stops, and the next answer lists them again.
+func (c *Client) keepRetired(fps []string) {
+	if c.Retired == nil || len(fps) == 0 {
+		return
+	}
+	n, err := c.Retired.Add(fps)
+	if c.Log == nil {
+		return
+	}
+	if err != nil {
+		c.Log.Warn("the retired signing certificates the server listed could not be kept", zap.Error(err))
+	} else if n > 0 {
+		c.Log.Info("the tenant retired signing certificates: refusing what they sign", zap.Int("new", n), zap.Int("retired", c.Retired.Len()))
+	}
 }
 
 // conns are the connections of one identity: each certificate has its own
@@ -189,6 +218,7 @@ func (c *Client) checkin(ctx context.Context, req protocol.CheckinRequest, held 
 	if err != nil {
 		return protocol.CheckinPayload{}, false, fmt.Errorf("%w: %w", ErrCheckinRefused, err)
 	}
+	c.keepRetired(p.RetiredSigners)
 	return p, answer.Unchanged, nil
 }
 

@@ -27,9 +27,11 @@ const (
 	nextFile    = "identity.next.json"
 	statusFile  = "status.json"
 	payloadFile = "checkin.json"
-	outboxDir   = "outbox"
-	ledgerDir   = "ledger"
-	runDir      = "run"
+	// retiredSignersFile lists the signing certificates the tenant retired.
+	retiredSignersFile = "retired-signers.json"
+	outboxDir          = "outbox"
+	ledgerDir          = "ledger"
+	runDir             = "run"
 )
 
 // deviceKeyBits is RSA because PKCS#7 key transport (how script keys reach

@@ -27,7 +27,7 @@ func renewingAgent(t *testing.T, state string, c *clock) *agent.Agent {
 	t.Helper()
 	return newAgentWith(t, state, func(o *agent.Options) {
 		o.Clock, o.Location = c, time.UTC
-		o.Capabilities = []string{protocol.CapSchedule, protocol.CapRenew, protocol.CapSignerChain}
+		o.Capabilities = []string{protocol.CapSchedule, protocol.CapRenew, protocol.CapSignerChain, protocol.CapRetiredSigners}
 	})
 }
 

@@ -27,6 +27,10 @@ type payloadContent struct {
 	// Cancel is left out when empty, so the digest of a payload without
 	// one is what agents that know no cancel orders compute.
 	Cancel []RunRef `json:"cancel,omitempty"`
+	// RetiredSigners, left out when empty likewise: a retirement changes
+	// the digest, so the agent gets a full answer that lists it rather
+	// than "unchanged".
+	RetiredSigners []string `json:"retired_signers,omitempty"`
 }
 
 // digestDomain keeps the digest apart from any other SHA-256 over JSON.
@@ -35,13 +39,14 @@ const digestDomain = "mobileatwork payload content v1\n"
 // ContentDigest is the SHA-256 (hex) of the content of p: the canonical
 // JSON (fields in declaration order, map keys sorted) of its configuration,
 // settings, assignments with their key envelopes, apps, onboarding plan,
-// More and the cancel orders, prefixed by a domain string. A payload
+// More, the cancel orders and the retired signers, prefixed by a domain string. A payload
 // decoded from JSON hashes as the one that was encoded, so the agent and
 // the server agree on it.
 func ContentDigest(p CheckinPayload) string {
 	b, err := json.Marshal(payloadContent{
 		Configuration: p.Configuration, Config: p.Config, Assignments: p.Assignments,
 		Apps: p.Apps, Onboarding: p.Onboarding, More: p.More, Cancel: p.Cancel,
+		RetiredSigners: p.RetiredSigners,
 	})
 	if err != nil {
 		// Only unsupported values fail to encode, and the payload has none.

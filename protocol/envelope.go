@@ -310,6 +310,9 @@ func OpenCheckin(der []byte, signers Signers, deviceID string, nonce []byte, now
 		return CheckinPayload{}, fmt.Errorf("open check-in: %w: expired at %s, device time %s", ErrExpired,
 			p.ExpiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
+	if err := CheckFingerprints(p.RetiredSigners); err != nil {
+		return CheckinPayload{}, fmt.Errorf("open check-in: %w: %v", ErrBadEnvelope, err)
+	}
 	return p, nil
 }
 

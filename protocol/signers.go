@@ -54,19 +54,28 @@ func (p Pinned) Trust(c *x509.Certificate) error {
 // by the pinned tenant CA, valid now, for code signing and carrying
 // SigningPolicy. Pinned, the signing certificate received at enrollment, is
 // also trusted by its bytes when it lacks the policy: tenants made before
-// it keep working as they did.
+// it keep working as they did. Retired refuses, before anything else, a
+// certificate the tenant retired, whichever way it would be trusted: its
+// chain stays valid until it expires.
 type Chain struct {
-	CA     *x509.Certificate
-	Pinned *x509.Certificate
-	Now    func() time.Time // nil is time.Now
+	CA      *x509.Certificate
+	Pinned  *x509.Certificate
+	Now     func() time.Time              // nil is time.Now
+	Retired func(fingerprint string) bool // nil retires nothing
 	// Cache, when set, spares the chain's signature check for a signer
-	// verified before (nil checks every time).
+	// verified before (nil checks every time); Retired is asked first,
+	// at every use.
 	Cache *TrustCache
 }
 
 // Trust accepts the legacy pinned certificate, or one that chains to CA
-// with the signing usage and policy.
+// with the signing usage and policy, unless it was retired.
 func (ch Chain) Trust(c *x509.Certificate) error {
+	if ch.Retired != nil {
+		if fp := Fingerprint(c); ch.Retired(fp) {
+			return fmt.Errorf("%w: %w: %q (SHA-256 %s)", ErrWrongSigner, ErrRetiredSigner, c.Subject.CommonName, fp)
+		}
+	}
 	if ch.Pinned != nil && !HasSigningPolicy(ch.Pinned) && bytes.Equal(c.Raw, ch.Pinned.Raw) {
 		return nil
 	}

@@ -142,6 +142,11 @@ type CheckinPayload struct {
 	// ran them: the agent stops a running script named here and reports it
 	// cancelled. Sent only to agents announcing CapCancel.
 	Cancel []RunRef `json:"cancel,omitempty"`
+	// RetiredSigners are the fingerprints (Fingerprint) of the signing
+	// certificates the tenant retired: the agent adds them to those it
+	// refuses, and never removes one. Sent only to agents announcing
+	// CapRetiredSigners.
+	RetiredSigners []string `json:"retired_signers,omitempty"`
 }
 
 // RunRef names the runs of one version of a script configuration.

@@ -156,7 +156,8 @@ func (s *Server) checkin(ctx context.Context, d store.Device, req protocol.Check
 		ProtocolVersion: protocol.Version, DeviceID: d.ID, Nonce: req.Nonce,
 		IssuedAt: now, ExpiresAt: now.Add(s.ResponseTTL),
 		// A new agent version gets its whole configuration again.
-		Resend: prev != "" && prev != req.AgentVersion,
+		Resend:         prev != "" && prev != req.AgentVersion,
+		RetiredSigners: s.retiredFor(req.Capabilities),
 	}
 	// Read before anything the payload is built from: a change made while
 	// it is built makes the next check-in build again.
@@ -164,7 +165,7 @@ func (s *Server) checkin(ctx context.Context, d store.Device, req protocol.Check
 	if err != nil {
 		return protocol.CheckinPayload{}, "", fmt.Errorf("read generation: %w", err)
 	}
-	basis := deliveryBasis(d, req, cert)
+	basis := deliveryBasis(d, req, cert, p.RetiredSigners)
 	if req.PayloadDigest != "" && !p.Resend {
 		if s.stillCurrent(ctx, d.ID, req.PayloadDigest, basis, gen, now) {
 			return protocol.Unchanged(p, req.PayloadDigest), prev, nil

@@ -31,15 +31,17 @@ import (
 // reach), the capabilities and facts that input variables and schedules
 // use, the agent version, the answer size (how assignments page), and the
 // certificate envelopes are sealed to; and the server build, since another
-// build may build payloads otherwise from the same data.
-func deliveryBasis(d store.Device, req protocol.CheckinRequest, cert *x509.Certificate) string {
+// build may build payloads otherwise from the same data. The retired
+// signers the answer lists count too: they live in the PKI directory, not
+// the store, so no store generation tells of a retirement.
+func deliveryBasis(d store.Device, req protocol.CheckinRequest, cert *x509.Certificate, retired []string) string {
 	b, _ := json.Marshal(struct {
 		Server, User, Serial, Hostname, FullName, Agent, Cert string
-		Groups, Capabilities                                  []string
+		Groups, Capabilities, Retired                         []string
 		Budget                                                int
 	}{
 		version.Version + " " + version.Commit, strings.ToLower(d.User), req.Facts.SerialNumber, req.Facts.Hostname,
-		req.Facts.ConsoleUserFullName, req.AgentVersion, certSerial(cert), d.Groups, req.Capabilities,
+		req.Facts.ConsoleUserFullName, req.AgentVersion, certSerial(cert), d.Groups, req.Capabilities, retired,
 		responseBudget(req.MaxResponseBytes),
 	})
 	sum := sha256.Sum256(b)

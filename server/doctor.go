@@ -45,6 +45,9 @@ type Doctor struct {
 	At           time.Time
 	Certificates []CertCheck
 	Devices      []DeviceCheck
+	// RetiredSigners counts the retired signing certificates check-in
+	// answers list for agents to refuse.
+	RetiredSigners int
 }
 
 // NeedsAction tells whether anything in d needs doing.
@@ -57,7 +60,7 @@ func (d Doctor) NeedsAction() bool {
 // expires soon without having been renewed.
 func (s *Server) Doctor(ctx context.Context) (Doctor, error) {
 	now := s.now()
-	d := Doctor{At: now}
+	d := Doctor{At: now, RetiredSigners: len(s.Tenant.Retired)}
 	check := func(name string, c *x509.Certificate, warn time.Duration, action string) {
 		cc := CertCheck{Name: name, Serial: certSerial(c), NotAfter: c.NotAfter.UTC()}
 		switch left := c.NotAfter.Sub(now); {

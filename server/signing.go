@@ -27,6 +27,16 @@ func (s *Server) signerFor(caps []string) protocol.Signer {
 	return s.Tenant.Signing
 }
 
+// retiredFor is what a check-in answer to a device with these capabilities
+// lists as retired signers: nothing to an agent that would not keep it,
+// so the digest of what it holds stays as it was.
+func (s *Server) retiredFor(caps []string) []string {
+	if !slices.Contains(caps, protocol.CapRetiredSigners) {
+		return nil
+	}
+	return s.Tenant.RetiredFingerprints()
+}
+
 // blobSigner signs script blobs, which every device shares: the previous
 // signing certificate while it is kept and valid, which every agent trusts,
 // else the one in use (an expired one would be refused by the agents that
@@ -89,6 +99,10 @@ type SigningRetirement struct {
 	// OldAgents are those whose agent trusts only the certificate it
 	// pinned (no signer_chain capability): they stop accepting check-ins.
 	NotCheckedIn, OldAgents []string
+	// Unaware are devices whose agent does not learn of retirements (no
+	// retired_signers capability): they trust the retired certificate by
+	// its chain until it expires. They do not hold the retirement back.
+	Unaware []string
 	// Resealed is how many script versions were signed again.
 	Resealed int
 	Done     bool
@@ -97,7 +111,9 @@ type SigningRetirement struct {
 // RetireSigning removes the previous signing certificate once every device
 // checked in since the rotation with an agent that trusts the new one;
 // force retires it all the same. Script blobs signed by it are signed again
-// by the one in use first, so nothing stored still needs it.
+// by the one in use first, so nothing stored still needs it. It is then
+// listed among the retired signers, which every check-in answer names, so
+// agents refuse it from their next check-in on.
 func (s *Server) RetireSigning(ctx context.Context, force bool) (SigningRetirement, error) {
 	prev := s.Tenant.Previous
 	if prev == nil {
@@ -119,6 +135,9 @@ func (s *Server) RetireSigning(ctx context.Context, force bool) (SigningRetireme
 		if !slices.Contains(d.Capabilities, protocol.CapSignerChain) {
 			r.OldAgents = append(r.OldAgents, d.ID)
 		}
+		if !slices.Contains(d.Capabilities, protocol.CapRetiredSigners) {
+			r.Unaware = append(r.Unaware, d.ID)
+		}
 	}
 	if (len(r.NotCheckedIn) > 0 || len(r.OldAgents) > 0) && !force {
 		return r, fmt.Errorf("%w: %d devices have not checked in since the rotation and %d run an agent that trusts only the certificate it pinned: upgrade and wait for them, or give --force",
@@ -127,13 +146,15 @@ func (s *Server) RetireSigning(ctx context.Context, force bool) (SigningRetireme
 	if r.Resealed, err = s.resealScripts(ctx, s.Tenant.Signing); err != nil {
 		return r, err
 	}
-	if err := pki.RetireSigning(filepath.Join(s.Data, pkiDir)); err != nil {
+	t, err := pki.RetireSigning(filepath.Join(s.Data, pkiDir), s.now())
+	if err != nil {
 		return r, err
 	}
-	s.Tenant.Previous, r.Done = nil, true
+	s.Tenant, r.Done = t, true
 	s.Log.Info("previous signing certificate retired", zap.String("serial", r.Retired), zap.Int("resealed", r.Resealed))
 	return r, s.audit(ctx, "pki.retire-signing", "signing:"+r.Retired,
-		fmt.Sprintf("not checked in since: %d; old agents: %d; script versions resealed: %d", len(r.NotCheckedIn), len(r.OldAgents), r.Resealed))
+		fmt.Sprintf("not checked in since: %d; old agents: %d; agents unaware of retirements: %d; script versions resealed: %d",
+			len(r.NotCheckedIn), len(r.OldAgents), len(r.Unaware), r.Resealed))
 }
 
 // resealScripts signs every version of every script again with signer,

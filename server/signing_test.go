@@ -102,6 +102,10 @@ func TestRetireSigning(t *testing.T) {
 	if len(r.NotCheckedIn) != 1 || r.NotCheckedIn[0] != "dev-away" || len(r.OldAgents) != 1 || r.OldAgents[0] != "dev-old" || r.Done {
 		t.Fatalf("refusal = %+v; want dev-away not checked in, dev-old an old agent", r)
 	}
+	if len(r.Unaware) != 3 {
+		t.Fatalf("unaware of retirements: %v; want the three devices still enrolled", r.Unaware)
+	}
+	prev := s.Tenant.Previous.Cert
 	if s.Tenant.Previous == nil {
 		t.Fatal("a refused retirement retired")
 	}
@@ -131,5 +135,20 @@ func TestRetireSigning(t *testing.T) {
 	defer reopened.Close()
 	if reopened.Tenant.Previous != nil {
 		t.Fatal("the retired certificate is still kept")
+	}
+	// Agents that keep the list are told of it, by this server and once
+	// serve restarted; the others are not, so what they hold stays as it is.
+	fp := protocol.Fingerprint(prev)
+	for name, srv := range map[string]*Server{"retiring": s, "reopened": reopened} {
+		if got := srv.retiredFor([]string{protocol.CapSignerChain, protocol.CapRetiredSigners}); len(got) != 1 || got[0] != fp {
+			t.Errorf("%s server lists %v, want %s", name, got, fp)
+		}
+		if got := srv.retiredFor([]string{protocol.CapSignerChain}); got != nil {
+			t.Errorf("%s server lists %v to an agent that does not keep them", name, got)
+		}
+		d, err := srv.Doctor(ctx)
+		if err != nil || d.RetiredSigners != 1 {
+			t.Errorf("%s server's doctor: %d retired signers, %v; want 1", name, d.RetiredSigners, err)
+		}
 	}
 }

@@ -19,7 +19,8 @@ func doctorCmd() *cobra.Command {
 		Use:   "doctor [--json]",
 		Short: "Check the expiry of the tenant's certificates and of the devices' certificates",
 		Long: `doctor reports when the tenant CA, the signing certificate (and a previous one still
-kept) and the server TLS certificate expire, with what to do when the CA has
+kept) and the server TLS certificate expire, how many signing certificates were
+retired (agents refuse them), with what to do when the CA has
 less than 180 days left or a leaf less than 30, and lists the devices whose
 certificate expires within 60 days: devices renew theirs with a third of its
 life left, so these have not (offline, or an agent too old to renew). It exits
@@ -71,6 +72,7 @@ func printDoctor(cmd *cobra.Command, d server.Doctor) error {
 	if err := cli.Table(cmd.OutOrStdout(), []string{"CERTIFICATE", "SERIAL", "EXPIRES", "STATUS"}, rows); err != nil {
 		return err
 	}
+	fmt.Fprintf(cmd.OutOrStdout(), "retired signing certificates agents refuse: %d\n", d.RetiredSigners)
 	if len(d.Devices) == 0 {
 		fmt.Fprintln(cmd.OutOrStdout(), "\nno device certificate expires within 60 days")
 		return nil

@@ -60,3 +60,30 @@ func TestDoctorExitStatus(t *testing.T) {
 		t.Fatalf("doctor --json with an expiring device: exit %d, %v, %+v", code, err, doc)
 	}
 }
+
+// retire-signing says when agents learn of the retirement, and doctor
+// counts the retired signing certificates, in both outputs.
+func TestRetireSigningCountedByDoctor(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	if _, stderr, code := runCLI(t, "init", "--data", data); code != 0 {
+		t.Fatalf("init: exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, "pki", "rotate-signing", "--data", data); code != 0 {
+		t.Fatalf("rotate-signing: exit %d: %s", code, stderr)
+	}
+	_, stderr, code := runCLI(t, "pki", "retire-signing", "--data", data)
+	if code != 0 || !strings.Contains(stderr, "agents learn of the retirement at their next check-in") {
+		t.Fatalf("retire-signing: exit %d:\n%s", code, stderr)
+	}
+	out, _, code := runCLI(t, "doctor", "--data", data)
+	if code != 0 || !strings.Contains(out, "retired signing certificates agents refuse: 1") {
+		t.Fatalf("doctor after a retirement: exit %d:\n%s", code, out)
+	}
+	out, _, _ = runCLI(t, "doctor", "--data", data, "--json")
+	var doc struct {
+		RetiredSigners int `json:"retired_signers"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || doc.RetiredSigners != 1 {
+		t.Fatalf("doctor --json after a retirement: %v, %+v", err, doc)
+	}
+}

@@ -46,18 +46,23 @@ retire-signing once every device checked in since. One rotation at a time.`,
 removes the previous one. It refuses while devices have not checked in since the
 rotation, or run an agent that trusts only the certificate it pinned (those stop
 accepting check-ins once it is gone), and says how many; --force retires it all
-the same. Restart serve afterwards.`,
+the same. The retired certificate is listed in every check-in answer from then
+on: agents learn of it at their next check-in and refuse whatever it signs,
+though its chain to the tenant CA stays valid until it expires. Agents of
+earlier releases do not learn of it (counted, not waited for). Restart serve
+afterwards.`,
 		Args: cli.NoArgs,
 		RunE: localOnly(func(s *server.Server, cmd *cobra.Command, _ []string) error {
 			r, err := s.RetireSigning(cmd.Context(), v.GetBool("force"))
 			if err == nil || errors.Is(err, server.ErrSignerInUse) {
-				fmt.Fprintf(cmd.ErrOrStderr(), "devices not checked in since the rotation: %d; devices whose agent trusts only its pinned certificate: %d\n",
-					len(r.NotCheckedIn), len(r.OldAgents))
+				fmt.Fprintf(cmd.ErrOrStderr(), "devices not checked in since the rotation: %d; devices whose agent trusts only its pinned certificate: %d; devices whose agent does not learn of retirements: %d\n",
+					len(r.NotCheckedIn), len(r.OldAgents), len(r.Unaware))
 			}
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "previous signing certificate %s retired; script versions signed again: %d; restart serve\n", r.Retired, r.Resealed)
+			fmt.Fprintln(cmd.ErrOrStderr(), "agents learn of the retirement at their next check-in once serve is restarted, and refuse whatever it signs from then on")
 			return nil
 		}),
 	}

@@ -13,5 +13,5 @@ var (
 
 // Capabilities are what this agent announces to the server.
 func Capabilities() []string {
-	return []string{protocol.CapSchedule, protocol.CapInventory, protocol.CapOnboarding, protocol.CapCancel, protocol.CapRetries, protocol.CapRunStarted, protocol.CapTriggers, protocol.CapRenew, protocol.CapSignerChain}
+	return []string{protocol.CapSchedule, protocol.CapInventory, protocol.CapOnboarding, protocol.CapCancel, protocol.CapRetries, protocol.CapRunStarted, protocol.CapTriggers, protocol.CapRenew, protocol.CapSignerChain, protocol.CapRetiredSigners}
 }

@@ -12,6 +12,8 @@ type Doctor struct {
 	NeedsAction  bool           `json:"needs_action"`
 	Certificates []DoctorCert   `json:"certificates"`
 	Devices      []DoctorDevice `json:"devices"`
+	// RetiredSigners counts the retired signing certificates agents refuse.
+	RetiredSigners int `json:"retired_signers"`
 }
 
 // DoctorCert is one tenant certificate; action absent when nothing needs doing.
@@ -32,7 +34,7 @@ type DoctorDevice struct {
 
 // NewDoctor shapes a doctor's report.
 func NewDoctor(d server.Doctor) Doctor {
-	out := Doctor{At: d.At, NeedsAction: d.NeedsAction(), Certificates: []DoctorCert{}, Devices: []DoctorDevice{}}
+	out := Doctor{At: d.At, NeedsAction: d.NeedsAction(), Certificates: []DoctorCert{}, Devices: []DoctorDevice{}, RetiredSigners: d.RetiredSigners}
 	for _, c := range d.Certificates {
 		out.Certificates = append(out.Certificates, DoctorCert{Name: c.Name, Serial: c.Serial, NotAfter: c.NotAfter, Action: c.Action})
 	}

@@ -76,7 +76,9 @@ type Tenant struct {
 	// Previous is the signing certificate a rotation replaced, until it is
 	// retired; nil otherwise.
 	Previous *protocol.Signer
-	TLS      tls.Certificate // leaf + CA chain
+	// Retired are the signing certificates retired so far, oldest first.
+	Retired []RetiredSigner
+	TLS     tls.Certificate // leaf + CA chain
 }
 
 // Create makes a new tenant in dir: CA, signing certificate and a server
@@ -249,6 +251,9 @@ func Load(dir string) (*Tenant, error) {
 	case !prev.Cert.Equal(t.Signing.Cert):
 		// Equal to the one in use: a rotation stopped before its switch.
 		t.Previous = &prev
+	}
+	if t.Retired, err = readRetired(dir); err != nil {
+		return nil, fmt.Errorf("load tenant: %w", err)
 	}
 	certs, tlsKey, err := readBundle(filepath.Join(dir, TLSFile))
 	if errors.Is(err, fs.ErrNotExist) {

@@ -7,8 +7,10 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
@@ -24,7 +26,20 @@ const (
 	// PreviousSigningFile is the signing certificate and key a rotation
 	// replaced, kept until it is retired.
 	PreviousSigningFile = "signing-previous.pem"
+	// RetiredSigningFile lists the signing certificates retired so far,
+	// which agents learn to refuse.
+	RetiredSigningFile = "signing-retired.json"
 )
+
+// RetiredSigner is a signing certificate retire-signing removed: agents
+// refuse it by its fingerprint, though its chain stays valid until it
+// expires.
+type RetiredSigner struct {
+	Serial    string    `json:"serial"`    // hex
+	SHA256    string    `json:"sha256"`    // protocol.Fingerprint
+	NotAfter  time.Time `json:"not_after"` // when the chain stops vouching for it
+	RetiredAt time.Time `json:"retired_at"`
+}
 
 // Errors of rotation.
 var (
@@ -93,19 +108,62 @@ func RotateSigning(dir string, now time.Time) (*Tenant, error) {
 }
 
 // RetireSigning removes the previous signing certificate: the server no
-// longer signs with it. The caller checks first that no device needs it.
-func RetireSigning(dir string) error {
+// longer signs with it, and lists it among the retired ones, which agents
+// refuse. The caller checks first that no device needs it. The list is
+// written first: a kill before the removal leaves the certificate kept
+// and listed, and running it again completes it without listing it twice.
+func RetireSigning(dir string, now time.Time) (*Tenant, error) {
 	t, err := Load(dir)
 	if err != nil {
-		return fmt.Errorf("retire signing certificate: %w", err)
+		return nil, fmt.Errorf("retire signing certificate: %w", err)
 	}
 	if t.Previous == nil {
-		return fmt.Errorf("retire signing certificate: %w", ErrNoPrevious)
+		return nil, fmt.Errorf("retire signing certificate: %w", ErrNoPrevious)
+	}
+	c := t.Previous.Cert
+	if fp := protocol.Fingerprint(c); !slices.ContainsFunc(t.Retired, func(r RetiredSigner) bool { return r.SHA256 == fp }) {
+		t.Retired = append(t.Retired, RetiredSigner{Serial: c.SerialNumber.Text(16), SHA256: fp, NotAfter: c.NotAfter.UTC(), RetiredAt: now.UTC()})
+		if err := atomicfile.WriteJSON(filepath.Join(dir, RetiredSigningFile), t.Retired, 0o600); err != nil {
+			return nil, fmt.Errorf("retire signing certificate: %w", err)
+		}
 	}
 	if err := os.Remove(filepath.Join(dir, PreviousSigningFile)); err != nil {
-		return fmt.Errorf("retire signing certificate: %w", err)
+		return nil, fmt.Errorf("retire signing certificate: %w", err)
 	}
-	return atomicfile.SyncDir(dir)
+	if err := atomicfile.SyncDir(dir); err != nil {
+		return nil, fmt.Errorf("retire signing certificate: %w", err)
+	}
+	t.Previous = nil
+	return t, nil
+}
+
+// readRetired reads the list of retired signing certificates; none when
+// there is no file.
+func readRetired(dir string) ([]RetiredSigner, error) {
+	var list []RetiredSigner
+	if err := atomicfile.ReadJSON(filepath.Join(dir, RetiredSigningFile), &list); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("read retired signing certificates: %w", err)
+	}
+	fps := make([]string, len(list))
+	for i, r := range list {
+		fps[i] = r.SHA256
+	}
+	if err := protocol.CheckFingerprints(fps); err != nil {
+		return nil, fmt.Errorf("read %s: %w", RetiredSigningFile, err)
+	}
+	return list, nil
+}
+
+// RetiredFingerprints are the fingerprints of the retired signing
+// certificates, oldest first, as check-in answers list them.
+func (t *Tenant) RetiredFingerprints() []string {
+	fps := make([]string, 0, len(t.Retired))
+	for _, r := range t.Retired {
+		fps = append(fps, r.SHA256)
+	}
+	return fps
 }
 
 func removeLegacySigning(dir string) { removeLegacy(dir, SigningFile, SigningCertFile, SigningKeyFile) }

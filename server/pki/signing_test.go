@@ -57,18 +57,77 @@ func TestRotateAndRetireSigning(t *testing.T) {
 	if _, err := RotateSigning(dir, later); !errors.Is(err, ErrRotating) {
 		t.Fatalf("second rotation = %v, want ErrRotating", err)
 	}
-	if err := RetireSigning(dir); err != nil {
+	if _, err := RetireSigning(dir, later); err != nil {
 		t.Fatal(err)
 	}
 	if loaded, err = Load(dir); err != nil || loaded.Previous != nil || !loaded.Signing.Cert.Equal(rotated.Signing.Cert) {
 		t.Fatalf("after retirement: %v, previous %v; want the new signer alone", err, loaded.Previous)
 	}
-	if err := RetireSigning(dir); !errors.Is(err, ErrNoPrevious) {
+	if _, err := RetireSigning(dir, later); !errors.Is(err, ErrNoPrevious) {
 		t.Fatalf("second retirement = %v, want ErrNoPrevious", err)
 	}
 	// And a second rotation, from a rotated tenant.
 	if _, err := RotateSigning(dir, later.Add(time.Hour)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A retirement lists the certificate it removes, once, in a file that
+// loads with the tenant; a kill before the removal leaves it listed and
+// kept, and running it again completes it without listing it twice.
+func TestRetireSigningListsTheRetired(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	now := time.Date(2027, 6, 1, 12, 0, 0, 0, time.UTC)
+	created, err := Create(dir, "Acme", nil, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RotateSigning(dir, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	prev, err := os.ReadFile(filepath.Join(dir, PreviousSigningFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	retiredAt := now.Add(2 * time.Hour)
+	for round := range 2 {
+		if round == 1 {
+			// As a kill after the list was written leaves it.
+			if err := os.WriteFile(filepath.Join(dir, PreviousSigningFile), prev, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := RetireSigning(dir, retiredAt)
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		loaded, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := RetiredSigner{
+			Serial: created.Signing.Cert.SerialNumber.Text(16), SHA256: protocol.Fingerprint(created.Signing.Cert),
+			NotAfter: created.Signing.Cert.NotAfter.UTC(), RetiredAt: retiredAt,
+		}
+		for _, tn := range []*Tenant{got, loaded} {
+			if tn.Previous != nil || len(tn.Retired) != 1 || !tn.Retired[0].NotAfter.Equal(want.NotAfter) ||
+				tn.Retired[0].Serial != want.Serial || tn.Retired[0].SHA256 != want.SHA256 || !tn.Retired[0].RetiredAt.Equal(want.RetiredAt) {
+				t.Fatalf("round %d: previous %v, retired %+v; want %+v alone", round, tn.Previous, tn.Retired, want)
+			}
+		}
+		if fps := loaded.RetiredFingerprints(); len(fps) != 1 || fps[0] != want.SHA256 {
+			t.Fatalf("fingerprints = %v", fps)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(dir, RetiredSigningFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("%s: %v, mode %v; want 0600", RetiredSigningFile, err, fi.Mode())
+	}
+	// A damaged list does not load as none, which would un-retire.
+	if err := os.WriteFile(filepath.Join(dir, RetiredSigningFile), []byte(`[{"sha256":"zz"}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dir); err == nil {
+		t.Fatal("a damaged list of retired signers loaded")
 	}
 }
 
