@@ -71,6 +71,10 @@ type Options struct {
 	// RetryBase is the pause after a run's first failed attempt, doubling
 	// for each next one; 0 is a minute. Shorter ones are meant for tests.
 	RetryBase time.Duration
+	// DownloadRetryBase is the pause after a package download's first
+	// interruption, doubling for each next one; 0 is downloadRetryBase.
+	// Shorter ones are meant for tests.
+	DownloadRetryBase time.Duration
 	// InterfaceAddrs lists the network addresses whose change is the
 	// network trigger (trigger.InterfaceAddrs); tests replace it.
 	InterfaceAddrs func() ([]string, error)

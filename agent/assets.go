@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 
 	"github.com/mobileatwork/mobileatwork/agent/assets"
-	"github.com/mobileatwork/mobileatwork/internal/atomicfile"
 	"github.com/mobileatwork/mobileatwork/protocol"
 )
 
@@ -28,24 +26,6 @@ func (a *Agent) FetchAsset(ctx context.Context, as protocol.Asset, limit int64) 
 		return nil, err
 	}
 	return buf.b, nil
-}
-
-// DownloadAsset streams an asset to dst (a PKG can be large) and renames it
-// into place, durably, only once its size and SHA-256 match: a refused
-// download leaves nothing at dst.
-func (a *Agent) DownloadAsset(ctx context.Context, as protocol.Asset, limit int64, dst string) error {
-	f, err := atomicfile.Create(filepath.Dir(dst), filepath.Base(dst), 0o600)
-	if err != nil {
-		return fmt.Errorf("download %s: %w", as.URL, err)
-	}
-	defer f.Abort()
-	if err := a.fetchAsset(ctx, as, limit, f); err != nil {
-		return err
-	}
-	if err := f.Commit(dst); err != nil {
-		return fmt.Errorf("download %s: %w", as.URL, err)
-	}
-	return nil
 }
 
 // fetchAsset copies the verified body of as into w.

@@ -95,6 +95,10 @@ type conns struct {
 	// wake holds the wake request (wake.go): the connections and TLS
 	// sessions of http, none of its retries, a timeout beyond the hold.
 	wake *http.Client
+	// download fetches packages (download.go): the same connections,
+	// neither retries nor an overall timeout; DownloadAsset resumes and
+	// bounds a stall itself.
+	download *http.Client
 }
 
 // NewClient speaks for id to id.ServerURL; a failed request is retried
@@ -119,7 +123,8 @@ func (c *Client) use(id *Identity) error {
 		sessions = certSessions{c.sessions, id}
 	}
 	hc := newHTTPClient(deviceTLS(id, host, sessions), c.retries)
-	old := c.cur.Swap(&conns{id: id, http: hc, wake: &http.Client{Transport: hc.Transport.(idleCloser).pool, Timeout: wakeTimeout}})
+	pool := hc.Transport.(idleCloser).pool
+	old := c.cur.Swap(&conns{id: id, http: hc, wake: &http.Client{Transport: pool, Timeout: wakeTimeout}, download: &http.Client{Transport: pool}})
 	if old != nil {
 		old.http.CloseIdleConnections()
 		c.mu.Lock()
@@ -146,6 +151,9 @@ func (c *Client) identity() *Identity { return c.cur.Load().id }
 
 // httpClient is the current identity's HTTP client.
 func (c *Client) httpClient() *http.Client { return c.cur.Load().http }
+
+// downloadClient is the current identity's client for package downloads.
+func (c *Client) downloadClient() *http.Client { return c.cur.Load().download }
 
 // certSessions keeps the TLS sessions of one device certificate apart from
 // those of another in one cache: a resumed session speaks with the

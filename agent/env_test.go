@@ -35,8 +35,8 @@ type testEnv struct {
 	tamper   bool
 	oversize int // answer the next check-ins with this many bytes of nothing
 	// wake, when set, answers the wake requests instead of the server;
-	// started likewise the run start notices.
-	wake, started http.HandlerFunc
+	// started likewise the run start notices, and files the app files.
+	wake, started, files http.HandlerFunc
 }
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -56,7 +56,7 @@ func newTestEnv(t *testing.T) *testEnv {
 			e.resumed.Add(1)
 		}
 		e.mu.Lock()
-		wake, started := e.wake, e.started
+		wake, started, files := e.wake, e.started, e.files
 		e.mu.Unlock()
 		switch {
 		case r.URL.Path == protocol.PathWake && wake != nil:
@@ -64,6 +64,9 @@ func newTestEnv(t *testing.T) *testEnv {
 			return
 		case r.URL.Path == protocol.PathRunStarted && started != nil:
 			started(w, r)
+			return
+		case strings.HasPrefix(r.URL.Path, "/v1/apps/") && files != nil:
+			files(w, r)
 			return
 		case r.URL.Path == protocol.PathCheckin:
 			body, _ := io.ReadAll(r.Body)

@@ -20,6 +20,12 @@ type Asset struct {
 	Alt         string `json:"alt,omitempty"` // text alternative of an image
 }
 
+// PackageETag is the entity tag the server gives a package: its SHA-256,
+// quoted, a strong validator. The agent, knowing the digest from the
+// signed check-in, resumes a download with it in If-Range: a file that
+// changed under the same URL comes back whole, not spliced.
+func PackageETag(sha256Hex string) string { return `"` + sha256Hex + `"` }
+
 // Review is one user review of a catalog app.
 type Review struct {
 	Author string    `json:"author"`

@@ -89,8 +89,9 @@ func (s *Server) Serve(ctx context.Context, addr string, ready func(net.Addr)) e
 		Handler:           s.Handler(),
 		TLSConfig:         s.TLSConfig(),
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		// Per request; a package download extends its own (deadline.go).
+		ReadTimeout:  s.ioTimeout(),
+		WriteTimeout: s.ioTimeout(),
 		// Above the agents' 90 s, so the agent closes an idle connection
 		// first, and long enough for one cycle's requests to share it.
 		// Between cycles the agent resumes its TLS session (tickets are on

@@ -164,8 +164,12 @@ func (s *Server) servePackage(w http.ResponseWriter, r *http.Request, a store.Ap
 	}
 	defer f.Close()
 	w.Header().Set("Content-Type", "application/octet-stream")
-	// ServeContent streams (a PKG can be gigabytes) and honours Range.
-	http.ServeContent(w, r, "", f.ModTime(), f)
+	// A strong validator: the agent resumes with If-Range on it, and a
+	// file that changed under the same URL is sent whole.
+	w.Header().Set("ETag", protocol.PackageETag(a.FileSHA256))
+	// ServeContent streams (a PKG can be gigabytes) and honours Range; the
+	// write deadline grows with what it sends.
+	http.ServeContent(&packageDeadline{ResponseWriter: w, base: s.ioTimeout()}, r, "", f.ModTime(), f)
 }
 
 func (s *Server) serveImage(w http.ResponseWriter, r *http.Request, a store.App, sum string) {

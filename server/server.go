@@ -62,6 +62,10 @@ type Server struct {
 	// EnrollLimit bounds enrollment attempts per source address
 	// (enrolllimit.go); zero fields are the defaults.
 	EnrollLimit EnrollLimit
+	// IOTimeout bounds reading each device request and writing its answer;
+	// zero is DefaultIOTimeout. A package download's write limit grows
+	// from it with the bytes it sends.
+	IOTimeout time.Duration
 
 	seen       seenBatch
 	enrollOnce sync.Once

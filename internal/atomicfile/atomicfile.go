@@ -56,6 +56,11 @@ func Create(dir, base string, mode os.FileMode) (*File, error) {
 	return &File{f: f}, nil
 }
 
+// Adopt makes f, a file written in place under another name (a download
+// kept between attempts), one to finish as Create's: Commit syncs and
+// renames it, Abort removes it.
+func Adopt(f *os.File) *File { return &File{f: f} }
+
 // Write writes to the temp file.
 func (f *File) Write(p []byte) (int, error) { return f.f.Write(p) }
 

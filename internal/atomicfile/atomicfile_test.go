@@ -158,3 +158,33 @@ func TestFileCommitNewAbort(t *testing.T) {
 		t.Fatalf("committed content %q", b)
 	}
 }
+
+// An adopted file is committed over its final name or, aborted, removed.
+func TestAdopt(t *testing.T) {
+	for _, commit := range []bool{true, false} {
+		dir := t.TempDir()
+		part, dst := filepath.Join(dir, "a.pkg.partial"), filepath.Join(dir, "a.pkg")
+		f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		af := Adopt(f)
+		af.Write([]byte("kept"))
+		if commit {
+			if err := af.Commit(dst); err != nil {
+				t.Fatal(err)
+			}
+		}
+		af.Abort()
+		b, err := os.ReadFile(dst)
+		if commit && (err != nil || string(b) != "kept") {
+			t.Errorf("committed: %q, %v", b, err)
+		}
+		if !commit && !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("aborted, yet dst is there: %v", err)
+		}
+		if _, err := os.Stat(part); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("commit=%v: the adopted file stays: %v", commit, err)
+		}
+	}
+}
