@@ -16,22 +16,30 @@ import (
 	"github.com/mobileatwork/mobileatwork/server/store"
 )
 
+// issueDevice makes a device key and has the tenant CA issue its
+// certificate, as enrollment does.
+func issueDevice(t testing.TB, s *Server, id string) (*x509.Certificate, *rsa.PrivateKey) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 3072)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: id}}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := s.Tenant.IssueDevice(csr, id, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert, key
+}
+
 // benchDevice enrolls a device at the store level with a real certificate,
 // so that key envelopes are sealed to it as at a check-in.
 func benchDevice(b testing.TB, s *Server, id string) (store.Device, *x509.Certificate) {
 	b.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 3072)
-	if err != nil {
-		b.Fatal(err)
-	}
-	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: id}}, key)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cert, err := s.Tenant.IssueDevice(csr, id, time.Now())
-	if err != nil {
-		b.Fatal(err)
-	}
+	cert, _ := issueDevice(b, s, id)
 	d := store.Device{ID: id, User: "ada@example.com", Capabilities: []string{protocol.CapSchedule}, EnrolledAt: time.Now()}
 	if err := s.Store.CreateDevice(context.Background(), d); err != nil {
 		b.Fatal(err)

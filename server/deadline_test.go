@@ -6,7 +6,6 @@ import (
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
@@ -27,18 +26,7 @@ import (
 // storeDevice enrolls a device at the store level with a real key.
 func storeDevice(t *testing.T, s *Server, id string) (*x509.Certificate, *rsa.PrivateKey) {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 3072)
-	if err != nil {
-		t.Fatal(err)
-	}
-	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: id}}, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := s.Tenant.IssueDevice(csr, id, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert, key := issueDevice(t, s, id)
 	if err := s.Store.CreateDevice(t.Context(), store.Device{ID: id, CertSerial: certSerial(cert), CertNotAfter: cert.NotAfter, EnrolledAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
