@@ -221,6 +221,7 @@ type ResultQuery struct {
 	Since  time.Time
 	Until  time.Time // received at or before: where a page of the newest ends
 	Limit  int
+	First  int // the oldest First only: where a page of the oldest ends
 }
 
 // Results lists results matching q.
@@ -236,7 +237,7 @@ func (s *Server) Results(ctx context.Context, q ResultQuery) ([]store.StoredResu
 // EachResult hands fn the results matching q one at a time, as the store
 // reads them, so a listing of the fleet's history stays in constant memory.
 func (s *Server) EachResult(ctx context.Context, q ResultQuery, fn func(store.StoredResult) error) error {
-	f := store.ResultFilter{DeviceID: q.Device, Status: q.Status, Since: q.Since, Until: q.Until, Limit: q.Limit}
+	f := store.ResultFilter{DeviceID: q.Device, Status: q.Status, Since: q.Since, Until: q.Until, Limit: q.Limit, First: q.First}
 	if q.Limit < 0 {
 		return invalid("--limit must be 0 (no limit) or more, got %d", q.Limit)
 	}

@@ -56,7 +56,7 @@ Devices are enrolled once and cached in the state directory (0700, keys
 0600); later runs reuse them.`,
 		Version: version.Version,
 	}
-	root.AddCommand(enrollCmd(), runCmd())
+	root.AddCommand(enrollCmd(), runCmd(), fillResultsCmd())
 	return root
 }
 

@@ -109,6 +109,9 @@ func oldestResults(ctx context.Context, s *server.Server, q server.ResultQuery, 
 	if cur.at.After(q.Since) {
 		q.Since = cur.at
 	}
+	// Those handed at the cursor's instant, the page, and one more that
+	// tells more follow: the store reads no further.
+	q.First = cur.handed + limit + 1
 	out := Page[jsonview.Result]{Items: []jsonview.Result{}}
 	skip, last := cur.handed, cur
 	err = s.EachResult(ctx, q, func(r store.StoredResult) error {

@@ -274,3 +274,61 @@ func TestResultsPagesAcrossOneInstant(t *testing.T) {
 		}
 	}
 }
+
+// filterRecorder keeps the filters the results listing asks the store for.
+type filterRecorder struct {
+	store.AllStorage
+	filters []store.ResultFilter
+}
+
+func (r *filterRecorder) EachResult(ctx context.Context, f store.ResultFilter, fn func(store.StoredResult) error) error {
+	r.filters = append(r.filters, f)
+	return r.AllStorage.EachResult(ctx, f, fn)
+}
+
+// TestResultsOldestPageBoundsTheRead checks that a page of the oldest asks
+// the store for no more rows than it needs: those handed at the cursor's
+// instant, the page, and one more. PostgreSQL reads every row of an
+// unbounded query off the connection even when the page stops early, so
+// without the bound paging a history costs its square.
+func TestResultsOldestPageBoundsTheRead(t *testing.T) {
+	a := fleet(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	for i := range 10 {
+		r := protocol.Result{RunID: fmt.Sprintf("r%d", i), DeviceID: "dev_1", AssignmentID: "cfg_gone", AssignmentVersion: 1, ScriptID: "scr_x", Status: protocol.StatusSucceeded}
+		// Two results an instant, so cursors carry a count.
+		if _, err := a.s.Store.PutResult(ctx, r, t0.Add(time.Duration(i/2)*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := &filterRecorder{AllStorage: a.s.Store}
+	a.s.Store = rec
+	req := ResultsRequest{OldestFirst: true, PageRequest: PageRequest{Limit: 3}}
+	var got int
+	for pages := 0; pages < 10; pages++ {
+		p, err := Call(ctx, a.local(), ListResults, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got += len(p.Items)
+		handed := 0
+		if req.Cursor != "" {
+			cur, err := parseInstantCursor(req.Cursor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			handed = cur.handed
+		}
+		if f := rec.filters[len(rec.filters)-1]; f.First != handed+3+1 || f.Limit != 0 {
+			t.Fatalf("page %d (cursor %q) read the store with First %d, Limit %d; want First %d", pages, req.Cursor, f.First, f.Limit, handed+3+1)
+		}
+		if p.Next == "" {
+			break
+		}
+		req.Cursor = p.Next
+	}
+	if got != 10 {
+		t.Fatalf("the pages held %d results, want 10", got)
+	}
+}

@@ -234,6 +234,11 @@ type ResultFilter struct {
 	// Limit keeps the newest Limit results (still returned oldest first);
 	// 0 is no limit.
 	Limit int
+	// First keeps the oldest First results; 0 is no bound. It bounds a
+	// page read from the oldest in the query itself: PostgreSQL sends a
+	// query's every row, and stopping early still reads them all off the
+	// connection. Not with Limit.
+	First int
 }
 
 // ResultStore keeps run results, idempotently by run id.

@@ -48,13 +48,9 @@ func (s *Store) Results(ctx context.Context, f store.ResultFilter) ([]store.Stor
 // EachResult reads the results Results returns one row at a time: pgx
 // decodes each row from the connection as the callback asks for it.
 func (s *Store) EachResult(ctx context.Context, f store.ResultFilter, fn func(store.StoredResult) error) error {
-	cond, args := rows.ResultWhere(f, func(n int) string { return "$" + strconv.Itoa(n) }, func(t time.Time) any { return t })
-	q := `SELECT ` + resultRead + ` FROM results` + cond + ` ORDER BY received_at, id`
-	if f.Limit > 0 {
-		// The newest Limit rows, handed back oldest first.
-		args = append(args, f.Limit)
-		q = `SELECT ` + resultRead + ` FROM (SELECT id, ` + resultRead + ` FROM results` + cond +
-			` ORDER BY received_at DESC, id DESC LIMIT $` + strconv.Itoa(len(args)) + `) r ORDER BY received_at, id`
+	q, args, err := rows.ResultSelect(f, resultRead, "id", func(n int) string { return "$" + strconv.Itoa(n) }, func(t time.Time) any { return t })
+	if err != nil {
+		return err
 	}
 	rs, err := s.db().Query(ctx, q, args...)
 	if err != nil {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -45,5 +46,68 @@ func BenchmarkLatestResults(b *testing.B) {
 				b.Fatal(len(got), err)
 			}
 		}
+	})
+}
+
+// benchResults is the size of the history the listing benchmark reads, as
+// in the SQLite backend's.
+const benchResults = 200_000
+
+// BenchmarkListResults reads a 200,000-row history with EachResult against
+// the baseline of Results in the same run. B/row is what each row costs in
+// allocations; held-B/row is the heap still held when the listing ends,
+// which for Results is the whole list and for EachResult nothing: pgx
+// decodes a row at a time off the connection.
+func BenchmarkListResults(b *testing.B) {
+	s := openTest(b, pgtest.DSN(b), Options{Create: true})
+	ctx := b.Context()
+	// The rows of the SQLite benchmark, written by the database itself.
+	if _, err := s.db().Exec(ctx, `INSERT INTO results (`+resultColumns+`)
+SELECT 'run-' || lpad(i::text, 7, '0'), 'd' || lpad((i % 10000)::text, 5, '0'), 'c' || lpad((i % 50)::text, 2, '0'),
+	1, 's1', NULL, 'succeeded', 0, NULL, NULL, 120, convert_to('installed 3 packages, 0 failed, all up to date', 'UTF8'),
+	''::bytea, 40, 0, false, false, '', $1::timestamptz + i * interval '1 millisecond', '', ''
+FROM generate_series(0, $2 - 1) AS i`, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), benchResults); err != nil {
+		b.Fatal(err)
+	}
+	report := func(b *testing.B, list func() (any, int)) {
+		var before, after runtime.MemStats
+		var held float64
+		b.ReportAllocs()
+		for b.Loop() {
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			kept, n := list()
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			runtime.KeepAlive(kept)
+			if n != benchResults {
+				b.Fatalf("listed %d results, want %d", n, benchResults)
+			}
+			held = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / benchResults
+		}
+		b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/benchResults, "B/row")
+		b.ReportMetric(max(held, 0), "held-B/row")
+	}
+	b.Run("baseline=Results", func(b *testing.B) {
+		report(b, func() (any, int) {
+			rs, err := s.Results(ctx, store.ResultFilter{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return rs, len(rs)
+		})
+	})
+	b.Run("EachResult", func(b *testing.B) {
+		report(b, func() (any, int) {
+			n := 0
+			err := s.EachResult(ctx, store.ResultFilter{}, func(store.StoredResult) error {
+				n++
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return nil, n
+		})
 	})
 }

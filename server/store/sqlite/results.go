@@ -61,13 +61,9 @@ func (s *Store) Results(ctx context.Context, f store.ResultFilter) ([]store.Stor
 // filter has an index that yields rows in (received_at, rowid) order, so
 // without a limit SQLite walks one and sorts nothing.
 func (s *Store) EachResult(ctx context.Context, f store.ResultFilter, fn func(store.StoredResult) error) error {
-	cond, args := rows.ResultWhere(f, func(int) string { return "?" }, func(t time.Time) any { return formatTime(t) })
-	q := `SELECT ` + resultRead + ` FROM results` + cond + ` ORDER BY received_at, rowid`
-	if f.Limit > 0 {
-		// The newest Limit rows, handed back oldest first.
-		q = `SELECT ` + resultRead + ` FROM (SELECT rowid AS rid, ` + resultRead + ` FROM results` + cond +
-			` ORDER BY received_at DESC, rid DESC LIMIT ?) ORDER BY received_at, rid`
-		args = append(args, f.Limit)
+	q, args, err := rows.ResultSelect(f, resultRead, "rowid", func(int) string { return "?" }, func(t time.Time) any { return formatTime(t) })
+	if err != nil {
+		return err
 	}
 	rs, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {

@@ -159,6 +159,10 @@ func testResults(t *testing.T, newStore NewStore) {
 			{"limit keeps the newest", store.ResultFilter{Limit: 2}, []string{"r6", "r5"}},
 			{"limit with a filter", store.ResultFilter{DeviceID: "d1", Limit: 2}, []string{"r3", "r6"}},
 			{"limit larger than the rows", store.ResultFilter{ScriptID: "s2", Limit: 10}, []string{"r2", "r3"}},
+			{"first keeps the oldest", store.ResultFilter{First: 2}, []string{"r0", "r1"}},
+			{"first keeps ties in stored order", store.ResultFilter{Since: at(4 * time.Hour), First: 2}, []string{"r4", "r6"}},
+			{"first with a filter", store.ResultFilter{DeviceID: "d2", First: 2}, []string{"r2", "r4"}},
+			{"first larger than the rows", store.ResultFilter{ScriptID: "s2", First: 10}, []string{"r2", "r3"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -176,6 +180,16 @@ func testResults(t *testing.T, newStore NewStore) {
 					t.Fatalf("EachResult(%+v) = %v, want %v", tt.filter, each, tt.want)
 				}
 			})
+		}
+	})
+
+	t.Run("limit and first together are refused", func(t *testing.T) {
+		s := newStore(t)
+		mustPutResult(t, s, sampleResult("r1", "d1", "s1"), at(time.Hour), true)
+		for _, f := range []store.ResultFilter{{Limit: 1, First: 1}, {First: -1}} {
+			if rs, err := s.Results(ctx(t), f); err == nil {
+				t.Fatalf("Results(%+v) = %d results, want an error", f, len(rs))
+			}
 		}
 	})
 

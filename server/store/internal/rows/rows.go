@@ -84,6 +84,30 @@ var GenerationTables = []string{
 	"profiles", "profile_targets", "user_groups", "user_group_members",
 }
 
+// ResultSelect is the query of a results listing, oldest first and ties
+// in the order stored, and its arguments: cols are the columns read, id
+// the column of that order (rowid, id), placeholder and instant as in
+// ResultWhere. Limit reads the newest rows backwards, First bounds the
+// oldest, in the query, so the database stops there too.
+func ResultSelect(f store.ResultFilter, cols, id string, placeholder func(n int) string, instant func(time.Time) any) (string, []any, error) {
+	if f.Limit < 0 || f.First < 0 || (f.Limit > 0 && f.First > 0) {
+		return "", nil, fmt.Errorf("list results: a limit of the newest (%d) or of the oldest (%d), not both nor below 0", f.Limit, f.First)
+	}
+	cond, args := ResultWhere(f, placeholder, instant)
+	if f.Limit > 0 {
+		// The newest Limit rows, handed back oldest first.
+		args = append(args, f.Limit)
+		return `SELECT ` + cols + ` FROM (SELECT ` + id + ` AS rid, ` + cols + ` FROM results` + cond +
+			` ORDER BY received_at DESC, rid DESC LIMIT ` + placeholder(len(args)) + `) r ORDER BY received_at, rid`, args, nil
+	}
+	q := `SELECT ` + cols + ` FROM results` + cond + ` ORDER BY received_at, ` + id
+	if f.First > 0 {
+		args = append(args, f.First)
+		q += ` LIMIT ` + placeholder(len(args))
+	}
+	return q, args, nil
+}
+
 // ResultWhere renders f's filters as a WHERE clause ("" when none) and
 // its arguments; placeholder names the n-th argument (1-based) in the
 // backend's dialect and instant encodes a time as the backend stores it.
