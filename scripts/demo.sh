@@ -31,7 +31,7 @@ echo "serving on $url"
 
 step "enroll an agent with a one-time token (the token pins the tenant CA)"
 token=$("$S" token create --data "$data" --user ada@example.com | tail -1)
-"$A" enroll --state-dir "$state" --server "$url" --token "$token"
+printf '%s' "$token" | "$A" enroll --state-dir "$state" --server "$url" --token-file -
 
 step "add a script to the repository and a script configuration that uses it, for everyone"
 cat >"$work/hello.sh" <<'SH'

@@ -51,7 +51,7 @@ done
 [ -n "$PORT" ] || { echo "walkthrough: the server did not start" >&2; exit 1; }
 
 TOKEN=$(bin/mobileatwork-server token create --data ./maw-data --user ada@example.com | tail -1)
-DEVICE=$(bin/mobileatwork enroll --server https://127.0.0.1:$PORT --token "$TOKEN" | tail -1)
+DEVICE=$(printf '%s' "$TOKEN" | bin/mobileatwork enroll --server https://127.0.0.1:$PORT --token-file - | tail -1)
 
 # the default Mobile@Work configuration reaches no one until it is distributed
 bin/mobileatwork-server config distribute default --data ./maw-data --to all --dry-run
