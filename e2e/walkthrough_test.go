@@ -76,7 +76,7 @@ func TestWalkthroughFollowsREADME(t *testing.T) {
 			break
 		}
 	}
-	sudo := regexp.MustCompile(`(^|\$\()sudo `)
+	sudo := regexp.MustCompile(`(^|\$\(|\| )sudo `)
 	var want []string
 	for _, c := range commands(block) {
 		if c == "make build" {
