@@ -2,13 +2,13 @@ package postgres
 
 import (
 	"fmt"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/mobileatwork/mobileatwork/protocol"
 	"github.com/mobileatwork/mobileatwork/server/store"
 	"github.com/mobileatwork/mobileatwork/server/store/postgres/pgtest"
+	"github.com/mobileatwork/mobileatwork/server/store/storetest"
 )
 
 // BenchmarkLatestResults reads a device's newest result of 50
@@ -69,45 +69,5 @@ SELECT 'run-' || lpad(i::text, 7, '0'), 'd' || lpad((i % 10000)::text, 5, '0'), 
 FROM generate_series(0, $2 - 1) AS i`, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), benchResults); err != nil {
 		b.Fatal(err)
 	}
-	report := func(b *testing.B, list func() (any, int)) {
-		var before, after runtime.MemStats
-		var held float64
-		b.ReportAllocs()
-		for b.Loop() {
-			runtime.GC()
-			runtime.ReadMemStats(&before)
-			kept, n := list()
-			runtime.GC()
-			runtime.ReadMemStats(&after)
-			runtime.KeepAlive(kept)
-			if n != benchResults {
-				b.Fatalf("listed %d results, want %d", n, benchResults)
-			}
-			held = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / benchResults
-		}
-		b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/benchResults, "B/row")
-		b.ReportMetric(max(held, 0), "held-B/row")
-	}
-	b.Run("baseline=Results", func(b *testing.B) {
-		report(b, func() (any, int) {
-			rs, err := s.Results(ctx, store.ResultFilter{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			return rs, len(rs)
-		})
-	})
-	b.Run("EachResult", func(b *testing.B) {
-		report(b, func() (any, int) {
-			n := 0
-			err := s.EachResult(ctx, store.ResultFilter{}, func(store.StoredResult) error {
-				n++
-				return nil
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			return nil, n
-		})
-	})
+	storetest.BenchListing(b, s, benchResults)
 }

@@ -4,11 +4,10 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
-	"github.com/mobileatwork/mobileatwork/server/store"
+	"github.com/mobileatwork/mobileatwork/server/store/storetest"
 )
 
 // benchResults is the size of the history the listing benchmark reads.
@@ -43,45 +42,5 @@ VALUES (?, ?, ?, 1, 's1', NULL, 'succeeded', 0, NULL, NULL, 120, ?, '', 40, 0, 0
 	if err != nil {
 		b.Fatal(err)
 	}
-	report := func(b *testing.B, list func() (any, int)) {
-		var before, after runtime.MemStats
-		var held float64
-		b.ReportAllocs()
-		for b.Loop() {
-			runtime.GC()
-			runtime.ReadMemStats(&before)
-			kept, n := list()
-			runtime.GC()
-			runtime.ReadMemStats(&after)
-			runtime.KeepAlive(kept)
-			if n != benchResults {
-				b.Fatalf("listed %d results, want %d", n, benchResults)
-			}
-			held = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / benchResults
-		}
-		b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/benchResults, "B/row")
-		b.ReportMetric(max(held, 0), "held-B/row")
-	}
-	b.Run("baseline=Results", func(b *testing.B) {
-		report(b, func() (any, int) {
-			rs, err := s.Results(b.Context(), store.ResultFilter{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			return rs, len(rs)
-		})
-	})
-	b.Run("EachResult", func(b *testing.B) {
-		report(b, func() (any, int) {
-			n := 0
-			err := s.EachResult(b.Context(), store.ResultFilter{}, func(store.StoredResult) error {
-				n++
-				return nil
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			return nil, n
-		})
-	})
+	storetest.BenchListing(b, s, benchResults)
 }
