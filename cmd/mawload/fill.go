@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"time"
@@ -11,8 +10,7 @@ import (
 	"github.com/mobileatwork/mobileatwork/internal/cli"
 	"github.com/mobileatwork/mobileatwork/internal/loadgen"
 	"github.com/mobileatwork/mobileatwork/server"
-	"github.com/mobileatwork/mobileatwork/server/store"
-	"github.com/mobileatwork/mobileatwork/server/store/postgres"
+	"github.com/mobileatwork/mobileatwork/server/backends"
 )
 
 func fillResultsCmd() *cobra.Command {
@@ -33,7 +31,7 @@ Progress goes to stderr.`,
 			if err := o.Check(); err != nil {
 				return err
 			}
-			s, err := server.OpenWith(data, server.StoreOptions{Openers: map[string]server.Opener{server.BackendPostgres: openPostgres}})
+			s, err := server.OpenWith(data, server.StoreOptions{Openers: backends.Openers()})
 			if err != nil {
 				return err
 			}
@@ -57,10 +55,4 @@ Progress goes to stderr.`,
 	f.DurationVar(&o.Step, "step", time.Second, "time between two results' reception")
 	_ = cmd.MarkFlagRequired("data")
 	return cmd
-}
-
-// openPostgres opens a tenant whose init chose PostgreSQL, with the DSN
-// recorded in its data directory.
-func openPostgres(ctx context.Context, _ string, c server.StoreConfig, create bool) (store.AllStorage, error) {
-	return postgres.Open(ctx, c.DSN, postgres.Options{Create: create})
 }

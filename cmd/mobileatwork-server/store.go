@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,8 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mobileatwork/mobileatwork/server"
-	"github.com/mobileatwork/mobileatwork/server/store"
-	"github.com/mobileatwork/mobileatwork/server/store/postgres"
+	"github.com/mobileatwork/mobileatwork/server/backends"
 )
 
 // storeFlags adds the database flags every command shares. The choice is
@@ -30,7 +28,7 @@ func storeFlags(cmd *cobra.Command) {
 func storeOptions(cmd *cobra.Command) (server.StoreOptions, error) {
 	o := server.StoreOptions{
 		Backend: v.GetString("store"),
-		Openers: map[string]server.Opener{server.BackendPostgres: openPostgres},
+		Openers: backends.Openers(),
 	}
 	if f := cmd.Flag("dsn"); f != nil && f.Changed && server.DSNHasPassword(f.Value.String()) {
 		return o, errors.New("--dsn holds a password, which other users can read in the process list: use --dsn-file FILE or MAW_DSN")
@@ -46,9 +44,4 @@ func storeOptions(cmd *cobra.Command) (server.StoreOptions, error) {
 		}
 	}
 	return o, nil
-}
-
-// openPostgres is the PostgreSQL backend's server.Opener.
-func openPostgres(ctx context.Context, _ string, c server.StoreConfig, create bool) (store.AllStorage, error) {
-	return postgres.Open(ctx, c.DSN, postgres.Options{Create: create})
 }
