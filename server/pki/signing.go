@@ -146,11 +146,7 @@ func readRetired(dir string) ([]RetiredSigner, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("read retired signing certificates: %w", err)
 	}
-	fps := make([]string, len(list))
-	for i, r := range list {
-		fps[i] = r.SHA256
-	}
-	if err := protocol.CheckFingerprints(fps); err != nil {
+	if err := protocol.CheckFingerprints(fingerprints(list)); err != nil {
 		return nil, fmt.Errorf("read %s: %w", RetiredSigningFile, err)
 	}
 	return list, nil
@@ -158,9 +154,12 @@ func readRetired(dir string) ([]RetiredSigner, error) {
 
 // RetiredFingerprints are the fingerprints of the retired signing
 // certificates, oldest first, as check-in answers list them.
-func (t *Tenant) RetiredFingerprints() []string {
-	fps := make([]string, 0, len(t.Retired))
-	for _, r := range t.Retired {
+func (t *Tenant) RetiredFingerprints() []string { return fingerprints(t.Retired) }
+
+// fingerprints are the fingerprints of list, in its order; nil for none.
+func fingerprints(list []RetiredSigner) []string {
+	var fps []string
+	for _, r := range list {
 		fps = append(fps, r.SHA256)
 	}
 	return fps
