@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -43,10 +42,7 @@ func (a *Agent) fetchAsset(ctx context.Context, as protocol.Asset, limit int64, 
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		var e protocol.Error
-		json.Unmarshal(b, &e)
-		return fmt.Errorf("fetch %s: %w", as.URL, &HTTPError{Status: resp.StatusCode, Message: e.Error})
+		return fmt.Errorf("fetch %s: %w", as.URL, readAnswerError(resp))
 	}
 	v := assets.NewVerifier(as)
 	// One byte past the signed size is enough to prove a mismatch.

@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -159,10 +158,7 @@ func (a *Agent) downloadAttempt(ctx context.Context, as protocol.Asset, f *os.Fi
 		restart(f)
 		return fmt.Errorf("download %s: %w: server answered 416", as.URL, errRestart)
 	default:
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		var e protocol.Error
-		json.Unmarshal(b, &e)
-		return fmt.Errorf("download %s: %w", as.URL, &HTTPError{Status: resp.StatusCode, Message: e.Error})
+		return fmt.Errorf("download %s: %w", as.URL, readAnswerError(resp))
 	}
 	// The verifier comes first: a byte past the signed size never reaches
 	// the file.

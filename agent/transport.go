@@ -129,6 +129,24 @@ func (e *HTTPError) Error() string {
 	return fmt.Sprintf("server answered %d: %s", e.Status, e.Message)
 }
 
+// errorBody bounds what is read of a refusal's body: one protocol.Error.
+const errorBody = 4 << 10
+
+// answerError is the HTTPError of a refused answer, with the message of its
+// protocol.Error body when it has one.
+func answerError(status int, body []byte) *HTTPError {
+	var e protocol.Error
+	json.Unmarshal(body, &e)
+	return &HTTPError{Status: status, Message: e.Error}
+}
+
+// readAnswerError reads the start of a refused answer's body into its
+// HTTPError.
+func readAnswerError(resp *http.Response) *HTTPError {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, errorBody))
+	return answerError(resp.StatusCode, b)
+}
+
 // do sends one request and returns the body, at most limit bytes.
 func do(ctx context.Context, c *http.Client, method, u string, body any, limit int64) ([]byte, error) {
 	var rd io.Reader
@@ -165,9 +183,7 @@ func send(c *http.Client, req *http.Request, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: answer larger than %d bytes", ErrAnswerTooLarge, limit)
 	}
 	if resp.StatusCode/100 != 2 {
-		var e protocol.Error
-		json.Unmarshal(b, &e)
-		return nil, &HTTPError{Status: resp.StatusCode, Message: e.Error}
+		return nil, answerError(resp.StatusCode, b)
 	}
 	return b, nil
 }

@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -50,16 +49,14 @@ func (c *Client) Wake(ctx context.Context) (woke bool, retryAfter time.Duration,
 		return false, 0, err
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, errorBody))
 	switch resp.StatusCode {
 	case http.StatusOK:
 		return true, 0, nil
 	case http.StatusNoContent:
 		return false, 0, nil
 	}
-	var e protocol.Error
-	json.Unmarshal(b, &e)
-	return false, parseRetryAfter(resp.Header.Get("Retry-After")), &HTTPError{Status: resp.StatusCode, Message: e.Error}
+	return false, parseRetryAfter(resp.Header.Get("Retry-After")), answerError(resp.StatusCode, b)
 }
 
 // parseRetryAfter reads a Retry-After of seconds; 0 when there is none
