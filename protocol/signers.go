@@ -71,10 +71,9 @@ type Chain struct {
 // Trust accepts the legacy pinned certificate, or one that chains to CA
 // with the signing usage and policy, unless it was retired.
 func (ch Chain) Trust(c *x509.Certificate) error {
-	if ch.Retired != nil {
-		if fp := Fingerprint(c); ch.Retired(fp) {
-			return fmt.Errorf("%w: %w: %q (SHA-256 %s)", ErrWrongSigner, ErrRetiredSigner, c.Subject.CommonName, fp)
-		}
+	fp := Fingerprint(c)
+	if ch.Retired != nil && ch.Retired(fp) {
+		return fmt.Errorf("%w: %w: %q (SHA-256 %s)", ErrWrongSigner, ErrRetiredSigner, c.Subject.CommonName, fp)
 	}
 	if ch.Pinned != nil && !HasSigningPolicy(ch.Pinned) && bytes.Equal(c.Raw, ch.Pinned.Raw) {
 		return nil
@@ -96,7 +95,7 @@ func (ch Chain) Trust(c *x509.Certificate) error {
 	if at.Before(c.NotBefore) && c.NotBefore.Sub(at) <= ClockSkew {
 		at = c.NotBefore
 	}
-	if ch.Cache.verified(ch.CA, c, at) {
+	if ch.Cache.verified(fp, ch.CA, at) {
 		return nil
 	}
 	roots := x509.NewCertPool()
@@ -106,6 +105,6 @@ func (ch Chain) Trust(c *x509.Certificate) error {
 	}); err != nil {
 		return fmt.Errorf("%w: %q: %v", ErrWrongSigner, c.Subject.CommonName, err)
 	}
-	ch.Cache.remember(ch.CA, c)
+	ch.Cache.remember(fp, ch.CA, c)
 	return nil
 }

@@ -82,7 +82,7 @@ func TestChainTrust(t *testing.T) {
 				}
 				if !tt.ok {
 					wantErr(t, err, ErrWrongSigner)
-					if cache.verified(f.ca.cert, tt.signer, now) {
+					if cache.verified(Fingerprint(tt.signer), f.ca.cert, now) {
 						t.Fatal("a refused signer was remembered")
 					}
 				}
@@ -103,7 +103,7 @@ func TestChainTrust(t *testing.T) {
 		if err := ch.Trust(marked); err != nil {
 			t.Fatal(err)
 		}
-		if !cache.verified(f.ca.cert, marked, at) {
+		if !cache.verified(Fingerprint(marked), f.ca.cert, at) {
 			t.Fatal("a verified signer was not remembered")
 		}
 		at = now.Add(2 * time.Hour)

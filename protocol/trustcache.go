@@ -1,7 +1,7 @@
 package protocol
 
 import (
-	"crypto/sha256"
+	"bytes"
 	"crypto/x509"
 	"sync"
 	"time"
@@ -13,52 +13,49 @@ import (
 const maxTrusted = 8
 
 // TrustCache remembers the signing certificates a Chain verified, by their
-// bytes and those of the CA, so a device that verifies every answer of the
-// same signer checks the chain's signature once rather than at every
-// message. What can change with time is still checked at every use: the
-// certificate and the CA must both be valid at the message's time. The zero
-// value is ready; it is safe for concurrent use.
+// Fingerprint, with the CA each chained to, so a device that
+// verifies every answer of the same signer checks the chain's signature
+// once rather than at every message. What can change with time is still
+// checked at every use: the certificate and the CA must both be valid at
+// the message's time. The zero value is ready; it is safe for concurrent
+// use.
 type TrustCache struct {
 	mu sync.Mutex
-	m  map[[sha256.Size]byte]validity
+	m  map[string]verified
 }
 
-// validity is when both the signer and its CA are valid.
-type validity struct{ notBefore, notAfter time.Time }
-
-func trustKey(ca, c *x509.Certificate) [sha256.Size]byte {
-	h := sha256.New()
-	h.Write(ca.Raw)
-	h.Write(c.Raw)
-	var k [sha256.Size]byte
-	h.Sum(k[:0])
-	return k
+// verified is a signer checked against the CA of raw bytes ca, and when
+// both are valid.
+type verified struct {
+	ca                  []byte
+	notBefore, notAfter time.Time
 }
 
-// verified tells whether c, issued by ca, was verified before and both are
-// valid at at.
-func (t *TrustCache) verified(ca, c *x509.Certificate, at time.Time) bool {
+// verified tells whether the certificate of fingerprint fp was verified
+// before against ca, and both are valid at at.
+func (t *TrustCache) verified(fp string, ca *x509.Certificate, at time.Time) bool {
 	if t == nil {
 		return false
 	}
 	t.mu.Lock()
-	v, ok := t.m[trustKey(ca, c)]
+	v, ok := t.m[fp]
 	t.mu.Unlock()
-	return ok && !at.Before(v.notBefore) && !at.After(v.notAfter)
+	return ok && bytes.Equal(v.ca, ca.Raw) && !at.Before(v.notBefore) && !at.After(v.notAfter)
 }
 
-// remember records that c chains to ca with the signing usage.
-func (t *TrustCache) remember(ca, c *x509.Certificate) {
+// remember records that c, of fingerprint fp, chains to ca with the
+// signing usage.
+func (t *TrustCache) remember(fp string, ca, c *x509.Certificate) {
 	if t == nil {
 		return
 	}
-	v := validity{notBefore: later(c.NotBefore, ca.NotBefore), notAfter: earlier(c.NotAfter, ca.NotAfter)}
+	v := verified{ca: ca.Raw, notBefore: later(c.NotBefore, ca.NotBefore), notAfter: earlier(c.NotAfter, ca.NotAfter)}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.m == nil || len(t.m) >= maxTrusted {
-		t.m = make(map[[sha256.Size]byte]validity)
+		t.m = make(map[string]verified)
 	}
-	t.m[trustKey(ca, c)] = v
+	t.m[fp] = v
 }
 
 func later(a, b time.Time) time.Time {
