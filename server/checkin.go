@@ -159,16 +159,25 @@ func (s *Server) checkin(ctx context.Context, d store.Device, req protocol.Check
 		Resend:         prev != "" && prev != req.AgentVersion,
 		RetiredSigners: s.retiredFor(req.Capabilities),
 	}
-	// Read before anything the payload is built from: a change made while
-	// it is built makes the next check-in build again.
-	gen, err := s.Store.Generation(ctx)
-	if err != nil {
-		return protocol.CheckinPayload{}, "", fmt.Errorf("read generation: %w", err)
-	}
+	// The generation is read before anything the payload is built from: a
+	// change made while it is built makes the next check-in build again.
 	basis := deliveryBasis(d, req, cert, p.RetiredSigners)
+	gen, haveGen := int64(0), false
 	if req.PayloadDigest != "" && !p.Resend {
-		if s.stillCurrent(ctx, d.ID, req.PayloadDigest, basis, gen, now) {
+		chk, err := s.Store.DeliveryCheck(ctx, d.ID)
+		switch {
+		case err != nil:
+			// Any doubt is answered in full.
+			s.Log.Warn("read delivery", zap.String("device", d.ID), zap.Error(err))
+		case stillCurrent(chk, req.PayloadDigest, basis, now):
 			return protocol.Unchanged(p, req.PayloadDigest), prev, nil
+		default:
+			gen, haveGen = chk.Generation, true
+		}
+	}
+	if !haveGen {
+		if gen, err = s.Store.Generation(ctx); err != nil {
+			return protocol.CheckinPayload{}, "", fmt.Errorf("read generation: %w", err)
 		}
 	}
 	complete, after, refreshAt, err := s.fillPayload(ctx, &p, d, req, cert, now)

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -78,28 +77,13 @@ func basisWith(device string, sts []store.DeviceStatus) string {
 }
 
 // stillCurrent tells whether the device, which holds content of digest,
-// holds what it would be sent now, the store being at generation gen. Any
-// doubt (a read that fails) is a no: the full payload is the safe answer.
-func (s *Server) stillCurrent(ctx context.Context, deviceID, digest, basis string, gen int64, now time.Time) bool {
-	del, err := s.Store.Delivery(ctx, deviceID)
-	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
-			s.Log.Warn("read delivery", zap.String("device", deviceID), zap.Error(err))
-		}
+// holds what it would be sent now, by what chk read.
+func stillCurrent(chk store.DeliveryCheck, digest, basis string, now time.Time) bool {
+	del := chk.Delivery
+	if !chk.Found || del.Digest == "" || del.Digest != digest || (!del.RefreshAt.IsZero() && !now.Before(del.RefreshAt)) {
 		return false
 	}
-	if del.Digest == "" || del.Digest != digest || (!del.RefreshAt.IsZero() && !now.Before(del.RefreshAt)) {
-		return false
-	}
-	if gen != del.Generation {
-		return false
-	}
-	sts, err := s.Store.DeviceStatuses(ctx, deviceID)
-	if err != nil {
-		s.Log.Warn("read statuses", zap.String("device", deviceID), zap.Error(err))
-		return false
-	}
-	return basisWith(basis, sts) == del.Basis
+	return chk.Generation == del.Generation && basisWith(basis, chk.Statuses) == del.Basis
 }
 
 // keptEnvelopes are the key envelopes sealed to one device certificate,

@@ -26,6 +26,19 @@ type Delivery struct {
 	SentAt    time.Time
 }
 
+// DeliveryCheck is what tells whether a device's check-in is answered
+// "unchanged", read at one moment: the store's Generation, what the device
+// was last sent, and its statuses.
+type DeliveryCheck struct {
+	Generation int64
+	// Delivery is what the device was last sent; Found is false when
+	// nothing was recorded.
+	Delivery Delivery
+	Found    bool
+	// Statuses are the device's, by configuration id (as DeviceStatuses).
+	Statuses []DeviceStatus
+}
+
 // KeyEnvelope is a key envelope sealed to one device for one version of a
 // script configuration. It is reused while the configuration's version,
 // the script's blob and the device certificate it was sealed to stay the
@@ -51,9 +64,11 @@ type DeliveryStore interface {
 	// device's check-in, results, statuses, inventory and onboarding
 	// progress do not change it.
 	Generation(ctx context.Context) (int64, error)
-	// Delivery returns what the device was last sent; ErrNotFound if
-	// nothing was recorded.
-	Delivery(ctx context.Context, deviceID string) (Delivery, error)
+	// DeliveryCheck reads the generation, what the device was last sent
+	// and its statuses in one consistent read: it is the read of every
+	// check-in of a device that holds a payload, so one query, not three.
+	// An unknown device has no delivery and no statuses.
+	DeliveryCheck(ctx context.Context, deviceID string) (DeliveryCheck, error)
 	// PutDelivery replaces it; an unknown device is ErrNotFound.
 	PutDelivery(ctx context.Context, d Delivery) error
 	// KeyEnvelopes returns the envelopes kept for the device, by

@@ -101,17 +101,48 @@ func (s *Store) Generation(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// Delivery returns what the device was last sent.
-func (s *Store) Delivery(ctx context.Context, deviceID string) (store.Delivery, error) {
-	d := store.Delivery{DeviceID: deviceID}
-	var refresh *time.Time
-	err := s.db().QueryRow(ctx, `SELECT digest, basis, generation, refresh_at, sent_at FROM deliveries WHERE device_id = $1`, deviceID).
-		Scan(&d.Digest, &d.Basis, &d.Generation, &refresh, &d.SentAt)
+// DeliveryCheck reads the generation, the device's delivery and its
+// statuses in one statement: one row per status (one with none), the
+// delivery's columns NULL when there is none.
+func (s *Store) DeliveryCheck(ctx context.Context, deviceID string) (store.DeliveryCheck, error) {
+	rs, err := s.db().Query(ctx, `
+SELECT g.n, v.digest, v.basis, v.generation, v.refresh_at, v.sent_at,
+	st.config_id, st.version, st.status, st.detail, st.next_run, st.updated_at
+FROM generation g
+LEFT JOIN deliveries v ON v.device_id = $1
+LEFT JOIN config_status st ON st.device_id = $1
+WHERE g.id = 1
+ORDER BY st.config_id`, deviceID)
 	if err != nil {
-		return store.Delivery{}, fmt.Errorf("delivery of device %s: %w", deviceID, notFound(err))
+		return store.DeliveryCheck{}, fmt.Errorf("delivery of device %s: %w", deviceID, err)
 	}
-	d.RefreshAt, d.SentAt = fromNull(refresh), d.SentAt.UTC()
-	return d, nil
+	defer rs.Close()
+	var chk store.DeliveryCheck
+	for rs.Next() {
+		var (
+			digest, basis, config, status, detail *string
+			gen                                   *int64
+			version                               *int
+			refresh, sent, next, updated          *time.Time
+		)
+		if err := rs.Scan(&chk.Generation, &digest, &basis, &gen, &refresh, &sent,
+			&config, &version, &status, &detail, &next, &updated); err != nil {
+			return store.DeliveryCheck{}, fmt.Errorf("delivery of device %s: %w", deviceID, err)
+		}
+		if digest != nil && !chk.Found {
+			chk.Found = true
+			chk.Delivery = store.Delivery{DeviceID: deviceID, Digest: *digest, Basis: *basis, Generation: *gen,
+				RefreshAt: fromNull(refresh), SentAt: fromNull(sent)}
+		}
+		if config != nil {
+			chk.Statuses = append(chk.Statuses, store.DeviceStatus{ConfigID: *config, DeviceID: deviceID, Version: *version,
+				Status: *status, Detail: *detail, NextRun: fromNull(next), UpdatedAt: fromNull(updated)})
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return store.DeliveryCheck{}, fmt.Errorf("delivery of device %s: %w", deviceID, err)
+	}
+	return chk, nil
 }
 
 // PutDelivery replaces what the device was last sent.

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -73,26 +72,59 @@ func (s *Store) Generation(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// Delivery returns what the device was last sent.
-func (s *Store) Delivery(ctx context.Context, deviceID string) (store.Delivery, error) {
-	d := store.Delivery{DeviceID: deviceID}
-	var refresh sql.NullString
-	var sent string
-	err := s.read.QueryRowContext(ctx, `SELECT digest, basis, generation, refresh_at, sent_at FROM deliveries WHERE device_id = ?`, deviceID).
-		Scan(&d.Digest, &d.Basis, &d.Generation, &refresh, &sent)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Delivery{}, fmt.Errorf("delivery of device %s: %w", deviceID, store.ErrNotFound)
-	}
-	if err == nil {
-		d.RefreshAt, err = parseNullTime(refresh)
-	}
-	if err == nil {
-		d.SentAt, err = parseTime(sent)
-	}
+// DeliveryCheck reads the generation, the device's delivery and its
+// statuses in one statement: one row per status (one with none), the
+// delivery's columns NULL when there is none.
+func (s *Store) DeliveryCheck(ctx context.Context, deviceID string) (store.DeliveryCheck, error) {
+	rs, err := s.read.QueryContext(ctx, `
+SELECT g.n, v.digest, v.basis, v.generation, v.refresh_at, v.sent_at,
+	st.config_id, st.version, st.status, st.detail, st.next_run, st.updated_at
+FROM generation g
+LEFT JOIN deliveries v ON v.device_id = ?
+LEFT JOIN config_status st ON st.device_id = ?
+WHERE g.id = 1
+ORDER BY st.config_id`, deviceID, deviceID)
 	if err != nil {
-		return store.Delivery{}, fmt.Errorf("delivery of device %s: %w", deviceID, err)
+		return store.DeliveryCheck{}, fmt.Errorf("delivery of device %s: %w", deviceID, err)
 	}
-	return d, nil
+	defer rs.Close()
+	var chk store.DeliveryCheck
+	for rs.Next() {
+		var (
+			digest, basis, sent, refresh     sql.NullString
+			gen, version                     sql.NullInt64
+			config, status, detail, next, up sql.NullString
+		)
+		if err := rs.Scan(&chk.Generation, &digest, &basis, &gen, &refresh, &sent,
+			&config, &version, &status, &detail, &next, &up); err != nil {
+			return store.DeliveryCheck{}, fmt.Errorf("delivery of device %s: %w", deviceID, err)
+		}
+		if digest.Valid && !chk.Found {
+			chk.Found = true
+			chk.Delivery = store.Delivery{DeviceID: deviceID, Digest: digest.String, Basis: basis.String, Generation: gen.Int64}
+			if chk.Delivery.RefreshAt, err = parseNullTime(refresh); err == nil {
+				chk.Delivery.SentAt, err = parseTime(sent.String)
+			}
+			if err != nil {
+				return store.DeliveryCheck{}, fmt.Errorf("delivery of device %s: %w", deviceID, err)
+			}
+		}
+		if !config.Valid {
+			continue
+		}
+		st := store.DeviceStatus{ConfigID: config.String, DeviceID: deviceID, Version: int(version.Int64), Status: status.String, Detail: detail.String}
+		if st.NextRun, err = parseNullTime(next); err == nil {
+			st.UpdatedAt, err = parseTime(up.String)
+		}
+		if err != nil {
+			return store.DeliveryCheck{}, fmt.Errorf("statuses of device %s: %w", deviceID, err)
+		}
+		chk.Statuses = append(chk.Statuses, st)
+	}
+	if err := rs.Err(); err != nil {
+		return store.DeliveryCheck{}, fmt.Errorf("delivery of device %s: %w", deviceID, err)
+	}
+	return chk, nil
 }
 
 // PutDelivery replaces what the device was last sent. It goes through the

@@ -121,8 +121,42 @@ func testDelivery(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	c := ctx(t)
 	mustCreateDevice(t, s, sampleDevice("d1", at(0)))
-	if _, err := s.Delivery(c, "d1"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("Delivery before any = %v, want ErrNotFound", err)
+	mustCreateDevice(t, s, sampleDevice("d2", at(0)))
+	mustCreateScript(t, s, sampleScript("s1", at(0)))
+	// Created out of id order: statuses come back by configuration id.
+	mustCreateConfig(t, s, sampleScriptConfig("c2", "Two", "s1", at(0)))
+	mustCreateConfig(t, s, sampleScriptConfig("c1", "One", "s1", at(0)))
+	check := func(id string) store.DeliveryCheck {
+		t.Helper()
+		chk, err := s.DeliveryCheck(c, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := mustGeneration(t, s); chk.Generation != g {
+			t.Errorf("DeliveryCheck(%s).Generation = %d, Generation() = %d", id, chk.Generation, g)
+		}
+		chk.Delivery.RefreshAt, chk.Delivery.SentAt = utc(chk.Delivery.RefreshAt), utc(chk.Delivery.SentAt)
+		for i := range chk.Statuses {
+			chk.Statuses[i].UpdatedAt, chk.Statuses[i].NextRun = utc(chk.Statuses[i].UpdatedAt), utc(chk.Statuses[i].NextRun)
+		}
+		return chk
+	}
+	for _, id := range []string{"d1", "nope"} {
+		if chk := check(id); chk.Found || chk.Delivery != (store.Delivery{}) || len(chk.Statuses) != 0 {
+			t.Fatalf("DeliveryCheck(%s) before anything = %+v, want nothing found", id, chk)
+		}
+	}
+	sts := []store.DeviceStatus{
+		{ConfigID: "c1", DeviceID: "d1", Version: 3, Status: store.StatusScheduled, Detail: "weekly", NextRun: utc(at(time.Hour)), UpdatedAt: utc(at(0))},
+		{ConfigID: "c2", DeviceID: "d1", Version: 3, Status: "succeeded", Detail: "exit 0", UpdatedAt: utc(at(time.Minute))},
+		{ConfigID: "c1", DeviceID: "d2", Version: 3, Status: store.StatusPending, UpdatedAt: utc(at(0))},
+	}
+	if err := s.PutStatuses(c, sts); err != nil {
+		t.Fatal(err)
+	}
+	// Statuses without a delivery: a device whose payload was not recorded.
+	if chk := check("d1"); chk.Found || !reflect.DeepEqual(chk.Statuses, sts[:2]) {
+		t.Fatalf("DeliveryCheck(d1) with statuses only = %+v, want its 2 statuses, no delivery", chk)
 	}
 	for _, want := range []store.Delivery{
 		{DeviceID: "d1", Digest: "aa", Basis: "bb", Generation: 7, RefreshAt: at(time.Hour), SentAt: at(time.Minute)},
@@ -131,15 +165,24 @@ func testDelivery(t *testing.T, newStore NewStore) {
 		if err := s.PutDelivery(c, want); err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.Delivery(c, "d1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		got.RefreshAt, got.SentAt = utc(got.RefreshAt), utc(got.SentAt)
+		got := check("d1")
 		want.RefreshAt, want.SentAt = utc(want.RefreshAt), utc(want.SentAt)
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("delivery =\n %+v\nwant\n %+v", got, want)
+		if !got.Found || !reflect.DeepEqual(got.Delivery, want) {
+			t.Errorf("delivery =\n %+v\nwant\n %+v", got.Delivery, want)
 		}
+		if !reflect.DeepEqual(got.Statuses, sts[:2]) {
+			t.Errorf("statuses = %+v, want %+v", got.Statuses, sts[:2])
+		}
+	}
+	// A delivery and no status; another device's rows stay its own.
+	if err := s.PutDelivery(c, store.Delivery{DeviceID: "d2", Digest: "dd", Basis: "ee", Generation: 1, SentAt: at(0)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteStatuses(c, "d2", []string{"c1"}); err != nil {
+		t.Fatal(err)
+	}
+	if chk := check("d2"); !chk.Found || chk.Delivery.Digest != "dd" || len(chk.Statuses) != 0 {
+		t.Fatalf("DeliveryCheck(d2) = %+v, want its delivery and no status", chk)
 	}
 	if err := s.PutDelivery(c, store.Delivery{DeviceID: "nope", SentAt: at(0)}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("PutDelivery for an unknown device = %v, want ErrNotFound", err)
