@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/smallstep/pkcs7"
+
+	"github.com/mobileatwork/mobileatwork/protocol/cms"
 )
 
 // Refusal reasons. Every error of the Open and Verify functions wraps one of
@@ -56,7 +58,8 @@ type Signer struct {
 }
 
 // Sign returns a DER PKCS#7 SignedData over content: SHA-256, signed
-// attributes, and the signer certificate included.
+// attributes, and the signer certificate included (package cms encodes
+// it; agents parse it with the pkcs7 library).
 func Sign(content []byte, s Signer) ([]byte, error) {
 	if s.Cert == nil || s.Key == nil {
 		return nil, errors.New("sign: signer certificate or key missing")
@@ -67,16 +70,7 @@ func Sign(content []byte, s Signer) ([]byte, error) {
 	if len(content) == 0 {
 		return nil, errors.New("sign: empty content")
 	}
-	sd, err := pkcs7.NewSignedData(content)
-	if err != nil {
-		return nil, fmt.Errorf("sign: %w", err)
-	}
-	// The library digests with SHA-1 unless told otherwise.
-	sd.SetDigestAlgorithm(pkcs7.OIDDigestAlgorithmSHA256)
-	if err := sd.AddSigner(s.Cert, s.Key, pkcs7.SignerInfoConfig{}); err != nil {
-		return nil, fmt.Errorf("sign: %w", err)
-	}
-	der, err := sd.Finish()
+	der, err := cms.Sign(content, s.Cert, s.Key, time.Now())
 	if err != nil {
 		return nil, fmt.Errorf("sign: %w", err)
 	}
