@@ -1,9 +1,14 @@
 package server
 
 import (
+	"bytes"
+	"context"
+	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -61,12 +66,12 @@ func BenchmarkUnchangedCheckinPath(b *testing.B) {
 			i := seq.Add(1)
 			if i%20 == 0 { // a result beside every 20 check-ins, as a fleet's 5 %
 				res := protocol.Result{RunID: fmt.Sprint("run-", i), DeviceID: reqs[0].DeviceID, AssignmentID: cfg, Status: protocol.StatusSucceeded, Stdout: "ok"}
-				if w := deviceRequest(h, certs[0], protocol.PathResults, protocol.ResultsRequest{DeviceID: reqs[0].DeviceID, Results: []protocol.Result{res}}); w.Code != http.StatusOK {
+				if w := servedRequest(h, certs[0], protocol.PathResults, protocol.ResultsRequest{DeviceID: reqs[0].DeviceID, Results: []protocol.Result{res}}); w.Code != http.StatusOK {
 					b.Errorf("results: %d %s", w.Code, w.Body)
 				}
 			}
 			k := i % devices
-			w := deviceRequest(h, certs[k], protocol.PathCheckin, reqs[k])
+			w := servedRequest(h, certs[k], protocol.PathCheckin, reqs[k])
 			if w.Code != http.StatusOK {
 				b.Errorf("check-in: %d %s", w.Code, w.Body)
 				continue
@@ -85,4 +90,17 @@ func BenchmarkUnchangedCheckinPath(b *testing.B) {
 	if n := notUnchanged.Load(); n > 0 {
 		b.Fatalf("%d of %d check-ins not answered unchanged", n, b.N)
 	}
+}
+
+// servedRequest is deviceRequest with a context that can end, as a served
+// request's does (the driver watches such a context during each query).
+func servedRequest(h http.Handler, cert *x509.Certificate, path string, body any) *httptest.ResponseRecorder {
+	b, _ := json.Marshal(body)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := httptest.NewRequestWithContext(ctx, http.MethodPost, path, bytes.NewReader(b))
+	r.TLS = &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{cert}}}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
 }

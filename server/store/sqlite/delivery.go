@@ -66,7 +66,7 @@ CREATE INDEX profile_targets_reach ON profile_targets (kind, value);
 // Generation reads the counter the triggers bump.
 func (s *Store) Generation(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.read.QueryRowContext(ctx, `SELECT n FROM generation WHERE id = 1`).Scan(&n); err != nil {
+	if err := s.read.QueryRowContext(keyRead(ctx), `SELECT n FROM generation WHERE id = 1`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("read generation: %w", err)
 	}
 	return n, nil
@@ -76,7 +76,7 @@ func (s *Store) Generation(ctx context.Context) (int64, error) {
 // statuses in one statement: one row per status (one with none), the
 // delivery's columns NULL when there is none.
 func (s *Store) DeliveryCheck(ctx context.Context, deviceID string) (store.DeliveryCheck, error) {
-	rs, err := s.read.QueryContext(ctx, `
+	rs, err := s.read.QueryContext(keyRead(ctx), `
 SELECT g.n, v.digest, v.basis, v.generation, v.refresh_at, v.sent_at,
 	st.config_id, st.version, st.status, st.detail, st.next_run, st.updated_at
 FROM generation g

@@ -62,7 +62,7 @@ ON CONFLICT (id) DO NOTHING`,
 
 // Device returns the device with this id, or store.ErrNotFound.
 func (s *Store) Device(ctx context.Context, id string) (store.Device, error) {
-	row := s.read.QueryRowContext(ctx, `SELECT `+deviceColumns+` FROM `+deviceRows+` WHERE d.id = ?`, id)
+	row := s.read.QueryRowContext(keyRead(ctx), `SELECT `+deviceColumns+` FROM `+deviceRows+` WHERE d.id = ?`, id)
 	d, err := scanDevice(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
