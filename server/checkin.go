@@ -186,7 +186,7 @@ func (s *Server) checkin(ctx context.Context, d store.Device, req protocol.Check
 	}
 	// The statuses as this build left them: a run reported meanwhile is not
 	// among them, and makes the next check-in build again.
-	del := store.Delivery{DeviceID: d.ID, Basis: basisWith(basis, after), Generation: gen, RefreshAt: refreshAt, SentAt: now}
+	del := store.Delivery{DeviceID: d.ID, Basis: basisWith(basis, store.Marks(after)), Generation: gen, RefreshAt: refreshAt, SentAt: now}
 	if complete && !p.More && !p.Resend {
 		del.Digest = protocol.ContentDigest(p)
 	}

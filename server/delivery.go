@@ -59,11 +59,12 @@ func certSerial(cert *x509.Certificate) string {
 // configuration it finished is not sent again, so a run that finishes one
 // changes the payload). The statuses the server derives itself (scheduled,
 // installed, ...) do not count.
-func runBasis(sts []store.DeviceStatus) string {
+func runBasis(marks []store.StatusMark) string {
 	h := sha256.New()
-	for _, st := range sts { // in config id order, as the store returns them
-		if ranOrRunning(st) {
-			fmt.Fprintf(h, "%q %d %q %t\n", st.ConfigID, st.Version, st.Status, runOpen(st))
+	for _, m := range marks { // in config id order, as the store returns them
+		// The rules read a status's status and detail only.
+		if st := (store.DeviceStatus{Status: m.Status, Detail: m.Detail}); ranOrRunning(st) {
+			fmt.Fprintf(h, "%q %d %q %t\n", m.ConfigID, m.Version, m.Status, runOpen(st))
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
@@ -71,8 +72,8 @@ func runBasis(sts []store.DeviceStatus) string {
 
 // basisWith joins the device's basis and its run basis into the one
 // Delivery.Basis holds.
-func basisWith(device string, sts []store.DeviceStatus) string {
-	sum := sha256.Sum256([]byte(device + " " + runBasis(sts)))
+func basisWith(device string, marks []store.StatusMark) string {
+	sum := sha256.Sum256([]byte(device + " " + runBasis(marks)))
 	return hex.EncodeToString(sum[:])
 }
 
@@ -83,7 +84,7 @@ func stillCurrent(chk store.DeliveryCheck, digest, basis string, now time.Time) 
 	if !chk.Found || del.Digest == "" || del.Digest != digest || (!del.RefreshAt.IsZero() && !now.Before(del.RefreshAt)) {
 		return false
 	}
-	return chk.Generation == del.Generation && basisWith(basis, chk.Statuses) == del.Basis
+	return chk.Generation == del.Generation && basisWith(basis, chk.Marks) == del.Basis
 }
 
 // keptEnvelopes are the key envelopes sealed to one device certificate,

@@ -28,15 +28,34 @@ type Delivery struct {
 
 // DeliveryCheck is what tells whether a device's check-in is answered
 // "unchanged", read at one moment: the store's Generation, what the device
-// was last sent, and its statuses.
+// was last sent, and the marks of its statuses.
 type DeliveryCheck struct {
 	Generation int64
 	// Delivery is what the device was last sent; Found is false when
 	// nothing was recorded.
 	Delivery Delivery
 	Found    bool
-	// Statuses are the device's, by configuration id (as DeviceStatuses).
-	Statuses []DeviceStatus
+	// Marks are the device's statuses by configuration id (as
+	// DeviceStatuses), without their times.
+	Marks []StatusMark
+}
+
+// StatusMark is what a check-in's payload takes from one of the device's
+// statuses: which configuration ran, at which version, and how.
+type StatusMark struct {
+	ConfigID string
+	Version  int
+	Status   string
+	Detail   string
+}
+
+// Marks are the marks of statuses, in their order.
+func Marks(sts []DeviceStatus) []StatusMark {
+	out := make([]StatusMark, len(sts))
+	for i, st := range sts {
+		out[i] = StatusMark{ConfigID: st.ConfigID, Version: st.Version, Status: st.Status, Detail: st.Detail}
+	}
+	return out
 }
 
 // KeyEnvelope is a key envelope sealed to one device for one version of a

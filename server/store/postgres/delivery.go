@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -101,18 +102,18 @@ func (s *Store) Generation(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// DeliveryCheck reads the generation, the device's delivery and its
-// statuses in one statement: one row per status (one with none), the
-// delivery's columns NULL when there is none.
+// DeliveryCheck reads the generation, the device's delivery and the marks
+// of its statuses in one statement: a row with the generation and the
+// delivery (NULL when there is none), and one row per status.
 func (s *Store) DeliveryCheck(ctx context.Context, deviceID string) (store.DeliveryCheck, error) {
 	rs, err := s.db().Query(ctx, `
-SELECT g.n, v.digest, v.basis, v.generation, v.refresh_at, v.sent_at,
-	st.config_id, st.version, st.status, st.detail, st.next_run, st.updated_at
-FROM generation g
-LEFT JOIN deliveries v ON v.device_id = $1
-LEFT JOIN config_status st ON st.device_id = $1
+SELECT 0 AS part, g.n AS n, v.digest, v.basis, v.generation, v.refresh_at, v.sent_at,
+	NULL AS config_id, NULL AS version, NULL AS status, NULL AS detail
+FROM generation g LEFT JOIN deliveries v ON v.device_id = $1
 WHERE g.id = 1
-ORDER BY st.config_id`, deviceID)
+UNION ALL
+SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, st.config_id, st.version, st.status, st.detail
+FROM config_status st WHERE st.device_id = $1`, deviceID)
 	if err != nil {
 		return store.DeliveryCheck{}, fmt.Errorf("delivery of device %s: %w", deviceID, err)
 	}
@@ -120,28 +121,33 @@ ORDER BY st.config_id`, deviceID)
 	var chk store.DeliveryCheck
 	for rs.Next() {
 		var (
+			part                                  int
+			n, gen                                *int64
 			digest, basis, config, status, detail *string
-			gen                                   *int64
 			version                               *int
-			refresh, sent, next, updated          *time.Time
+			refresh, sent                         *time.Time
 		)
-		if err := rs.Scan(&chk.Generation, &digest, &basis, &gen, &refresh, &sent,
-			&config, &version, &status, &detail, &next, &updated); err != nil {
+		if err := rs.Scan(&part, &n, &digest, &basis, &gen, &refresh, &sent, &config, &version, &status, &detail); err != nil {
 			return store.DeliveryCheck{}, fmt.Errorf("delivery of device %s: %w", deviceID, err)
 		}
-		if digest != nil && !chk.Found {
-			chk.Found = true
-			chk.Delivery = store.Delivery{DeviceID: deviceID, Digest: *digest, Basis: *basis, Generation: *gen,
-				RefreshAt: fromNull(refresh), SentAt: fromNull(sent)}
-		}
-		if config != nil {
-			chk.Statuses = append(chk.Statuses, store.DeviceStatus{ConfigID: *config, DeviceID: deviceID, Version: *version,
-				Status: *status, Detail: *detail, NextRun: fromNull(next), UpdatedAt: fromNull(updated)})
+		switch {
+		case part == 1:
+			chk.Marks = append(chk.Marks, store.StatusMark{ConfigID: *config, Version: *version, Status: *status, Detail: *detail})
+		case n != nil:
+			chk.Generation = *n
+			if digest != nil {
+				chk.Found = true
+				chk.Delivery = store.Delivery{DeviceID: deviceID, Digest: *digest, Basis: *basis, Generation: *gen,
+					RefreshAt: fromNull(refresh), SentAt: fromNull(sent)}
+			}
 		}
 	}
 	if err := rs.Err(); err != nil {
 		return store.DeliveryCheck{}, fmt.Errorf("delivery of device %s: %w", deviceID, err)
 	}
+	// Sorted here rather than by the statement: a compound statement's
+	// ORDER BY sorts every row, where the index already reads them in order.
+	slices.SortFunc(chk.Marks, func(a, b store.StatusMark) int { return strings.Compare(a.ConfigID, b.ConfigID) })
 	return chk, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/mobileatwork/mobileatwork/server/store"
@@ -72,18 +73,18 @@ func (s *Store) Generation(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// DeliveryCheck reads the generation, the device's delivery and its
-// statuses in one statement: one row per status (one with none), the
-// delivery's columns NULL when there is none.
+// DeliveryCheck reads the generation, the device's delivery and the marks
+// of its statuses in one statement: a row with the generation and the
+// delivery (NULL when there is none), and one row per status.
 func (s *Store) DeliveryCheck(ctx context.Context, deviceID string) (store.DeliveryCheck, error) {
 	rs, err := s.read.QueryContext(keyRead(ctx), `
-SELECT g.n, v.digest, v.basis, v.generation, v.refresh_at, v.sent_at,
-	st.config_id, st.version, st.status, st.detail, st.next_run, st.updated_at
-FROM generation g
-LEFT JOIN deliveries v ON v.device_id = ?
-LEFT JOIN config_status st ON st.device_id = ?
+SELECT 0 AS part, g.n AS n, v.digest, v.basis, v.generation, v.refresh_at, v.sent_at,
+	NULL AS config_id, NULL AS version, NULL AS status, NULL AS detail
+FROM generation g LEFT JOIN deliveries v ON v.device_id = ?
 WHERE g.id = 1
-ORDER BY st.config_id`, deviceID, deviceID)
+UNION ALL
+SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, st.config_id, st.version, st.status, st.detail
+FROM config_status st WHERE st.device_id = ?`, deviceID, deviceID)
 	if err != nil {
 		return store.DeliveryCheck{}, fmt.Errorf("delivery of device %s: %w", deviceID, err)
 	}
@@ -91,39 +92,36 @@ ORDER BY st.config_id`, deviceID, deviceID)
 	var chk store.DeliveryCheck
 	for rs.Next() {
 		var (
-			digest, basis, sent, refresh     sql.NullString
-			gen, version                     sql.NullInt64
-			config, status, detail, next, up sql.NullString
+			part                         int
+			n, gen, version              sql.NullInt64
+			digest, basis, refresh, sent sql.NullString
+			config, status, detail       sql.NullString
 		)
-		if err := rs.Scan(&chk.Generation, &digest, &basis, &gen, &refresh, &sent,
-			&config, &version, &status, &detail, &next, &up); err != nil {
+		if err := rs.Scan(&part, &n, &digest, &basis, &gen, &refresh, &sent, &config, &version, &status, &detail); err != nil {
 			return store.DeliveryCheck{}, fmt.Errorf("delivery of device %s: %w", deviceID, err)
 		}
-		if digest.Valid && !chk.Found {
-			chk.Found = true
-			chk.Delivery = store.Delivery{DeviceID: deviceID, Digest: digest.String, Basis: basis.String, Generation: gen.Int64}
-			if chk.Delivery.RefreshAt, err = parseNullTime(refresh); err == nil {
-				chk.Delivery.SentAt, err = parseTime(sent.String)
-			}
-			if err != nil {
-				return store.DeliveryCheck{}, fmt.Errorf("delivery of device %s: %w", deviceID, err)
-			}
-		}
-		if !config.Valid {
+		if part == 1 {
+			chk.Marks = append(chk.Marks, store.StatusMark{ConfigID: config.String, Version: int(version.Int64), Status: status.String, Detail: detail.String})
 			continue
 		}
-		st := store.DeviceStatus{ConfigID: config.String, DeviceID: deviceID, Version: int(version.Int64), Status: status.String, Detail: detail.String}
-		if st.NextRun, err = parseNullTime(next); err == nil {
-			st.UpdatedAt, err = parseTime(up.String)
+		if chk.Generation = n.Int64; !digest.Valid {
+			continue
+		}
+		chk.Found = true
+		chk.Delivery = store.Delivery{DeviceID: deviceID, Digest: digest.String, Basis: basis.String, Generation: gen.Int64}
+		if chk.Delivery.RefreshAt, err = parseNullTime(refresh); err == nil {
+			chk.Delivery.SentAt, err = parseTime(sent.String)
 		}
 		if err != nil {
-			return store.DeliveryCheck{}, fmt.Errorf("statuses of device %s: %w", deviceID, err)
+			return store.DeliveryCheck{}, fmt.Errorf("delivery of device %s: %w", deviceID, err)
 		}
-		chk.Statuses = append(chk.Statuses, st)
 	}
 	if err := rs.Err(); err != nil {
 		return store.DeliveryCheck{}, fmt.Errorf("delivery of device %s: %w", deviceID, err)
 	}
+	// Sorted here rather than by the statement: a compound statement's
+	// ORDER BY sorts every row, where the index already reads them in order.
+	slices.SortFunc(chk.Marks, func(a, b store.StatusMark) int { return strings.Compare(a.ConfigID, b.ConfigID) })
 	return chk, nil
 }
 

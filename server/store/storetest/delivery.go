@@ -136,13 +136,10 @@ func testDelivery(t *testing.T, newStore NewStore) {
 			t.Errorf("DeliveryCheck(%s).Generation = %d, Generation() = %d", id, chk.Generation, g)
 		}
 		chk.Delivery.RefreshAt, chk.Delivery.SentAt = utc(chk.Delivery.RefreshAt), utc(chk.Delivery.SentAt)
-		for i := range chk.Statuses {
-			chk.Statuses[i].UpdatedAt, chk.Statuses[i].NextRun = utc(chk.Statuses[i].UpdatedAt), utc(chk.Statuses[i].NextRun)
-		}
 		return chk
 	}
 	for _, id := range []string{"d1", "nope"} {
-		if chk := check(id); chk.Found || chk.Delivery != (store.Delivery{}) || len(chk.Statuses) != 0 {
+		if chk := check(id); chk.Found || chk.Delivery != (store.Delivery{}) || len(chk.Marks) != 0 {
 			t.Fatalf("DeliveryCheck(%s) before anything = %+v, want nothing found", id, chk)
 		}
 	}
@@ -154,9 +151,10 @@ func testDelivery(t *testing.T, newStore NewStore) {
 	if err := s.PutStatuses(c, sts); err != nil {
 		t.Fatal(err)
 	}
+	marks := []store.StatusMark{{ConfigID: "c1", Version: 3, Status: store.StatusScheduled, Detail: "weekly"}, {ConfigID: "c2", Version: 3, Status: "succeeded", Detail: "exit 0"}}
 	// Statuses without a delivery: a device whose payload was not recorded.
-	if chk := check("d1"); chk.Found || !reflect.DeepEqual(chk.Statuses, sts[:2]) {
-		t.Fatalf("DeliveryCheck(d1) with statuses only = %+v, want its 2 statuses, no delivery", chk)
+	if chk := check("d1"); chk.Found || !reflect.DeepEqual(chk.Marks, marks) || !reflect.DeepEqual(store.Marks(sts[:2]), marks) {
+		t.Fatalf("DeliveryCheck(d1) with statuses only = %+v, want its 2 marks, no delivery", chk)
 	}
 	for _, want := range []store.Delivery{
 		{DeviceID: "d1", Digest: "aa", Basis: "bb", Generation: 7, RefreshAt: at(time.Hour), SentAt: at(time.Minute)},
@@ -170,8 +168,8 @@ func testDelivery(t *testing.T, newStore NewStore) {
 		if !got.Found || !reflect.DeepEqual(got.Delivery, want) {
 			t.Errorf("delivery =\n %+v\nwant\n %+v", got.Delivery, want)
 		}
-		if !reflect.DeepEqual(got.Statuses, sts[:2]) {
-			t.Errorf("statuses = %+v, want %+v", got.Statuses, sts[:2])
+		if !reflect.DeepEqual(got.Marks, marks) {
+			t.Errorf("marks = %+v, want %+v", got.Marks, marks)
 		}
 	}
 	// A delivery and no status; another device's rows stay its own.
@@ -181,7 +179,7 @@ func testDelivery(t *testing.T, newStore NewStore) {
 	if err := s.DeleteStatuses(c, "d2", []string{"c1"}); err != nil {
 		t.Fatal(err)
 	}
-	if chk := check("d2"); !chk.Found || chk.Delivery.Digest != "dd" || len(chk.Statuses) != 0 {
+	if chk := check("d2"); !chk.Found || chk.Delivery.Digest != "dd" || len(chk.Marks) != 0 {
 		t.Fatalf("DeliveryCheck(d2) = %+v, want its delivery and no status", chk)
 	}
 	if err := s.PutDelivery(c, store.Delivery{DeviceID: "nope", SentAt: at(0)}); !errors.Is(err, store.ErrNotFound) {
