@@ -73,18 +73,13 @@ func (s *Store) Generation(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+var deliveryCheckSQL = rows.DeliveryCheckSelect("?")
+
 // DeliveryCheck reads the generation, the device's delivery and the marks
 // of its statuses in one statement: a row with the generation and the
 // delivery (NULL when there is none), and one row per status.
 func (s *Store) DeliveryCheck(ctx context.Context, deviceID string) (store.DeliveryCheck, error) {
-	rs, err := s.read.QueryContext(keyRead(ctx), `
-SELECT 0 AS part, g.n AS n, v.digest, v.basis, v.generation, v.refresh_at, v.sent_at,
-	NULL AS config_id, NULL AS version, NULL AS status, NULL AS detail
-FROM generation g LEFT JOIN deliveries v ON v.device_id = ?
-WHERE g.id = 1
-UNION ALL
-SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, st.config_id, st.version, st.status, st.detail
-FROM config_status st WHERE st.device_id = ?`, deviceID, deviceID)
+	rs, err := s.read.QueryContext(keyRead(ctx), deliveryCheckSQL, deviceID, deviceID)
 	if err != nil {
 		return store.DeliveryCheck{}, fmt.Errorf("delivery of device %s: %w", deviceID, err)
 	}

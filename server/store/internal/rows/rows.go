@@ -84,6 +84,21 @@ var GenerationTables = []string{
 	"profiles", "profile_targets", "user_groups", "user_group_members",
 }
 
+// DeliveryCheckSelect is the statement of a delivery check: a row of part
+// 0 with the generation and the device's delivery (NULL when there is
+// none), and a row of part 1 per status with the columns its mark takes;
+// device is the placeholder of the device id (twice).
+func DeliveryCheckSelect(device string) string {
+	return `
+SELECT 0 AS part, g.n AS n, v.digest, v.basis, v.generation, v.refresh_at, v.sent_at,
+	NULL AS config_id, NULL AS version, NULL AS status, NULL AS detail
+FROM generation g LEFT JOIN deliveries v ON v.device_id = ` + device + `
+WHERE g.id = 1
+UNION ALL
+SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, st.config_id, st.version, st.status, st.detail
+FROM config_status st WHERE st.device_id = ` + device
+}
+
 // ResultSelect is the query of a results listing, oldest first and ties
 // in the order stored, and its arguments: cols are the columns read, id
 // the column of that order (rowid, id), placeholder and instant as in
