@@ -1,11 +1,8 @@
 package server
 
 import (
-	"bytes"
 	"context"
-	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -95,12 +92,7 @@ func BenchmarkUnchangedCheckinPath(b *testing.B) {
 // servedRequest is deviceRequest with a context that can end, as a served
 // request's does (the driver watches such a context during each query).
 func servedRequest(h http.Handler, cert *x509.Certificate, path string, body any) *httptest.ResponseRecorder {
-	b, _ := json.Marshal(body)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	r := httptest.NewRequestWithContext(ctx, http.MethodPost, path, bytes.NewReader(b))
-	r.TLS = &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{cert}}}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	return w
+	return deviceRequestIn(ctx, h, cert, path, body)
 }

@@ -62,8 +62,13 @@ func sentTo(t testing.TB, s *Server, ids ...string) string {
 
 // deviceRequest serves one device request through the whole handler.
 func deviceRequest(h http.Handler, cert *x509.Certificate, path string, body any) *httptest.ResponseRecorder {
+	return deviceRequestIn(context.Background(), h, cert, path, body)
+}
+
+// deviceRequestIn is deviceRequest with the request's context.
+func deviceRequestIn(ctx context.Context, h http.Handler, cert *x509.Certificate, path string, body any) *httptest.ResponseRecorder {
 	b, _ := json.Marshal(body)
-	r := httptest.NewRequestWithContext(context.Background(), http.MethodPost, path, bytes.NewReader(b))
+	r := httptest.NewRequestWithContext(ctx, http.MethodPost, path, bytes.NewReader(b))
 	r.TLS = &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{cert}}}
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
