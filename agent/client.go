@@ -221,7 +221,7 @@ func (c *Client) checkin(ctx context.Context, req protocol.CheckinRequest, held 
 	}
 	answer, err := protocol.OpenCheckin(body, c.signers(cur.id), cur.id.DeviceID, req.Nonce, now())
 	if err == nil {
-		p, err = protocol.Resolve(answer, held)
+		p, err = protocol.ResolveHeld(answer, held, req.PayloadDigest)
 	}
 	if err != nil {
 		return protocol.CheckinPayload{}, false, fmt.Errorf("%w: %w", ErrCheckinRefused, err)

@@ -73,10 +73,21 @@ func Unchanged(p CheckinPayload, digest string) CheckinPayload {
 // saved, under the answer's envelope. An "unchanged" answer that names other
 // content than held (or comes when nothing is held) is refused.
 func Resolve(answer CheckinPayload, held *CheckinPayload) (CheckinPayload, error) {
+	digest := ""
+	if held != nil && answer.Unchanged {
+		digest = ContentDigest(*held)
+	}
+	return ResolveHeld(answer, held, digest)
+}
+
+// ResolveHeld is Resolve for a caller that computed the held content's
+// digest already, for its request's payload_digest: heldDigest is
+// ContentDigest(*held), which costs an encoding of the whole payload.
+func ResolveHeld(answer CheckinPayload, held *CheckinPayload, heldDigest string) (CheckinPayload, error) {
 	if !answer.Unchanged {
 		return answer, nil
 	}
-	if held == nil || answer.Digest == "" || ContentDigest(*held) != answer.Digest {
+	if held == nil || answer.Digest == "" || heldDigest != answer.Digest {
 		return CheckinPayload{}, fmt.Errorf("open check-in: %w", ErrNotHeld)
 	}
 	p := *held

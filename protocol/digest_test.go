@@ -141,6 +141,15 @@ func TestResolve(t *testing.T) {
 					t.Fatalf("resolved %+v: want the held content under the answer's envelope", got)
 				}
 			}
+			// The agent's way, with the digest its request named: the same.
+			sent := ""
+			if tc.held != nil {
+				sent = ContentDigest(*tc.held)
+			}
+			again, err2 := ResolveHeld(tc.answer, tc.held, sent)
+			if !errors.Is(err2, tc.want) || (err == nil && ContentDigest(again) != ContentDigest(got)) {
+				t.Fatalf("ResolveHeld: %v, want %v and Resolve's payload", err2, tc.want)
+			}
 		})
 	}
 }
