@@ -84,38 +84,26 @@ func FillResults(ctx context.Context, st store.ResultStore, o FillOptions) (int,
 	if err := o.Check(); err != nil {
 		return 0, err
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var next, added atomic.Int64
+	var added atomic.Int64
 	tenth := max(o.Count/10, 1)
 	// mu keeps the count of writes done and its progress lines in step.
 	var mu sync.Mutex
 	done := 0
-	var wg sync.WaitGroup
-	for range o.Workers {
-		wg.Go(func() {
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(o.Count) || ctx.Err() != nil {
-					return
-				}
-				r, at := FillResult(o, int(i))
-				isNew, err := st.PutResult(ctx, r, at)
-				if err != nil {
-					cancel(err)
-					return
-				}
-				if isNew {
-					added.Add(1)
-				}
-				mu.Lock()
-				if done++; o.Progress != nil && (done%tenth == 0 || done == o.Count) {
-					fmt.Fprintf(o.Progress, "%d of %d results written\n", done, o.Count)
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	return int(added.Load()), context.Cause(ctx)
+	err := forEach(ctx, 0, o.Count, o.Workers, func(ctx context.Context, i int) error {
+		r, at := FillResult(o, i)
+		isNew, err := st.PutResult(ctx, r, at)
+		if err != nil {
+			return err
+		}
+		if isNew {
+			added.Add(1)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if done++; o.Progress != nil && (done%tenth == 0 || done == o.Count) {
+			fmt.Fprintf(o.Progress, "%d of %d results written\n", done, o.Count)
+		}
+		return nil
+	})
+	return int(added.Load()), err
 }
