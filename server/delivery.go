@@ -81,7 +81,7 @@ func basisWith(device string, marks []store.StatusMark) string {
 // holds what it would be sent now, by what chk read.
 func stillCurrent(chk store.DeliveryCheck, digest, basis string, now time.Time) bool {
 	del := chk.Delivery
-	if !chk.Found || del.Digest == "" || del.Digest != digest || (!del.RefreshAt.IsZero() && !now.Before(del.RefreshAt)) {
+	if del.Digest == "" || del.Digest != digest || (!del.RefreshAt.IsZero() && !now.Before(del.RefreshAt)) {
 		return false
 	}
 	return chk.Generation == del.Generation && basisWith(basis, chk.Marks) == del.Basis

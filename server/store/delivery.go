@@ -31,10 +31,9 @@ type Delivery struct {
 // was last sent, and the marks of its statuses.
 type DeliveryCheck struct {
 	Generation int64
-	// Delivery is what the device was last sent; Found is false when
+	// Delivery is what the device was last sent; the zero Delivery when
 	// nothing was recorded.
 	Delivery Delivery
-	Found    bool
 	// Marks are the device's statuses by configuration id (as
 	// DeviceStatuses), without their times.
 	Marks []StatusMark

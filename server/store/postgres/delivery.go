@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -131,7 +130,6 @@ func (s *Store) DeliveryCheck(ctx context.Context, deviceID string) (store.Deliv
 		case n != nil:
 			chk.Generation = *n
 			if digest != nil {
-				chk.Found = true
 				chk.Delivery = store.Delivery{DeviceID: deviceID, Digest: *digest, Basis: *basis, Generation: *gen,
 					RefreshAt: fromNull(refresh), SentAt: fromNull(sent)}
 			}
@@ -140,9 +138,7 @@ func (s *Store) DeliveryCheck(ctx context.Context, deviceID string) (store.Deliv
 	if err := rs.Err(); err != nil {
 		return store.DeliveryCheck{}, fmt.Errorf("delivery of device %s: %w", deviceID, err)
 	}
-	// Sorted here rather than by the statement: a compound statement's
-	// ORDER BY sorts every row, where the index already reads them in order.
-	slices.SortFunc(chk.Marks, func(a, b store.StatusMark) int { return strings.Compare(a.ConfigID, b.ConfigID) })
+	rows.SortMarks(chk.Marks)
 	return chk, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/mobileatwork/mobileatwork/server/store"
@@ -102,7 +101,6 @@ func (s *Store) DeliveryCheck(ctx context.Context, deviceID string) (store.Deliv
 		if chk.Generation = n.Int64; !digest.Valid {
 			continue
 		}
-		chk.Found = true
 		chk.Delivery = store.Delivery{DeviceID: deviceID, Digest: digest.String, Basis: basis.String, Generation: gen.Int64}
 		if chk.Delivery.RefreshAt, err = parseNullTime(refresh); err == nil {
 			chk.Delivery.SentAt, err = parseTime(sent.String)
@@ -114,9 +112,7 @@ func (s *Store) DeliveryCheck(ctx context.Context, deviceID string) (store.Deliv
 	if err := rs.Err(); err != nil {
 		return store.DeliveryCheck{}, fmt.Errorf("delivery of device %s: %w", deviceID, err)
 	}
-	// Sorted here rather than by the statement: a compound statement's
-	// ORDER BY sorts every row, where the index already reads them in order.
-	slices.SortFunc(chk.Marks, func(a, b store.StatusMark) int { return strings.Compare(a.ConfigID, b.ConfigID) })
+	rows.SortMarks(chk.Marks)
 	return chk, nil
 }
 

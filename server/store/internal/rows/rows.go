@@ -5,6 +5,7 @@ package rows
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -86,8 +87,9 @@ var GenerationTables = []string{
 
 // DeliveryCheckSelect is the statement of a delivery check: a row of part
 // 0 with the generation and the device's delivery (NULL when there is
-// none), and a row of part 1 per status with the columns its mark takes;
-// device is the placeholder of the device id (twice).
+// none), and a row of part 1 per status with the columns its mark takes,
+// in no order (SortMarks); device is the placeholder of the device id
+// (twice).
 func DeliveryCheckSelect(device string) string {
 	return `
 SELECT 0 AS part, g.n AS n, v.digest, v.basis, v.generation, v.refresh_at, v.sent_at,
@@ -97,6 +99,13 @@ WHERE g.id = 1
 UNION ALL
 SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, st.config_id, st.version, st.status, st.detail
 FROM config_status st WHERE st.device_id = ` + device
+}
+
+// SortMarks puts the marks a DeliveryCheckSelect read in configuration id
+// order. The statement does not: a compound statement's ORDER BY sorts
+// every row, where the index already reads the statuses in order.
+func SortMarks(marks []store.StatusMark) {
+	slices.SortFunc(marks, func(a, b store.StatusMark) int { return strings.Compare(a.ConfigID, b.ConfigID) })
 }
 
 // ResultSelect is the query of a results listing, oldest first and ties
